@@ -1,0 +1,67 @@
+# aimweb: `make run` serves the demo, `make test` runs the whole suite. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app aimweb
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Debian packages: WeasyPrint's libraries (+ harfbuzz-subset for speed), Chromium for the browser
+# tests, poppler for reading PDFs back, LibreOffice to save real workbooks in the upload tests.
+APT_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+	poppler-utils libreoffice-calc-nogui
+
+.PHONY: run test install system-deps node-deps vendor db demo clean bench
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Installs the Debian packages that are missing (root, or sudo when available).
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing >/dev/null; \
+	fi
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+node-deps: node_modules/.installed
+
+# Copies USWDS and htmx from their npm packages into aimweb/static/vendor (committed).
+vendor: node-deps
+	rm -rf aimweb/static/vendor && mkdir -p aimweb/static/vendor/uswds/img
+	cp node_modules/htmx.org/dist/htmx.min.js aimweb/static/vendor/
+	cp -r node_modules/@uswds/uswds/dist/{css,js,fonts} aimweb/static/vendor/uswds/
+	rm -rf aimweb/static/vendor/uswds/fonts/public-sans aimweb/static/vendor/uswds/css/uswds.css* aimweb/static/vendor/uswds/css/*.map aimweb/static/vendor/uswds/js/*.map aimweb/static/vendor/uswds/js/uswds.js aimweb/static/vendor/uswds/js/uswds-init.js
+	cd node_modules/@uswds/uswds/dist/img && cp -r *.svg *.png usa-icons usa-icons-bg ../../../../../aimweb/static/vendor/uswds/img/
+
+instance/secret_key:
+	@mkdir -p instance
+	@$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
+
+db: install instance/secret_key
+	AIMWEB_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) db upgrade
+
+demo: db
+	AIMWEB_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) seed-demo
+
+run: system-deps demo
+	AIMWEB_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: system-deps install node-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache

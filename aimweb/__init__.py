@@ -1,0 +1,87 @@
+"""The aimweb application factory."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import Defaults
+from .extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env("AIMWEB")
+    if test_config:
+        # Last, so a test never runs against a database named in the environment.
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _check_secret_key(app)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "aimweb.sqlite3"
+        )
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True
+    )
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+
+    from . import models  # noqa: F401  (registers the tables with the metadata)
+    from .account import bp as account_bp
+    from .auth import bp as auth_bp
+    from .cli import register_cli
+    from .errors import register_error_handlers
+    from .licenses import bp as licenses_bp
+    from .main import bp as main_bp
+    from .review import bp as review_bp
+    from .security import register_security
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(licenses_bp)
+    app.register_blueprint(review_bp)
+    register_security(app)
+    register_error_handlers(app)
+    register_cli(app)
+
+    @app.context_processor
+    def _program():
+        return {"program_name": app.config["PROGRAM_NAME"]}
+
+    return app
+
+
+def _check_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.debug or app.testing:
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        logging.getLogger(__name__).warning("No AIMWEB_SECRET_KEY set: using a throwaway key.")
+        return
+    raise RuntimeError(
+        "AIMWEB_SECRET_KEY is not set. Set it to a long random value "
+        "(python -c 'import secrets; print(secrets.token_hex(32))') before starting aimweb."
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # WAL and a busy timeout keep several gunicorn workers from hitting "database is locked".
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -1,0 +1,120 @@
+"""The company registration form ("Account Creation Page")."""
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from . import checks
+
+_strip = [lambda v: v.strip() if isinstance(v, str) else v]
+
+
+def _text(label, required=True, max_len=200):
+    validators = [DataRequired(f"Enter the {label.lower()}.")] if required else [Optional()]
+    return StringField(label, validators=validators + [Length(max=max_len)], filters=_strip)
+
+
+def _state(label="State", required=True):
+    choices = [("", "- Select -")] + [(c, f"{c} - {n}") for c, n in checks.us_states()]
+    validators = [DataRequired("Select the state.")] if required else [Optional()]
+    return SelectField(label, choices=choices, validators=validators)
+
+
+class CompanyForm(FlaskForm):
+    ein = _text("EIN", required=False, max_len=12)
+    cbp_importer_number = _text("CBP-assigned importer number", required=False, max_len=14)
+    name = _text("Company Name")
+    company_type = SelectField(
+        "Company Type",
+        choices=[("", "- Select -")] + checks.COMPANY_TYPES,
+        validators=[DataRequired("Select the company type.")],
+    )
+    street = _text("Company Street Address")
+    city = _text("City", max_len=100)
+    state = _state()
+    zip_code = _text("Zip", max_len=10)
+    phone = _text("Phone", max_len=20)
+    fax = _text("Fax", required=False, max_len=20)
+    contact_first_name = _text("First Name", max_len=100)
+    contact_last_name = _text("Last Name", max_len=100)
+    email = EmailField(
+        "Email",
+        validators=[DataRequired("Enter the email address."), Email("Enter an email address like name@example.com.")],
+        filters=[lambda v: v.strip().lower() if v else v],
+    )
+    alternate_email = EmailField(
+        "Alternate Email",
+        validators=[Optional(), Email("Enter an email address like name@example.com.")],
+        filters=[lambda v: v.strip().lower() if v else v],
+    )
+    branch_name = _text("Branch Name", required=False)
+    branch_street = _text("Branch Address", required=False)
+    branch_city = _text("Branch City", required=False, max_len=100)
+    branch_state = _state("Branch State", required=False)
+    branch_zip = _text("Branch Zip", required=False, max_len=10)
+
+    def validate_ein(self, field):
+        if field.data:
+            field.data, problem = checks.normalize_ein(field.data)
+            if problem:
+                raise ValidationError(problem)
+        elif not self.cbp_importer_number.data:
+            raise ValidationError(
+                "Enter the company's EIN, or its CBP-assigned importer number if it has no EIN."
+            )
+
+    def validate_cbp_importer_number(self, field):
+        if field.data:
+            field.data, problem = checks.normalize_cbp_number(field.data)
+            if problem:
+                raise ValidationError(problem)
+
+    def validate_street(self, field):
+        problem = checks.street_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_zip_code(self, field):
+        problem = checks.zip_problem(field.data, self.state.data)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_phone(self, field):
+        field.data, problem = checks.normalize_phone(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_fax(self, field):
+        if field.data:
+            field.data, problem = checks.normalize_phone(field.data)
+            if problem:
+                raise ValidationError(problem.replace("telephone", "fax"))
+
+    def validate_branch_street(self, field):
+        if self._has_branch() and not field.data:
+            raise ValidationError("Enter the branch street address.")
+        if field.data:
+            problem = checks.street_problem(field.data)
+            if problem:
+                raise ValidationError(problem)
+
+    def validate_branch_city(self, field):
+        if self._has_branch() and not field.data:
+            raise ValidationError("Enter the branch city.")
+
+    def validate_branch_state(self, field):
+        if self._has_branch() and not field.data:
+            raise ValidationError("Select the branch state.")
+
+    def validate_branch_zip(self, field):
+        if self._has_branch() and not field.data:
+            raise ValidationError("Enter the branch ZIP code.")
+        if field.data:
+            problem = checks.zip_problem(field.data, self.branch_state.data)
+            if problem:
+                raise ValidationError(problem)
+
+    def _has_branch(self) -> bool:
+        return any(
+            getattr(self, name).data
+            for name in ("branch_name", "branch_street", "branch_city", "branch_state", "branch_zip")
+        )

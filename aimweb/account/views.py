@@ -1,0 +1,65 @@
+"""Company registration and profile views."""
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from ..extensions import db
+from ..models import Company
+from . import bp
+from .forms import CompanyForm
+
+_FIELDS = [
+    "ein", "cbp_importer_number", "name", "company_type", "street", "city", "state", "zip_code",
+    "phone", "fax", "contact_first_name", "contact_last_name", "email", "alternate_email",
+    "branch_name", "branch_street", "branch_city", "branch_state", "branch_zip",
+]
+
+
+@bp.route("/company", methods=["GET", "POST"])
+@login_required
+def company():
+    existing = current_user.company
+    if existing is None and current_user.is_officer:
+        return redirect(url_for("review.queue"))
+    form = CompanyForm(obj=existing) if existing else CompanyForm(
+        email=current_user.email,
+        contact_first_name=current_user.first_name,
+        contact_last_name=current_user.last_name,
+    )
+    if form.validate_on_submit():
+        values = {name: (getattr(form, name).data or None) for name in _FIELDS}
+        taken = _identifier_taken(values, existing)
+        if taken:
+            getattr(form, taken[0]).errors.append(taken[1])
+        else:
+            company = existing or Company()
+            for name, value in values.items():
+                setattr(company, name, value)
+            if existing is None:
+                db.session.add(company)
+                current_user.company = company
+            db.session.commit()
+            flash("Your company profile was saved.", "success")
+            return redirect(url_for("licenses.dashboard"))
+    return render_template("account/company.html", form=form, first_time=existing is None)
+
+
+def _identifier_taken(values: dict, existing: Company | None) -> tuple[str, str] | None:
+    """An EIN or CBP number already held by another company: one company, one registration."""
+    clauses = [
+        getattr(Company, name) == values[name]
+        for name in ("ein", "cbp_importer_number")
+        if values[name]
+    ]
+    query = select(Company).where(or_(*clauses))
+    if existing is not None:
+        query = query.where(Company.id != existing.id)
+    other = db.session.scalars(query.limit(1)).first()
+    if other is None:
+        return None
+    field = "ein" if values["ein"] and other.ein == values["ein"] else "cbp_importer_number"
+    label = "EIN" if field == "ein" else "CBP-assigned importer number"
+    return field, (
+        f"This {label} is already registered in AIM, so the company already has an account. "
+        "Please write to aluminum.license@trade.gov to be added to it."
+    )

@@ -1,0 +1,6 @@
+"""Sign up, verify email, sign in and out, and reset a forgotten password."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from . import views  # noqa: E402,F401

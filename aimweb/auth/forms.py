@@ -1,0 +1,68 @@
+"""Forms of the sign-up, sign-in and password-reset steps."""
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
+
+from ..security import password_problem
+
+
+def _email_field(label: str = "Email Address"):
+    return EmailField(
+        label,
+        validators=[
+            DataRequired("Enter your email address."),
+            Email("Enter an email address like name@example.com."),
+            Length(max=254),
+        ],
+        filters=[lambda v: v.strip().lower() if v else v],
+    )
+
+
+class EmailForm(FlaskForm):
+    email = _email_field()
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Verification code",
+        validators=[
+            DataRequired("Enter the 6-digit code from the email."),
+            Regexp(r"^\s*\d{6}\s*$", message="The code is 6 digits, like 123456."),
+        ],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New Password",
+        validators=[DataRequired("Enter a new password.")],
+    )
+    confirm = PasswordField(
+        "Confirm New Password",
+        validators=[
+            DataRequired("Enter the new password again."),
+            EqualTo("password", "The two passwords do not match."),
+        ],
+    )
+
+    def validate_password(self, field):
+        problem = password_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+class CreateAccountForm(NewPasswordForm):
+    display_name = StringField(
+        "Display Name", validators=[DataRequired("Enter a display name."), Length(max=100)]
+    )
+    first_name = StringField(
+        "First Name", validators=[DataRequired("Enter your first name."), Length(max=100)]
+    )
+    last_name = StringField(
+        "Last Name", validators=[DataRequired("Enter your last name."), Length(max=100)]
+    )
+
+
+class SignInForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])

@@ -1,0 +1,266 @@
+"""Views of the account steps, in the order and words of the portal guide."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
+from sqlalchemy import select
+
+from ..extensions import db, limiter
+from ..mailer import send_email
+from ..models import SignInThrottle, User, utcnow
+from ..security import hash_password, is_safe_next, keyed_hash, start_session, verify_password
+from . import bp
+from .codes import check_code, issue_code, throttle_message, verified_recently
+from .forms import CodeForm, CreateAccountForm, EmailForm, NewPasswordForm, SignInForm
+
+
+def _sign_in_limit():
+    return current_app.config["RATELIMIT_SIGN_IN"]
+
+
+def _code_limit():
+    return current_app.config["RATELIMIT_CODES"]
+
+
+def _user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _landing():
+    if current_user.is_authenticated and current_user.is_officer:
+        return url_for("review.queue")
+    return url_for("licenses.dashboard")
+
+
+# Each flow keeps the address it is about in the session under its own key.
+FLOWS = {
+    "signup": {"email_key": "signup_email", "code_key": "signup_code_id"},
+    "reset": {"email_key": "reset_email", "code_key": "reset_code_id"},
+}
+
+
+def _send_code(purpose: str, email: str) -> str | None:
+    """Send a code for this flow, or the reason it can't be sent yet. Reveals nothing either way."""
+    waiting = throttle_message(purpose, email)
+    if waiting:
+        return waiting
+    user = _user_by_email(email)
+    if purpose == "signup" and user:
+        # Someone may be probing: the owner hears of it, the page says the same as ever.
+        send_email(email, "AIM: you already have an account", "already_registered")
+        issue_code(purpose, email)  # counts against the throttle like a real send
+    elif purpose == "reset" and not user:
+        issue_code(purpose, email)
+    else:
+        code = issue_code(purpose, email)
+        subject = "AIM: your verification code"
+        send_email(email, subject, f"{purpose}_code", code=code, email=email,
+                   minutes=current_app.config["CODE_TTL_SECONDS"] // 60)
+    return None
+
+
+def _email_step(purpose: str, template: str):
+    form = EmailForm()
+    if form.validate_on_submit():
+        email = form.email.data
+        problem = _send_code(purpose, email)
+        if problem:
+            form.email.errors.append(problem)
+        else:
+            session[FLOWS[purpose]["email_key"]] = email
+            session.pop(FLOWS[purpose]["code_key"], None)
+            return redirect(url_for(f"auth.{purpose}_verify"))
+    return render_template(template, form=form)
+
+
+def _verify_step(purpose: str, next_endpoint: str):
+    email = session.get(FLOWS[purpose]["email_key"])
+    if not email:
+        return redirect(url_for(f"auth.{purpose}"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        result = check_code(purpose, email, form.code.data)
+        if result.ok:
+            session[FLOWS[purpose]["code_key"]] = result.code_id
+            return redirect(url_for(next_endpoint))
+        form.code.errors.append(result.message)
+    return render_template("auth/verify.html", form=form, email=email, purpose=purpose)
+
+
+def _resend(purpose: str):
+    email = session.get(FLOWS[purpose]["email_key"])
+    if not email:
+        return redirect(url_for(f"auth.{purpose}"))
+    problem = _send_code(purpose, email)
+    flash(problem or "We have emailed you a new code. The old one no longer works.",
+          "warning" if problem else "success")
+    return redirect(url_for(f"auth.{purpose}_verify"))
+
+
+def _verified_email(purpose: str) -> str | None:
+    keys = FLOWS[purpose]
+    email = session.get(keys["email_key"])
+    if email and verified_recently(session.get(keys["code_key"]), purpose, email):
+        return email
+    return None
+
+
+# ----- Sign Up Now -----------------------------------------------------------------------------
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_code_limit, methods=["POST"])
+def signup():
+    return _email_step("signup", "auth/signup_email.html")
+
+
+@bp.route("/signup/verify", methods=["GET", "POST"])
+@limiter.limit(_code_limit, methods=["POST"])
+def signup_verify():
+    return _verify_step("signup", "auth.signup_create")
+
+
+@bp.post("/signup/resend")
+@limiter.limit(_code_limit)
+def signup_resend():
+    return _resend("signup")
+
+
+@bp.route("/signup/create", methods=["GET", "POST"])
+def signup_create():
+    email = _verified_email("signup")
+    if not email:
+        flash("Please verify your email address first.", "info")
+        return redirect(url_for("auth.signup"))
+    form = CreateAccountForm()
+    if form.validate_on_submit():
+        if _user_by_email(email):
+            flash("An account with this email address already exists. Please sign in.", "info")
+            return redirect(url_for("auth.sign_in"))
+        user = User(
+            email=email,
+            display_name=form.display_name.data.strip(),
+            first_name=form.first_name.data.strip(),
+            last_name=form.last_name.data.strip(),
+            password_hash=hash_password(form.password.data),
+            role="filer",
+            email_verified_at=utcnow(),
+        )
+        db.session.add(user)
+        db.session.commit()
+        start_session(user)
+        flash("Your account was created. Now tell us about your company.", "success")
+        return redirect(url_for("account.company"))
+    return render_template("auth/signup_create.html", form=form, email=email)
+
+
+# ----- Sign in / out ---------------------------------------------------------------------------
+
+def _lock_message(until) -> str:
+    minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
+    return (
+        "Too many failed sign-in attempts. For your security, sign-in to this account is paused "
+        f"for about {minutes} minute{'s' if minutes != 1 else ''}. You can wait, or reset your "
+        "password now with “Forgot your password?”."
+    )
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(_landing())
+    form = SignInForm()
+    next_url = request.values.get("next")
+    if form.validate_on_submit():
+        email = form.email.data
+        now = utcnow()
+        key = keyed_hash("signin", email)
+        throttle = db.session.get(SignInThrottle, key)
+        if throttle and throttle.locked_until and throttle.locked_until > now:
+            form.password.errors.append(_lock_message(throttle.locked_until))
+            return render_template("auth/sign_in.html", form=form, next=next_url), 429
+        user = _user_by_email(email)
+        if verify_password(user.password_hash if user else None, form.password.data):
+            if throttle:
+                db.session.delete(throttle)
+            user.last_sign_in_at = now
+            db.session.commit()
+            start_session(user)
+            if not user.company_id and not user.is_officer:
+                return redirect(url_for("account.company"))
+            return redirect(next_url if is_safe_next(next_url) else _landing())
+        throttle = throttle or SignInThrottle(email_key=key, failures=0)
+        throttle.failures += 1
+        throttle.last_failure_at = now
+        db.session.add(throttle)
+        limit = current_app.config["SIGN_IN_MAX_FAILURES"]
+        message = "The email address or password is incorrect."
+        if throttle.failures >= limit:
+            throttle.failures = 0
+            throttle.locked_until = now + timedelta(seconds=current_app.config["SIGN_IN_LOCK_SECONDS"])
+            message = _lock_message(throttle.locked_until)
+        elif throttle.failures >= limit - 2:
+            left = limit - throttle.failures
+            message += (f" {left} more wrong {'try' if left == 1 else 'tries'} and sign-in will be "
+                        "paused for a while. Forgot it? Use “Forgot your password?”.")
+        db.session.commit()
+        form.password.errors.append(message)
+    return render_template("auth/sign_in.html", form=form, next=next_url)
+
+
+@bp.post("/signout")
+def sign_out():
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "info")
+    return redirect(url_for("main.home"))
+
+
+# ----- Forgot your password? -------------------------------------------------------------------
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_code_limit, methods=["POST"])
+def reset():
+    return _email_step("reset", "auth/reset_email.html")
+
+
+@bp.route("/password/verify", methods=["GET", "POST"])
+@limiter.limit(_code_limit, methods=["POST"])
+def reset_verify():
+    return _verify_step("reset", "auth.reset_password")
+
+
+@bp.post("/password/resend")
+@limiter.limit(_code_limit)
+def reset_resend():
+    return _resend("reset")
+
+
+@bp.route("/password/new", methods=["GET", "POST"])
+def reset_password():
+    email = _verified_email("reset")
+    user = _user_by_email(email) if email else None
+    if not user:
+        flash("Please verify your email address first.", "info")
+        return redirect(url_for("auth.reset"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        user.password_hash = hash_password(form.password.data)
+        # Every other session of this user ends here.
+        user.session_version += 1
+        user.last_sign_in_at = utcnow()
+        db.session.execute(
+            SignInThrottle.__table__.delete().where(
+                SignInThrottle.email_key == keyed_hash("signin", email)
+            )
+        )
+        db.session.commit()
+        start_session(user)
+        send_email(email, "AIM: your password was changed", "password_changed", user=user)
+        flash("Your password was changed and you are signed in.", "success")
+        if not user.company_id and not user.is_officer:
+            return redirect(url_for("account.company"))
+        return redirect(_landing())
+    return render_template("auth/reset_password.html", form=form, email=email)

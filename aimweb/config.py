@@ -1,0 +1,55 @@
+"""Default settings; every one can be overridden by an AIMWEB_* environment variable."""
+from datetime import timedelta
+
+
+class Defaults:
+    # Required outside debug/testing: create_app refuses to start without AIMWEB_SECRET_KEY.
+    SECRET_KEY = None
+    # Filled in by create_app with an absolute path under instance/ when left empty.
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    # Mail: with no MAIL_SERVER, messages are printed to the console (development).
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "AIM Licensing <no-reply@aim.example.gov>"
+
+    # Flask-Limiter: memory:// is per process; production uses redis://127.0.0.1:6379/0.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SIGN_IN = "20 per minute;200 per hour"
+    RATELIMIT_CODES = "10 per minute;60 per hour"
+
+    # Session cookie: short idle lifetime, hard cap enforced by auth (see aimweb/auth/sessions.py).
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=1)
+    SESSION_ABSOLUTE_LIFETIME_SECONDS = 24 * 3600
+    REMEMBER_COOKIE_DURATION = timedelta(days=0)
+
+    WTF_CSRF_TIME_LIMIT = 3600
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+
+    # One-time codes e-mailed for sign-up and password reset.
+    CODE_TTL_SECONDS = 600
+    CODE_MAX_ATTEMPTS = 5
+    CODE_RESEND_INTERVAL_SECONDS = 60
+    CODE_MAX_PER_HOUR = 5
+    # Wrong passwords for one e-mail address: lock after this many, for this long.
+    SIGN_IN_MAX_FAILURES = 5
+    SIGN_IN_LOCK_SECONDS = 15 * 60
+
+    # Content-Security-Policy: no inline script anywhere.
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+    PREFERRED_URL_SCHEME = "http"
+    PROGRAM_NAME = "Aluminum Import Monitoring and Analysis (AIM)"

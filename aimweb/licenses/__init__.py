@@ -1,0 +1,6 @@
+"""The filer's licenses: dashboard, single-license form, license pages."""
+from flask import Blueprint
+
+bp = Blueprint("licenses", __name__, url_prefix="/licenses")
+
+from . import views  # noqa: E402,F401

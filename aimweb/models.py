@@ -1,0 +1,194 @@
+"""Database models: accounts, companies, one-time codes and licenses."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC: the same value round-trips through SQLite and PostgreSQL."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+ROLES = ("filer", "officer", "admin")
+
+
+class Company(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ein: Mapped[str | None] = mapped_column(String(10), unique=True)
+    cbp_importer_number: Mapped[str | None] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    company_type: Mapped[str] = mapped_column(String(40))
+    street: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(2))
+    zip_code: Mapped[str] = mapped_column(String(10))
+    phone: Mapped[str] = mapped_column(String(12))
+    fax: Mapped[str | None] = mapped_column(String(12))
+    contact_first_name: Mapped[str] = mapped_column(String(100))
+    contact_last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    alternate_email: Mapped[str | None] = mapped_column(String(254))
+    branch_name: Mapped[str | None] = mapped_column(String(200))
+    branch_street: Mapped[str | None] = mapped_column(String(200))
+    branch_city: Mapped[str | None] = mapped_column(String(100))
+    branch_state: Mapped[str | None] = mapped_column(String(2))
+    branch_zip: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="company")
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(10), default="filer")
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
+    # Bumped on sign-out-everywhere and password reset: every older session cookie stops working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    email_verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[datetime | None]
+
+    company: Mapped[Company | None] = relationship(back_populates="users")
+
+    def get_id(self) -> str:
+        # Flask-Login stores this in the session; carrying the version lets a reset end old sessions.
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_officer(self) -> bool:
+        return self.role in ("officer", "admin")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class OneTimeCode(db.Model):
+    """A 6-digit code e-mailed for sign-up or password reset; only its keyed hash is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(10))
+    email: Mapped[str] = mapped_column(String(254))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Set when the code was used, replaced by a newer one, or burnt by too many wrong tries.
+    consumed_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_one_time_code_lookup", "purpose", "email", "created_at"),)
+
+
+class SignInThrottle(db.Model):
+    """Wrong-password count per e-mail address (registered or not, so it reveals nothing)."""
+
+    email_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]
+
+
+LICENSE_STATUSES = {
+    "draft": "Draft",
+    "submitted": "Submitted",
+    "corrected": "Corrected",
+    "action_required": "Action Required",
+    "cancelled": "Cancelled",
+}
+
+
+class License(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(12), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    license_type: Mapped[str] = mapped_column(String(20), default="standard")
+    product: Mapped[str] = mapped_column(String(20), default="aluminum")
+    entry_number: Mapped[str | None] = mapped_column(String(13))
+    entry_type: Mapped[str] = mapped_column(String(12), default="consumption")
+    importer_name: Mapped[str] = mapped_column(String(200), default="")
+    exporter_name: Mapped[str] = mapped_column(String(200), default="")
+    manufacturer_name: Mapped[str] = mapped_column(String(200), default="")
+    origin_country: Mapped[str] = mapped_column(String(3), default="")
+    export_country: Mapped[str] = mapped_column(String(3), default="")
+    port_code: Mapped[str] = mapped_column(String(4), default="")
+    export_date: Mapped[date | None]
+    import_date: Mapped[date | None]
+    certified_at: Mapped[datetime | None]
+    issued_at: Mapped[datetime | None]
+    valid_from: Mapped[date | None]
+    valid_through: Mapped[date | None]
+    # Bumped on every change of the license's content; the cached PDF is keyed on it.
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    company: Mapped[Company] = relationship()
+    created_by: Mapped[User] = relationship()
+    lines: Mapped[list[ProductLine]] = relationship(
+        back_populates="license", order_by="ProductLine.position", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[LicenseEvent]] = relationship(
+        back_populates="license", order_by="LicenseEvent.id"
+    )
+
+    __table_args__ = (Index("ix_license_company_created", "company_id", "created_at"),)
+
+    @property
+    def status_label(self) -> str:
+        return LICENSE_STATUSES.get(self.status, self.status)
+
+    @property
+    def total_kg(self) -> Decimal:
+        return sum((line.quantity_kg for line in self.lines), Decimal(0))
+
+    @property
+    def total_usd(self) -> Decimal:
+        return sum((line.customs_value_usd for line in self.lines), Decimal(0))
+
+
+class ProductLine(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    license_id: Mapped[int] = mapped_column(ForeignKey("license.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    hts_number: Mapped[str] = mapped_column(String(10))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(60), default="")
+    smelt_largest: Mapped[str] = mapped_column(String(3))
+    smelt_second: Mapped[str] = mapped_column(String(3))
+    cast_country: Mapped[str] = mapped_column(String(3))
+    quantity_kg: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    customs_value_usd: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    unit_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+
+    license: Mapped[License] = relationship(back_populates="lines")
+
+
+class LicenseEvent(db.Model):
+    """The audit trail: one row per thing that happened to a license; never updated or deleted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    license_id: Mapped[int] = mapped_column(ForeignKey("license.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[list | None] = mapped_column(JSON)
+
+    license: Mapped[License] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()

@@ -1,0 +1,186 @@
+"""Fixtures: the app on a real database (SQLite, or PostgreSQL via AIMWEB_TEST_DATABASE_URI),
+a real SMTP server (aiosmtpd) that keeps what it receives, and sign-in helpers."""
+from __future__ import annotations
+
+import email
+import os
+import re
+import socket
+import threading
+import zlib
+import time
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+
+from aimweb import create_app
+from aimweb.extensions import db, limiter
+from aimweb.models import Company, User, utcnow
+from aimweb.security import hash_password
+
+PASSWORD = "Correct-Horse-9"
+
+
+class Mailbox:
+    """An aiosmtpd handler that stores every delivered message."""
+
+    def __init__(self):
+        self.messages: list[Message] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            msg = email.message_from_bytes(envelope.content)
+            msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+            self.messages.append(msg)
+        return "250 OK"
+
+    def clear(self):
+        with self._lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+    def body(self, msg: Message) -> str:
+        part = msg.get_payload(decode=True) if not msg.is_multipart() else msg.get_payload(0).get_payload(decode=True)
+        return part.decode()
+
+    def last_code(self, address: str, timeout: float = 5.0) -> str:
+        """The 6-digit code in the newest message to this address (waits for delivery)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for msg in reversed(self.to(address)):
+                m = re.search(r"Your code is: (\d{6})", self.body(msg))
+                if m:
+                    return m.group(1)
+            time.sleep(0.02)
+        raise AssertionError(f"no code was mailed to {address}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, mailbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def database_uri(tmp_path_factory):
+    return os.environ.get("AIMWEB_TEST_DATABASE_URI") or (
+        "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+    )
+
+
+def make_test_config(database_uri: str, smtp_port: int, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_port,
+        "MAIL_SUPPRESS_SEND": False,  # Flask-Mail suppresses mail under TESTING by default
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def _schema(database_uri, smtp_server):
+    """Build the schema once with the real migrations, so they are tested too."""
+    from flask_migrate import downgrade, upgrade
+
+    app = create_app(make_test_config(database_uri, smtp_server[0].port))
+    with app.app_context():
+        if database_uri.startswith("postgresql"):
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        upgrade()
+    yield
+    with app.app_context():
+        db.session.remove()
+        downgrade(revision="base")
+
+
+def _empty_tables():
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_uri, smtp_server, _schema, request):
+    extra = getattr(request, "param", None) or {}
+    app = create_app(make_test_config(database_uri, smtp_server[0].port, **extra))
+    smtp_server[1].clear()
+    with app.app_context():
+        _empty_tables()
+        limiter.reset()
+    yield app
+    with app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    return smtp_server[1]
+
+
+def csrf_token(client, path: str) -> str:
+    html = client.get(path).get_data(as_text=True)
+    m = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf-token" content="([^"]+)"', html
+    )
+    assert m, f"no CSRF token on {path}"
+    return m.group(1)
+
+
+def post_form(client, path: str, data: dict, **kwargs):
+    """POST a form the way a browser does: with the CSRF token from the page."""
+    return client.post(path, data={"csrf_token": csrf_token(client, path), **data}, **kwargs)
+
+
+def make_user(email="filer@example.com", password=PASSWORD, role="filer", company=True) -> User:
+    user = User(email=email, display_name="Test Filer", first_name="Test", last_name="Filer",
+                password_hash=hash_password(password), role=role, email_verified_at=utcnow())
+    if company:
+        user.company = Company(
+            ein=f"12-{zlib.crc32(email.encode()) % 10**7:07d}", name=f"Company of {email}", company_type="importer",
+            street="4800 Riverstone Blvd", city="Missouri City", state="TX", zip_code="77459",
+            phone="281-555-0134", contact_first_name="Test", contact_last_name="Filer", email=email,
+        )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def sign_in(client, email="filer@example.com", password=PASSWORD, **kwargs):
+    return post_form(client, "/signin", {"email": email, "password": password}, **kwargs)
+
+
+@pytest.fixture
+def filer(app):
+    return make_user()
+
+
+@pytest.fixture
+def signed_in(client, filer):
+    response = sign_in(client)
+    assert response.status_code == 302
+    return client
