@@ -11,7 +11,7 @@ PORT ?= 5000
 APT_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
 	poppler-utils libreoffice-calc-nogui
 
-.PHONY: run test install system-deps node-deps vendor db demo clean bench
+.PHONY: run test install system-deps node-deps vendor db demo clean bench migration
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +65,11 @@ bench: install
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache
+
+# Until the first release the schema is one migration: regenerate it from the models.
+migration: install
+	rm -f migrations/versions/*.py /tmp/aimweb-migration.sqlite3
+	AIMWEB_SECRET_KEY=x AIMWEB_SQLALCHEMY_DATABASE_URI=sqlite:////tmp/aimweb-migration.sqlite3 \
+	  $(FLASK) db migrate -m "initial schema" >/dev/null
+	rm -f /tmp/aimweb-migration.sqlite3
+	@ls migrations/versions/*.py

@@ -1,8 +1,8 @@
-"""accounts, companies, codes and licenses
+"""initial schema
 
-Revision ID: 17fa719bdda1
+Revision ID: acea8c47e205
 Revises: 
-Create Date: 2026-11-23 01:01:04.058426
+Create Date: 2026-11-23 01:02:38.568466
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '17fa719bdda1'
+revision = 'acea8c47e205'
 down_revision = None
 branch_labels = None
 depends_on = None
