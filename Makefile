@@ -6,12 +6,12 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app aimweb
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# Debian packages: WeasyPrint's libraries (+ harfbuzz-subset for speed), Chromium for the browser
-# tests, poppler for reading PDFs back, LibreOffice to save real workbooks in the upload tests.
-APT_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
-	poppler-utils libreoffice-calc-nogui
+# Debian packages: WeasyPrint's libraries (+ harfbuzz-subset for speed) to run; for the tests also
+# Chromium (browser tests), poppler (PDFs read back) and LibreOffice (real workbooks for uploads).
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils libreoffice-calc-nogui
 
-.PHONY: run test install system-deps node-deps vendor db demo clean bench migration
+.PHONY: run test install system-deps-run system-deps-test node-deps vendor db demo clean bench migration
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,10 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # Installs the Debian packages that are missing (root, or sudo when available).
-system-deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+system-deps-run: PACKAGES = $(RUN_PACKAGES)
+system-deps-test: PACKAGES = $(TEST_PACKAGES)
+system-deps-run system-deps-test:
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages: $$missing"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
@@ -54,10 +56,10 @@ db: install instance/secret_key
 demo: db
 	AIMWEB_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) seed-demo
 
-run: system-deps demo
+run: system-deps-run demo
 	AIMWEB_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host $(HOST) --port $(PORT)
 
-test: system-deps install node-deps
+test: system-deps-test install node-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
