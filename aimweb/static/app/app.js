@@ -1,7 +1,21 @@
-// aimweb's own script: send the CSRF token with every htmx request. Everything works without it.
+// aimweb's own script. Everything works without it; it only adds to what the server sends.
+
+// Loaded in <head> without `defer`: marks the page as scripted before the first paint, so the
+// mobile menu is collapsed behind the "Menu" button only when a script can open it (app.css).
+document.documentElement.classList.add("aim-js");
+
+// Send the CSRF token with every htmx request (Flask-WTF reads the X-CSRFToken header).
 document.addEventListener("htmx:configRequest", function (event) {
   var meta = document.querySelector('meta[name="csrf-token"]');
   if (meta) {
     event.detail.headers["X-CSRFToken"] = meta.getAttribute("content");
+  }
+});
+
+// After a failed submit, take keyboard and screen-reader users to the list of problems.
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.querySelector(".aim-error-summary");
+  if (summary) {
+    summary.focus();
   }
 });

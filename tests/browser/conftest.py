@@ -1,0 +1,185 @@
+"""Browser fixtures: the real app served on 127.0.0.1 by werkzeug in a thread, and headless
+Chromium (Debian's /usr/bin/chromium) driven by Playwright's sync API.
+
+The live server shares the test database and SMTP server with tests/conftest.py. Every page
+(`page`, `new_page`) depends on the `app` fixture, so the tables are emptied and the rate limits reset before each
+browser test, exactly as for the HTTP tests.
+
+Without Playwright or Chromium the tests are skipped, unless AIMWEB_REQUIRE_BROWSER=1 (CI), in
+which case they fail."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from aimweb import create_app
+from aimweb.extensions import db
+
+CHROMIUM = os.environ.get("AIMWEB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# Served to the page from this same-origin path, so axe runs under the app's real CSP.
+AXE_PATH = "/__tests__/axe.min.js"
+DESKTOP = {"width": 1280, "height": 900}
+MOBILE = {"width": 390, "height": 844}
+
+
+def browser_unavailable(reason: str):
+    """Skip, or fail when the environment says browser tests are required (CI)."""
+    if os.environ.get("AIMWEB_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests are required (AIMWEB_REQUIRE_BROWSER=1) but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def root_conftest(config):
+    """tests/conftest.py as loaded by pytest (its helpers are plain functions, not fixtures)."""
+    wanted = Path(__file__).resolve().parents[1] / "conftest.py"
+    for plugin in config.pluginmanager.get_plugins():
+        if getattr(plugin, "__file__", None) and Path(plugin.__file__).resolve() == wanted:
+            return plugin
+    raise AssertionError(f"{wanted} was not loaded")
+
+
+@pytest.fixture(scope="session")
+def helpers(pytestconfig):
+    return root_conftest(pytestconfig)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: object
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Logs only failed requests: a page load fetches a dozen static files."""
+
+    def log_request(self, code="-", size="-"):
+        if str(code).startswith("5"):
+            super().log_request(code, size)
+
+
+@pytest.fixture(scope="session")
+def live_server(helpers, database_uri, smtp_server, _schema):
+    app = create_app(helpers.make_test_config(database_uri, smtp_server[0].port))
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="aimweb-live-server", daemon=True)
+    thread.start()
+    yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()  # so the schema can be dropped after the session (PostgreSQL)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        browser_unavailable("the playwright package is not installed")
+    if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
+        browser_unavailable(f"Chromium was not found at {CHROMIUM} (apt-get install chromium)")
+    manager = sync_playwright().start()
+    try:
+        chromium = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    except Error as exc:
+        manager.stop()
+        browser_unavailable(f"Chromium at {CHROMIUM} did not start: {exc.message.splitlines()[0]}")
+    yield chromium
+    chromium.close()
+    manager.stop()
+
+
+@dataclass
+class ConsoleWatch:
+    """Console errors, uncaught exceptions and CSP violations seen by one page."""
+
+    problems: list[str] = field(default_factory=list)
+    # Chromium logs a failed main document (e.g. a deliberate 404) as a console error.
+    allowed: list[re.Pattern] = field(default_factory=list)
+
+    def on_console(self, message):
+        if message.type in ("error", "assert") or "Content Security Policy" in message.text:
+            self.record(f"console.{message.type} at {message.location.get('url')}: {message.text}")
+
+    def on_pageerror(self, error):
+        self.record(f"uncaught exception: {error}")
+
+    def record(self, text: str):
+        if not any(p.search(text) for p in self.allowed):
+            self.problems.append(text)
+
+    def assert_clean(self, where: str = ""):
+        problems, self.problems = self.problems, []
+        assert not problems, f"browser console problems{' on ' + where if where else ''}:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def console():
+    return ConsoleWatch()
+
+
+@pytest.fixture
+def new_page(browser, live_server, app, console):
+    """new_page(**context_options): a page in a fresh browser profile (no cookies), watched for
+    console problems. Depends on `app`, which empties the tables before the test."""
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(
+            **{"viewport": DESKTOP, "base_url": live_server.url, "locale": "en-US", **options}
+        )
+        contexts.append(context)
+        context.set_default_timeout(10_000)
+        context.route("**" + AXE_PATH, lambda route: route.fulfill(
+            path=str(AXE_JS), content_type="text/javascript; charset=utf-8"))
+        page = context.new_page()
+        page.on("console", console.on_console)
+        page.on("pageerror", console.on_pageerror)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    console.assert_clean("the last page of the test")
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.fixture
+def screenshot(request):
+    """screenshot(page, "step") saves tests/artifacts/<module>--<step>-desktop.png, and with
+    mobile=True also <module>--<step>-mobile.png (390 px wide)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    prefix = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+
+    def take(page, step: str, mobile: bool = False) -> Path:
+        size = page.viewport_size
+        path = ARTIFACTS / f"{prefix}--{step}-{'mobile' if size['width'] < 640 else 'desktop'}.png"
+        page.screenshot(path=str(path), full_page=True)
+        if mobile and size["width"] >= 640:
+            page.set_viewport_size(MOBILE)
+            page.screenshot(path=str(ARTIFACTS / f"{prefix}--{step}-mobile.png"), full_page=True)
+            page.set_viewport_size(size)
+        return path
+
+    return take

@@ -1,0 +1,79 @@
+"""What a person does in the browser, step by step, in the guide's words."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+if os.environ.get("AIMWEB_REQUIRE_BROWSER") == "1":
+    from playwright.sync_api import expect
+else:
+    expect = pytest.importorskip(
+        "playwright.sync_api", reason="the playwright package is not installed"
+    ).expect
+
+PASSWORD = "Riverstone-2024"
+
+
+def field(page, label: str):
+    """The form field with exactly this label (a required field's label ends in " *")."""
+    return page.get_by_label(re.compile("^" + re.escape(label) + r"( \*)?$"))
+
+
+def sign_up(page, console, mailbox, email, screenshot=None, display_name="Riverstone Metals"):
+    """Home → Sign Up Now → email → code from the real mail → Verify Code → Create."""
+    def shot(step, mobile=False):
+        if screenshot:
+            screenshot(page, step, mobile=mobile)
+
+    page.goto("/")
+    expect(page).to_have_title(re.compile("AIM Licensing"))
+    shot("home", mobile=True)
+    console.assert_clean("home")
+
+    page.get_by_role("main").get_by_role("link", name="Sign Up Now").click()
+    expect(page).to_have_url(re.compile(r"/signup$"))
+    shot("signup-email", mobile=True)
+    console.assert_clean("sign up")
+    field(page, "Email Address").fill(email)
+    page.get_by_role("button", name="Send verification code").click()
+
+    expect(page).to_have_url(re.compile(r"/signup/verify$"))
+    expect(page.get_by_role("main")).to_contain_text(email)
+    shot("signup-verify", mobile=True)
+    console.assert_clean("verify")
+    field(page, "Verification code").fill(mailbox.last_code(email))
+    page.get_by_role("button", name="Verify Code").click()
+
+    expect(page).to_have_url(re.compile(r"/signup/create$"))
+    expect(page.get_by_role("main")).to_contain_text(email)
+    shot("signup-create", mobile=True)
+    console.assert_clean("create account")
+    field(page, "Display Name").fill(display_name)
+    field(page, "First Name").fill("Dana")
+    field(page, "Last Name").fill("Whitaker")
+    field(page, "New Password").fill(PASSWORD)
+    field(page, "Confirm New Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create").click()
+    expect(page).to_have_url(re.compile(r"/account/company$"))
+
+
+def register_company(page, name="Riverstone Metals LLC", ein="12-3456789", company_type="Importer"):
+    """The "Account Creation Page": the required fields, then Save."""
+    field(page, "EIN").fill(ein)
+    field(page, "Company Name").fill(name)
+    field(page, "Company Type").select_option(label=company_type)
+    field(page, "Company Street Address").fill("4800 Riverstone Blvd")
+    field(page, "City").fill("Missouri City")
+    field(page, "State").select_option("TX")
+    field(page, "Zip").fill("77459")
+    field(page, "Phone").fill("281-555-0134")
+    page.get_by_role("button", name="Save").click()
+
+
+def sign_in(page, email, password):
+    page.goto("/signin")
+    field(page, "Email Address").fill(email)
+    field(page, "Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
