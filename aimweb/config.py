@@ -25,7 +25,7 @@ class Defaults:
     RATELIMIT_SIGN_IN = "20 per minute;200 per hour"
     RATELIMIT_CODES = "10 per minute;60 per hour"
 
-    # Session cookie: short idle lifetime, hard cap enforced by auth (see aimweb/auth/sessions.py).
+    # Session cookie: short idle lifetime, hard cap enforced by auth (see aimweb/security.py).
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import string
 import time
 from functools import wraps
 from urllib.parse import urlsplit
@@ -19,7 +18,7 @@ _hasher = PasswordHasher()  # argon2id, the library's OWASP-sized defaults
 # Verified against when the e-mail is unknown, so a wrong address costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
 
-PASSWORD_RULE = (
+PASSWORD_RULE = (  # shown as the hint before the user types
     "The password must be between 8 and 64 characters and have at least 3 of the following: "
     "a lowercase letter, an uppercase letter, a number, a symbol."
 )
@@ -37,16 +36,24 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def password_problem(password: str) -> str | None:
-    """None when the password follows the portal's rule, else the rule itself."""
-    if not 8 <= len(password) <= 64:
-        return PASSWORD_RULE
-    classes = [
-        any(c.islower() for c in password),
-        any(c.isupper() for c in password),
-        any(c.isdigit() for c in password),
-        any(not c.isalnum() and not c.isspace() or c in string.punctuation for c in password),
-    ]
-    return None if sum(classes) >= 3 else PASSWORD_RULE
+    """None when the password follows the portal's rule, else what is wrong with it, briefly."""
+    if len(password) < 8:
+        return "The password is too short: use at least 8 characters."
+    if len(password) > 64:
+        return "The password is too long: use at most 64 characters."
+    kinds = {
+        "a lowercase letter": any(c.islower() for c in password),
+        "an uppercase letter": any(c.isupper() for c in password),
+        "a number": any(c.isdigit() for c in password),
+        "a symbol": any(not c.isalnum() and not c.isspace() for c in password),
+    }
+    if sum(kinds.values()) >= 3:
+        return None
+    missing = ", ".join(k for k, present in kinds.items() if not present)
+    return (
+        f"The password has {sum(kinds.values())} of the 4 kinds of characters and needs at least 3. "
+        f"Missing: {missing}."
+    )
 
 
 def keyed_hash(*parts: str) -> str:

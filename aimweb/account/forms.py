@@ -8,8 +8,9 @@ from . import checks
 _strip = [lambda v: v.strip() if isinstance(v, str) else v]
 
 
-def _text(label, required=True, max_len=200):
-    validators = [DataRequired(f"Enter the {label.lower()}.")] if required else [Optional()]
+def _text(label, required=True, max_len=200, missing=None):
+    message = missing or f"Enter the {label.lower()}."
+    validators = [DataRequired(message)] if required else [Optional()]
     return StringField(label, validators=validators + [Length(max=max_len)], filters=_strip)
 
 
@@ -17,6 +18,14 @@ def _state(label="State", required=True):
     choices = [("", "- Select -")] + [(c, f"{c} - {n}") for c, n in checks.us_states()]
     validators = [DataRequired("Select the state.")] if required else [Optional()]
     return SelectField(label, choices=choices, validators=validators)
+
+
+def _normalized(value: str, normalize, kind: str | None = None) -> str:
+    """The normalized value; on a problem the typed value stays in the field for the user."""
+    normalized, problem = normalize(value)
+    if problem:
+        raise ValidationError(problem.replace("telephone", kind) if kind else problem)
+    return normalized
 
 
 class CompanyForm(FlaskForm):
@@ -31,8 +40,8 @@ class CompanyForm(FlaskForm):
     street = _text("Company Street Address")
     city = _text("City", max_len=100)
     state = _state()
-    zip_code = _text("Zip", max_len=10)
-    phone = _text("Phone", max_len=20)
+    zip_code = _text("Zip", max_len=10, missing="Enter the ZIP code.")
+    phone = _text("Phone", max_len=20, missing="Enter the telephone number.")
     fax = _text("Fax", required=False, max_len=20)
     contact_first_name = _text("First Name", max_len=100)
     contact_last_name = _text("Last Name", max_len=100)
@@ -54,9 +63,7 @@ class CompanyForm(FlaskForm):
 
     def validate_ein(self, field):
         if field.data:
-            field.data, problem = checks.normalize_ein(field.data)
-            if problem:
-                raise ValidationError(problem)
+            field.data = _normalized(field.data, checks.normalize_ein)
         elif not self.cbp_importer_number.data:
             raise ValidationError(
                 "Enter the company's EIN, or its CBP-assigned importer number if it has no EIN."
@@ -64,9 +71,7 @@ class CompanyForm(FlaskForm):
 
     def validate_cbp_importer_number(self, field):
         if field.data:
-            field.data, problem = checks.normalize_cbp_number(field.data)
-            if problem:
-                raise ValidationError(problem)
+            field.data = _normalized(field.data, checks.normalize_cbp_number)
 
     def validate_street(self, field):
         problem = checks.street_problem(field.data)
@@ -79,15 +84,11 @@ class CompanyForm(FlaskForm):
             raise ValidationError(problem)
 
     def validate_phone(self, field):
-        field.data, problem = checks.normalize_phone(field.data)
-        if problem:
-            raise ValidationError(problem)
+        field.data = _normalized(field.data, checks.normalize_phone)
 
     def validate_fax(self, field):
         if field.data:
-            field.data, problem = checks.normalize_phone(field.data)
-            if problem:
-                raise ValidationError(problem.replace("telephone", "fax"))
+            field.data = _normalized(field.data, checks.normalize_phone, "fax")
 
     def validate_branch_street(self, field):
         if self._has_branch() and not field.data:
