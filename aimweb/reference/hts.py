@@ -1,0 +1,68 @@
+"""The HTS catalogue of covered aluminum products, read from a CSV with its revision."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+PACKAGED_REVISION = "2024 Revision (December 2024)"
+COLUMNS = ("hts10", "description", "category", "heading", "full_description", "unit")
+
+
+@dataclass(frozen=True)
+class HtsItem:
+    hts10: str
+    dotted: str
+    description: str
+    category: str
+    heading: str
+    full_description: str
+    unit: str
+
+
+def normalize_hts(text: str) -> str | None:
+    """'7601.10.30.00', '7601103000', '7601.10.3000' -> '7601103000'; else None."""
+    digits = re.sub(r"[\s.\-]", "", str(text or ""))
+    return digits if re.fullmatch(r"\d{10}", digits) else None
+
+
+def format_hts(hts10: str) -> str:
+    return f"{hts10[:4]}.{hts10[4:6]}.{hts10[6:8]}.{hts10[8:10]}"
+
+
+def parse_hts_csv(text: str) -> list[HtsItem]:
+    """Parse a catalogue file; a clear ValueError names the line of any problem."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValueError(f"The HTS file lacks the column(s): {', '.join(missing)}.")
+    items: dict[str, HtsItem] = {}
+    for line_no, row in enumerate(reader, start=2):
+        hts10 = normalize_hts(row["hts10"])
+        if hts10 is None:
+            raise ValueError(f"Line {line_no}: {row['hts10']!r} is not a 10-digit HTS number.")
+        if hts10 in items:
+            raise ValueError(f"Line {line_no}: HTS number {format_hts(hts10)} appears twice.")
+        if not (row["description"] or "").strip() or not (row["category"] or "").strip():
+            raise ValueError(f"Line {line_no}: description and category are required.")
+        items[hts10] = HtsItem(
+            hts10=hts10,
+            dotted=format_hts(hts10),
+            description=row["description"].strip(),
+            category=row["category"].strip(),
+            heading=(row["heading"] or hts10[:4]).strip(),
+            full_description=(row["full_description"] or "").strip(),
+            unit=(row["unit"] or "kg").strip(),
+        )
+    if not items:
+        raise ValueError("The HTS file has no products.")
+    return list(items.values())
+
+
+@lru_cache(maxsize=1)
+def packaged_catalogue() -> dict[str, HtsItem]:
+    text = resources.files(__package__).joinpath("data/hts_covered.csv").read_text("utf-8")
+    return {item.hts10: item for item in parse_hts_csv(text)}

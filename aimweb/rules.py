@@ -1,0 +1,296 @@
+"""What makes an aluminum import license valid on a given date (19 CFR 361.103): pure rules.
+
+Every function takes the application date instead of reading the clock, so tests can stand on both
+sides of each cut-off. validate_license returns every problem at once, each tied to its field.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from .reference import countries
+from .reference.hts import HtsItem, format_hts, normalize_hts
+from .reference.ports import all_ports
+
+UNKNOWN_SMELT_CUTOFF = date(2022, 6, 28)
+APPLY_WINDOW_DAYS = 60
+LATE_FILING_WORKING_DAYS = 10
+VALIDITY_DAYS = 75
+# US$/kg. Primary ingot trades near 2-3 $/kg and fabricated foil or castings rarely above 50 $/kg:
+# below 10 cents or above 1,000 dollars a kilogram is a typing error (kg vs t, cents vs dollars).
+MIN_UNIT_VALUE = Decimal("0.10")
+MAX_UNIT_VALUE = Decimal("1000")
+MAX_QUANTITY_KG = Decimal("1000000000")
+MAX_VALUE_USD = Decimal("10000000000")
+MAX_NAME_LENGTH = 200
+ENTRY_TYPES = {"consumption": "Consumption", "ftz": "Foreign trade zone admission"}
+COVERED_HEADINGS = "7601, 7604, 7605, 7606, 7607, 7608, 7609, 7616.99.51.60 and 7616.99.51.70"
+
+FIELD_LABELS = {
+    "entry_number": "Customs Entry Number",
+    "entry_type": "Entry Type",
+    "importer_name": "Importer Name",
+    "exporter_name": "Exporter Name",
+    "manufacturer_name": "Manufacturer Name",
+    "origin_country": "Country of Origin",
+    "export_country": "Country of Export",
+    "port_code": "Expected Port of Entry",
+    "export_date": "Expected Date of Export",
+    "import_date": "Expected Date of Import",
+    "lines": "Products",
+    "hts_number": "HTS Number",
+    "smelt_largest": "Country of Largest Smelt",
+    "smelt_second": "Country of Second Largest Smelt",
+    "cast_country": "Country of Most Recent Cast",
+    "quantity_kg": "Volume (KG)",
+    "customs_value_usd": "Customs Value (US$)",
+}
+
+
+@dataclass
+class ProductLineDraft:
+    hts_number: str = ""
+    smelt_largest: str = ""
+    smelt_second: str = ""
+    cast_country: str = ""
+    quantity_kg: Decimal | None = None
+    customs_value_usd: Decimal | None = None
+
+
+@dataclass
+class LicenseDraft:
+    entry_number: str = ""
+    entry_type: str = "consumption"
+    importer_name: str = ""
+    exporter_name: str = ""
+    manufacturer_name: str = ""
+    origin_country: str = ""
+    export_country: str = ""
+    port_code: str = ""
+    export_date: date | None = None
+    import_date: date | None = None
+    lines: list[ProductLineDraft] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    message: str
+    line: int | None = None
+
+
+# ----- customs entry number ----------------------------------------------------------------------
+
+_ENTRY = re.compile(r"^([A-Z0-9]{3})-?(\d{7})-?(\d)$")
+
+
+def _letter_digit(ch: str) -> int:
+    if ch.isdigit():
+        return int(ch)
+    offset = ord(ch) - ord("A")
+    # A–I → 1–9, J–R → 1–9, S–Z → 2–9 (CBP's mapping: no letter maps to 0; S starts at 2)
+    if offset < 9:
+        return offset + 1
+    if offset < 18:
+        return offset - 8
+    return offset - 16
+
+
+def entry_number_check_digit(first10: str) -> int:
+    """Luhn check digit over the filer code (letters mapped to digits) and the 7-digit serial."""
+    digits = [_letter_digit(c) for c in first10.upper()]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return (10 - total % 10) % 10
+
+
+def normalize_entry_number(text: str) -> str | None:
+    m = _ENTRY.match("".join(str(text or "").split()).upper())
+    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None
+
+
+# ----- computed values and choices ---------------------------------------------------------------
+
+def unit_value(quantity_kg, customs_value_usd) -> Decimal | None:
+    try:
+        q, v = Decimal(quantity_kg), Decimal(customs_value_usd)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    if not q.is_finite() or not v.is_finite() or q <= 0:
+        return None
+    return (v / q).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def smelt_choices(application_date: date) -> list[tuple[str, str]]:
+    choices = [(countries.NOT_APPLICABLE, "Not applicable")]
+    if application_date <= UNKNOWN_SMELT_CUTOFF:
+        choices.append((countries.UNKNOWN, "Unknown"))
+    return choices
+
+
+def validity(issue_date: date, entry_type: str) -> tuple[date, date | None]:
+    if entry_type == "ftz":
+        return issue_date, None
+    return issue_date, issue_date + timedelta(days=VALIDITY_DAYS)
+
+
+def is_manufacturer_unknown(name: str) -> bool:
+    return (name or "").strip().lower() == "unknown"
+
+
+def _add_working_days(start: date, days: int) -> date:
+    current = start
+    while days:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+# ----- validation ------------------------------------------------------------------------------
+
+def _amount_problem(value, label: str, maximum: Decimal) -> str | None:
+    if value is None or value == "":
+        return f"{label} is required."
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return f"{label} must be a number, like 1250.50."
+    if not amount.is_finite():
+        return f"{label} must be a number, like 1250.50."
+    if amount <= 0:
+        return f"{label} must be more than zero."
+    if amount > maximum:
+        return f"{label} must be at most {maximum:,}."
+    if amount != amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP):
+        return f"{label} may have at most 2 decimal places."
+    return None
+
+
+def _smelt_problems(line: ProductLineDraft, application_date: date) -> list[tuple[str, str]]:
+    na, unk = countries.NOT_APPLICABLE, countries.UNKNOWN
+    found = []
+    for name in ("smelt_largest", "smelt_second"):
+        value = getattr(line, name)
+        label = FIELD_LABELS[name]
+        if not value:
+            found.append((name, f"{label} is required: a country, or “Not applicable”."))
+        elif value == unk:
+            if application_date > UNKNOWN_SMELT_CUTOFF:
+                found.append((name, f"{label} cannot be “Unknown” on applications after "
+                                    "June 28, 2022: give the country, or “Not applicable”."))
+        elif value != na and not countries.is_country(value):
+            found.append((name, f"{label}: {value!r} is not a country."))
+    largest, second = line.smelt_largest, line.smelt_second
+    if largest == na and second and second != na:
+        found.append(("smelt_second", "Country of Second Largest Smelt must be “Not applicable” "
+                                      "when the largest is “Not applicable”."))
+    if largest and largest == second and countries.is_country(largest):
+        found.append(("smelt_second", "Country of Second Largest Smelt must differ from the "
+                                      "largest; choose “Not applicable” if there is no second source."))
+    return found
+
+
+def validate_line(line: ProductLineDraft, *, application_date: date,
+                  catalogue: Mapping[str, HtsItem], index: int | None = None) -> list[Problem]:
+    found: list[tuple[str, str]] = []
+    hts = normalize_hts(line.hts_number)
+    if not (line.hts_number or "").strip():
+        found.append(("hts_number", "HTS Number is required."))
+    elif hts is None:
+        found.append(("hts_number", "HTS Number must have 10 digits, like 7601.10.30.00."))
+    elif hts not in catalogue:
+        found.append(("hts_number", f"HTS {format_hts(hts)} is not covered by AIM: no license is "
+                                    f"needed for it. Covered: {COVERED_HEADINGS}."))
+    found += _smelt_problems(line, application_date)
+    cast = line.cast_country
+    if not cast:
+        found.append(("cast_country", "Country of Most Recent Cast is required."))
+    elif cast in (countries.NOT_APPLICABLE, countries.UNKNOWN):
+        found.append(("cast_country", "Country of Most Recent Cast must be a country: it can "
+                                      "never be “Not applicable” or “Unknown”."))
+    elif not countries.is_country(cast):
+        found.append(("cast_country", f"Country of Most Recent Cast: {cast!r} is not a country."))
+    q_problem = _amount_problem(line.quantity_kg, "Volume (KG)", MAX_QUANTITY_KG)
+    v_problem = _amount_problem(line.customs_value_usd, "Customs Value (US$)", MAX_VALUE_USD)
+    found += [(n, p) for n, p in (("quantity_kg", q_problem), ("customs_value_usd", v_problem)) if p]
+    if not q_problem and not v_problem:
+        raw = Decimal(line.customs_value_usd) / Decimal(line.quantity_kg)
+        if raw < MIN_UNIT_VALUE or raw > MAX_UNIT_VALUE:
+            side = f"under ${MIN_UNIT_VALUE}" if raw < MIN_UNIT_VALUE else f"over ${MAX_UNIT_VALUE:,}"
+            found.append(("customs_value_usd",
+                          f"The unit value would be {side} per kg: check that the volume is in "
+                          "kilograms and the customs value in US dollars."))
+    return [Problem(name, message, index) for name, message in found]
+
+
+def _header_problems(draft: LicenseDraft, application_date: date,
+                     port_codes: Collection[str]) -> list[tuple[str, str]]:
+    found = []
+    if (draft.entry_number or "").strip():
+        entry = normalize_entry_number(draft.entry_number)
+        if entry is None:
+            found.append(("entry_number", "Customs Entry Number must be a 3-character filer code, "
+                                          "7 digits and a check digit, like ABC-1234567-6."))
+        elif entry_number_check_digit(entry[:3] + entry[4:11]) != int(entry[-1]):
+            found.append(("entry_number", "Customs Entry Number's check digit does not match: "
+                                          "check the number on the entry."))
+    if draft.entry_type not in ENTRY_TYPES:
+        found.append(("entry_type", "Entry Type must be Consumption or Foreign trade zone admission."))
+    for name in ("importer_name", "exporter_name", "manufacturer_name"):
+        value = (getattr(draft, name) or "").strip()
+        if not value:
+            hint = " (write “unknown” if you do not know it)" if name == "manufacturer_name" else ""
+            found.append((name, f"{FIELD_LABELS[name]} is required{hint}."))
+        elif len(value) > MAX_NAME_LENGTH:
+            found.append((name, f"{FIELD_LABELS[name]} must be at most {MAX_NAME_LENGTH} characters."))
+    for name in ("origin_country", "export_country"):
+        value = getattr(draft, name)
+        if not value:
+            found.append((name, f"{FIELD_LABELS[name]} is required."))
+        elif not countries.is_country(value):
+            found.append((name, f"{FIELD_LABELS[name]} must be a country."))
+    if not draft.port_code:
+        found.append(("port_code", "Expected Port of Entry is required."))
+    elif draft.port_code not in port_codes:
+        found.append(("port_code", f"{draft.port_code} is not a U.S. port of entry code."))
+    if draft.export_date is None:
+        found.append(("export_date", "Expected Date of Export is required."))
+    if draft.import_date is None:
+        found.append(("import_date", "Expected Date of Import is required."))
+    else:
+        if draft.export_date and draft.export_date > draft.import_date:
+            found.append(("export_date", "Expected Date of Export must be on or before the "
+                                         "Expected Date of Import."))
+        earliest = draft.import_date - timedelta(days=APPLY_WINDOW_DAYS)
+        if application_date < earliest:
+            found.append(("import_date", f"A license may be applied for at most {APPLY_WINDOW_DAYS} "
+                                         f"days before the date of import: apply on or after "
+                                         f"{earliest:%m/%d/%Y}."))
+        latest = _add_working_days(draft.import_date, LATE_FILING_WORKING_DAYS)
+        if application_date > latest:
+            found.append(("import_date", "The Expected Date of Import is more than "
+                                         f"{LATE_FILING_WORKING_DAYS} working days ago: a license is "
+                                         "applied for before the entry summary is filed."))
+    return found
+
+
+def validate_license(draft: LicenseDraft, *, application_date: date,
+                     catalogue: Mapping[str, HtsItem],
+                     port_codes: Collection[str] | None = None) -> list[Problem]:
+    ports = all_ports() if port_codes is None else port_codes
+    problems = [Problem(n, m) for n, m in _header_problems(draft, application_date, ports)]
+    if not draft.lines:
+        problems.append(Problem("lines", "Add at least one product (click “Add Products”)."))
+    for index, line in enumerate(draft.lines):
+        problems += validate_line(line, application_date=application_date, catalogue=catalogue,
+                                  index=index)
+    return problems
