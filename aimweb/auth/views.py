@@ -212,6 +212,11 @@ def sign_in():
 
 @bp.post("/signout")
 def sign_out():
+    # The session is a signed cookie: bumping the version makes a copy taken before sign-out
+    # (or left in another browser) worthless, instead of leaving it valid for its lifetime.
+    if current_user.is_authenticated:
+        current_user.session_version += 1
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
