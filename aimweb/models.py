@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -135,6 +135,9 @@ class License(db.Model):
     valid_through: Mapped[date | None]
     # Bumped on every change of the license's content; the cached PDF is keyed on it.
     version: Mapped[int] = mapped_column(default=1)
+    # A draft keeps what the filer typed in the header, as typed (even a half-written date), so
+    # nothing is lost between "Add Products" round trips; cleared when the license is issued.
+    form_data: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -192,3 +195,16 @@ class LicenseEvent(db.Model):
 
     license: Mapped[License] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class LicensePdf(db.Model):
+    """The rendered PDF of one version of a license: a repeated download doesn't re-render it."""
+
+    license_id: Mapped[int] = mapped_column(
+        ForeignKey("license.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(primary_key=True)
+    # The PDF prints the status; kept so a status change that forgot to bump the version still shows.
+    status: Mapped[str] = mapped_column(String(20))
+    content: Mapped[bytes] = mapped_column(db.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

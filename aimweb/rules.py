@@ -41,6 +41,7 @@ FIELD_LABELS = {
     "export_date": "Expected Date of Export",
     "import_date": "Expected Date of Import",
     "lines": "Products",
+    "certified": "Certification",
     "hts_number": "HTS Number",
     "smelt_largest": "Country of Largest Smelt",
     "smelt_second": "Country of Second Largest Smelt",
@@ -73,6 +74,8 @@ class LicenseDraft:
     export_date: date | None = None
     import_date: date | None = None
     lines: list[ProductLineDraft] = field(default_factory=list)
+    # The filer's "Certify" checkbox (19 CFR 361.103(c)(2)): nothing is issued without it.
+    certified: bool = True
 
 
 @dataclass(frozen=True)
@@ -290,6 +293,9 @@ def validate_license(draft: LicenseDraft, *, application_date: date,
     problems = [Problem(n, m) for n, m in _header_problems(draft, application_date, ports)]
     if not draft.lines:
         problems.append(Problem("lines", "Add at least one product (click “Add Products”)."))
+    if not draft.certified:
+        problems.append(Problem("certified", "Check the box to certify that the information is "
+                                             "accurate and complete."))
     for index, line in enumerate(draft.lines):
         problems += validate_line(line, application_date=application_date, catalogue=catalogue,
                                   index=index)

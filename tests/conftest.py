@@ -13,6 +13,7 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask import has_app_context
 from sqlalchemy import text
 
 from aimweb import create_app
@@ -176,7 +177,14 @@ def sign_in(client, email="filer@example.com", password=PASSWORD, **kwargs):
 
 @pytest.fixture
 def filer(app):
-    return make_user()
+    """The demo-like filer with a company; made in the test's app context when it holds one."""
+    if has_app_context():
+        return make_user()
+    with app.app_context():
+        user = make_user()
+        db.session.refresh(user)
+        db.session.expunge(user)  # its columns stay readable after this context ends
+        return user
 
 
 @pytest.fixture

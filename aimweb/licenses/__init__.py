@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("licenses", __name__, url_prefix="/licenses")
 
-from . import views  # noqa: E402,F401
+from . import pdf, views  # noqa: E402,F401

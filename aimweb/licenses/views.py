@@ -1,8 +1,27 @@
-"""License views."""
-from flask import redirect, render_template, url_for
-from flask_login import current_user, login_required
+"""License views: the dashboard, "Apply for Single License" (form, product lines, preview, submit)
+and the license page. Thin: parse the request, call aimweb.licensing, render a page or a partial."""
+from __future__ import annotations
 
-from . import bp
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import licensing
+from ..inputs import parse_amount
+from ..extensions import db
+from ..models import License
+from ..reference.hts import current_catalogue, format_hts, normalize_hts
+from ..reference.ports import all_ports
+from ..rules import unit_value
+from . import bp, display
+from .access import draft_or_404, filer_required, license_or_404
+from .forms import LicenseForm, LineForm, show_problems
+from .search import PAGE_SIZE, license_query, parse_filters
+
+LICENSE_TYPES = [("standard", "Standard License")]
+PRODUCTS = [("aluminum", "Aluminum")]
+EVENT_LABELS = {"issued": "Submitted (license issued)", "corrected": "Corrected",
+                "cancelled": "Cancelled", "action_required": "Action Required", "cleared": "Cleared"}
 
 
 @bp.get("/")
@@ -12,4 +31,204 @@ def dashboard():
         return redirect(url_for("review.queue"))
     if current_user.company is None:
         return redirect(url_for("account.company"))
-    return render_template("licenses/dashboard.html")
+    filters = parse_filters(request.args)
+    licenses = [] if filters.errors else db.session.scalars(
+        license_query(current_user.company_id, filters).limit(PAGE_SIZE)
+    ).all()
+    drafts = db.session.scalars(
+        select(License).where(License.company_id == current_user.company_id,
+                              License.status == "draft", License.form_data.is_not(None))
+        .order_by(License.updated_at.desc()).limit(5)
+    ).all()
+    return render_template("licenses/dashboard.html", licenses=licenses, drafts=drafts,
+                           **display.helpers())
+
+
+# ----- Apply for Single License ----------------------------------------------------------------
+
+@bp.route("/apply", methods=["GET", "POST"])
+@filer_required
+def apply():
+    """The guide's first step: choose "Standard License" and "Aluminum"."""
+    error = None
+    if request.method == "POST":
+        if (request.form.get("license_type") in dict(LICENSE_TYPES)
+                and request.form.get("product") in dict(PRODUCTS)):
+            draft = licensing.start_draft(current_user)
+            return redirect(url_for("licenses.draft", draft_id=draft.id))
+        error = "Select the license type and the product."
+    return render_template("licenses/apply.html", license_types=LICENSE_TYPES,
+                           products=PRODUCTS, error=error)
+
+
+def _line_form(formdata=None, **kwargs) -> LineForm:
+    return LineForm(formdata, on=licensing.application_date(), **kwargs)
+
+
+def _render_form(draft, form=None, line_form=None, problems=(), editing=None, partial=False):
+    form = form or LicenseForm(data=draft.form_data or {})
+    if line_form is None:
+        if editing is not None and 0 <= editing < len(draft.lines):
+            line = draft.lines[editing]
+            line_form = _line_form(None, data={
+                "hts_number": format_hts(line.hts_number), "smelt_largest": line.smelt_largest,
+                "smelt_second": line.smelt_second, "cast_country": line.cast_country,
+                "quantity_kg": line.quantity_kg, "customs_value_usd": line.customs_value_usd,
+            })
+        else:
+            editing, line_form = None, _line_form(None)
+    rest = show_problems(form, list(problems))
+    line_problems = {}
+    for problem in rest:
+        line_problems.setdefault(problem.line, []).append(problem.message)
+    typed = line_form.values()
+    context = dict(draft=draft, form=form, line_form=line_form, editing=editing,
+                   line_problems=line_problems, ports=all_ports().values(),
+                   hts_info=_hts_info(typed["hts_number"] or ""),
+                   line_unit_value=_unit_value(typed["quantity_kg"], typed["customs_value_usd"]),
+                   **display.helpers())
+    if partial:
+        return render_template("licenses/_product_lines.html", **context)
+    return render_template("licenses/form.html", **context)
+
+
+@bp.get("/drafts/<int:draft_id>")
+@filer_required
+def draft(draft_id: int):
+    lic = draft_or_404(draft_id)
+    if lic.status != "draft":
+        return redirect(url_for("licenses.view", number=lic.number))
+    return _render_form(lic, editing=request.args.get("edit", type=int))
+
+
+def _save_header(lic):
+    if lic.status != "draft":
+        abort(redirect(url_for("licenses.view", number=lic.number)))
+    licensing.save_draft_header(lic, request.form)
+
+
+def _after_line_change(lic, rejected: LineForm | None = None, editing=None):
+    """htmx gets the product lines in place; a plain browser the whole page (PRG when all is well).
+
+    `rejected` is a line form carrying its problems: shown again with what was typed.
+    """
+    if request.htmx:
+        return _render_form(lic, line_form=rejected, editing=editing, partial=True)
+    if rejected is not None:
+        return _render_form(lic, form=LicenseForm(request.form), line_form=rejected,
+                            editing=editing)
+    return redirect(url_for("licenses.draft", draft_id=lic.id, _anchor="products"))
+
+
+@bp.post("/drafts/<int:draft_id>/lines")
+@bp.post("/drafts/<int:draft_id>/lines/<int:position>")
+@filer_required
+def save_line(draft_id: int, position: int | None = None):
+    """"Add Products" (or "Save Product" for a line being edited)."""
+    lic = draft_or_404(draft_id)
+    _save_header(lic)
+    line_form = _line_form(request.form)
+    problems = licensing.save_draft_line(lic, line_form.values(), position)
+    if problems:
+        show_problems(line_form, problems)
+        return _after_line_change(lic, rejected=line_form, editing=position)
+    return _after_line_change(lic)
+
+
+@bp.post("/drafts/<int:draft_id>/lines/<int:position>/edit")
+@filer_required
+def edit_line(draft_id: int, position: int):
+    lic = draft_or_404(draft_id)
+    _save_header(lic)
+    if request.htmx:
+        return _render_form(lic, editing=position, partial=True)
+    return redirect(url_for("licenses.draft", draft_id=lic.id, edit=position, _anchor="line-editor"))
+
+
+@bp.post("/drafts/<int:draft_id>/lines/<int:position>/remove")
+@filer_required
+def remove_line(draft_id: int, position: int):
+    lic = draft_or_404(draft_id)
+    _save_header(lic)
+    licensing.remove_draft_line(lic, position)
+    return _after_line_change(lic)
+
+
+@bp.post("/drafts/<int:draft_id>/preview")
+@filer_required
+def preview(draft_id: int):
+    lic = draft_or_404(draft_id)
+    _save_header(lic)
+    checked = licensing.check_draft(lic)
+    if checked.problems:
+        return _render_form(lic, form=LicenseForm(request.form), problems=checked.problems)
+    return redirect(url_for("licenses.show_preview", draft_id=lic.id))
+
+
+@bp.get("/drafts/<int:draft_id>/preview")
+@filer_required
+def show_preview(draft_id: int):
+    lic = draft_or_404(draft_id)
+    if lic.status != "draft":
+        return redirect(url_for("licenses.view", number=lic.number))
+    checked = licensing.check_draft(lic)
+    if checked.problems:
+        flash("Some information is missing or wrong: correct it, then click Preview again.", "warning")
+        return redirect(url_for("licenses.draft", draft_id=lic.id))
+    return render_template("licenses/preview.html", draft=lic, header=checked.header,
+                           **display.helpers())
+
+
+@bp.post("/drafts/<int:draft_id>/submit")
+@filer_required
+def submit(draft_id: int):
+    lic = draft_or_404(draft_id)
+    already = lic.status != "draft"
+    try:
+        lic = licensing.submit_draft(lic.id, current_user)
+    except licensing.LicenseError:
+        flash("The license could not be issued: correct what is marked, then Preview again.", "error")
+        return redirect(url_for("licenses.draft", draft_id=draft_id))
+    if not already:
+        flash(f"License {lic.number} has been issued. A confirmation was emailed to you.", "success")
+    return redirect(url_for("licenses.view", number=lic.number), code=303)
+
+
+# ----- live helpers for the product line (htmx) -------------------------------------------------
+
+@bp.get("/hts")
+@filer_required
+def hts_lookup():
+    """The product description and category of a typed HTS number, or why it can't be used."""
+    return render_template("licenses/_hts_info.html",
+                           **_hts_info(request.args.get("line-hts_number", "")))
+
+
+@bp.get("/unit-value")
+@filer_required
+def unit_value_preview():
+    value = _unit_value(request.args.get("line-quantity_kg", "")[:40],
+                        request.args.get("line-customs_value_usd", "")[:40])
+    return render_template("licenses/_unit_value.html", value=value)
+
+
+def _hts_info(text: str) -> dict:
+    text = (text or "").strip()[:40]
+    hts10 = normalize_hts(text)
+    return dict(text=text, hts10=hts10,
+                item=current_catalogue().items.get(hts10) if hts10 else None)
+
+
+def _unit_value(quantity, value):
+    return unit_value(parse_amount(quantity) or 0, parse_amount(value) or 0)
+
+
+# ----- the license page --------------------------------------------------------------------------
+
+@bp.get("/<number>")
+@login_required
+def view(number: str):
+    lic = license_or_404(number)
+    return render_template("licenses/view.html", lic=lic, events=list(lic.events),
+                           event_labels=EVENT_LABELS, today=licensing.application_date(),
+                           **display.helpers())

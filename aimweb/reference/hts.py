@@ -66,3 +66,69 @@ def parse_hts_csv(text: str) -> list[HtsItem]:
 def packaged_catalogue() -> dict[str, HtsItem]:
     text = resources.files(__package__).joinpath("data/hts_covered.csv").read_text("utf-8")
     return {item.hts10: item for item in parse_hts_csv(text)}
+
+
+# ----- the catalogue in use: the packaged one, or one loaded with `flask hts-load` ------------------
+
+INSTANCE_FILE = "hts_catalogue.json"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    revision: str
+    items: dict[str, HtsItem]
+
+
+_loaded: dict[str, tuple[float, Catalogue]] = {}
+
+
+def catalogue_path(instance_path: str) -> str:
+    import os
+
+    return os.path.join(instance_path, INSTANCE_FILE)
+
+
+def current_catalogue(instance_path: str | None = None) -> Catalogue:
+    """The catalogue loaded into this instance (re-read when the file changes), else the packaged.
+
+    A stat per call, not a read: every worker sees a new revision on its next request.
+    """
+    import json
+    import os
+
+    if instance_path is None:
+        from flask import current_app
+
+        instance_path = current_app.instance_path
+    path = catalogue_path(instance_path)
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        return Catalogue(PACKAGED_REVISION, packaged_catalogue())
+    cached = _loaded.get(path)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    with open(path, encoding="utf-8") as f:
+        stored = json.load(f)
+    items = {item.hts10: item for item in parse_hts_csv(stored["csv"])}
+    catalogue = Catalogue(stored["revision"], items)
+    _loaded[path] = (mtime, catalogue)
+    return catalogue
+
+
+def install_catalogue(instance_path: str, csv_text: str, revision: str) -> Catalogue:
+    """Check a catalogue file and make it the one in use (atomically: no reader sees half)."""
+    import json
+    import os
+    import tempfile
+
+    revision = " ".join(revision.split())
+    if not revision:
+        raise ValueError("Give the revision of the HTS file, like '2025 Revision 5'.")
+    items = parse_hts_csv(csv_text)
+    path = catalogue_path(instance_path)
+    fd, tmp = tempfile.mkstemp(dir=instance_path, prefix=".hts-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump({"revision": revision, "csv": csv_text}, f)
+    os.replace(tmp, path)
+    return Catalogue(revision, {item.hts10: item for item in items})

@@ -1,0 +1,129 @@
+"""Turn what a person typed (or a spreadsheet cell held) into the values the rules check.
+
+Pure, like rules.py: the single-license form and the Excel upload read their text through the
+same functions, so "07/31/2026", "2026-07-31", "1,250.50" and "Canada"/"CA"/"CAN" mean the same
+thing everywhere. A value that cannot be read becomes a Problem tied to its field; the rules then
+skip their "is required" message for that field.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from .reference import countries
+from .reference.ports import all_ports, search_ports
+from .rules import FIELD_LABELS, LicenseDraft, Problem, ProductLineDraft
+
+HEADER_FIELDS = ("entry_number", "entry_type", "importer_name", "exporter_name",
+                 "manufacturer_name", "origin_country", "export_country", "port_code",
+                 "export_date", "import_date")
+LINE_FIELDS = ("hts_number", "smelt_largest", "smelt_second", "cast_country", "quantity_kg",
+               "customs_value_usd")
+MAX_TEXT = 300  # longer than any field allows: the rules say what the limit is
+
+
+def clean(text) -> str:
+    return " ".join(str(text if text is not None else "").split())[:MAX_TEXT]
+
+
+def parse_date(value) -> date | None:
+    """A date, an ISO date (from <input type=date>) or MM/DD/YYYY (typed, as in the guide)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = clean(value)
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def parse_amount(value) -> Decimal | str | None:
+    """A number, or numeric text with thousands separators or a $: else the text, for the rules."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    text = clean(value).replace(",", "").replace("$", "").strip()
+    if not text:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return text
+    return amount if amount.is_finite() else text
+
+
+def parse_country(value) -> str:
+    """Alpha-2 (or a special code) when the text names a country; else the text itself."""
+    text = clean(value)
+    return countries.lookup_country(text) or text
+
+
+def parse_port(value) -> str:
+    """A 4-digit code (also "1303 — Baltimore, MD"), or a city/state that names exactly one port."""
+    text = clean(value)
+    m = re.match(r"^(\d{4})\b", text)
+    if m:
+        return m.group(1)
+    if re.fullmatch(r"\d{1,3}", text):
+        return text.zfill(4)
+    found = search_ports(text, limit=2) if len(text) > 2 else []
+    return found[0].code if len(found) == 1 else text
+
+
+def _date_problem(name: str, raw) -> Problem:
+    return Problem(name, f"{FIELD_LABELS[name]}: “{clean(raw)}” is not a date. Enter it like "
+                         "07/31/2026.")
+
+
+def header_from_data(data: Mapping) -> tuple[LicenseDraft, list[Problem]]:
+    """The license header from raw values keyed by field name, and what could not be read."""
+    problems: list[Problem] = []
+    draft = LicenseDraft(
+        entry_number=clean(data.get("entry_number")),
+        entry_type=clean(data.get("entry_type")) or "consumption",
+        importer_name=clean(data.get("importer_name")),
+        exporter_name=clean(data.get("exporter_name")),
+        manufacturer_name=clean(data.get("manufacturer_name")),
+        origin_country=parse_country(data.get("origin_country")),
+        export_country=parse_country(data.get("export_country")),
+        port_code=parse_port(data.get("port_code")),
+    )
+    port = draft.port_code
+    if port and not (port.isdigit() and len(port) == 4) and port not in all_ports():
+        problems.append(Problem("port_code", f"Expected Port of Entry: no single port matches "
+                                             f"“{port}”. Type a port code, city or state and "
+                                             "choose from the list."))
+    for name in ("export_date", "import_date"):
+        try:
+            setattr(draft, name, parse_date(data.get(name)))
+        except ValueError:
+            problems.append(_date_problem(name, data.get(name)))
+    return draft, problems
+
+
+def line_from_data(data: Mapping) -> ProductLineDraft:
+    return ProductLineDraft(
+        hts_number=clean(data.get("hts_number")),
+        smelt_largest=parse_country(data.get("smelt_largest")),
+        smelt_second=parse_country(data.get("smelt_second")),
+        cast_country=parse_country(data.get("cast_country")),
+        quantity_kg=parse_amount(data.get("quantity_kg")),
+        customs_value_usd=parse_amount(data.get("customs_value_usd")),
+    )
+
+
+def merge_problems(read: list[Problem], checked: list[Problem]) -> list[Problem]:
+    """What could not be read, then what the rules found, without a second message per field."""
+    unreadable = {(p.field, p.line) for p in read}
+    return read + [p for p in checked if (p.field, p.line) not in unreadable]
