@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .errors import register_error_handlers
     from .licenses import bp as licenses_bp
     from .main import bp as main_bp
+    from .reference.cli import register_reference_cli
     from .review import bp as review_bp
     from .security import register_security
 
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_security(app)
     register_error_handlers(app)
     register_cli(app)
+    register_reference_cli(app)
 
     @app.context_processor
     def _program():

@@ -51,5 +51,8 @@ class Defaults:
         "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
+    # The covered-HTS catalogue loaded by `flask hts-load`; empty: instance/hts_catalogue.json
+    # (the packaged December 2024 revision is used until one is loaded).
+    HTS_CATALOGUE_FILE = None
     PREFERRED_URL_SCHEME = "http"
     PROGRAM_NAME = "Aluminum Import Monitoring and Analysis (AIM)"

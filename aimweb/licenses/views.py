@@ -85,6 +85,7 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
     context = dict(draft=draft, form=form, line_form=line_form, editing=editing,
                    line_problems=line_problems, ports=all_ports().values(),
                    hts_info=_hts_info(typed["hts_number"] or ""),
+                   hts_revision=current_catalogue().revision,
                    line_unit_value=_unit_value(typed["quantity_kg"], typed["customs_value_usd"]),
                    **display.helpers())
     if partial:

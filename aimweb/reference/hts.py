@@ -82,27 +82,27 @@ class Catalogue:
 _loaded: dict[str, tuple[float, Catalogue]] = {}
 
 
-def catalogue_path(instance_path: str) -> str:
+def catalogue_path() -> str:
+    """HTS_CATALOGUE_FILE, or hts_catalogue.json in the instance folder (needs an app context)."""
     import os
 
-    return os.path.join(instance_path, INSTANCE_FILE)
+    from flask import current_app
+
+    return current_app.config.get("HTS_CATALOGUE_FILE") or os.path.join(
+        current_app.instance_path, INSTANCE_FILE)
 
 
-def current_catalogue(instance_path: str | None = None) -> Catalogue:
-    """The catalogue loaded into this instance (re-read when the file changes), else the packaged.
+def current_catalogue(path: str | None = None) -> Catalogue:
+    """The catalogue loaded with `flask hts-load` (re-read when the file changes), else the packaged.
 
     A stat per call, not a read: every worker sees a new revision on its next request.
     """
     import json
     import os
 
-    if instance_path is None:
-        from flask import current_app
-
-        instance_path = current_app.instance_path
-    path = catalogue_path(instance_path)
+    path = path or catalogue_path()
     try:
-        mtime = os.stat(path).st_mtime
+        mtime = os.stat(path).st_mtime_ns
     except OSError:
         return Catalogue(PACKAGED_REVISION, packaged_catalogue())
     cached = _loaded.get(path)
@@ -116,7 +116,7 @@ def current_catalogue(instance_path: str | None = None) -> Catalogue:
     return catalogue
 
 
-def install_catalogue(instance_path: str, csv_text: str, revision: str) -> Catalogue:
+def install_catalogue(path: str, csv_text: str, revision: str) -> Catalogue:
     """Check a catalogue file and make it the one in use (atomically: no reader sees half)."""
     import json
     import os
@@ -126,8 +126,9 @@ def install_catalogue(instance_path: str, csv_text: str, revision: str) -> Catal
     if not revision:
         raise ValueError("Give the revision of the HTS file, like '2025 Revision 5'.")
     items = parse_hts_csv(csv_text)
-    path = catalogue_path(instance_path)
-    fd, tmp = tempfile.mkstemp(dir=instance_path, prefix=".hts-")
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".hts-")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump({"revision": revision, "csv": csv_text}, f)
     os.replace(tmp, path)
