@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -256,3 +257,67 @@ def test_officers_review_but_never_file(client, query):
 def test_anonymous_users_are_sent_to_sign_in(client, app):
     response = client.get("/licenses/apply")
     assert response.status_code == 302 and "/signin?next=" in response.headers["Location"]
+
+
+def test_concurrent_submits_of_one_draft_issue_one_license(signed_in, query, app):
+    draft = start(signed_in)
+    add_line(signed_in, draft)
+    post(signed_in, f"{draft}/preview", {**HEADER, "certified": "y"})
+    token = csrf_token(signed_in, "/licenses/apply")
+    cookie = signed_in.get_cookie("session").value
+    barrier = threading.Barrier(4)
+    answers = []
+
+    def submit():
+        client = app.test_client()
+        client.set_cookie("session", cookie)
+        barrier.wait()
+        answers.append(client.post(f"{draft}/submit", data={"csrf_token": token}))
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {a.status_code for a in answers} == {303}
+    assert len({a.headers["Location"] for a in answers}) == 1
+    assert count(query, License.status == "submitted") == 1
+    assert query(lambda: db.session.scalar(select(func.count()).select_from(LicenseEvent))) == 1
+
+
+def test_concurrent_submits_that_draw_the_same_number_both_get_a_license(signed_in, query, app, monkeypatch):
+    drafts = []
+    for _ in range(3):
+        draft = start(signed_in)
+        add_line(signed_in, draft)
+        post(signed_in, f"{draft}/preview", {**HEADER, "certified": "y"})
+        drafts.append(draft)
+    same = "ASAME" + TODAY.strftime("%m%y")
+    real = licensing.new_license_number
+    drawn = threading.local()
+
+    def first_the_same(on):  # every submit first draws the same number, then random ones
+        if getattr(drawn, "done", False):
+            return real(on)
+        drawn.done = True
+        return same
+    monkeypatch.setattr(licensing, "new_license_number", first_the_same)
+    token = csrf_token(signed_in, "/licenses/apply")
+    cookie = signed_in.get_cookie("session").value
+    barrier = threading.Barrier(len(drafts))
+    answers = []
+
+    def submit(draft):
+        client = app.test_client()
+        client.set_cookie("session", cookie)
+        barrier.wait()
+        answers.append(client.post(f"{draft}/submit", data={"csrf_token": token}))
+
+    threads = [threading.Thread(target=submit, args=(d,)) for d in drafts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    numbers = {a.headers["Location"].rsplit("/", 1)[1] for a in answers}
+    assert len(numbers) == 3 and same in numbers
+    assert count(query, License.status == "submitted") == 3
