@@ -14,9 +14,16 @@ def _text(label, required=True, max_len=200, missing=None):
     return StringField(label, validators=validators + [Length(max=max_len)], filters=_strip)
 
 
+def _checked_text(label, max_len=200):
+    """Optional, but checked by the form's own validate_<name> even when left empty: a WTForms
+    Optional() validator would stop the chain before it, so "required when…" rules never ran."""
+    return StringField(label, validators=[Length(max=max_len)], filters=_strip)
+
+
 def _state(label="State", required=True):
     choices = [("", "- Select -")] + [(c, f"{c} - {n}") for c, n in checks.us_states()]
-    validators = [DataRequired("Select the state.")] if required else [Optional()]
+    # Not Optional() when not required: validate_branch_state must run on an empty choice too.
+    validators = [DataRequired("Select the state.")] if required else []
     return SelectField(label, choices=choices, validators=validators)
 
 
@@ -29,7 +36,7 @@ def _normalized(value: str, normalize, kind: str | None = None) -> str:
 
 
 class CompanyForm(FlaskForm):
-    ein = _text("EIN", required=False, max_len=12)
+    ein = _checked_text("EIN", max_len=12)
     cbp_importer_number = _text("CBP-assigned importer number", required=False, max_len=14)
     name = _text("Company Name")
     company_type = SelectField(
@@ -56,10 +63,10 @@ class CompanyForm(FlaskForm):
         filters=[lambda v: v.strip().lower() if v else v],
     )
     branch_name = _text("Branch Name", required=False)
-    branch_street = _text("Branch Address", required=False)
-    branch_city = _text("Branch City", required=False, max_len=100)
+    branch_street = _checked_text("Branch Address")
+    branch_city = _checked_text("Branch City", max_len=100)
     branch_state = _state("Branch State", required=False)
-    branch_zip = _text("Branch Zip", required=False, max_len=10)
+    branch_zip = _checked_text("Branch Zip", max_len=10)
 
     def validate_ein(self, field):
         if field.data:
