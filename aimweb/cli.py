@@ -59,5 +59,75 @@ def register_cli(app: Flask) -> None:
             )
         _upsert_user(DEMO_OFFICER[0], DEMO_OFFICER[1], "officer", "Olive", "Officer")
         db.session.commit()
+        issued = _seed_demo_licenses(filer)
+        if issued:
+            click.echo(f"Issued {issued} demo licenses to {filer.company.name}.")
         click.echo(f"Demo filer:   {DEMO_FILER[0]} / {DEMO_FILER[1]}")
         click.echo(f"Demo officer: {DEMO_OFFICER[0]} / {DEMO_OFFICER[1]}")
+
+
+DEMO_SHIPMENTS = [  # importer, exporter, manufacturer, origin, port, days to import, lines
+    ("Gulf Coast Metals LLC", "Alouette Smelting Inc.", "Alouette Smelting Inc.", "CA", "3802",
+     12, [("7601103000", "CA", "NA_", "CA", "24000", "74400")]),
+    ("Gulf Coast Metals LLC", "Emirates Global Aluminium", "EGA Jebel Ali", "AE", "5301",
+     25, [("7601209095", "AE", "NA_", "AE", "18500", "51800"), ("7604291010", "AE", "IN", "AE", "2200", "9900")]),
+    ("Midwest Extrusions Inc.", "Hydro Extrusion Mexico", "unknown", "MX", "2304",
+     5, [("7604210090", "NA_", "NA_", "MX", "3100", "15500")]),
+    ("Riverstone Packaging Co.", "Gränges Finspång AB", "Gränges Finspång AB", "SE", "1001",
+     40, [("7607113000", "NO", "IS", "SE", "8800", "39600")]),
+    ("Houston Foil Distributors", "Shandong Nanshan Aluminium", "Nanshan Aluminium", "CN", "5301",
+     18, [("7607191000", "CN", "NA_", "CN", "12000", "40800"), ("7606123035", "CN", "NA_", "CN", "6000", "19800")]),
+    ("Lakeshore Cable LLC", "Norsk Hydro ASA", "Hydro Karmøy", "NO", "3901",
+     30, [("7605110000", "NO", "NA_", "NO", "15000", "48000")]),
+    ("Gulf Coast Metals LLC", "Vedanta Aluminium", "Vedanta Jharsuguda", "IN", "5301",
+     55, [("7601103000", "IN", "NA_", "IN", "30000", "87000")]),
+    ("Atlantic Sheet Supply", "Novelis Deutschland GmbH", "Novelis Nachterstedt", "DE", "1303",
+     8, [("7606126000", "NO", "DE", "DE", "9500", "43700")]),
+]
+
+
+def _seed_demo_licenses(filer: User) -> int:
+    """A few licenses through the licensing service itself, once (then one modified, one cancelled)."""
+    from datetime import timedelta
+
+    from . import licensing
+    from .models import License
+
+    if db.session.scalar(select(License.id).where(License.company_id == filer.company_id).limit(1)):
+        return 0
+    suppress = app_config_suppress(True)
+    today = licensing.application_date()
+    numbers = []
+    try:
+        for importer, exporter, maker, origin, port, days, lines in DEMO_SHIPMENTS:
+            draft = licensing.start_draft(filer)
+            import_date = today + timedelta(days=days)
+            licensing.save_draft_header(draft, {
+                "entry_type": "consumption", "importer_name": importer, "exporter_name": exporter,
+                "manufacturer_name": maker, "origin_country": origin, "export_country": origin,
+                "port_code": port, "export_date": (import_date - timedelta(days=14)).isoformat(),
+                "import_date": import_date.isoformat(), "certified": "y"})
+            for hts, largest, second, cast, kg, usd in lines:
+                problems = licensing.save_draft_line(draft, {
+                    "hts_number": hts, "smelt_largest": largest, "smelt_second": second,
+                    "cast_country": cast, "quantity_kg": kg, "customs_value_usd": usd})
+                if problems:
+                    raise click.ClickException(f"demo line {hts}: {problems}")
+            numbers.append(licensing.submit_draft(draft.id, filer))
+        modification = licensing.start_modification(numbers[0], filer)
+        data = licensing.header_form_data(numbers[0])
+        licensing.save_draft_header(modification, {**data, "entry_number": "ABC-1234567-6", "certified": "y"})
+        licensing.submit_draft(modification.id, filer)
+        licensing.cancel_license(numbers[2], filer)
+    finally:
+        app_config_suppress(suppress)
+    return len(numbers)
+
+
+def app_config_suppress(value: bool) -> bool:
+    """Set MAIL_SUPPRESS_SEND (the demo's confirmation mails are not printed); return the old value."""
+    from flask import current_app
+
+    old = current_app.config.get("MAIL_SUPPRESS_SEND", False)
+    current_app.config["MAIL_SUPPRESS_SEND"] = value
+    return old

@@ -14,7 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import inputs, rules
@@ -40,6 +40,16 @@ class LicenseError(Exception):
 
 def application_date() -> date:
     return datetime.now(PROGRAM_TZ).date()
+
+
+def decision_date(draft: License) -> date:
+    """The application date the rules apply to: today, or for a modification the day the license
+    was applied for (a correction after the import is still checked against the original window)."""
+    if draft.amends_id is not None and draft.amends is not None and draft.amends.issued_at:
+        from datetime import timezone
+
+        return draft.amends.issued_at.replace(tzinfo=timezone.utc).astimezone(PROGRAM_TZ).date()
+    return application_date()
 
 
 def new_license_number(issued: date) -> str:
@@ -103,7 +113,7 @@ def save_draft_line(draft: License, data: dict, position: int | None = None,
                     on: date | None = None) -> list[rules.Problem]:
     """Add a product line (or replace the one at `position`) when it passes the line rules."""
     _editable_draft(draft)
-    line, problems = check_line(data, on)
+    line, problems = check_line(data, on or decision_date(draft))
     if not problems and position is None and len(draft.lines) >= MAX_LINES:
         problems = [rules.Problem("hts_number", f"A license holds at most {MAX_LINES} products: "
                                                 "start another license for the rest.")]
@@ -152,7 +162,7 @@ def check_draft(draft: License, on: date | None = None) -> CheckedDraft:
     header, unreadable = inputs.header_from_data(data)
     header.lines = line_drafts(draft)
     header.certified = bool(data.get("certified"))
-    found = rules.validate_license(header, application_date=on or application_date(),
+    found = rules.validate_license(header, application_date=on or decision_date(draft),
                                    catalogue=current_catalogue().items)
     return CheckedDraft(header, inputs.merge_problems(unreadable, found))
 
@@ -166,15 +176,19 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
     Safe under concurrent submits: the draft moves from "draft" in one conditional UPDATE, and
     the number's unique index decides any collision (retried with a new number).
     """
-    on = on or application_date()
     draft = db.session.get(License, draft_id)
     if draft is None:
         raise LookupError(draft_id)
+    if draft.status == "applied":
+        return draft.amends
     if draft.status != "draft":
         return draft
+    on = on or decision_date(draft)
     checked = check_draft(draft, on)
     if checked.problems:
         raise LicenseError(checked.problems)
+    if draft.amends_id is not None:
+        return _apply_modification(draft, checked.header, user)
     header, version = checked.header, draft.version
     now = utcnow()
     valid_from, valid_through = rules.validity(on, header.entry_type)
@@ -220,15 +234,182 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
         raise RuntimeError("could not draw a free license number")
     db.session.expire_all()
     lic = db.session.get(License, draft_id)
-    _mail_issued(lic, user)
+    _mail(lic, user, f"AIM license {lic.number} issued", "license_issued")
     return lic
 
 
-def _mail_issued(lic: License, user: User) -> None:
-    # The license exists whatever happens to the mail: a relay outage is logged, not shown as a
+def _mail(lic: License, user: User, subject: str, template: str, **context) -> None:
+    # The license is saved whatever happens to the mail: a relay outage is logged, not shown as a
     # failed submit (the filer sees the number on the page and can print the PDF).
     try:
-        send_email(user.email, f"AIM license {lic.number} issued", "license_issued", lic=lic,
-                   user=user)
+        send_email(user.email, subject, template, lic=lic, user=user, **context)
     except Exception:  # noqa: BLE001
-        current_app.logger.exception("Could not mail the confirmation of license %s", lic.number)
+        current_app.logger.exception("Could not mail %r for license %s", subject, lic.number)
+
+
+# ----- duplicate, modify, cancel (the guide's License Actions) -------------------------------------
+
+CANCELLED_MESSAGE = ("License {number} is cancelled: a cancelled license cannot be changed or "
+                     "restored. Duplicate it to apply for a new one.")
+
+
+def _refuse_if_cancelled(lic: License) -> None:
+    if lic.status == "cancelled":
+        raise LicenseError([rules.Problem("status", CANCELLED_MESSAGE.format(number=lic.number))])
+
+
+def header_form_data(lic: License) -> dict:
+    """A license's header as the form holds it (the certification is asked for again)."""
+    return {
+        "entry_number": lic.entry_number or "", "entry_type": lic.entry_type,
+        "importer_name": lic.importer_name, "exporter_name": lic.exporter_name,
+        "manufacturer_name": lic.manufacturer_name, "origin_country": lic.origin_country,
+        "export_country": lic.export_country, "port_code": lic.port_code,
+        "export_date": lic.export_date.isoformat() if lic.export_date else "",
+        "import_date": lic.import_date.isoformat() if lic.import_date else "",
+        "certified": False,
+    }
+
+
+def _draft_from(lic: License, user: User, amends: License | None = None) -> License:
+    draft = License(status="draft", company_id=user.company_id, created_by_id=user.id,
+                    form_data=header_form_data(lic), amends_id=amends.id if amends else None)
+    for line in lic.lines:
+        draft.lines.append(ProductLine(
+            position=line.position, hts_number=line.hts_number, description=line.description,
+            category=line.category, smelt_largest=line.smelt_largest, smelt_second=line.smelt_second,
+            cast_country=line.cast_country, quantity_kg=line.quantity_kg,
+            customs_value_usd=line.customs_value_usd, unit_value=line.unit_value))
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+def duplicate_license(lic: License, user: User) -> License:
+    """A new draft copied from the license; nothing is issued until Submit, the original untouched."""
+    return _draft_from(lic, user)
+
+
+def start_modification(lic: License, user: User) -> License:
+    """The draft in which the filer modifies a license (the open one, if there is one)."""
+    _refuse_if_cancelled(lic)
+    open_draft = db.session.scalar(
+        select(License).where(License.amends_id == lic.id, License.status == "draft",
+                              License.company_id == user.company_id)
+        .order_by(License.id.desc()).limit(1))
+    return open_draft or _draft_from(lic, user, amends=lic)
+
+
+def _shown(name: str, value) -> str:
+    from .licenses import display
+
+    if value in (None, ""):
+        return "—"
+    if name in ("origin_country", "export_country", "smelt_largest", "smelt_second", "cast_country"):
+        return display.country(value)
+    if name == "port_code":
+        return display.port(value)
+    if name == "entry_type":
+        return display.entry_type(value)
+    if name in ("export_date", "import_date"):
+        return display.us_date(value)
+    if name in ("quantity_kg", "customs_value_usd"):
+        return display.amount(value)
+    if name == "hts_number":
+        return display.hts(value)
+    return str(value)
+
+
+HEADER_COLUMNS = ("entry_number", "entry_type", "importer_name", "exporter_name",
+                  "manufacturer_name", "origin_country", "export_country", "port_code",
+                  "export_date", "import_date")
+LINE_COLUMNS = ("hts_number", "smelt_largest", "smelt_second", "cast_country", "quantity_kg",
+                "customs_value_usd")
+
+
+def _change(label: str, name: str, before, after) -> dict:
+    return {"field": name, "label": label, "before": _shown(name, before), "after": _shown(name, after)}
+
+
+def license_changes(original: License, header: dict, lines: list[ProductLine]) -> list[dict]:
+    """What a modification changes, field by field, product by product (before → after)."""
+    changes = []
+    for name in HEADER_COLUMNS:
+        before, after = getattr(original, name), header[name]
+        if (before or None) != (after or None):
+            changes.append(_change(rules.FIELD_LABELS[name], name, before, after))
+    old, new = list(original.lines), list(lines)
+    for index in range(max(len(old), len(new))):
+        label = f"Product {index + 1}"
+        if index >= len(old):
+            changes.append({"field": "lines", "label": label, "before": "—",
+                            "after": f"added ({_shown('hts_number', new[index].hts_number)})"})
+        elif index >= len(new):
+            changes.append({"field": "lines", "label": label,
+                            "before": _shown("hts_number", old[index].hts_number), "after": "removed"})
+        else:
+            for name in LINE_COLUMNS:
+                before, after = getattr(old[index], name), getattr(new[index], name)
+                if before != after:
+                    changes.append(_change(f"{label} {rules.FIELD_LABELS[name]}", name, before, after))
+    return changes
+
+
+def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) -> License:
+    original = db.session.get(License, draft.amends_id)
+    _refuse_if_cancelled(original)
+    values = dict(
+        entry_number=rules.normalize_entry_number(header.entry_number),
+        entry_type=header.entry_type, importer_name=header.importer_name,
+        exporter_name=header.exporter_name, manufacturer_name=header.manufacturer_name,
+        origin_country=header.origin_country, export_country=header.export_country,
+        port_code=header.port_code, export_date=header.export_date, import_date=header.import_date,
+    )
+    changes = license_changes(original, values, list(draft.lines))
+    valid_from, valid_through = rules.validity(original.valid_from, header.entry_type)
+    original_id, seen, draft_id, now = original.id, original.version, draft.id, utcnow()
+    db.session.commit()  # end the read transaction (see submit_draft)
+    result = db.session.execute(
+        update(License)
+        .where(License.id == original_id, License.status != "cancelled", License.version == seen)
+        .values(status="corrected", version=seen + 1, valid_through=valid_through,
+                certified_at=now, updated_at=now, **values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount == 0:
+        db.session.rollback()
+        db.session.expire_all()
+        _refuse_if_cancelled(db.session.get(License, original_id))
+        raise LicenseError([rules.Problem("lines", "The license was changed meanwhile: open it "
+                                                   "again and repeat your modification.")])
+    db.session.execute(delete(ProductLine).where(ProductLine.license_id == original_id))
+    db.session.execute(update(ProductLine).where(ProductLine.license_id == draft_id)
+                       .values(license_id=original_id).execution_options(synchronize_session=False))
+    db.session.execute(update(License).where(License.id == draft_id)
+                       .values(status="applied", form_data=None)
+                       .execution_options(synchronize_session=False))
+    db.session.add(LicenseEvent(license_id=original_id, actor_id=user.id, at=now, kind="corrected",
+                                note=None if changes else "Submitted again without a change.",
+                                changes=changes))
+    db.session.commit()
+    db.session.expire_all()
+    lic = db.session.get(License, original_id)
+    _mail(lic, user, f"AIM license {lic.number} corrected", "license_corrected", changes=changes)
+    return lic
+
+
+def cancel_license(lic: License, user: User) -> License:
+    """Cancelled for good: no later change, no restore. Cancelling twice is harmless."""
+    if lic.status == "cancelled":
+        return lic
+    license_id, now = lic.id, utcnow()
+    db.session.commit()
+    result = db.session.execute(
+        update(License).where(License.id == license_id, License.status != "cancelled")
+        .values(status="cancelled", version=License.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount:
+        db.session.add(LicenseEvent(license_id=license_id, actor_id=user.id, at=now,
+                                    kind="cancelled", note="Cancelled by the filer."))
+    db.session.commit()
+    db.session.expire_all()
+    return db.session.get(License, license_id)

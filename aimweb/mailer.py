@@ -11,6 +11,8 @@ from .extensions import mail
 
 def send_email(to: str, subject: str, template: str, **context) -> None:
     """Render templates/email/<template>.txt (and .html when present) and send it."""
+    if current_app.config.get("MAIL_SUPPRESS_SEND"):
+        return
     body = render_template(f"email/{template}.txt", **context)
     if not current_app.config.get("MAIL_SERVER"):
         print(f"\n----- mail to {to}: {subject} -----\n{body}\n-----", file=sys.stdout, flush=True)

@@ -138,11 +138,14 @@ class License(db.Model):
     # A draft keeps what the filer typed in the header, as typed (even a half-written date), so
     # nothing is lost between "Add Products" round trips; cleared when the license is issued.
     form_data: Mapped[dict | None] = mapped_column(JSON)
+    # A draft made by "Modify License": submitting it corrects that license, keeping its number.
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("license.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     company: Mapped[Company] = relationship()
     created_by: Mapped[User] = relationship()
+    amends: Mapped[License | None] = relationship(remote_side="License.id")
     lines: Mapped[list[ProductLine]] = relationship(
         back_populates="license", order_by="ProductLine.position", cascade="all, delete-orphan"
     )
@@ -150,7 +153,14 @@ class License(db.Model):
         back_populates="license", order_by="LicenseEvent.id"
     )
 
-    __table_args__ = (Index("ix_license_company_created", "company_id", "created_at"),)
+    __table_args__ = (
+        # The dashboard: a company's licenses newest first, optionally of one status, or by the
+        # date of import; the number and the entry number are looked up exactly.
+        Index("ix_license_company_created", "company_id", "created_at"),
+        Index("ix_license_company_status_created", "company_id", "status", "created_at"),
+        Index("ix_license_company_import", "company_id", "import_date"),
+        Index("ix_license_entry_number", "entry_number"),
+    )
 
     @property
     def status_label(self) -> str:
@@ -207,4 +217,14 @@ class LicensePdf(db.Model):
     # The PDF prints the status; kept so a status change that forgot to bump the version still shows.
     status: Mapped[str] = mapped_column(String(20))
     content: Mapped[bytes] = mapped_column(db.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SavedSearch(db.Model):
+    """A dashboard search a user named ("Save This Search"): the filters as a query string."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(String(600))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

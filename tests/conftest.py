@@ -110,6 +110,7 @@ def _schema(database_uri, smtp_server):
         upgrade()
     yield
     with app.app_context():
+        _empty_tables()
         db.session.remove()
         downgrade(revision="base")
 

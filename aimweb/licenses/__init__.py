@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("licenses", __name__, url_prefix="/licenses")
 
-from . import pdf, views  # noqa: E402,F401
+from . import dashboard, pdf, views  # noqa: E402,F401

@@ -5,12 +5,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, or_, select
+import re
+from decimal import Decimal
 
-from ..models import LICENSE_STATUSES, License
+from sqlalchemy import Select, func, or_, select
+
+from ..extensions import db
+from ..models import LICENSE_STATUSES, License, ProductLine
+from ..rules import normalize_entry_number
 
 FILTER_NAMES = ("status", "created_from", "created_to", "import_from", "import_to", "q")
 SEARCHABLE_STATUSES = {k: v for k, v in LICENSE_STATUSES.items() if k != "draft"}
+FILTER_LABELS = {"status": "Status", "created_from": "Creation Date From", "created_to": "Creation Date To",
+                 "import_from": "Date of Import From", "import_to": "Date of Import To", "q": "Search text"}
 PAGE_SIZE = 25
 
 
@@ -68,9 +75,16 @@ def parse_filters(args) -> Filters:
     return f
 
 
+LICENSE_NUMBER = re.compile(r"^A[A-Z0-9]{4}\d{4}$")
+
+
 def license_query(company_id: int, f: Filters) -> Select:
-    """The company's issued licenses matching the filters, newest first."""
-    query = select(License).where(License.company_id == company_id, License.status != "draft")
+    """The company's issued licenses matching the filters, newest first.
+
+    Served by the indexes (company_id, created_at), (company_id, status, created_at) and
+    (company_id, import_date); a license or entry number is looked up exactly by its own index.
+    """
+    query = select(License).where(License.company_id == company_id, License.number.is_not(None))
     if f.status:
         query = query.where(License.status == f.status)
     if f.created_from:
@@ -82,17 +96,51 @@ def license_query(company_id: int, f: Filters) -> Select:
     if f.import_to:
         query = query.where(License.import_date <= f.import_to)
     if f.q:
-        text = f.q.upper()
-        like = f"%{f.q.lower()}%"
-        from sqlalchemy import func
-
-        query = query.where(
-            or_(
-                License.number == text,
-                License.entry_number == text,
-                func.lower(License.importer_name).like(like),
-                func.lower(License.exporter_name).like(like),
-                func.lower(License.manufacturer_name).like(like),
-            )
-        )
+        query = query.where(_text_match(f.q))
     return query.order_by(License.created_at.desc(), License.id.desc())
+
+
+def _text_match(q: str):
+    """A license number or a customs entry number exactly; otherwise a part of a name."""
+    number = q.strip().upper()
+    exact = [License.number == number]
+    entry = normalize_entry_number(q)
+    if entry:
+        exact.append(License.entry_number == entry)
+    if LICENSE_NUMBER.match(number) or entry:
+        return or_(*exact)
+    like = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(*exact, *(column.ilike(like, escape="\\") for column in
+                         (License.importer_name, License.exporter_name, License.manufacturer_name)))
+
+
+def line_totals(license_ids: list[int]) -> dict[int, tuple[int, Decimal, Decimal]]:
+    """Product count, total kg and total US$ of each license on a page, in one query."""
+    if not license_ids:
+        return {}
+    rows = db.session.execute(
+        select(ProductLine.license_id, func.count(), func.sum(ProductLine.quantity_kg),
+               func.sum(ProductLine.customs_value_usd))
+        .where(ProductLine.license_id.in_(license_ids)).group_by(ProductLine.license_id))
+    return {row[0]: (row[1], Decimal(row[2] or 0), Decimal(row[3] or 0)) for row in rows}
+
+
+@dataclass
+class Page:
+    licenses: list
+    totals: dict
+    number: int
+    count: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // PAGE_SIZE))
+
+
+def dashboard_page(company_id: int, f: Filters, page: int) -> Page:
+    query = license_query(company_id, f)
+    count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pages = max(1, -(-count // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    licenses = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return Page(licenses, line_totals([lic.id for lic in licenses]), page, count)

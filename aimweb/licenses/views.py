@@ -4,44 +4,20 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from .. import licensing
 from ..inputs import parse_amount
-from ..extensions import db
-from ..models import License
 from ..reference.hts import current_catalogue, format_hts, normalize_hts
 from ..reference.ports import all_ports
 from ..rules import unit_value
 from . import bp, display
 from .access import draft_or_404, filer_required, license_or_404
 from .forms import LicenseForm, LineForm, show_problems
-from .search import PAGE_SIZE, license_query, parse_filters
 
 LICENSE_TYPES = [("standard", "Standard License")]
 PRODUCTS = [("aluminum", "Aluminum")]
 EVENT_LABELS = {"issued": "Submitted (license issued)", "corrected": "Corrected",
                 "cancelled": "Cancelled", "action_required": "Action Required", "cleared": "Cleared"}
-
-
-@bp.get("/")
-@login_required
-def dashboard():
-    if current_user.is_officer:
-        return redirect(url_for("review.queue"))
-    if current_user.company is None:
-        return redirect(url_for("account.company"))
-    filters = parse_filters(request.args)
-    licenses = [] if filters.errors else db.session.scalars(
-        license_query(current_user.company_id, filters).limit(PAGE_SIZE)
-    ).all()
-    drafts = db.session.scalars(
-        select(License).where(License.company_id == current_user.company_id,
-                              License.status == "draft", License.form_data.is_not(None))
-        .order_by(License.updated_at.desc()).limit(5)
-    ).all()
-    return render_template("licenses/dashboard.html", licenses=licenses, drafts=drafts,
-                           **display.helpers())
 
 
 # ----- Apply for Single License ----------------------------------------------------------------
@@ -61,8 +37,8 @@ def apply():
                            products=PRODUCTS, error=error)
 
 
-def _line_form(formdata=None, **kwargs) -> LineForm:
-    return LineForm(formdata, on=licensing.application_date(), **kwargs)
+def _line_form(draft, formdata=None, **kwargs) -> LineForm:
+    return LineForm(formdata, on=licensing.decision_date(draft), **kwargs)
 
 
 def _render_form(draft, form=None, line_form=None, problems=(), editing=None, partial=False):
@@ -70,13 +46,13 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
     if line_form is None:
         if editing is not None and 0 <= editing < len(draft.lines):
             line = draft.lines[editing]
-            line_form = _line_form(None, data={
+            line_form = _line_form(draft, None, data={
                 "hts_number": format_hts(line.hts_number), "smelt_largest": line.smelt_largest,
                 "smelt_second": line.smelt_second, "cast_country": line.cast_country,
                 "quantity_kg": line.quantity_kg, "customs_value_usd": line.customs_value_usd,
             })
         else:
-            editing, line_form = None, _line_form(None)
+            editing, line_form = None, _line_form(draft)
     rest = show_problems(form, list(problems))
     line_problems = {}
     for problem in rest:
@@ -98,13 +74,19 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
 def draft(draft_id: int):
     lic = draft_or_404(draft_id)
     if lic.status != "draft":
-        return redirect(url_for("licenses.view", number=lic.number))
+        return _to_license(lic)
     return _render_form(lic, editing=request.args.get("edit", type=int))
+
+
+def _to_license(draft):
+    """A draft already submitted: its license (for a modification, the license it corrected)."""
+    lic = draft.amends if draft.status == "applied" else draft
+    return redirect(url_for("licenses.view", number=lic.number), code=303)
 
 
 def _save_header(lic):
     if lic.status != "draft":
-        abort(redirect(url_for("licenses.view", number=lic.number)))
+        abort(_to_license(lic))
     licensing.save_draft_header(lic, request.form)
 
 
@@ -128,7 +110,7 @@ def save_line(draft_id: int, position: int | None = None):
     """"Add Products" (or "Save Product" for a line being edited)."""
     lic = draft_or_404(draft_id)
     _save_header(lic)
-    line_form = _line_form(request.form)
+    line_form = _line_form(lic, request.form)
     problems = licensing.save_draft_line(lic, line_form.values(), position)
     if problems:
         show_problems(line_form, problems)
@@ -171,7 +153,7 @@ def preview(draft_id: int):
 def show_preview(draft_id: int):
     lic = draft_or_404(draft_id)
     if lic.status != "draft":
-        return redirect(url_for("licenses.view", number=lic.number))
+        return _to_license(lic)
     checked = licensing.check_draft(lic)
     if checked.problems:
         flash("Some information is missing or wrong: correct it, then click Preview again.", "warning")
@@ -184,13 +166,19 @@ def show_preview(draft_id: int):
 @filer_required
 def submit(draft_id: int):
     lic = draft_or_404(draft_id)
-    already = lic.status != "draft"
+    if lic.status != "draft":
+        return _to_license(lic)  # a double click or a re-POST: the license already issued
+    modifying = lic.amends_id is not None
     try:
         lic = licensing.submit_draft(lic.id, current_user)
-    except licensing.LicenseError:
-        flash("The license could not be issued: correct what is marked, then Preview again.", "error")
+    except licensing.LicenseError as error:
+        flash(" ".join(p.message for p in error.problems if p.field == "status")
+              or "The license could not be issued: correct what is marked, then Preview again.", "error")
         return redirect(url_for("licenses.draft", draft_id=draft_id))
-    if not already:
+    if modifying:
+        flash(f"License {lic.number} has been modified and now shows as Corrected. "
+              "A confirmation was emailed to you.", "success")
+    else:
         flash(f"License {lic.number} has been issued. A confirmation was emailed to you.", "success")
     return redirect(url_for("licenses.view", number=lic.number), code=303)
 

@@ -12,6 +12,16 @@ document.addEventListener("htmx:configRequest", function (event) {
   }
 });
 
+// The Content-Security-Policy (style-src 'self') blocks style attributes set by a script, so
+// htmx must not carry `style` over to swapped-in elements while settling: if anything had
+// touched an element's style (a browser extension, an accessibility checker), every swap would
+// log a CSP violation. htmx is deferred, so it is configured once the document is parsed.
+document.addEventListener("DOMContentLoaded", function () {
+  if (window.htmx) {
+    window.htmx.config.attributesToSettle = ["class", "width", "height"];
+  }
+});
+
 // After a failed submit, take keyboard and screen-reader users to the list of problems.
 document.addEventListener("DOMContentLoaded", function () {
   var summary = document.querySelector(".aim-error-summary");
