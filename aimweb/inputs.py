@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from .reference import countries
@@ -34,6 +34,9 @@ def parse_date(value) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 20000 < value < 80000:
+        # A spreadsheet date without a date format arrives as its serial number (days since 1899-12-30).
+        return date(1899, 12, 30) + timedelta(days=int(value))
     text = clean(value)
     if not text:
         return None

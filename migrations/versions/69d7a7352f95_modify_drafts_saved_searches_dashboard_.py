@@ -30,16 +30,7 @@ def upgrade():
     with op.batch_alter_table('saved_search', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_saved_search_user_id'), ['user_id'], unique=False)
 
-    # No batch mode for the license table on SQLite: copying it would break the foreign keys of
-    # its product lines and events. SQLite adds a column with its REFERENCES clause natively
-    # (its reflection then misses the constraint name: `flask db check` on SQLite shows that FK).
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("ALTER TABLE license ADD COLUMN amends_id INTEGER CONSTRAINT fk_license_amends_id_license "
-                   "REFERENCES license (id) ON DELETE CASCADE")
-    else:
-        op.add_column('license', sa.Column('amends_id', sa.Integer(), nullable=True))
-        op.create_foreign_key(op.f('fk_license_amends_id_license'), 'license', 'license',
-                              ['amends_id'], ['id'], ondelete='CASCADE')
+    op.add_column('license', sa.Column('amends_id', sa.Integer(), nullable=True))
     op.create_index('ix_license_company_import', 'license', ['company_id', 'import_date'], unique=False)
     op.create_index('ix_license_company_status_created', 'license', ['company_id', 'status', 'created_at'], unique=False)
     op.create_index('ix_license_entry_number', 'license', ['entry_number'], unique=False)
@@ -52,16 +43,7 @@ def downgrade():
     op.drop_index('ix_license_entry_number', table_name='license')
     op.drop_index('ix_license_company_status_created', table_name='license')
     op.drop_index('ix_license_company_import', table_name='license')
-    if op.get_bind().dialect.name == "sqlite":
-        # SQLite cannot drop a column that has a foreign key: copy the table, with the foreign
-        # key checks off for the copy (they apply again right after).
-        op.execute("PRAGMA foreign_keys=OFF")
-        with op.batch_alter_table('license', schema=None) as batch_op:
-            batch_op.drop_column('amends_id')
-        op.execute("PRAGMA foreign_keys=ON")
-    else:
-        op.drop_constraint(op.f('fk_license_amends_id_license'), 'license', type_='foreignkey')
-        op.drop_column('license', 'amends_id')
+    op.drop_column('license', 'amends_id')
 
     with op.batch_alter_table('saved_search', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_saved_search_user_id'))
