@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (registers the tables with the metadata)
     from .account import bp as account_bp
     from .auth import bp as auth_bp
+    from .bulk import bp as bulk_bp
     from .cli import register_cli
     from .errors import register_error_handlers
     from .licenses import bp as licenses_bp
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(licenses_bp)
+    app.register_blueprint(bulk_bp)
     app.register_blueprint(review_bp)
     register_security(app)
     register_error_handlers(app)

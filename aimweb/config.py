@@ -34,6 +34,10 @@ class Defaults:
     REMEMBER_COOKIE_DURATION = timedelta(days=0)
 
     WTF_CSRF_TIME_LIMIT = 3600
+    # Excel uploads: files up to this size are checked inside the request; larger ones by a
+    # background job whose progress the page shows. A job silent this long was cut off.
+    UPLOAD_INLINE_MAX_BYTES = 64 * 1024
+    UPLOAD_STALE_SECONDS = 120
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 
     # One-time codes e-mailed for sign-up and password reset.

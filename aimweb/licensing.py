@@ -441,9 +441,11 @@ def _free_numbers(count: int, on: date) -> list[str]:
 
 
 def issue_licenses(user: User, drafts: list[rules.LicenseDraft], upload_batch_id: int | None = None,
-                   on: date | None = None, note: str = "Submitted by Excel upload.") -> list[str]:
+                   on: date | None = None, note: str = "Submitted by Excel upload.",
+                   before_commit=None) -> list[str]:
     """Issue every draft in ONE transaction (all or nothing): their numbers, in order.
 
+    `before_commit(numbers)` may record more in the same transaction (the upload's result).
     Checked again here, so nothing invalid is issued whoever calls. Rows are inserted in bulk
     (Core executemany), not one ORM object at a time: thousands of licenses take well under a second.
     """
@@ -489,6 +491,8 @@ def issue_licenses(user: User, drafts: list[rules.LicenseDraft], upload_batch_id
                                    note=note))
             db.session.execute(insert(ProductLine), lines)
             db.session.execute(insert(LicenseEvent), events)
+            if before_commit is not None:
+                before_commit(numbers)
             db.session.commit()
             return numbers
         except IntegrityError:

@@ -29,3 +29,15 @@ document.addEventListener("DOMContentLoaded", function () {
     summary.focus();
   }
 });
+
+// A button marked data-once (Submit, Upload File) can't be pressed twice while its page loads.
+// The server refuses a second license or upload anyway; this only saves a confusing wait.
+document.addEventListener("submit", function (event) {
+  var button = event.submitter;
+  if (button && button.hasAttribute("data-once") && !event.defaultPrevented) {
+    window.setTimeout(function () {
+      button.disabled = true;
+      button.setAttribute("aria-disabled", "true");
+    }, 0);
+  }
+});

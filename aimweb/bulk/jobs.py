@@ -1,0 +1,148 @@
+"""An upload's life: received, checked row by row, then rejected with every problem or issued.
+
+Small files are handled inside the request; larger ones in a background thread while the page
+polls the batch's progress (stored in the database, so any worker can answer). The licenses and
+the batch's "issued" status commit in one transaction: a server that dies mid-upload leaves no
+license behind, and the batch, no longer moving, reads "interrupted: nothing was issued".
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from datetime import timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from .. import licensing
+from ..extensions import db
+from ..inputs import merge_problems
+from ..mailer import send_email
+from ..models import UploadBatch, User, utcnow
+from .rows import CellProblem, group_rows, place, to_draft
+from .template import COLUMNS
+from .workbook import UploadRejected, read_first_sheet
+
+CHUNK = 250  # licenses checked between two progress updates
+
+
+def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: bool = False) -> UploadBatch:
+    """Record the upload (once per form) and start checking it, or ask first if it was issued before."""
+    existing = db.session.scalar(select(UploadBatch).where(UploadBatch.form_token == form_token))
+    if existing is not None:
+        return existing  # a double submit of the same form
+    digest = hashlib.sha256(data).hexdigest()
+    batch = UploadBatch(company_id=user.company_id, user_id=user.id, form_token=form_token,
+                        filename=(filename or "upload.xlsx")[-255:], sha256=digest, size=len(data),
+                        content=data, status="checking")
+    before = db.session.scalar(
+        select(UploadBatch).where(UploadBatch.company_id == user.company_id,
+                                  UploadBatch.sha256 == digest, UploadBatch.status == "issued")
+        .order_by(UploadBatch.id.desc()).limit(1))
+    if before is not None and not confirmed:
+        batch.status = "confirm"
+        batch.message = (f"A file with exactly this content was uploaded on "
+                         f"{before.created_at:%m/%d/%Y at %H:%M} UTC and {before.license_count} "
+                         "licenses were issued from it. Uploading it again issues new licenses "
+                         "for the same entries.")
+    db.session.add(batch)
+    db.session.commit()
+    if batch.status == "checking":
+        start(batch)
+    return batch
+
+
+def confirm(batch: UploadBatch) -> None:
+    """The filer asked to issue the licenses of an already-uploaded file again."""
+    if batch.status == "confirm":
+        batch.status, batch.message, batch.heartbeat_at = "checking", None, utcnow()
+        db.session.commit()
+        start(batch)
+
+
+def start(batch: UploadBatch) -> None:
+    app = current_app._get_current_object()
+    if batch.size <= app.config["UPLOAD_INLINE_MAX_BYTES"]:
+        process(app, batch.id)
+        db.session.expire_all()
+        return
+    thread = threading.Thread(target=process, args=(app, batch.id), name=f"upload-{batch.id}",
+                              daemon=True)
+    thread.start()
+
+
+def is_stale(batch: UploadBatch) -> bool:
+    limit = timedelta(seconds=current_app.config["UPLOAD_STALE_SECONDS"])
+    return batch.status in ("checking", "issuing") and utcnow() - batch.heartbeat_at > limit
+
+
+def _progress(batch: UploadBatch, done: int) -> None:
+    batch.progress, batch.heartbeat_at = done, utcnow()
+    db.session.commit()
+
+
+def _reject(batch: UploadBatch, problems: list[CellProblem] | None = None, message: str | None = None) -> None:
+    batch.status, batch.finished_at = "rejected", utcnow()
+    batch.problems = [p.as_dict() for p in sorted(problems or [], key=lambda p: (p.row, p.column))]
+    batch.message = message
+    db.session.commit()
+
+
+def process(app: Flask, batch_id: int) -> None:
+    with app.app_context():
+        batch = db.session.get(UploadBatch, batch_id)
+        try:
+            _check_and_issue(batch)
+        except UploadRejected as error:
+            db.session.rollback()
+            _reject(batch, message=str(error))
+        except Exception:  # noqa: BLE001 - the filer gets a message, the log the trace
+            app.logger.exception("Upload %s failed", batch_id)
+            db.session.rollback()
+            batch = db.session.get(UploadBatch, batch_id)
+            batch.status, batch.finished_at = "failed", utcnow()
+            batch.message = ("An unexpected error stopped the check. Nothing was issued. Please "
+                             "upload the file again; if it happens again, write to "
+                             "aluminum.license@trade.gov.")
+            db.session.commit()
+        finally:
+            db.session.remove()
+
+
+def _check_and_issue(batch: UploadBatch) -> None:
+    sheet = read_first_sheet(batch.content, len(COLUMNS))
+    groups, problems = group_rows(sheet.rows)
+    batch.rows = max(len(sheet.rows) - 1, 0)
+    _progress(batch, 0)
+    drafts = []
+    for start_at in range(0, len(groups), CHUNK):
+        chunk = groups[start_at:start_at + CHUNK]
+        read = [to_draft(group) for group in chunk]
+        found = licensing.check_licenses([draft for draft, _ in read])
+        for group, (draft, unreadable), checked in zip(chunk, read, found):
+            problems += [place(group, p) for p in merge_problems(unreadable, checked)]
+            drafts.append(draft)
+        _progress(batch, chunk[-1].rows[-1] - 1)
+    if problems:
+        _reject(batch, problems)
+        return
+    batch.status = "issuing"
+    _progress(batch, batch.rows)
+    user = db.session.get(User, batch.user_id)
+
+    def record(numbers: list[str]) -> None:  # in the licenses' own transaction
+        batch.status, batch.finished_at, batch.license_count = "issued", utcnow(), len(numbers)
+        batch.result = [{"entry_id": g.entry_id, "number": n, "rows": g.rows}
+                        for g, n in zip(groups, numbers)]
+
+    try:
+        licensing.issue_licenses(user, drafts, upload_batch_id=batch.id, before_commit=record)
+    except licensing.LicenseError as error:  # checked again at issue: e.g. the date moved on
+        db.session.rollback()
+        _reject(batch, [CellProblem(2, "A", "Entry ID", p.message) for p in error.problems[:50]])
+        return
+    try:
+        send_email(user.email, f"AIM: {batch.license_count} licenses issued from {batch.filename}",
+                   "upload_issued", batch=batch, user=user)
+    except Exception:  # noqa: BLE001
+        current_app.logger.exception("Could not mail the result of upload %s", batch.id)

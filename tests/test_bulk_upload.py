@@ -1,0 +1,185 @@
+"""Apply for Multiple Licenses: the template, an upload that issues, one that lists every problem."""
+from __future__ import annotations
+
+import io
+import re
+import time
+from datetime import datetime, timedelta
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from aimweb import licensing
+from aimweb.bulk.template import TITLES
+from aimweb.extensions import db
+from aimweb.models import License, UploadBatch
+from conftest import csrf_token
+
+TODAY = licensing.application_date()
+IMPORT = datetime.combine(TODAY + timedelta(days=20), datetime.min.time())
+EXPORT = IMPORT - timedelta(days=10)
+
+
+def row(entry_id, hts="7601.10.30.00", kg=12500, usd=38750, **changes):
+    values = {
+        "Entry ID": entry_id, "Customs Entry #": "", "Importer Name": "Gulf Coast Metals LLC",
+        "Exporter Name": "Northern Rolling Mills", "Manufacturer": "Alouette", "Country of Origin": "Canada",
+        "Country of Export": "CA", "Port of Entry": "1303 - Baltimore, MD",
+        "Expected Date of Export": EXPORT, "Expected Date of Import": IMPORT.strftime("%m/%d/%Y"),
+        "HTS Number": hts, "Country of Largest Smelt": "Canada",
+        "Country of Second Largest Smelt": "Not applicable", "Country of Most Recent Cast": "CAN",
+        "Volume (KG)": kg, "Customs Value (US$)": usd,
+    }
+    values.update(changes)
+    return [values[t] for t in TITLES]
+
+
+def workbook(rows, template: bytes | None = None) -> bytes:
+    wb = openpyxl.load_workbook(io.BytesIO(template)) if template else openpyxl.Workbook()
+    sheet = wb.worksheets[0]
+    if not template:
+        sheet.append(TITLES)
+    for values in rows:
+        sheet.append(values)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def upload(client, data: bytes, filename="licenses.xlsx", certified=True, token=None):
+    page = client.get("/licenses/multiple/").get_data(as_text=True)
+    token = token or re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": csrf_token(client, "/licenses/multiple/"), "form_token": token,
+            "file": (io.BytesIO(data), filename)}
+    if certified:
+        form["certified"] = "y"
+    return client.post("/licenses/multiple/", data=form, content_type="multipart/form-data")
+
+
+def result_page(client, response, timeout=20.0) -> str:
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    location = response.headers["Location"]
+    deadline = time.monotonic() + timeout
+    while True:
+        html = client.get(location).get_data(as_text=True)
+        if "Checking " not in html or time.monotonic() > deadline:
+            return html
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def query(app):
+    def run(fn):
+        with app.app_context():
+            return fn()
+    return run
+
+
+def test_template_has_the_16_columns_lists_and_instructions(signed_in):
+    response = signed_in.get("/licenses/multiple/template.xlsx?product=aluminum")
+    assert response.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(response.data))
+    sheet = wb.worksheets[0]
+    assert [c.value for c in sheet[1]] == TITLES
+    assert sheet.freeze_panes == "B2"
+    assert all(c.comment is not None and c.comment.text for c in sheet[1])
+    lists = {str(v.formula1): str(v.sqref) for v in sheet.data_validations.dataValidation}
+    assert any("Lists!$A$" in f for f in lists) and any("Lists!$C$" in f for f in lists)
+    assert "Instructions" in wb.sheetnames
+    hts = [c.value for c in wb["Lists"]["C"][1:] if c.value]
+    assert len(hts) == 66 and "7601.10.30.00" in hts
+    assert sheet["I2"].number_format == "mm/dd/yyyy" and sheet["O2"].number_format == "#,##0.00"
+
+
+def test_good_upload_issues_every_license_in_one_go(signed_in, query, mailbox):
+    template = signed_in.get("/licenses/multiple/template.xlsx").data
+    data = workbook([row(1), row(1, hts="7606123035", kg="2,000", usd="9000.00"), row(2, kg=500, usd=2000),
+                     row("A-3", hts="7601103000")], template)
+    html = result_page(signed_in, upload(signed_in, data))
+    assert "All licenses are created successfully." in html
+    numbers = re.findall(r'class="aim-number" href="/licenses/(A[A-Z0-9]{8})"', html)
+    assert len(numbers) == 3
+    rows = query(lambda: [(lic.number, len(lic.lines), lic.upload_batch_id is not None, lic.status)
+                          for lic in db.session.scalars(select(License).where(License.number.in_(numbers)))])
+    assert sorted(r[1] for r in rows) == [1, 1, 2] and all(r[2] and r[3] == "submitted" for r in rows)
+    csv_text = signed_in.get(re.search(r'href="([^"]+results\.csv)"', html).group(1)).get_data(as_text=True)
+    assert "Entry ID,License Number" in csv_text and numbers[0] in csv_text
+    assert "3 licenses issued" in mailbox.to("filer@example.com")[-1]["Subject"]
+
+
+def test_a_bad_row_issues_nothing_and_every_problem_has_its_row_and_column(signed_in, query):
+    data = workbook([
+        row(1), row(1, **{"Importer Name": "Someone Else"}),            # header differs in one license
+        row(2, hts="7602.00.00.00"),                                     # not covered
+        row(3, **{"Country of Most Recent Cast": "Not applicable"}),     # cast never n/a
+        row(4, kg=0), row("", kg=5),                                     # zero volume; no Entry ID
+        row(5, **{"Expected Date of Import": "31/12/2026"}),             # not a date
+    ])
+    html = result_page(signed_in, upload(signed_in, data))
+    assert "No license was issued" in html
+    expected = [("3", "C", "differs from row 2"), ("4", "K", "is not covered by AIM"),
+                ("5", "N", "can never be"), ("6", "O", "must be more than zero"),
+                ("7", "A", "Entry ID is required"), ("8", "J", "is not a date")]
+    for r, col, words in expected:
+        assert re.search(rf"<td>{r}</td><td>{col}</td><td>[^<]+</td><td>[^<]*{re.escape(words)}", html), (r, col, words)
+    assert query(lambda: db.session.scalar(select(func.count()).select_from(License))) == 0
+    marked = signed_in.get(re.search(r'href="([^"]+problems\.xlsx)"', html).group(1))
+    wb = openpyxl.load_workbook(io.BytesIO(marked.data))
+    assert wb["Your rows"]["K4"].comment is not None and "not covered" in wb["Your rows"]["K4"].comment.text
+    assert wb["Problems"].max_row == 1 + 6
+
+
+def test_same_form_submitted_twice_issues_once(signed_in, query):
+    data = workbook([row(1), row(2)])
+    first = upload(signed_in, data, token="same-token-123")
+    second = upload(signed_in, data, token="same-token-123")
+    assert first.headers["Location"] == second.headers["Location"]
+    result_page(signed_in, first)
+    assert query(lambda: db.session.scalar(select(func.count()).select_from(License))) == 2
+
+
+def test_same_content_uploaded_again_asks_before_issuing_again(signed_in, query):
+    data = workbook([row(1)])
+    result_page(signed_in, upload(signed_in, data))
+    again = result_page(signed_in, upload(signed_in, data))
+    assert "This file was uploaded before" in again and "Issue the licenses again" in again
+    assert query(lambda: db.session.scalar(select(func.count()).select_from(License))) == 1
+    batch_id = query(lambda: db.session.scalar(select(func.max(UploadBatch.id))))
+    confirmed = signed_in.post(f"/licenses/multiple/{batch_id}/confirm",
+                               data={"csrf_token": csrf_token(signed_in, "/licenses/multiple/")})
+    assert "All licenses are created successfully." in result_page(signed_in, confirmed)
+    assert query(lambda: db.session.scalar(select(func.count()).select_from(License))) == 2
+
+
+@pytest.mark.parametrize("app", [{"UPLOAD_INLINE_MAX_BYTES": 0}], indirect=True)
+def test_a_large_upload_is_checked_in_the_background_with_progress(signed_in, query):
+    data = workbook([row(i // 2, kg=100 + i) for i in range(600)])
+    response = upload(signed_in, data)
+    first = signed_in.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Checking licenses.xlsx" in first or "All licenses are created successfully." in first
+    html = result_page(signed_in, response, timeout=60)
+    assert "All licenses are created successfully." in html
+    assert query(lambda: db.session.scalar(select(func.count()).select_from(License))) == 300
+
+
+def test_upload_needs_a_file_and_the_certification(signed_in):
+    assert "Check the box to certify" in upload(signed_in, workbook([row(1)]), certified=False).get_data(as_text=True)
+    page = signed_in.get("/licenses/multiple/").get_data(as_text=True)
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    response = signed_in.post("/licenses/multiple/", data={"csrf_token": csrf_token(signed_in, "/licenses/multiple/"),
+                                                           "form_token": token, "certified": "y"})
+    assert response.status_code == 400 and "Choose the Excel file" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("make", "words"), [
+    (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "Excel 97-2003 (.xls)"),
+    (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le") + b"\0" * 600, "password-protected"),
+    (lambda: "Entry ID,Customs Entry #\n1,\n".encode(), "not an Excel workbook"),
+    (lambda: b"PK\x03\x04" + b"\0" * 100, "damaged"),
+    (lambda: b"", "empty"),
+])
+def test_files_that_are_not_workbooks_get_a_clear_message(signed_in, query, make, words):
+    html = result_page(signed_in, upload(signed_in, make()))
+    assert "No license was issued" in html and words in html
+    assert query(lambda: db.session.scalar(select(func.count()).select_from(License))) == 0
