@@ -68,10 +68,10 @@ bench: install
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache
 
-# Until the first release the schema is one migration: regenerate it from the models.
+# A new migration from the models: make migration MSG="what changed". Read what it wrote: on
+# SQLite, batch operations copy a table, which the license table's foreign keys forbid.
 migration: install
-	rm -f migrations/versions/*.py /tmp/aimweb-migration.sqlite3
-	AIMWEB_SECRET_KEY=x AIMWEB_SQLALCHEMY_DATABASE_URI=sqlite:////tmp/aimweb-migration.sqlite3 \
-	  $(FLASK) db migrate -m "initial schema" >/dev/null
 	rm -f /tmp/aimweb-migration.sqlite3
-	@ls migrations/versions/*.py
+	export AIMWEB_SECRET_KEY=x AIMWEB_SQLALCHEMY_DATABASE_URI=sqlite:////tmp/aimweb-migration.sqlite3; \
+	  $(FLASK) db upgrade >/dev/null && $(FLASK) db migrate -m "$(MSG)"
+	rm -f /tmp/aimweb-migration.sqlite3

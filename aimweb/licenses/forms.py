@@ -34,8 +34,8 @@ class LicenseForm(FlaskForm):
     port_code = StringField("Expected Port of Entry")
     export_date = StringField("Expected Date of Export")
     import_date = StringField("Expected Date of Import")
-    certified = BooleanField("I certify that the information in this license is accurate and "
-                             "complete to the best of my knowledge.")
+    # The label is the name in the error summary; the sentence is on the checkbox (form.html).
+    certified = BooleanField("Certification")
 
     REQUIRED = ("importer_name", "exporter_name", "manufacturer_name", "origin_country",
                 "export_country", "port_code", "export_date", "import_date")
