@@ -145,6 +145,11 @@ class License(db.Model):
     # try to drop and recreate it. Both point at rows the app never deletes.
     amends_id: Mapped[int | None]
     upload_batch_id: Mapped[int | None] = mapped_column(index=True)
+    # The officers' queue: "flagged" by the automatic checks, "answered" when the filer corrected a
+    # license marked Action Required, "cleared" by an officer; the score orders the queue.
+    review_state: Mapped[str | None] = mapped_column(String(10))
+    review_score: Mapped[int] = mapped_column(default=0)
+    officer_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -166,6 +171,7 @@ class License(db.Model):
         Index("ix_license_company_status_created", "company_id", "status", "created_at"),
         Index("ix_license_company_import", "company_id", "import_date"),
         Index("ix_license_entry_number", "entry_number"),
+        Index("ix_license_review", "review_state", "review_score", "created_at"),
     )
 
     @property
@@ -208,9 +214,13 @@ class LicenseEvent(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
     changes: Mapped[list | None] = mapped_column(JSON)
+    # An officer's note to other officers (a "Clear" note): never shown to the filer.
+    internal: Mapped[bool] = mapped_column(default=False)
 
     license: Mapped[License] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_license_event_at", "at"),)
 
 
 class LicensePdf(db.Model):
@@ -266,3 +276,37 @@ class UploadBatch(db.Model):
     user: Mapped[User] = relationship()
 
     __table_args__ = (Index("ix_upload_batch_company_sha", "company_id", "sha256"),)
+
+
+class Finding(db.Model):
+    """What an automatic check found on a license (the latest run only): the queue's reasons."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    license_id: Mapped[int] = mapped_column(ForeignKey("license.id"), index=True)
+    check: Mapped[str] = mapped_column(String(30))
+    severity: Mapped[int] = mapped_column(default=1)  # 1 low, 2 medium, 3 high
+    reason: Mapped[str] = mapped_column(Text)
+    line_position: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_finding_check", "check", "license_id"),)
+
+
+class HtsUnitValueStat(db.Model):
+    """Median and MAD of the unit value of recent licenses per HTS number (`flask review-stats`)."""
+
+    hts_number: Mapped[str] = mapped_column(String(10), primary_key=True)
+    sample: Mapped[int]
+    median: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    mad: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CompanyHtsMonth(db.Model):
+    """Kilograms a company licensed per HTS number and month, kept current by the licensing service
+    (issue, modify, cancel): the surge check reads a few rows instead of summing licenses."""
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), primary_key=True)
+    hts_number: Mapped[str] = mapped_column(String(10), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    kg: Mapped[Decimal] = mapped_column(Numeric(18, 2), default=0)
