@@ -45,6 +45,15 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{'Created' if created else 'Updated'} {user.role} {user.email}.")
 
+    @app.cli.command("review-refresh")
+    def review_refresh():
+        """Daily: recompute unit-value statistics per HTS and re-check licenses whose import date passed."""
+        from . import licensing
+
+        done = licensing.refresh_review()
+        click.echo(f"Unit-value statistics for {done['hts_numbers']} HTS numbers from "
+                   f"{done['lines']} product lines; {done['rechecked']} licenses re-checked.")
+
     @app.cli.command("seed-demo")
     def seed_demo():
         """Load demo data: a filer with a company and an officer. Safe to run again."""
@@ -83,6 +92,12 @@ DEMO_SHIPMENTS = [  # importer, exporter, manufacturer, origin, port, days to im
      55, [("7601103000", "IN", "NA_", "IN", "30000", "87000")]),
     ("Atlantic Sheet Supply", "Novelis Deutschland GmbH", "Novelis Nachterstedt", "DE", "1303",
      8, [("7606126000", "NO", "DE", "DE", "9500", "43700")]),
+    # Two the automatic checks flag for the officers' queue: possible transshipment, and primary
+    # metal declared without a smelt country.
+    ("Border Metals Trading", "Metales del Norte SA", "unknown", "MX", "2304",
+     15, [("7606123035", "CN", "NA_", "CN", "21000", "65100")]),
+    ("Gulf Coast Metals LLC", "Primary Metals FZE", "unknown", "AE", "5301",
+     22, [("7601103000", "NA_", "NA_", "AE", "16000", "46400")]),
 ]
 
 
@@ -119,6 +134,10 @@ def _seed_demo_licenses(filer: User) -> int:
         licensing.save_draft_header(modification, {**data, "entry_number": "ABC-1234567-6", "certified": "y"})
         licensing.submit_draft(modification.id, filer)
         licensing.cancel_license(numbers[2], filer)
+        officer = db.session.scalar(select(User).where(User.email == DEMO_OFFICER[0]))
+        licensing.mark_action_required(
+            numbers[-1], officer, "HTS 7601.10.30.00 is unalloyed primary aluminum: please give the "
+            "country of largest smelt, or confirm why it is not applicable.")
     finally:
         app_config_suppress(suppress)
     return len(numbers)

@@ -38,6 +38,15 @@ class Defaults:
     # background job whose progress the page shows. A job silent this long was cut off.
     UPLOAD_INLINE_MAX_BYTES = 64 * 1024
     UPLOAD_STALE_SECONDS = 120
+
+    # The officers' automatic checks (aimweb/checks.py).
+    REVIEW_UNIT_VALUE_LIMIT = 5         # robust z-score: distance from the HTS median / (1.4826 x MAD)
+    REVIEW_MIN_SAMPLE = 20              # licenses of an HTS number before the unit-value check fires
+    REVIEW_SURGE_RATIO = 3              # a company's kg of an HTS this month vs its monthly average
+    REVIEW_SURGE_MIN_KG = 10000
+    REVIEW_SURGE_HISTORY_MONTHS = 6
+    REVIEW_MODIFICATIONS_LIMIT = 3
+    REVIEW_IMPORT_PASSED_DAYS = 30
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 
     # One-time codes e-mailed for sign-up and password reset.

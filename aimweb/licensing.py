@@ -9,18 +9,20 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
-from . import inputs, rules
+from . import checks, inputs, rules
 from .extensions import db
 from .mailer import send_email
-from .models import License, LicenseEvent, ProductLine, User, utcnow
+from .models import (CompanyHtsMonth, Finding, HtsUnitValueStat, License, LicenseEvent,
+                     ProductLine, User, utcnow)
 from .reference.hts import current_catalogue, normalize_hts
 from .reference.ports import all_ports
 
@@ -229,11 +231,13 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
             return lic
         db.session.add(LicenseEvent(license_id=draft_id, actor_id=user.id, at=now, kind="issued",
                                     note="Submitted through the single-license form."))
+        _add_volumes(draft.company_id, _month(now), _kg_by_hts(header.lines))
         db.session.commit()
         break
     else:  # pragma: no cover - 25 collisions in a row: the month's numbers are nearly gone
         raise RuntimeError("could not draw a free license number")
     db.session.expire_all()
+    review_licenses([draft_id], on)
     lic = db.session.get(License, draft_id)
     _mail(lic, user, f"AIM license {lic.number} issued", "license_issued")
     return lic
@@ -369,12 +373,18 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) 
     changes = license_changes(original, values, list(draft.lines))
     valid_from, valid_through = rules.validity(original.valid_from, header.entry_type)
     original_id, seen, draft_id, now = original.id, original.version, draft.id, utcnow()
+    # A correction of a license marked Action Required returns to the officers as "answered".
+    review_state = "answered" if original.status == "action_required" else original.review_state
+    month, company_id = _month(original.created_at), original.company_id
+    volume_change = _kg_by_hts(draft.lines)
+    for hts, kg in _kg_by_hts(original.lines).items():
+        volume_change[hts] = volume_change.get(hts, Decimal(0)) - kg
     db.session.commit()  # end the read transaction (see submit_draft)
     result = db.session.execute(
         update(License)
         .where(License.id == original_id, License.status != "cancelled", License.version == seen)
         .values(status="corrected", version=seen + 1, valid_through=valid_through,
-                certified_at=now, updated_at=now, **values)
+                certified_at=now, updated_at=now, review_state=review_state, **values)
         .execution_options(synchronize_session=False))
     if result.rowcount == 0:
         db.session.rollback()
@@ -391,8 +401,10 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) 
     db.session.add(LicenseEvent(license_id=original_id, actor_id=user.id, at=now, kind="corrected",
                                 note=None if changes else "Submitted again without a change.",
                                 changes=changes))
+    _add_volumes(company_id, month, {h: kg for h, kg in volume_change.items() if kg})
     db.session.commit()
     db.session.expire_all()
+    review_licenses([original_id])
     lic = db.session.get(License, original_id)
     _mail(lic, user, f"AIM license {lic.number} corrected", "license_corrected", changes=changes)
     return lic
@@ -403,6 +415,7 @@ def cancel_license(lic: License, user: User) -> License:
     if lic.status == "cancelled":
         return lic
     license_id, now = lic.id, utcnow()
+    company_id, month, volumes = lic.company_id, _month(lic.created_at), _kg_by_hts(lic.lines)
     db.session.commit()
     result = db.session.execute(
         update(License).where(License.id == license_id, License.status != "cancelled")
@@ -411,8 +424,10 @@ def cancel_license(lic: License, user: User) -> License:
     if result.rowcount:
         db.session.add(LicenseEvent(license_id=license_id, actor_id=user.id, at=now,
                                     kind="cancelled", note="Cancelled by the filer."))
+        _add_volumes(company_id, month, _negated(volumes))
     db.session.commit()
     db.session.expire_all()
+    review_licenses([license_id])
     return db.session.get(License, license_id)
 
 
@@ -491,9 +506,13 @@ def issue_licenses(user: User, drafts: list[rules.LicenseDraft], upload_batch_id
                                    note=note))
             db.session.execute(insert(ProductLine), lines)
             db.session.execute(insert(LicenseEvent), events)
+            _add_volumes(user.company_id, _month(now), _kg_by_hts(lines))
             if before_commit is not None:
                 before_commit(numbers)
             db.session.commit()
+            ordered = [ids[n] for n in numbers]
+            for start in range(0, len(ordered), 500):
+                review_licenses(ordered[start:start + 500], on)
             return numbers
         except IntegrityError:
             db.session.rollback()  # a number was taken meanwhile: draw them again
@@ -509,3 +528,171 @@ def _ids_by_number(numbers: list[str]) -> dict[str, int]:
         ids.update(db.session.execute(select(License.number, License.id)
                                       .where(License.number.in_(chunk))).all())
     return ids
+
+
+# ----- the officers' review: automatic checks, Action Required, Clear ------------------------------
+
+def _month(moment) -> date:
+    return date(moment.year, moment.month, 1)
+
+
+def _add_volumes(company_id: int, month: date, kg_by_hts: dict[str, Decimal]) -> None:
+    """Add (or with negative kg, take away) a company's licensed kilograms per HTS for a month."""
+    if not kg_by_hts:
+        return
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    statement = upsert(CompanyHtsMonth)
+    statement = statement.on_conflict_do_update(
+        index_elements=["company_id", "hts_number", "month"],
+        set_={"kg": CompanyHtsMonth.kg + statement.excluded.kg})
+    db.session.execute(statement, [{"company_id": company_id, "hts_number": hts, "month": month,
+                                    "kg": kg} for hts, kg in sorted(kg_by_hts.items())])
+
+
+def _kg_by_hts(lines) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        hts = line.hts_number if hasattr(line, "hts_number") else line["hts_number"]
+        kg = line.quantity_kg if hasattr(line, "quantity_kg") else line["quantity_kg"]
+        totals[hts] = totals.get(hts, Decimal(0)) + Decimal(kg)
+    return totals
+
+
+def _negated(totals: dict[str, Decimal]) -> dict[str, Decimal]:
+    return {hts: -kg for hts, kg in totals.items()}
+
+
+def review_licenses(license_ids: list[int], on: date | None = None) -> None:
+    """Run every automatic check on these licenses and store the findings (one query per kind of
+    figure for the whole set, so an upload of thousands is checked in one pass)."""
+    if not license_ids:
+        return
+    on = on or application_date()
+    thresholds = checks.Thresholds.from_config(current_app.config)
+    catalogue = current_catalogue().items
+    licenses = db.session.scalars(select(License).where(License.id.in_(license_ids))
+                                  .options(selectinload(License.lines))).all()
+    hts_numbers = {line.hts_number for lic in licenses for line in lic.lines}
+    stats = {row.hts_number: checks.UnitValueStat(row.sample, Decimal(row.median), Decimal(row.mad))
+             for row in db.session.scalars(select(HtsUnitValueStat)
+                                           .where(HtsUnitValueStat.hts_number.in_(hts_numbers)))}
+    corrections = dict(db.session.execute(
+        select(LicenseEvent.license_id, func.count()).where(
+            LicenseEvent.license_id.in_(license_ids), LicenseEvent.kind == "corrected")
+        .group_by(LicenseEvent.license_id)).all())
+    months = [_month_back(_month(on), k) for k in range(thresholds.surge_history_months + 1)]
+    companies = {lic.company_id for lic in licenses}
+    volumes: dict[tuple[int, str, date], Decimal] = {
+        (row.company_id, row.hts_number, row.month): Decimal(row.kg)
+        for row in db.session.scalars(select(CompanyHtsMonth).where(
+            CompanyHtsMonth.company_id.in_(companies), CompanyHtsMonth.hts_number.in_(hts_numbers),
+            CompanyHtsMonth.month >= months[-1]))}
+    db.session.execute(delete(Finding).where(Finding.license_id.in_(license_ids)))
+    rows = []
+    for lic in licenses:
+        facts = checks.LicenseFacts(
+            status=lic.status, origin_country=lic.origin_country, import_date=lic.import_date,
+            corrections=corrections.get(lic.id, 0),
+            lines=[checks.LineFacts(line.position, line.hts_number,
+                                    getattr(catalogue.get(line.hts_number), "full_description", line.description),
+                                    line.smelt_largest, line.smelt_second, line.cast_country,
+                                    Decimal(line.quantity_kg), line.unit_value) for line in lic.lines])
+        context = checks.Context(today=on, unit_values=stats, volumes={
+            hts: (volumes.get((lic.company_id, hts, months[0]), Decimal(0)),
+                  [volumes.get((lic.company_id, hts, m), Decimal(0)) for m in months[1:]])
+            for hts in {line.hts_number for line in lic.lines}})
+        found = checks.run_all(facts, context, thresholds) if lic.status != "cancelled" else []
+        rows += [dict(license_id=lic.id, check=f.check, severity=f.severity, reason=f.reason,
+                      line_position=f.line) for f in found]
+        lic.review_score = sum(f.severity for f in found)
+        if lic.review_state in (None, "cleared") and found:
+            lic.review_state = "flagged"
+        elif lic.review_state == "flagged" and not found:
+            lic.review_state = None
+    if rows:
+        from sqlalchemy import insert
+
+        db.session.execute(insert(Finding), rows)
+    db.session.commit()
+
+
+def _month_back(month: date, k: int) -> date:
+    year, index = divmod(month.year * 12 + month.month - 1 - k, 12)
+    return date(year, index + 1, 1)
+
+
+def refresh_review(on: date | None = None, days: int = 365) -> dict:
+    """The scheduled part (`flask review-refresh`, daily): recompute the unit-value statistics of
+    each HTS from recent licenses, then re-check the licenses whose import date has passed."""
+    on = on or application_date()
+    since = datetime.combine(on, datetime.min.time()) - timedelta(days=days)
+    by_hts: dict[str, list[Decimal]] = {}
+    query = (select(ProductLine.hts_number, ProductLine.unit_value)
+             .join(License, License.id == ProductLine.license_id)
+             .where(License.created_at >= since, License.status != "cancelled",
+                    License.number.is_not(None), ProductLine.unit_value.is_not(None)))
+    for hts, value in db.session.execute(query.execution_options(yield_per=10000)):
+        by_hts.setdefault(hts, []).append(Decimal(value))
+    now = utcnow()
+    db.session.execute(delete(HtsUnitValueStat))
+    for hts, values in by_hts.items():
+        stat = checks.median_and_mad(values)
+        db.session.add(HtsUnitValueStat(hts_number=hts, sample=stat.sample, median=stat.median,
+                                        mad=stat.mad, computed_at=now))
+    db.session.commit()
+    limit = on - timedelta(days=checks.Thresholds.from_config(current_app.config).import_passed_days)
+    stale = db.session.scalars(select(License.id).where(
+        License.status == "submitted", License.import_date < limit,
+        ~select(Finding.id).where(Finding.license_id == License.id,
+                                  Finding.check == "import_passed").exists())).all()
+    for start in range(0, len(stale), 500):
+        review_licenses(stale[start:start + 500], on)
+    return {"hts_numbers": len(by_hts), "lines": sum(len(v) for v in by_hts.values()),
+            "rechecked": len(stale)}
+
+
+def _officer_event(lic: License, officer: User, kind: str, note: str | None, internal: bool) -> None:
+    db.session.add(LicenseEvent(license_id=lic.id, actor_id=officer.id, at=utcnow(), kind=kind,
+                                note=note, internal=internal))
+
+
+def mark_action_required(lic: License, officer: User, message: str) -> License:
+    """Send the license back to the filer: "something may need to be corrected or confirmed"."""
+    message = " ".join((message or "").split())
+    if not message:
+        raise LicenseError([rules.Problem("message", "Write the message to the filer: what should "
+                                                     "be corrected or confirmed.")])
+    if len(message) > 2000:
+        raise LicenseError([rules.Problem("message", "The message may have at most 2,000 characters.")])
+    _refuse_if_cancelled(lic)
+    lic.status, lic.officer_message, lic.review_state = "action_required", message, "waiting"
+    lic.version += 1
+    _officer_event(lic, officer, "action_required", message, internal=False)
+    db.session.commit()
+    filer = lic.created_by
+    _mail(lic, filer, f"AIM license {lic.number}: Action Required", "action_required",
+          message=message)
+    return lic
+
+
+def clear_license(lic: License, officer: User, note: str) -> License:
+    """Close the review with an officer-only note; a pending Action Required is withdrawn."""
+    note = " ".join((note or "").split())
+    if not note:
+        raise LicenseError([rules.Problem("note", "Write a note for the file: why is this license "
+                                                  "clear?")])
+    if len(note) > 2000:
+        raise LicenseError([rules.Problem("note", "The note may have at most 2,000 characters.")])
+    if lic.status == "action_required":
+        corrected = db.session.scalar(select(func.count()).select_from(LicenseEvent).where(
+            LicenseEvent.license_id == lic.id, LicenseEvent.kind == "corrected"))
+        lic.status = "corrected" if corrected else "submitted"
+        lic.version += 1
+    lic.review_state = "cleared"
+    _officer_event(lic, officer, "cleared", note, internal=True)
+    db.session.commit()
+    return lic

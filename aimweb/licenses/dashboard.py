@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import licensing
 from ..extensions import db
@@ -34,7 +34,11 @@ def dashboard():
         select(License).where(License.company_id == current_user.company_id,
                               License.status == "draft", License.form_data.is_not(None))
         .order_by(License.updated_at.desc()).limit(5)).all()
+    action_required = db.session.scalar(
+        select(func.count()).select_from(License).where(
+            License.company_id == current_user.company_id, License.status == "action_required"))
     context = dict(filters=filters, page=page, drafts=drafts, statuses=SEARCHABLE_STATUSES,
+                   action_required=action_required,
                    saved=_saved_searches(), today=licensing.application_date(),
                    **display.helpers())
     if request.htmx and request.htmx.target == "license-results":

@@ -17,7 +17,8 @@ from .forms import LicenseForm, LineForm, show_problems
 LICENSE_TYPES = [("standard", "Standard License")]
 PRODUCTS = [("aluminum", "Aluminum")]
 EVENT_LABELS = {"issued": "Submitted (license issued)", "corrected": "Corrected",
-                "cancelled": "Cancelled", "action_required": "Action Required", "cleared": "Cleared"}
+                "cancelled": "Cancelled", "action_required": "Action Required (message from Commerce)",
+                "cleared": "Cleared by Commerce"}
 
 
 # ----- Apply for Single License ----------------------------------------------------------------
@@ -218,6 +219,8 @@ def _unit_value(quantity, value):
 @login_required
 def view(number: str):
     lic = license_or_404(number)
-    return render_template("licenses/view.html", lic=lic, events=list(lic.events),
+    # Officers' internal notes (a "Clear" note) are never shown to the filer.
+    events = [e for e in lic.events if current_user.is_officer or not e.internal]
+    return render_template("licenses/view.html", lic=lic, events=events,
                            event_labels=EVENT_LABELS, today=licensing.application_date(),
                            **display.helpers())

@@ -1,12 +1,217 @@
-"""The Commerce officers' review queue."""
-from flask import Blueprint, render_template
+"""The Commerce officers' review queue: flagged licenses, Action Required, Clear, the audit trail.
 
+Officers read everything and change no license data: "Mark Action Required" and "Clear" go
+through the licensing service like every other change.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import licensing
+from ..checks import CHECKS
+from ..extensions import db
+from ..licenses import display
+from ..licenses.export import safe_text
+from ..licenses.search import _parse_date
+from ..models import Company, Finding, License, LicenseEvent, ProductLine, User
+from ..reference.countries import all_countries
+from ..reference.hts import current_catalogue
 from ..security import role_required
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+officer_required = role_required("officer", "admin")
+PAGE_SIZE = 25
+QUEUE_STATES = ("flagged", "answered")
+EVENT_LABELS = {"issued": "Submitted", "corrected": "Corrected (by the filer)", "cancelled": "Cancelled",
+                "action_required": "Marked Action Required", "cleared": "Cleared"}
+
+
+def _queue_filters(args) -> tuple[dict, dict]:
+    raw = {k: (args.get(k) or "").strip()[:100] for k in ("check", "category", "country", "company",
+                                                         "created_from", "created_to")}
+    errors = {}
+    for name in ("created_from", "created_to"):
+        if raw[name]:
+            try:
+                _parse_date(raw[name])
+            except ValueError:
+                errors[name] = "Enter a date like 07/31/2026."
+    if raw["check"] and raw["check"] not in CHECKS:
+        errors["check"] = "Choose a check from the list."
+    return raw, errors
+
+
+def _queue_query(raw: dict):
+    query = (select(License, Company.name).join(Company, Company.id == License.company_id)
+             .where(License.review_state.in_(QUEUE_STATES)))
+    if raw["check"]:
+        query = query.where(select(Finding.id).where(Finding.license_id == License.id,
+                                                     Finding.check == raw["check"]).exists())
+    if raw["category"]:
+        query = query.where(select(ProductLine.id).where(ProductLine.license_id == License.id,
+                                                         ProductLine.category == raw["category"]).exists())
+    if raw["country"]:
+        query = query.where(License.origin_country == raw["country"])
+    if raw["company"]:
+        query = query.where(Company.name.ilike(f"%{raw['company']}%"))
+    if raw["created_from"]:
+        query = query.where(License.created_at >= datetime.combine(_parse_date(raw["created_from"]), time.min))
+    if raw["created_to"]:
+        query = query.where(License.created_at < datetime.combine(_parse_date(raw["created_to"]) + timedelta(days=1), time.min))
+    # Answers first (the filer is waiting), then the most serious, then the newest.
+    answered_first = (License.review_state == "answered").desc()
+    return query.order_by(answered_first, License.review_score.desc(), License.created_at.desc(),
+                          License.id.desc())
+
+
+def _findings(license_ids: list[int]) -> dict[int, list[Finding]]:
+    found: dict[int, list[Finding]] = {}
+    if license_ids:
+        for finding in db.session.scalars(select(Finding).where(Finding.license_id.in_(license_ids))
+                                          .order_by(Finding.severity.desc(), Finding.id)):
+            found.setdefault(finding.license_id, []).append(finding)
+    return found
 
 
 @bp.get("/")
-@role_required("officer", "admin")
+@officer_required
 def queue():
-    return render_template("review/queue.html")
+    number = (request.args.get("number") or "").strip().upper()
+    if number:
+        if db.session.scalar(select(License.id).where(License.number == number[:12])):
+            return redirect(url_for("review.license", number=number))
+        flash(f"No license numbered {number[:12]}.", "warning")
+    raw, errors = _queue_filters(request.args)
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, count = [], 0
+    if not errors:
+        query = _queue_query(raw)
+        count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    findings = _findings([lic.id for lic, _ in rows])
+    categories = sorted({item.category for item in current_catalogue().items.values()})
+    context = dict(rows=rows, findings=findings, count=count, page=page, raw=raw, errors=errors,
+                   checks=CHECKS, categories=categories, countries=all_countries(),
+                   pages=max(1, -(-count // PAGE_SIZE)), **display.helpers())
+    if request.htmx and request.htmx.target == "queue-results":
+        return render_template("review/_queue_results.html", **context)
+    return render_template("review/queue.html", **context)
+
+
+def _license_or_404(number: str) -> License:
+    lic = db.session.scalar(select(License).where(License.number == (number or "").upper()[:12]))
+    if lic is None:
+        abort(404)
+    return lic
+
+
+def _license_context(lic: License) -> dict:
+    recent = db.session.scalars(select(License).where(License.company_id == lic.company_id,
+                                                      License.number.is_not(None), License.id != lic.id)
+                                .order_by(License.created_at.desc()).limit(10)).all()
+    return dict(lic=lic, events=list(lic.events), findings=_findings([lic.id]).get(lic.id, []),
+                recent=recent, event_labels=EVENT_LABELS, checks=CHECKS,
+                today=licensing.application_date(), **display.helpers())
+
+
+@bp.get("/licenses/<number>")
+@officer_required
+def license(number: str):
+    lic = _license_or_404(number)
+    template = "review/_panel.html" if request.htmx else "review/license.html"
+    return render_template(template, **_license_context(lic))
+
+
+def _after_action(lic: License, error: licensing.LicenseError | None = None):
+    context = _license_context(lic)
+    context["form_error"] = " ".join(p.message for p in error.problems) if error else None
+    if request.htmx:
+        return render_template("review/_panel.html", leaves_queue=error is None, **context)
+    if error:
+        return render_template("review/license.html", **context), 400
+    return redirect(url_for("review.license", number=lic.number), code=303)
+
+
+@bp.post("/licenses/<number>/action-required")
+@officer_required
+def action_required(number: str):
+    lic = _license_or_404(number)
+    try:
+        licensing.mark_action_required(lic, current_user, request.form.get("message", ""))
+    except licensing.LicenseError as error:
+        return _after_action(lic, error)
+    flash(f"License {lic.number} is marked Action Required; the filer was emailed.", "success")
+    return _after_action(lic)
+
+
+@bp.post("/licenses/<number>/clear")
+@officer_required
+def clear(number: str):
+    lic = _license_or_404(number)
+    try:
+        licensing.clear_license(lic, current_user, request.form.get("note", ""))
+    except licensing.LicenseError as error:
+        return _after_action(lic, error)
+    flash(f"License {lic.number} is cleared.", "success")
+    return _after_action(lic)
+
+
+# ----- the audit trail ---------------------------------------------------------------------------
+
+def _audit_query(args):
+    query = (select(LicenseEvent, License.number, User.email)
+             .join(License, License.id == LicenseEvent.license_id)
+             .outerjoin(User, User.id == LicenseEvent.actor_id))
+    number = (args.get("number") or "").strip().upper()[:12]
+    kind = args.get("kind") or ""
+    if number:
+        query = query.where(License.number == number)
+    if kind in EVENT_LABELS:
+        query = query.where(LicenseEvent.kind == kind)
+    if args.get("officers"):
+        query = query.where(LicenseEvent.kind.in_(("action_required", "cleared")))
+    return query.order_by(LicenseEvent.at.desc(), LicenseEvent.id.desc())
+
+
+@bp.get("/audit")
+@officer_required
+def audit():
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = db.session.execute(_audit_query(request.args).limit(50).offset((page - 1) * 50)).all()
+    return render_template("review/audit.html", rows=rows, page=page, labels=EVENT_LABELS,
+                           args=request.args, **display.helpers())
+
+
+@bp.get("/audit.csv")
+@officer_required
+def audit_csv():
+    def lines():
+        out = io.StringIO()
+        writer = csv.writer(out)
+        out.write("\ufeff")
+        writer.writerow(["When (UTC)", "License Number", "What", "Who", "Officer-only", "Note", "Changes"])
+        result = db.session.execute(_audit_query(request.args).execution_options(yield_per=2000))
+        for count, (event, number, email) in enumerate(result, start=1):
+            changes = "; ".join(f"{c['label']}: {c['before']} -> {c['after']}" for c in event.changes or [])
+            writer.writerow([event.at.strftime("%Y-%m-%d %H:%M:%S"), number,
+                             EVENT_LABELS.get(event.kind, event.kind), email or "AIM",
+                             "yes" if event.internal else "no", safe_text(event.note or ""),
+                             safe_text(changes)])
+            if count % 500 == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    from flask import stream_with_context
+
+    response = Response(stream_with_context(lines()), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="aim-audit-trail.csv"'
+    return response
+

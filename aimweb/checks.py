@@ -1,0 +1,207 @@
+"""The automatic checks behind the officers' review queue: pure functions, like rules.py.
+
+Each takes the facts of one license and the figures it is compared with (passed in, never read
+from the database or the clock here) and returns findings with a plain-language reason. The
+licensing service gathers the figures, runs `run_all` on every submitted or corrected license,
+and stores what it returns. Thresholds are settings (REVIEW_* in config.py).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from .reference import countries
+from .reference.hts import format_hts
+
+CHECKS = {
+    "unit_value": "Unit value far from usual",
+    "transshipment": "Possible transshipment",
+    "primary_not_applicable": "“Not applicable” smelt on primary aluminum",
+    "import_passed": "Import date passed, not corrected",
+    "modifications": "Modified repeatedly",
+    "surge": "Volume surge",
+}
+MAD_TO_SIGMA = Decimal("1.4826")  # MAD of a normal distribution times this is its standard deviation
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    unit_value_limit: Decimal = Decimal(5)   # robust z-score (distance / (1.4826 x MAD))
+    min_sample: int = 20                     # licenses of that HTS before the check fires
+    surge_ratio: Decimal = Decimal(3)        # this month's kg over the company's monthly average
+    surge_min_kg: Decimal = Decimal(10000)
+    surge_history_months: int = 6
+    modifications_limit: int = 3
+    import_passed_days: int = 30
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> Thresholds:
+        return cls(
+            unit_value_limit=Decimal(str(config.get("REVIEW_UNIT_VALUE_LIMIT", cls.unit_value_limit))),
+            min_sample=int(config.get("REVIEW_MIN_SAMPLE", cls.min_sample)),
+            surge_ratio=Decimal(str(config.get("REVIEW_SURGE_RATIO", cls.surge_ratio))),
+            surge_min_kg=Decimal(str(config.get("REVIEW_SURGE_MIN_KG", cls.surge_min_kg))),
+            surge_history_months=int(config.get("REVIEW_SURGE_HISTORY_MONTHS", cls.surge_history_months)),
+            modifications_limit=int(config.get("REVIEW_MODIFICATIONS_LIMIT", cls.modifications_limit)),
+            import_passed_days=int(config.get("REVIEW_IMPORT_PASSED_DAYS", cls.import_passed_days)),
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    severity: int  # 1 low, 2 medium, 3 high
+    reason: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    position: int
+    hts_number: str
+    full_description: str
+    smelt_largest: str
+    smelt_second: str
+    cast_country: str
+    quantity_kg: Decimal
+    unit_value: Decimal | None
+
+
+@dataclass(frozen=True)
+class UnitValueStat:
+    sample: int
+    median: Decimal
+    mad: Decimal
+
+
+@dataclass
+class LicenseFacts:
+    status: str
+    origin_country: str
+    import_date: date | None
+    corrections: int
+    lines: list[LineFacts] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """What a license is compared with."""
+
+    today: date
+    unit_values: Mapping[str, UnitValueStat] = field(default_factory=dict)
+    # kg of this company per HTS: (this month's total including this license, monthly history)
+    volumes: Mapping[str, tuple[Decimal, list[Decimal]]] = field(default_factory=dict)
+
+
+def _money(value: Decimal) -> str:
+    return f"${value:,.2f}"
+
+
+def unit_value_findings(lines: list[LineFacts], stats: Mapping[str, UnitValueStat],
+                        t: Thresholds) -> list[Finding]:
+    found = []
+    for line in lines:
+        stat = stats.get(line.hts_number)
+        if line.unit_value is None or stat is None or stat.sample < t.min_sample:
+            continue
+        # A spread of zero (identical prices) would make any difference infinite: floor it at 1 %.
+        spread = max(stat.mad * MAD_TO_SIGMA, stat.median * Decimal("0.01"), Decimal("0.01"))
+        z = abs(line.unit_value - stat.median) / spread
+        if z > t.unit_value_limit:
+            side = "above" if line.unit_value > stat.median else "below"
+            found.append(Finding(
+                "unit_value", 3 if z > 2 * t.unit_value_limit else 2,
+                f"Product {line.position + 1}: unit value {_money(line.unit_value)}/kg is far {side} the "
+                f"usual {_money(stat.median)}/kg for HTS {format_hts(line.hts_number)} (median of "
+                f"{stat.sample} recent licenses; {z:.0f} times the typical spread). Misclassification "
+                "or a wrong value?", line.position))
+    return found
+
+
+def transshipment_findings(origin: str, lines: list[LineFacts]) -> list[Finding]:
+    found = []
+    for line in lines:
+        if origin and origin != line.cast_country and origin != line.smelt_largest:
+            smelt = countries.country_name(line.smelt_largest)
+            found.append(Finding(
+                "transshipment", 2,
+                f"Product {line.position + 1}: the country of origin, {countries.country_name(origin)}, "
+                f"is neither the country of most recent cast ({countries.country_name(line.cast_country)}) "
+                f"nor of largest smelt ({smelt}): possible transshipment.", line.position))
+    return found
+
+
+def is_primary_metal(full_description: str) -> bool:
+    text = full_description.lower()
+    return "not alloyed" in text or "unalloyed" in text or "primary" in text
+
+
+def primary_not_applicable_findings(lines: list[LineFacts]) -> list[Finding]:
+    return [Finding(
+        "primary_not_applicable", 3,
+        f"Product {line.position + 1}: Country of Largest Smelt is “Not applicable”, but HTS "
+        f"{format_hts(line.hts_number)} is unalloyed (primary) aluminum, which always has a smelt "
+        "country.", line.position)
+        for line in lines
+        if line.smelt_largest == countries.NOT_APPLICABLE and is_primary_metal(line.full_description)]
+
+
+def import_passed_findings(facts: LicenseFacts, today: date, t: Thresholds) -> list[Finding]:
+    if facts.status != "submitted" or facts.import_date is None:
+        return []
+    days = (today - facts.import_date).days
+    if days <= t.import_passed_days:
+        return []
+    return [Finding("import_passed", 1,
+                    f"The expected date of import passed {days} days ago and the license was never "
+                    "corrected or cancelled: was it used?")]
+
+
+def modifications_findings(corrections: int, t: Thresholds) -> list[Finding]:
+    if corrections < t.modifications_limit:
+        return []
+    return [Finding("modifications", 1 if corrections < 2 * t.modifications_limit else 2,
+                    f"The license was modified {corrections} times.")]
+
+
+def surge_findings(volumes: Mapping[str, tuple[Decimal, list[Decimal]]], t: Thresholds) -> list[Finding]:
+    found = []
+    for hts, (current, history) in sorted(volumes.items()):
+        if len(history) < t.surge_history_months or current < t.surge_min_kg:
+            continue
+        average = sum(history, Decimal(0)) / len(history)
+        if average > 0 and current >= t.surge_ratio * average:
+            found.append(Finding(
+                "surge", 2,
+                f"This company's volume of HTS {format_hts(hts)} this month, {current:,.0f} kg, is "
+                f"{current / average:.1f} times its monthly average of the previous "
+                f"{len(history)} months ({average:,.0f} kg)."))
+    return found
+
+
+def run_all(facts: LicenseFacts, context: Context, t: Thresholds) -> list[Finding]:
+    """Every finding on one license, most serious first."""
+    found = (unit_value_findings(facts.lines, context.unit_values, t)
+             + transshipment_findings(facts.origin_country, facts.lines)
+             + primary_not_applicable_findings(facts.lines)
+             + import_passed_findings(facts, context.today, t)
+             + modifications_findings(facts.corrections, t)
+             + surge_findings(context.volumes, t))
+    return sorted(found, key=lambda f: -f.severity)
+
+
+def median_and_mad(values: list[Decimal]) -> UnitValueStat:
+    ordered = sorted(values)
+    median = _median(ordered)
+    deviations = sorted(abs(v - median) for v in ordered)
+    return UnitValueStat(len(ordered), median, _median(deviations))
+
+
+def _median(ordered: list[Decimal]) -> Decimal:
+    n = len(ordered)
+    if n == 0:
+        return Decimal(0)
+    mid = n // 2
+    return ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2
