@@ -310,3 +310,36 @@ class CompanyHtsMonth(db.Model):
     hts_number: Mapped[str] = mapped_column(String(10), primary_key=True)
     month: Mapped[date] = mapped_column(primary_key=True)
     kg: Mapped[Decimal] = mapped_column(Numeric(18, 2), default=0)
+
+
+class MonitorCell(db.Model):
+    """One published-or-suppressed figure of the public AIM monitor, rebuilt by `flask monitor-refresh`.
+
+    `period` is a month ("2026-07") or a period total ("13m", "25m", "2025"); `key` is "*" for the
+    total over all keys; `category`/`origin` are the filters ("*" when not filtered). With the
+    number of distinct filer companies and the largest single company's value, the page applies the
+    disclosure rules without ever reading a license.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(60))
+    origin: Mapped[str] = mapped_column(String(3))
+    period: Mapped[str] = mapped_column(String(7))
+    key: Mapped[str] = mapped_column(String(60))
+    kg: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    usd: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    companies: Mapped[int]
+    top_usd: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+
+    __table_args__ = (Index("ix_monitor_cell_lookup", "dimension", "category", "origin", "period"),)
+
+
+class MonitorRefresh(db.Model):
+    """When the monitor's figures were rebuilt and up to which license they include."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    included_through: Mapped[datetime | None]
+    licenses: Mapped[int] = mapped_column(default=0)
+    seconds: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
