@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .errors import register_error_handlers
     from .licenses import bp as licenses_bp
     from .main import bp as main_bp
+    from .monitor import bp as monitor_bp
     from .reference.cli import register_reference_cli
     from .review import bp as review_bp
     from .security import register_security
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(licenses_bp)
     app.register_blueprint(bulk_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(monitor_bp)
     register_security(app)
     register_error_handlers(app)
     register_cli(app)

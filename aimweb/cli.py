@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from decimal import Decimal
+
 from sqlalchemy import select
 
 from .extensions import db
@@ -54,6 +56,14 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Unit-value statistics for {done['hts_numbers']} HTS numbers from "
                    f"{done['lines']} product lines; {done['rechecked']} licenses re-checked.")
 
+    @app.cli.command("monitor-refresh")
+    def monitor_refresh():
+        """Rebuild the public monitor's figures from the licenses (run it hourly or nightly)."""
+        from .monitor.aggregates import refresh
+
+        log = refresh()
+        click.echo(f"Monitor rebuilt from {log.licenses:,} licenses in {log.seconds} s.")
+
     @app.cli.command("seed-demo")
     def seed_demo():
         """Load demo data: a filer with a company and an officer. Safe to run again."""
@@ -71,6 +81,12 @@ def register_cli(app: Flask) -> None:
         issued = _seed_demo_licenses(filer)
         if issued:
             click.echo(f"Issued {issued} demo licenses to {filer.company.name}.")
+            market = _seed_demo_market()
+            click.echo(f"Issued {market} licenses of other demo importers over the last 14 months.")
+            from .monitor.aggregates import refresh
+
+            refresh()
+            click.echo("Built the public AIM monitor's figures.")
         click.echo(f"Demo filer:   {DEMO_FILER[0]} / {DEMO_FILER[1]}")
         click.echo(f"Demo officer: {DEMO_OFFICER[0]} / {DEMO_OFFICER[1]}")
 
@@ -150,3 +166,61 @@ def app_config_suppress(value: bool) -> bool:
     old = current_app.config.get("MAIL_SUPPRESS_SEND", False)
     current_app.config["MAIL_SUPPRESS_SEND"] = value
     return old
+
+
+MARKET = [  # category-typical HTS numbers, US$/kg, and the countries that ship them
+    ("7601103000", 3.1, ["CA", "AE", "IN", "BH", "RU"]),
+    ("7601209095", 3.0, ["CA", "AE", "AU", "NO"]),
+    ("7604291010", 4.6, ["CN", "MX", "VN", "TR"]),
+    ("7606123035", 3.6, ["CN", "DE", "KR", "BH", "TR"]),
+    ("7607191000", 4.4, ["CN", "KR", "TR", "DE"]),
+    ("7605110000", 3.4, ["CA", "IN", "AE"]),
+    ("7608100030", 7.5, ["CN", "KR", "MX"]),
+]
+
+
+def _seed_demo_market() -> int:
+    """Eight more demo importers with licenses over the last 14 months, so the public monitor
+    has figures (and some withheld ones) to show. Issued through the licensing service."""
+    import random
+    from datetime import timedelta
+
+    from . import licensing, rules
+
+    rng = random.Random(2026)
+    today = licensing.application_date()
+    catalogue = {hts for hts, _, _ in MARKET if hts in licensing.current_catalogue().items}
+    total = 0
+    for n in range(1, 9):
+        email = f"importer{n}@demo.example.com"
+        user, _ = _upsert_user(email, DEMO_FILER[1], "filer", "Demo", f"Importer {n}")
+        if user.company is None:
+            user.company = Company(
+                ein=f"12-34567{n:02d}", name=f"Demo Importer {n} Inc.", company_type="importer",
+                street=f"{100 + n} Harbor Way", city="Baltimore", state="MD", zip_code="21230",
+                phone="410-555-01{:02d}".format(n), contact_first_name="Demo",
+                contact_last_name=f"Importer {n}", email=email)
+        db.session.commit()
+        by_date: dict = {}
+        for _ in range(30 + 5 * n):
+            hts, price, origins = MARKET[rng.randrange(len(MARKET))]
+            if hts not in catalogue:
+                continue
+            origin = origins[(n + rng.randrange(2)) % len(origins)]
+            imported = today - timedelta(days=rng.randrange(0, 420))
+            kg = Decimal(rng.randrange(2000, 40000))
+            # A surge: one importer's foil from one country jumps in the latest month.
+            if n == 3 and imported >= today.replace(day=1) and hts == "7607191000":
+                kg *= 6
+            usd = (kg * Decimal(str(round(price * rng.uniform(0.85, 1.15), 2)))).quantize(Decimal("0.01"))
+            line = rules.ProductLineDraft(hts, origin, "NA_", origin, kg, usd)
+            draft = rules.LicenseDraft(
+                entry_type="consumption", importer_name=f"Demo Importer {n} Inc.",
+                exporter_name=f"Exporter {origin} {n}", manufacturer_name="unknown",
+                origin_country=origin, export_country=origin, port_code="1303",
+                export_date=imported - timedelta(days=12), import_date=imported, lines=[line])
+            by_date.setdefault(imported - timedelta(days=20), []).append(draft)
+        for applied, drafts in sorted(by_date.items()):
+            total += len(licensing.issue_licenses(user, drafts, on=min(applied, today),
+                                                  note="Demo data."))
+    return total

@@ -47,6 +47,11 @@ class Defaults:
     REVIEW_SURGE_HISTORY_MONTHS = 6
     REVIEW_MODIFICATIONS_LIMIT = 3
     REVIEW_IMPORT_PASSED_DAYS = 30
+
+    # The public monitor's disclosure rules and surge highlight (aimweb/monitor/).
+    MONITOR_MIN_COMPANIES = 3           # distinct filer companies a published figure needs
+    MONITOR_MAX_SHARE = 0.8             # largest single company's share of a figure's value
+    MONITOR_SURGE_RATIO = 1.5           # latest month vs the average of the six before
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 
     # One-time codes e-mailed for sign-up and password reset.
