@@ -6,6 +6,12 @@ uncompressed size and compression ratio (zip bombs), no DTD or entity declaratio
 part, and a first sheet whose cells we have located ourselves: no data beyond the row limit or
 the template's columns, and no formulas. The sheet's declared <dimension> is never used. Only then
 does python-calamine read the cells (about 15x faster than openpyxl), bounded to what was checked.
+
+python-calamine never sees the uploaded archive itself: it reads a workbook rebuilt here from the
+very bytes that were checked (the first sheet, the shared strings, the styles), so it cannot be
+pointed at another part than the one scanned (a relationship target like "../", duplicate or
+case-folded part names), and the shared strings' declared counts, which calamine reserves memory
+for (uniqueCount="2000000000" made it abort the whole process), are dropped.
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import defusedxml.ElementTree as SafeET
@@ -28,10 +35,20 @@ NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
-_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"')
-_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d{1,7})"')
-_FORMULA = re.compile(rb'<(?:\w+:)?f[\s>/]')
-_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}\d{1,7})"[^>]*>(?:(?!</(?:\w+:)?c>).){0,2000}?<(?:\w+:)?f[\s>/]', re.S)
+_PREFIX = rb'(?:[A-Za-z_][\w.-]*:)?'
+# Start tags of rows, cells and formulas (attribute values may hold ">": quoted parts are skipped).
+_TAG = re.compile(rb'<' + _PREFIX + rb'(row|c|f)(?=[\s/>])((?:[^>"\']+|"[^"]*"|\'[^\']*\')*)>')
+_ATTRS = re.compile(rb'(?:\s+[\w.:-]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*\s*/?')
+_ATTR = re.compile(rb'([\w.:-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+# A cell as Excel, LibreOffice and openpyxl write it: r="" first, no other r, plain attributes.
+_CANON_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: (?!r=)[A-Za-z]+="[^"]*")* ?(/?)>')
+_PREFIXED = re.compile(rb':(?:c|f|row)[\s/>]')
+_REF = re.compile(rb'([A-Za-z]{1,3})(\d{1,7})')
+_SHEET_DATA = re.compile(rb'<' + _PREFIX + rb'sheetData[\s/>]')
+_SST_START = re.compile(rb'<' + _PREFIX + rb'sst(?=[\s/>])(?:[^>"\']+|"[^"]*"|\'[^\']*\')*>')
+_COUNT_ATTR = re.compile(rb'\s(?:count|uniqueCount)\s*=\s*(?:"[^"]*"|\'[^\']*\')')
+_NOT_READABLE = ("The file is not a readable Excel workbook. Save it again as .xlsx from Excel or "
+                 "LibreOffice and upload it.")
 
 
 class UploadRejected(Exception):
@@ -74,16 +91,31 @@ def _refuse_non_zip(data: bytes) -> None:
                              "“Excel Workbook (.xlsx)”, then upload that file.")
     if not data.startswith(ZIP_MAGIC):
         head = data[:2048]
-        kind = "a CSV or text file" if b"," in head or b"\t" in head or head.isascii() else "not an Excel workbook"
-        raise UploadRejected(f"This file is {kind}, not an Excel workbook (.xlsx). Download the "
-                             "Excel template, fill it in and save it as .xlsx.")
+        try:
+            text = head.decode("utf-8") if b"\0" not in head else None
+        except UnicodeDecodeError as error:  # a multi-byte character cut at 2,048 bytes is still text
+            text = head[:error.start].decode("utf-8") if error.start > len(head) - 4 else None
+        if text is None:
+            kind = "not an Excel workbook (.xlsx)"
+        elif "," in text or "\t" in text or ";" in text:
+            kind = "a CSV or text file, not an Excel workbook (.xlsx)"
+        else:
+            kind = "a text file, not an Excel workbook (.xlsx)"
+        raise UploadRejected(f"This file is {kind}. Download the Excel template, fill it in and "
+                             "save it as .xlsx.")
+
+
+def _clean_name(name: str) -> bool:
+    """A part name as Excel writes it: no "..", ".", empty segment, backslash or leading slash."""
+    return bool(name) and "\\" not in name and not name.startswith("/") and all(
+        segment not in ("", ".", "..") for segment in name.rstrip("/").split("/"))
 
 
 def _open_zip(data: bytes) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as error:
         raise UploadRejected("The file is damaged (it is not a complete .xlsx workbook). Save it "
                              "again from Excel and upload the new copy.") from error
     if len(infos) > MAX_PARTS:
@@ -97,17 +129,30 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
             raise UploadRejected("The workbook expands to far more data than its size suggests "
                                  "(it may be a “zip bomb”), so it was not opened. Upload the "
                                  "filled-in template itself.")
+    names = [info.filename for info in infos]
+    if len({name.lower() for name in names}) != len(names) or not all(map(_clean_name, names)):
+        raise UploadRejected("The workbook's parts are named in a way Excel never writes (a part "
+                             "twice, or a path with “..”), so it was not opened. Save it again "
+                             "from Excel or LibreOffice and upload it.")
     return archive
 
 
+_UNPACK_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError,
+                  ValueError, zlib.error)
+
+
 def _read_part(archive: zipfile.ZipFile, name: str) -> bytes:
+    """The part, unpacked to at most its declared size (checked above): zipfile hands its
+    decompressor the size asked for, so asking for more would unpack a part that lies about its
+    size in full before cutting it."""
     try:
-        with archive.open(name) as part:
-            data = part.read(MAX_UNCOMPRESSED + 1)
+        info = archive.getinfo(name)
+        with archive.open(info) as part:
+            data = part.read(min(info.file_size, MAX_UNCOMPRESSED) + 1)
     except KeyError as error:
         raise UploadRejected("The file is not a complete Excel workbook (a part is missing). Save "
                              "it again as .xlsx and upload it.") from error
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as error:
+    except _UNPACK_ERRORS as error:
         raise UploadRejected("The file is damaged (a part of the workbook cannot be unpacked). "
                              "Save it again from Excel and upload the new copy.") from error
     if len(data) > MAX_UNCOMPRESSED:
@@ -115,62 +160,250 @@ def _read_part(archive: zipfile.ZipFile, name: str) -> bytes:
     return data
 
 
+_ENTITIES = ("The workbook contains XML entity declarations, which Excel never writes, so it was not "
+             "opened. Upload a workbook saved by Excel or LibreOffice.")
+
+
 def _refuse_entities(archive: zipfile.ZipFile) -> None:
+    """A quick look at the start of every XML part (the parts read below are searched in full)."""
     for info in archive.infolist():
         if info.filename.endswith((".xml", ".rels", ".vml")):
-            with archive.open(info) as part:
-                head = part.read(4096)
+            try:
+                with archive.open(info) as part:
+                    head = part.read(4096)
+            except _UNPACK_ERRORS as error:
+                raise UploadRejected("The file is damaged (a part of the workbook cannot be "
+                                     "unpacked). Save it again from Excel and upload the new "
+                                     "copy.") from error
             if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
-                raise UploadRejected("The workbook contains XML entity declarations, which Excel "
-                                     "never writes, so it was not opened. Upload a workbook saved "
-                                     "by Excel or LibreOffice.")
+                raise UploadRejected(_ENTITIES)
 
 
-def _first_sheet_part(archive: zipfile.ZipFile) -> tuple[str, str]:
-    """(sheet name, part path) of the workbook's first sheet."""
+def _utf8_xml(data: bytes) -> bytes:
+    """The part's XML after the declaration, refused if it is not UTF-8 or declares entities."""
+    if b"\0" in data[:256]:  # UTF-16 or binary: our byte-level scans would not see its tags
+        raise UploadRejected(_NOT_READABLE)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise UploadRejected(_ENTITIES)
+    body = data.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if body.startswith(b"<?xml"):
+        body = body[body.find(b"?>") + 2:]
+    return body
+
+
+def _resolve(target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join("xl", target))
+
+
+@dataclass
+class _Parts:
+    name: str
+    sheet: str
+    strings: str | None
+    styles: str | None
+    date1904: bool
+
+
+def _workbook_parts(archive: zipfile.ZipFile) -> _Parts:
+    """The first sheet's name and part, and the shared strings and styles parts."""
     try:
         workbook = SafeET.fromstring(_read_part(archive, "xl/workbook.xml"))
         rels = SafeET.fromstring(_read_part(archive, "xl/_rels/workbook.xml.rels"))
     except UploadRejected:
         raise
     except Exception as error:  # defusedxml's refusals and malformed XML alike
-        raise UploadRejected("The file is not a readable Excel workbook. Save it again as .xlsx "
-                             "and upload it.") from error
+        raise UploadRejected(_NOT_READABLE) from error
     sheets = workbook.find(f"{NS_MAIN}sheets")
     first = sheets[0] if sheets is not None and len(sheets) else None
     if first is None:
         raise UploadRejected("The workbook has no sheet. Fill in the template's first sheet.")
     rel_id = first.get(f"{NS_REL}id")
-    targets = {rel.get("Id"): rel.get("Target") for rel in rels.iter(f"{NS_PKG_REL}Relationship")}
+    targets, kinds = {}, {}
+    for rel in rels.iter(f"{NS_PKG_REL}Relationship"):
+        targets[rel.get("Id")] = rel.get("Target") or ""
+        kinds.setdefault((rel.get("Type") or "").rsplit("/", 1)[-1], rel.get("Target") or "")
     target = targets.get(rel_id) or ""
-    path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-    return first.get("name") or "Sheet1", path
+    if not target or not _clean_name(_resolve(target)):
+        raise UploadRejected(_NOT_READABLE)
+    names = set(archive.namelist())
+
+    def optional(kind: str, default: str) -> str | None:
+        path = _resolve(kinds[kind]) if kind in kinds else default
+        return path if path in names else None
+
+    properties = workbook.find(f"{NS_MAIN}workbookPr")
+    date1904 = properties is not None and properties.get("date1904", "").lower() in ("1", "true")
+    return _Parts(first.get("name") or "Sheet1", _resolve(target),
+                  optional("sharedStrings", "xl/sharedStrings.xml"), optional("styles", "xl/styles.xml"),
+                  date1904)
+
+
+def _cell_name(row: int | None, col: int) -> str:
+    return f"{column_letter(col)}{row}" if row else f"in column {column_letter(col)}"
 
 
 def _scan_sheet(xml: bytes, columns: int) -> None:
-    """Where the cells really are: refuse rows past the limit, far columns and formulas."""
-    max_row = 0
-    for match in _ROW.finditer(xml):
-        max_row = max(max_row, int(match.group(1)))
-    far_column = None
-    for match in _CELL.finditer(xml):
-        row = int(match.group(2))
-        max_row = max(max_row, row)
-        if far_column is None and _column_index(match.group(1)) >= max(columns, MAX_COLUMNS):
-            far_column = match.group(1).decode() + match.group(2).decode()
+    """Where the cells really are: refuse rows past the limit, far columns and formulas.
+
+    Every cell counts where python-calamine would put it, not where the <dimension> says: cells
+    with their own position (r="B7"), and also cells and rows without one, which follow the one
+    before (at most one row per <row>, one column per <c>). Only the cells of <sheetData> count:
+    a formula elsewhere (an Excel 2010 list validation in <extLst>) is not a cell's.
+    """
+    body = _utf8_xml(xml)
+    if b"<!" in body or b"<?" in body:  # comments, CDATA, instructions: never in a sheet Excel writes
+        raise UploadRejected(_NOT_READABLE)
+    start = _SHEET_DATA.search(body)
+    end = body.rfind(b"sheetData")  # the last </sheetData> (or <sheetData/>): cells end there
+    body = body[start.start() if start else 0:end if end > 0 else len(body)]
+    limit = max(columns, MAX_COLUMNS)
+    found = _canonical_cells(body)
+    if found is None:
+        max_row, far, formula = _placed_cells(body, limit)
+    else:
+        max_row, far, formula = 0, None, None
+        rows = [int(row) for _, row, empty in found if not empty]
+        max_row = max(rows, default=0)
+        for col, row, empty in found:
+            if len(col) > 1 and not empty and _column_index(col) >= limit:
+                far = (col + row).decode()
+                break
     if max_row > MAX_ROWS + 1:
         raise UploadRejected(f"The sheet has data down to row {max_row:,}; a file holds at most "
                              f"{MAX_ROWS:,} rows after the header. Split it into several files "
                              "(or delete the empty rows below your data).")
-    if far_column is not None:
-        raise UploadRejected(f"The sheet has data far to the right (cell {far_column}); the template "
+    if far is not None:
+        raise UploadRejected(f"The sheet has data far to the right (cell {far}); the template "
                              f"has {columns} columns, A to {column_letter(columns - 1)}. Delete the "
                              "extra columns and upload again.")
-    if _FORMULA.search(xml):  # rare: only then find which cell (the slower search)
-        formula = _FORMULA_CELL.search(xml)
-        cell = formula.group(1).decode() if formula else "in the sheet"
-        raise UploadRejected(f"Cell {cell} holds a formula. Upload values only: copy the cells and "
-                             "use Paste Special › Values, then save and upload again.")
+    if formula is not None:
+        raise UploadRejected(f"Cell {formula} holds a formula. Upload values only: copy the cells "
+                             "and use Paste Special › Values, then save and upload again.")
+
+
+def _canonical_cells(body: bytes) -> list[tuple[bytes, bytes, bytes]] | None:
+    """(column, row, "/" if empty) of every cell, when all are written the usual way and no cell
+    holds a formula (a few fast searches); None sends the sheet to the slower, general scan."""
+    if _PREFIXED.search(body):
+        return None  # a namespace prefix on the tags (or such text in a cell)
+    if b"<f" in body:
+        return None  # a formula (or rich text's <family>): the general scan says which cell
+    found = _CANON_CELL.findall(body)
+    if len(found) != body.count(b"<c"):  # in <sheetData>, only cells (and rich text's <color>)
+        return None
+    return found
+
+
+def _placed_cells(body: bytes, limit: int) -> tuple[int, str | None, str | None]:
+    """The general scan, tag by tag: (last row with a value, first far cell, first formula cell)."""
+    max_row = 0            # the last row that holds a value, where it is known
+    explicit_row = 0       # the largest r="" of any <row>
+    unnumbered_rows = 0    # <row> without r: each is at most one below the previous
+    unplaced_value = False  # a value in a row without r: its row is bounded below
+    row = None             # the current <row>'s number, if it has one
+    col_bound = -1         # the highest column a cell of this row can be in so far
+    far = formula = None
+    cell: tuple[int | None, int] = (None, 0)
+    for match in _TAG.finditer(body):
+        kind, attrs = match.group(1), match.group(2)
+        if kind == b"c":
+            r_value, empty = _attribute(attrs), attrs.rstrip().endswith(b"/")
+            if r_value is not None:
+                ref = _REF.fullmatch(r_value)
+                if ref is None or int(ref.group(2)) < 1:
+                    raise UploadRejected(_NOT_READABLE)
+                col, cell_row = _column_index(ref.group(1).upper()), int(ref.group(2))
+                col_bound = max(col_bound, col)
+            else:  # calamine puts it right of the previous cell, in the row's row
+                col_bound += 1
+                col, cell_row = col_bound, row
+            cell = (cell_row, col)
+            if empty:
+                continue
+            if cell_row is None:
+                unplaced_value = True
+            else:
+                max_row = max(max_row, cell_row)
+            if far is None and col >= limit:
+                far = _cell_name(cell_row, col)
+        elif kind == b"row":
+            r_value = _attribute(attrs)
+            if r_value is None:
+                unnumbered_rows += 1
+                row = None
+            elif r_value.isdigit() and len(r_value) <= 7 and int(r_value) >= 1:
+                row = int(r_value)
+                explicit_row = max(explicit_row, row)
+            else:
+                raise UploadRejected(_NOT_READABLE)
+            col_bound = -1
+        elif formula is None:  # <f>: the formula of the cell it is in
+            formula = _cell_name(*cell)
+    if unplaced_value:
+        max_row = max(max_row, explicit_row + unnumbered_rows)
+    return max_row, far, formula
+
+
+def _attribute(attrs: bytes, name: bytes = b"r") -> bytes | None:
+    """The attribute's value; the tag is refused if its attributes are malformed or repeated."""
+    if _ATTRS.fullmatch(attrs) is None:
+        raise UploadRejected(_NOT_READABLE)
+    values = [dq or sq for key, dq, sq in _ATTR.findall(attrs) if key == name]
+    if len(values) > 1:
+        raise UploadRejected(_NOT_READABLE)
+    if values and b"&" in values[0]:
+        raise UploadRejected(_NOT_READABLE)
+    return values[0].strip() if values else None
+
+
+def _strings_without_counts(xml: bytes) -> bytes:
+    """Shared strings minus the declared counts, which calamine would reserve memory for."""
+    body = _utf8_xml(xml)
+    start = _SST_START.search(body)
+    if start is None:
+        return xml
+    tag = _COUNT_ATTR.sub(b"", start.group(0))
+    return xml[:len(xml) - len(body)] + body[:start.start()] + tag + body[start.end():]
+
+
+_CONTENT_TYPES = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                  b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                  b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                  b'<Default Extension="xml" ContentType="application/xml"/>'
+                  b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                  b'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                  b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+                  b'<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+                  b'</Types>')
+_REL = b'<Relationship Id="%s" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/%s" Target="%s"/>'
+_RELS = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+         b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">%s</Relationships>')
+
+
+def _rebuilt(sheet: bytes, strings: bytes | None, styles: bytes | None, date1904: bool) -> bytes:
+    """A minimal workbook of exactly the checked parts: what calamine reads."""
+    rels = [_REL % (b"rId1", b"worksheet", b"worksheets/sheet1.xml")]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        z.writestr("_rels/.rels", _RELS % (_REL % (b"rId1", b"officeDocument", b"xl/workbook.xml")))
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+        if strings is not None:
+            z.writestr("xl/sharedStrings.xml", strings)
+            rels.append(_REL % (b"rId2", b"sharedStrings", b"sharedStrings.xml"))
+        if styles is not None:
+            z.writestr("xl/styles.xml", styles)
+            rels.append(_REL % (b"rId3", b"styles", b"styles.xml"))
+        z.writestr("xl/_rels/workbook.xml.rels", _RELS % b"".join(rels))
+        z.writestr("xl/workbook.xml", (
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            + (b'<workbookPr date1904="1"/>' if date1904 else b'')
+            + b'<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'))
+    return out.getvalue()
 
 
 def read_first_sheet(data: bytes, columns: int) -> Sheet:
@@ -182,19 +415,29 @@ def read_first_sheet(data: bytes, columns: int) -> Sheet:
         raise UploadRejected("This zip file is not an Excel workbook (.xlsx). Download the Excel "
                              "template, fill it in and save it as .xlsx.")
     _refuse_entities(archive)
-    name, part = _first_sheet_part(archive)
-    _scan_sheet(_read_part(archive, part), columns)
+    parts = _workbook_parts(archive)
+    sheet = _read_part(archive, parts.sheet)
+    _scan_sheet(sheet, columns)
+    strings = _strings_without_counts(_read_part(archive, parts.strings)) if parts.strings else None
+    styles = _read_part(archive, parts.styles) if parts.styles else None
+    if styles is not None:
+        _utf8_xml(styles)
 
     from python_calamine import CalamineWorkbook
 
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = workbook.get_sheet_by_index(0)
-        raw = sheet.to_python(skip_empty_area=False)
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(_rebuilt(sheet, strings, styles, parts.date1904)))
+        found = workbook.get_sheet_by_index(0)
+        if found.height > MAX_ROWS + 1 or found.width > max(columns, MAX_COLUMNS):  # never, after the scan
+            raise UploadRejected(f"The sheet has more than {MAX_ROWS:,} rows after the header or "
+                                 "data far to the right. Split it into several files.")
+        raw = found.to_python(skip_empty_area=False)
+    except UploadRejected:
+        raise
     except Exception as error:  # calamine raises its own error types for damaged parts
         raise UploadRejected("The workbook could not be read (it may be damaged). Save it again "
                              "from Excel or LibreOffice and upload the new copy.") from error
-    rows = [(list(row[:columns]) + [""] * columns)[:columns] for row in raw[: MAX_ROWS + 1]]
+    rows = [(list(row[:columns]) + [""] * columns)[:columns] for row in raw]
     while rows and all(v in ("", None) for v in rows[-1]):
         rows.pop()
-    return Sheet(name=name, rows=rows)
+    return Sheet(name=parts.name, rows=rows)

@@ -1,0 +1,89 @@
+"""Apply for Multiple Licenses, issue 5 point 6: a workbook saved by LibreOffice is accepted.
+
+The rows are written as a CSV (dates as MM/DD/YYYY text, numbers as typed) and LibreOffice turns
+it into an .xlsx, as a filer who fills a sheet in LibreOffice Calc and saves it would: its own
+XML, shared strings and styles, not openpyxl's. Skipped when LibreOffice is not installed, unless
+AIMWEB_REQUIRE_BROWSER=1 (CI's second run), where that is a failure.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+from sqlalchemy import select
+
+from aimweb.bulk.template import TITLES
+from aimweb.extensions import db
+from aimweb.models import License
+from test_bulk_upload import EXPORT, IMPORT, result_page, upload
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.fixture(scope="module")
+def soffice():
+    if SOFFICE is None:
+        if os.environ.get("AIMWEB_REQUIRE_BROWSER") == "1":
+            pytest.fail("LibreOffice (soffice) is required here: apt-get install libreoffice-calc-nogui")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    return SOFFICE
+
+
+def csv_rows() -> list[list[str]]:
+    export, import_ = EXPORT.strftime("%m/%d/%Y"), IMPORT.strftime("%m/%d/%Y")
+    header = ["Gulf Coast Metals LLC", "Northern Rolling Mills", "Alouette"]
+    return [
+        TITLES,
+        ["1", "", *header, "Canada", "CA", "1303 - Baltimore, MD", export, import_,
+         "7601.10.30.00", "Canada", "Not applicable", "CAN", "12500", "38750.00"],
+        ["1", "", *header, "Canada", "CA", "1303 - Baltimore, MD", export, import_,
+         "7606123035", "United Arab Emirates", "IN", "China", "2,040.50", "9182.25"],
+        ["A-2", "", "Lakeside Extrusions Inc.", "Rheinwerk GmbH", "unknown", "DE", "Germany",
+         "3001", export, import_, "7604.10.10.00", "Norway", "Iceland", "DE", "310", "4650"],
+    ]
+
+
+def libreoffice_xlsx(soffice: str, tmp_path, infilter: str | None) -> bytes:
+    source = tmp_path / "licenses.csv"
+    with source.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(csv_rows())
+    out = tmp_path / "out"
+    command = [soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
+               "--norestore", "--convert-to", "xlsx", "--outdir", str(out), str(source)]
+    if infilter:
+        command[3:3] = [f"--infilter={infilter}"]
+    done = subprocess.run(command, capture_output=True, timeout=120, cwd=tmp_path)
+    target = out / "licenses.xlsx"
+    assert done.returncode == 0 and target.exists(), (done.stdout, done.stderr)
+    return target.read_bytes()
+
+
+@pytest.mark.parametrize("infilter", [
+    None,                      # LibreOffice's own reading of the CSV (dates may stay text)
+    "CSV:44,34,76,1,,1033",    # comma, quote, UTF-8, from line 1, English (US): real date cells
+], ids=["default-locale", "en-US-dates"])
+def test_a_workbook_saved_by_libreoffice_is_accepted(soffice, tmp_path, signed_in, app, infilter):
+    data = libreoffice_xlsx(soffice, tmp_path, infilter)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        app_props = archive.read("docProps/app.xml").decode()
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+        names = archive.namelist()
+    assert "LibreOffice" in app_props and "xl/sharedStrings.xml" in names  # not openpyxl's writing
+    if infilter:
+        assert b's="1" t="n"' in sheet or b't="n" s="1"' in sheet or b't="d"' in sheet  # dates as dates
+
+    html = result_page(signed_in, upload(signed_in, data, filename="licenses.xlsx"))
+    assert "All licenses are created successfully." in html, html[-3000:]
+    with app.app_context():
+        issued = db.session.scalars(select(License).order_by(License.id)).all()
+        found = [(len(lic.lines), lic.import_date, lic.export_date, lic.origin_country,
+                  [(line.hts_number, str(line.quantity_kg)) for line in lic.lines]) for lic in issued]
+    assert found == [
+        (2, IMPORT.date(), EXPORT.date(), "CA", [("7601103000", "12500.00"), ("7606123035", "2040.50")]),
+        (1, IMPORT.date(), EXPORT.date(), "DE", [("7604101000", "310.00")]),
+    ]
