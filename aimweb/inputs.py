@@ -22,6 +22,7 @@ HEADER_FIELDS = ("entry_number", "entry_type", "importer_name", "exporter_name",
 LINE_FIELDS = ("hts_number", "smelt_largest", "smelt_second", "cast_country", "quantity_kg",
                "customs_value_usd")
 MAX_TEXT = 300  # longer than any field allows: the rules say what the limit is
+_US_DATE = re.compile(r"(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])/(\d{4})")  # as strptime's %m/%d/%Y
 
 
 def clean(text) -> str:
@@ -40,6 +41,12 @@ def parse_date(value) -> date | None:
     text = clean(value)
     if not text:
         return None
+    m = _US_DATE.fullmatch(text)  # the usual MM/DD/YYYY without strptime (5,000 in one upload)
+    if m:
+        try:
+            return date(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+        except ValueError:
+            raise ValueError(text) from None
     for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y"):
         try:
             return datetime.strptime(text, fmt).date()
