@@ -1,8 +1,8 @@
 """Export of the dashboard's filtered licenses: one row per product line with its license header.
 
-CSV is streamed row by row as the database cursor advances. XLSX is written by openpyxl in
-write-only mode to a temporary file (a zip can't be sent before it is finished) and streamed from
-there, so memory stays flat whatever the size. Text that a spreadsheet would run as a formula
+CSV is streamed row by row as the database cursor advances. XLSX is written as SpreadsheetML to a
+temporary file (a zip can't be sent before it is finished) and streamed from there, so memory stays
+flat whatever the size. Text that a spreadsheet would run as a formula
 (= + - @, tab, carriage return) is neutralised with a leading apostrophe; numbers and dates are
 written as typed cells.
 """
@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import shutil
 import tempfile
+import zipfile
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask import Response, current_app, stream_with_context
 from sqlalchemy import select
@@ -63,27 +67,42 @@ def _rows(company_id: int, filters: Filters):
         return names[code]
 
     result = db.session.execute(query.execution_options(yield_per=2000, stream_results=True))
-    for row in result:
-        hts = row.hts_number
-        yield [
-            row.number, LICENSE_STATUSES.get(row.status, row.status), row.created_at.date(),
-            row.valid_from, row.valid_through, safe_text(row.entry_number or ""),
-            ENTRY_TYPES.get(row.entry_type, row.entry_type), safe_text(row.importer_name),
-            safe_text(row.exporter_name), safe_text(row.manufacturer_name),
-            country(row.origin_country), country(row.export_country), row.port_code,
-            row.export_date, row.import_date, row.position + 1,
-            f"{hts[:4]}.{hts[4:6]}.{hts[6:8]}.{hts[8:]}", row.description, row.category,
-            country(row.smelt_largest), country(row.smelt_second), country(row.cast_country),
-            row.quantity_kg, row.customs_value_usd, row.unit_value,
+    # Positional unpacking, and a license's header columns built once for all of its lines: the
+    # export of 10,000 licenses spends its time here.
+    last_number, header = None, None
+    for (number, status, created_at, valid_from, valid_through, entry_number, entry_type, importer,
+         exporter, manufacturer, origin, export_country, port, export_date, import_date, position,
+         hts, description, category, smelt_largest, smelt_second, cast, kg, usd, unit) in result:
+        if number != last_number:
+            last_number = number
+            header = [
+                number, LICENSE_STATUSES.get(status, status), created_at.date(), valid_from,
+                valid_through, safe_text(entry_number or ""), ENTRY_TYPES.get(entry_type, entry_type),
+                safe_text(importer), safe_text(exporter), safe_text(manufacturer), country(origin),
+                country(export_country), port, export_date, import_date,
+            ]
+        yield header + [
+            position + 1, f"{hts[:4]}.{hts[4:6]}.{hts[6:8]}.{hts[8:]}", description, category,
+            country(smelt_largest), country(smelt_second), country(cast), kg, usd, unit,
         ]
 
 
-def _csv_value(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (date, datetime)):
-        return value.strftime("%m/%d/%Y")
-    return str(value)
+def _csv_formatter():
+    """value -> CSV text; a date as MM/DD/YYYY (formatted once per distinct date)."""
+    dates: dict[date, str] = {}
+
+    def text(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, date):
+            if value not in dates:
+                dates[value] = value.strftime("%m/%d/%Y")
+            return dates[value]
+        return str(value)
+
+    return text
 
 
 def _csv_stream(company_id: int, filters: Filters):
@@ -91,8 +110,9 @@ def _csv_stream(company_id: int, filters: Filters):
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a byte-order mark
     writer.writerow(COLUMNS)
+    text = _csv_formatter()
     for count, row in enumerate(_rows(company_id, filters), start=1):
-        writer.writerow([_csv_value(v) for v in row])
+        writer.writerow([text(v) for v in row])
         if count % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -100,35 +120,135 @@ def _csv_stream(company_id: int, filters: Filters):
     yield buffer.getvalue()
 
 
+# The .xlsx is SpreadsheetML written directly: openpyxl builds a cell object and an XML element per
+# cell (about 0.5 ms a row here: 10 s for 10,000 licenses of 2 lines), far over the 5 s target; this
+# writer does the same rows in well under a second. Dates are serial numbers with a date format,
+# numbers are numeric cells, text is an inline string; openpyxl reads the result back (the tests).
+_XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}.worksheet+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/></Types>'),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+    "xl/workbook.xml": (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook {_NS} {_NS_R}>'
+        '<bookViews><workbookView/></bookViews>'
+        '<sheets><sheet name="Licenses" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'),
+    # Cell styles: 0 plain, 1 header (bold white on blue), 2 date mm/dd/yyyy, 3 amount #,##0.00.
+    "xl/styles.xml": (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet {_NS}>'
+        '<numFmts count="1"><numFmt numFmtId="164" formatCode="mm/dd/yyyy"/></numFmts>'
+        '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+        '<font><b/><sz val="11"/><color rgb="FFFFFFFF"/><name val="Calibri"/><family val="2"/></font></fonts>'
+        '<fills count="3"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill>'
+        '<fill><patternFill patternType="solid"><fgColor rgb="FF1A4480"/><bgColor indexed="64"/>'
+        '</patternFill></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>'
+        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'),
+}
+_WIDTHS = [13, 15, 11, 11, 13, 16, 16, 28, 28, 24, 18, 18, 13, 14, 14, 10, 15, 40, 26, 18, 18, 18, 14, 16, 12]
+_AMOUNT_COLUMNS = {22, 23, 24}
+_LETTERS = [chr(ord("A") + i) for i in range(len(COLUMNS))]  # 25 columns: A..Y
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def _xml_text(value: str) -> str:
+    if _XML_ILLEGAL.search(value):
+        value = _XML_ILLEGAL.sub("", value)
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
+    return f"<t{space}>{value}</t>"
+
+
+def _cell_writer(index: int):
+    """A function (value, row number) -> the <c> element of this column (empty for no value)."""
+    letter = _LETTERS[index]
+    if index in DATE_COLUMNS:
+        def cell(value, r):
+            if value is None:
+                return ""
+            if isinstance(value, datetime):
+                serial = (value - datetime(1899, 12, 30)).total_seconds() / 86400
+            else:
+                serial = (value - _EXCEL_EPOCH).days
+            return f'<c r="{letter}{r}" s="2"><v>{serial}</v></c>'
+    else:
+        amount = ' s="3"' if index in _AMOUNT_COLUMNS else ""
+
+        def cell(value, r):
+            if value is None or value == "":
+                return ""
+            if isinstance(value, str):
+                return f'<c r="{letter}{r}" t="inlineStr"><is>{_xml_text(value)}</is></c>'
+            if isinstance(value, Decimal):
+                return f'<c r="{letter}{r}"{amount}><v>{value:f}</v></c>'
+            return f'<c r="{letter}{r}"{amount}><v>{value}</v></c>'
+    return cell
+
+
+def _sheet_xml(company_id: int, filters: Filters):
+    """The worksheet, in chunks: frozen header row and first column, column widths, the rows."""
+    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
+                   for i, w in enumerate(_WIDTHS, start=1))
+    header = "".join(f'<c r="{_LETTERS[i]}1" s="1" t="inlineStr"><is>{_xml_text(title)}</is></c>'
+                     for i, title in enumerate(COLUMNS))
+    yield (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {_NS} {_NS_R}>'
+           '<sheetViews><sheetView workbookViewId="0"><pane xSplit="1" ySplit="1" topLeftCell="B2" '
+           'activePane="bottomRight" state="frozen"/><selection pane="bottomRight" activeCell="B2" '
+           f'sqref="B2"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+           f'<cols>{cols}</cols><sheetData><row r="1">{header}</row>')
+    writers = list(enumerate(_cell_writer(i) for i in range(len(COLUMNS))))
+    chunk = []
+    for r, row in enumerate(_rows(company_id, filters), start=2):
+        chunk.append(f'<row r="{r}">' + "".join([write(row[i], r) for i, write in writers]) + "</row>")
+        if len(chunk) == 1000:
+            yield "".join(chunk)
+            chunk = []
+    yield "".join(chunk) + "</sheetData></worksheet>"
+
+
 def write_xlsx(company_id: int, filters: Filters, target) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
+    """The filtered licenses as an .xlsx workbook written to the binary file `target`.
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Licenses")
-    sheet.freeze_panes = "B2"
-    widths = [13, 15, 11, 11, 13, 16, 16, 28, 28, 24, 18, 18, 13, 14, 14, 10, 15, 40, 26, 18, 18, 18, 14, 16, 12]
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[_column_letter(index)].width = width
-    bold, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1A4480")
-    header = []
-    for title in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font, cell.fill = bold, fill
-        header.append(cell)
-    sheet.append(header)
-    for row in _rows(company_id, filters):
-        # Decimal, int and date values become typed number and date cells (dates get openpyxl's
-        # date format); every text cell was neutralised in _rows.
-        sheet.append(row)
-    workbook.save(target)
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index)
+    The sheet goes to a temporary file first, so its size is known when it enters the zip (Zip64
+    only when a huge export needs it) and memory stays flat whatever the size.
+    """
+    with tempfile.TemporaryFile(dir=current_app.config.get("EXPORT_TMP_DIR")) as sheet:
+        for part in _sheet_xml(company_id, filters):
+            sheet.write(part.encode("utf-8"))
+        size = sheet.tell()
+        sheet.seek(0)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as book:
+            for name, content in _XLSX_PARTS.items():
+                book.writestr(name, content)
+            info = zipfile.ZipInfo("xl/worksheets/sheet1.xml", date_time=datetime.now().timetuple()[:6])
+            info.compress_type, info.file_size = zipfile.ZIP_DEFLATED, size
+            with book.open(info, "w") as member:
+                shutil.copyfileobj(sheet, member, 1024 * 1024)
 
 
 def response(company_id: int, filters: Filters, kind: str) -> Response:
@@ -148,7 +268,7 @@ def response(company_id: int, filters: Filters, kind: str) -> Response:
             while data := spool.read(256 * 1024):
                 yield data
 
-    out = Response(chunks(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    out = Response(chunks(), mimetype=_XLSX_MIME)
     out.headers["Content-Disposition"] = f'attachment; filename="aim-licenses-{stamp}.xlsx"'
     out.headers["Content-Length"] = str(size)
     return out
