@@ -14,7 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
@@ -584,13 +584,22 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
         select(LicenseEvent.license_id, func.count()).where(
             LicenseEvent.license_id.in_(license_ids), LicenseEvent.kind == "corrected")
         .group_by(LicenseEvent.license_id)).all())
-    months = [_month_back(_month(on), k) for k in range(thresholds.surge_history_months + 1)]
+    # A license's volume is counted in the month it was created (see _add_volumes), so the surge
+    # check compares that month with the months before it, and only those since the company first
+    # licensed the HTS number: a newcomer has too little history to surge against.
+    history_months = thresholds.surge_history_months
+    own_month = {lic.id: _month(lic.created_at) for lic in licenses}
     companies = {lic.company_id for lic in licenses}
+    in_scope = (CompanyHtsMonth.company_id.in_(companies), CompanyHtsMonth.hts_number.in_(hts_numbers))
     volumes: dict[tuple[int, str, date], Decimal] = {
         (row.company_id, row.hts_number, row.month): Decimal(row.kg)
         for row in db.session.scalars(select(CompanyHtsMonth).where(
-            CompanyHtsMonth.company_id.in_(companies), CompanyHtsMonth.hts_number.in_(hts_numbers),
-            CompanyHtsMonth.month >= months[-1]))}
+            *in_scope, CompanyHtsMonth.month >= min(_month_back(m, history_months)
+                                                    for m in own_month.values())))}
+    first_month = {(company_id, hts): first for company_id, hts, first in db.session.execute(
+        select(CompanyHtsMonth.company_id, CompanyHtsMonth.hts_number, func.min(CompanyHtsMonth.month))
+        .where(*in_scope, CompanyHtsMonth.kg > 0)
+        .group_by(CompanyHtsMonth.company_id, CompanyHtsMonth.hts_number))}
     db.session.execute(delete(Finding).where(Finding.license_id.in_(license_ids)))
     rows = []
     for lic in licenses:
@@ -601,9 +610,12 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
                                     getattr(catalogue.get(line.hts_number), "full_description", line.description),
                                     line.smelt_largest, line.smelt_second, line.cast_country,
                                     Decimal(line.quantity_kg), line.unit_value) for line in lic.lines])
+        month = own_month[lic.id]
+        before = [_month_back(month, k) for k in range(1, history_months + 1)]
         context = checks.Context(today=on, unit_values=stats, volumes={
-            hts: (volumes.get((lic.company_id, hts, months[0]), Decimal(0)),
-                  [volumes.get((lic.company_id, hts, m), Decimal(0)) for m in months[1:]])
+            hts: (volumes.get((lic.company_id, hts, month), Decimal(0)),
+                  [volumes.get((lic.company_id, hts, m), Decimal(0)) for m in before
+                   if m >= first_month.get((lic.company_id, hts), month)])
             for hts in {line.hts_number for line in lic.lines}})
         found = checks.run_all(facts, context, thresholds) if lic.status != "cancelled" else []
         rows += [dict(license_id=lic.id, check=f.check, severity=f.severity, reason=f.reason,
@@ -613,6 +625,8 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
             lic.review_state = "flagged"
         elif lic.review_state == "flagged" and not found:
             lic.review_state = None
+        elif lic.review_state == "answered" and lic.status == "cancelled":
+            lic.review_state = None  # nothing left to review (and no action offered on it)
     if rows:
         from sqlalchemy import insert
 
@@ -655,8 +669,8 @@ def refresh_review(on: date | None = None, days: int = 365) -> dict:
             "rechecked": len(stale)}
 
 
-def _officer_event(lic: License, officer: User, kind: str, note: str | None, internal: bool) -> None:
-    db.session.add(LicenseEvent(license_id=lic.id, actor_id=officer.id, at=utcnow(), kind=kind,
+def _officer_event(license_id: int, officer: User, kind: str, note: str | None, internal: bool) -> None:
+    db.session.add(LicenseEvent(license_id=license_id, actor_id=officer.id, at=utcnow(), kind=kind,
                                 note=note, internal=internal))
 
 
@@ -669,12 +683,24 @@ def mark_action_required(lic: License, officer: User, message: str) -> License:
     if len(message) > 2000:
         raise LicenseError([rules.Problem("message", "The message may have at most 2,000 characters.")])
     _refuse_if_cancelled(lic)
-    lic.status, lic.officer_message, lic.review_state = "action_required", message, "waiting"
-    lic.version += 1
-    _officer_event(lic, officer, "action_required", message, internal=False)
+    license_id = lic.id
+    db.session.commit()  # end the read transaction (see submit_draft)
+    # One conditional UPDATE: a cancel or correction committed meanwhile is not overwritten from
+    # a stale copy, and the version (the PDF's cache key) always moves on.
+    result = db.session.execute(
+        update(License).where(License.id == license_id, License.status != "cancelled")
+        .values(status="action_required", officer_message=message, review_state="waiting",
+                version=License.version + 1)
+        .execution_options(synchronize_session=False))
+    if result.rowcount == 0:
+        db.session.rollback()
+        db.session.expire_all()
+        _refuse_if_cancelled(db.session.get(License, license_id))
+    _officer_event(license_id, officer, "action_required", message, internal=False)
     db.session.commit()
-    filer = lic.created_by
-    _mail(lic, filer, f"AIM license {lic.number}: Action Required", "action_required",
+    db.session.expire_all()
+    lic = db.session.get(License, license_id)
+    _mail(lic, lic.created_by, f"AIM license {lic.number}: Action Required", "action_required",
           message=message)
     return lic
 
@@ -687,12 +713,20 @@ def clear_license(lic: License, officer: User, note: str) -> License:
                                                   "clear?")])
     if len(note) > 2000:
         raise LicenseError([rules.Problem("note", "The note may have at most 2,000 characters.")])
-    if lic.status == "action_required":
-        corrected = db.session.scalar(select(func.count()).select_from(LicenseEvent).where(
-            LicenseEvent.license_id == lic.id, LicenseEvent.kind == "corrected"))
-        lic.status = "corrected" if corrected else "submitted"
-        lic.version += 1
-    lic.review_state = "cleared"
-    _officer_event(lic, officer, "cleared", note, internal=True)
+    license_id = lic.id
     db.session.commit()
-    return lic
+    corrected = db.session.scalar(select(func.count()).select_from(LicenseEvent).where(
+        LicenseEvent.license_id == license_id, LicenseEvent.kind == "corrected"))
+    # A pending Action Required is withdrawn: back to the status it had. Decided in the UPDATE
+    # itself, so a correction the filer commits meanwhile (now "corrected") is kept.
+    pending = License.status == "action_required"
+    db.session.execute(
+        update(License).where(License.id == license_id)
+        .values(status=case((pending, "corrected" if corrected else "submitted"), else_=License.status),
+                version=case((pending, License.version + 1), else_=License.version),
+                review_state="cleared")
+        .execution_options(synchronize_session=False))
+    _officer_event(license_id, officer, "cleared", note, internal=True)
+    db.session.commit()
+    db.session.expire_all()
+    return db.session.get(License, license_id)

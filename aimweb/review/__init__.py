@@ -8,10 +8,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, time, timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from .. import licensing
 from ..checks import CHECKS
@@ -87,21 +90,33 @@ def queue():
         if db.session.scalar(select(License.id).where(License.number == number[:12])):
             return redirect(url_for("review.license", number=number))
         flash(f"No license numbered {number[:12]}.", "warning")
-    raw, errors = _queue_filters(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
+    context = _queue_context(request.args)
+    if request.htmx and request.htmx.target == "queue-results":
+        return render_template("review/_queue_results.html", **context)
+    categories = sorted({item.category for item in current_catalogue().items.values()})
+    return render_template("review/queue.html", categories=categories, countries=all_countries(),
+                           **context)
+
+
+def _queue_context(args) -> dict:
+    raw, errors = _queue_filters(args)
+    page = max(args.get("page", 1, type=int), 1)
     rows, count = [], 0
     if not errors:
         query = _queue_query(raw)
         count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
         rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     findings = _findings([lic.id for lic, _ in rows])
-    categories = sorted({item.category for item in current_catalogue().items.values()})
-    context = dict(rows=rows, findings=findings, count=count, page=page, raw=raw, errors=errors,
-                   checks=CHECKS, categories=categories, countries=all_countries(),
-                   pages=max(1, -(-count // PAGE_SIZE)), **display.helpers())
-    if request.htmx and request.htmx.target == "queue-results":
-        return render_template("review/_queue_results.html", **context)
-    return render_template("review/queue.html", **context)
+    return dict(rows=rows, findings=findings, count=count, page=page, raw=raw, errors=errors,
+                checks=CHECKS, pages=max(1, -(-count // PAGE_SIZE)), **display.helpers())
+
+
+def _queue_args_of_the_page():
+    """The queue's filters when an htmx request comes from the queue page, else None."""
+    current = urlsplit(request.htmx.current_url or "") if request.htmx else None
+    if current is None or current.path != url_for("review.queue"):
+        return None
+    return MultiDict(parse_qsl(current.query))
 
 
 def _license_or_404(number: str) -> License:
@@ -128,13 +143,27 @@ def license(number: str):
     return render_template(template, **_license_context(lic))
 
 
-def _after_action(lic: License, error: licensing.LicenseError | None = None):
+def _after_action(lic: License, done: str | None = None, error: licensing.LicenseError | None = None,
+                  typed: dict | None = None):
     context = _license_context(lic)
-    context["form_error"] = " ".join(p.message for p in error.problems) if error else None
+    problems = error.problems if error else []
+    # At the field it is about (message, note); anything else (a cancelled license) above the forms.
+    context["field_errors"] = {p.field: p.message for p in problems if p.field in ("message", "note")}
+    context["form_error"] = " ".join(p.message for p in problems if p.field not in ("message", "note"))
+    context["typed"] = typed or {}
     if request.htmx:
-        return render_template("review/_panel.html", leaves_queue=error is None, **context)
+        # The panel says what was done (a flash would only show on some later full page). On the
+        # queue page, the queue is redrawn out of band with the page's filters: the license leaves
+        # it (or moves) and the count is right. Not a bare <tr> delete: that fails (and logs an
+        # error) when the row is already gone, e.g. a Clear after a Mark Action Required.
+        queue_args = _queue_args_of_the_page() if error is None else None
+        queue_html = (Markup(render_template("review/_queue_results.html", oob=True,
+                                             **_queue_context(queue_args)))
+                      if queue_args is not None else None)
+        return render_template("review/_panel.html", done=done, queue_html=queue_html, **context)
     if error:
         return render_template("review/license.html", **context), 400
+    flash(done, "success")
     return redirect(url_for("review.license", number=lic.number), code=303)
 
 
@@ -142,24 +171,24 @@ def _after_action(lic: License, error: licensing.LicenseError | None = None):
 @officer_required
 def action_required(number: str):
     lic = _license_or_404(number)
+    message = request.form.get("message", "")
     try:
-        licensing.mark_action_required(lic, current_user, request.form.get("message", ""))
+        lic = licensing.mark_action_required(lic, current_user, message)
     except licensing.LicenseError as error:
-        return _after_action(lic, error)
-    flash(f"License {lic.number} is marked Action Required; the filer was emailed.", "success")
-    return _after_action(lic)
+        return _after_action(lic, error=error, typed={"message": message[:2000]})
+    return _after_action(lic, f"License {lic.number} is marked Action Required; the filer was emailed.")
 
 
 @bp.post("/licenses/<number>/clear")
 @officer_required
 def clear(number: str):
     lic = _license_or_404(number)
+    note = request.form.get("note", "")
     try:
-        licensing.clear_license(lic, current_user, request.form.get("note", ""))
+        lic = licensing.clear_license(lic, current_user, note)
     except licensing.LicenseError as error:
-        return _after_action(lic, error)
-    flash(f"License {lic.number} is cleared.", "success")
-    return _after_action(lic)
+        return _after_action(lic, error=error, typed={"note": note[:2000]})
+    return _after_action(lic, f"License {lic.number} is cleared.")
 
 
 # ----- the audit trail ---------------------------------------------------------------------------
@@ -184,8 +213,10 @@ def _audit_query(args):
 def audit():
     page = max(request.args.get("page", 1, type=int), 1)
     rows = db.session.execute(_audit_query(request.args).limit(50).offset((page - 1) * 50)).all()
+    # The filters without the page: the page links add their own.
+    args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("review/audit.html", rows=rows, page=page, labels=EVENT_LABELS,
-                           args=request.args, **display.helpers())
+                           args=args, **display.helpers())
 
 
 @bp.get("/audit.csv")

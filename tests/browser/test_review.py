@@ -1,0 +1,169 @@
+"""An officer works the review queue in the browser: opens a flagged license in the panel and marks
+it Action Required (htmx, no reload); the filer, in a browser of their own, sees it and corrects it
+with Modify License; the officer finds it Answered and clears it. axe runs on the queue with the
+panel open."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from aimweb import licensing, rules
+from aimweb.extensions import db
+from aimweb.models import User
+
+from .conftest import AXE_JS, browser_unavailable
+from .steps import expect, field, sign_in
+from .test_accessibility import Audit
+
+pytestmark = pytest.mark.browser
+
+TODAY = licensing.application_date()
+FILER = "dana@gulfcoast.example"
+OFFICER = "olive@commerce.example"
+MESSAGE = "Smelted and cast in China but the origin is Vietnam: please correct or confirm the origin."
+NOTE = "Origin corrected to China (internal: matches the mill certificate)."
+
+
+@pytest.fixture
+def audit(page, console, live_server, request):
+    """axe-core at desktop and phone widths, as in test_accessibility.py."""
+    if not AXE_JS.is_file():
+        browser_unavailable(f"axe-core is not installed at {AXE_JS} (run npm ci)")
+    audit = Audit(page, console, live_server, request.node.name)
+    yield audit
+    audit.assert_clean()
+
+
+def draft(origin="CA", largest="CA", cast="CA", hts="7601103000", kg="12500", usd="38750"):
+    return rules.LicenseDraft(
+        entry_number="ABC-1234567-6", importer_name="Gulf Coast Metals LLC",
+        exporter_name="Northern Rolling Mills Inc.", manufacturer_name="Alouette Smelting",
+        origin_country=origin, export_country=origin, port_code="1303",
+        export_date=TODAY + timedelta(days=5), import_date=TODAY + timedelta(days=20),
+        lines=[rules.ProductLineDraft(hts, largest, "NA_", cast, Decimal(kg), Decimal(usd))])
+
+
+@pytest.fixture
+def flagged(app, helpers):
+    """A filer's licenses, issued by the licensing service: two the checks flag, one they don't."""
+    with app.app_context():
+        helpers.make_user(OFFICER, role="officer", company=False)
+        filer = helpers.make_user(FILER)
+        filer = db.session.get(User, filer.id)
+        transshipped, = licensing.issue_licenses(filer, [draft(origin="VN", largest="CN", cast="CN",
+                                                               hts="7606123035")])
+        no_smelt, = licensing.issue_licenses(filer, [draft(largest="NA_")])
+        plain, = licensing.issue_licenses(filer, [draft()])
+    return dict(transshipped=transshipped, no_smelt=no_smelt, plain=plain)
+
+
+def queue_rows(page):
+    return page.locator("#queue-results tbody tr")
+
+
+def row(page, number):
+    return queue_rows(page).filter(has=page.get_by_role("link", name=number, exact=True))
+
+
+def test_officer_flags_filer_corrects_officer_clears(page, new_page, console, flagged, helpers,
+                                                    mailbox, screenshot, audit):
+    number = flagged["transshipped"]
+
+    # ----- The officer's queue: the flagged licenses, most serious first, with their reasons.
+    sign_in(page, OFFICER, helpers.PASSWORD)
+    expect(page).to_have_url(re.compile(r"/review/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review Queue")
+    expect(page.locator("#queue-heading")).to_have_text("2 licenses to review")
+    expect(queue_rows(page)).to_have_count(2)
+    expect(queue_rows(page).first).to_contain_text(flagged["no_smelt"])  # severity 3 first
+    expect(row(page, number)).to_contain_text("Possible transshipment")
+    expect(row(page, number)).to_contain_text("the country of origin, Vietnam, is neither")
+    screenshot(page, "queue", mobile=True)
+    console.assert_clean("the queue")
+
+    # ----- Open it in the panel (htmx, no reload), then Mark Action Required.
+    page.evaluate("() => { window.aimNoReload = 'still here'; }")
+    row(page, number).get_by_role("link", name=number).click()
+    panel = page.locator("#review-panel")
+    expect(panel.get_by_role("heading", name=f"License {number}")).to_be_visible()
+    expect(panel).to_contain_text("Possible transshipment")
+    expect(panel).to_contain_text("Gulf Coast Metals LLC")
+    expect(panel.get_by_role("table", name="History of the license")).to_contain_text("Submitted")
+    expect(page).to_have_url(re.compile(r"/review/$"))
+    screenshot(page, "queue-panel")
+    audit("review-queue-panel")
+
+    page.get_by_role("button", name="Mark Action Required").click()  # empty: refused at the field
+    expect(panel.locator(".usa-error-message")).to_contain_text("Write the message to the filer")
+    expect(field(page, "Message to the filer")).to_have_attribute("aria-invalid", "true")
+    expect(row(page, number)).to_have_count(1)
+
+    field(page, "Message to the filer").fill(MESSAGE)
+    page.get_by_role("button", name="Mark Action Required").click()
+    expect(panel.get_by_role("status")).to_contain_text(
+        f"License {number} is marked Action Required; the filer was emailed.")
+    expect(panel).to_contain_text("Waiting for the filer")
+    expect(panel.locator(".aim-license-head")).to_contain_text("Action Required")
+    # The panel is whole (its tables survived the out-of-band swap) and the row left the queue.
+    expect(panel.get_by_role("table", name="History of the license")).to_contain_text(
+        "Marked Action Required")
+    expect(row(page, number)).to_have_count(0)
+    expect(queue_rows(page)).to_have_count(1)
+    expect(page.locator("#queue-heading")).to_have_text("1 license to review")
+    assert page.evaluate("() => window.aimNoReload") == "still here", "an htmx step reloaded the page"
+    screenshot(page, "queue-after-flag")
+    console.assert_clean("Mark Action Required")
+    assert MESSAGE in mailbox.body(mailbox.to(FILER)[-1])
+
+    # ----- The filer, in a browser of their own: the count, the message, Modify License.
+    filer = new_page()
+    sign_in(filer, FILER, helpers.PASSWORD)
+    expect(filer.get_by_role("heading", level=1)).to_have_text("License Dashboard")
+    expect(filer.get_by_role("main")).to_contain_text("1 license needs your action.")
+    filer.goto(f"/licenses/{number}")
+    alert = filer.locator(".aim-action-required")
+    expect(alert).to_contain_text("Action Required")
+    expect(alert).to_contain_text(MESSAGE)
+    screenshot(filer, "filer-action-required")
+    filer.get_by_role("button", name="Modify License").click()
+    expect(filer).to_have_url(re.compile(r"/licenses/drafts/\d+$"))
+    field(filer, "Country of Origin").select_option(label="China")
+    filer.locator("label[for=certified]").click()
+    filer.get_by_role("button", name="Preview", exact=True).click()
+    expect(filer).to_have_url(re.compile(r"/preview$"))
+    filer.get_by_role("button", name="Submit").click()
+    expect(filer.get_by_role("heading", level=1)).to_have_text(f"License {number}")
+    expect(filer.locator(".aim-license-head")).to_contain_text("Corrected")
+    expect(filer.locator(".aim-action-required")).to_have_count(0)
+    console.assert_clean("the filer's correction")
+
+    # ----- The officer: Answered, first in the queue; Clear with an officer-only note.
+    page.goto("/review/")
+    expect(queue_rows(page).first).to_contain_text(number)
+    expect(row(page, number)).to_contain_text("Answered")
+    page.evaluate("() => { window.aimNoReload = 'still here'; }")
+    row(page, number).get_by_role("link", name=number).click()
+    expect(panel.get_by_role("heading", name=f"License {number}")).to_be_visible()
+    expect(panel).to_contain_text("Country of Origin: Vietnam → China")
+    expect(panel.get_by_role("button", name="Ask Again")).to_be_visible()
+    field(page, "Note for the file (officers only)").fill(NOTE)
+    panel.get_by_role("button", name="Clear").click()
+    expect(panel.get_by_role("status")).to_contain_text(f"License {number} is cleared.")
+    expect(panel.get_by_role("table", name="History of the license")).to_contain_text(NOTE)
+    expect(row(page, number)).to_have_count(0)
+    expect(page.locator("#queue-heading")).to_have_text("1 license to review")
+    # A second action in the same panel, its row already gone: the queue is simply redrawn.
+    field(page, "Note for the file (officers only)").fill("Reviewed once more.")
+    panel.get_by_role("button", name="Clear").click()
+    expect(panel.get_by_role("table", name="History of the license")).to_contain_text("Reviewed once more.")
+    expect(queue_rows(page)).to_have_count(1)
+    assert page.evaluate("() => window.aimNoReload") == "still here", "an htmx step reloaded the page"
+    console.assert_clean("Clear")
+
+    # The filer never sees the note.
+    filer.reload()
+    expect(filer.get_by_role("main")).not_to_contain_text("internal: matches")
+    expect(filer.locator(".aim-license-head")).to_contain_text("Corrected")
