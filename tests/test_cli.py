@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from aimweb.cli import DEMO_FILER, DEMO_OFFICER
 from aimweb.extensions import db
-from aimweb.models import Company, User
+from aimweb.models import License, Company, User
 from aimweb.security import verify_password
 
 
@@ -70,12 +70,17 @@ def test_create_officer_on_an_existing_account_promotes_it_and_ends_its_sessions
 
 
 def test_seed_demo_is_idempotent(app, client):
+    counts = []
     for _ in range(2):
         result = run(app, "seed-demo")
         assert result.exit_code == 0, result.output
         assert f"Demo filer:   {DEMO_FILER[0]} / {DEMO_FILER[1]}" in result.output
         assert f"Demo officer: {DEMO_OFFICER[0]} / {DEMO_OFFICER[1]}" in result.output
-    assert count(app, User) == 2 and count(app, Company) == 1
+        counts.append((count(app, User), count(app, Company), count(app, License)))
+    # The demo filer's company, the officer, and eight other importers whose licenses feed the
+    # demo monitor: all made once, nothing doubled by the second run.
+    assert counts[0] == counts[1]
+    assert counts[0][:2] == (10, 9) and counts[0][2] > 100
     assert user(app, DEMO_FILER[0]).role == "filer"
     assert user(app, DEMO_OFFICER[0]).role == "officer"
 
