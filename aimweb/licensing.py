@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import case, delete, func, select, update
-from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
 from . import checks, inputs, rules
@@ -464,7 +463,6 @@ def issue_licenses(user: User, drafts: list[rules.LicenseDraft], upload_batch_id
     Checked again here, so nothing invalid is issued whoever calls. Rows are inserted in bulk
     (Core executemany), not one ORM object at a time: thousands of licenses take well under a second.
     """
-    from sqlalchemy import insert
 
     on = on or application_date()
     problems = [p for found in check_licenses(drafts, on) for p in found]
@@ -488,7 +486,7 @@ def issue_licenses(user: User, drafts: list[rules.LicenseDraft], upload_batch_id
                 issued_at=now, valid_from=valid_from, valid_through=valid_through, version=2,
                 created_at=now, updated_at=now, upload_batch_id=upload_batch_id))
         try:
-            db.session.execute(insert(License), rows)
+            db.session.execute(License.__table__.insert(), rows)
             ids = _ids_by_number(numbers)
             lines, events = [], []
             for number, draft in zip(numbers, drafts):
@@ -504,8 +502,8 @@ def issue_licenses(user: User, drafts: list[rules.LicenseDraft], upload_batch_id
                         customs_value_usd=value, unit_value=rules.unit_value(quantity, value)))
                 events.append(dict(license_id=license_id, actor_id=user.id, at=now, kind="issued",
                                    note=note))
-            db.session.execute(insert(ProductLine), lines)
-            db.session.execute(insert(LicenseEvent), events)
+            db.session.execute(ProductLine.__table__.insert(), lines)
+            db.session.execute(LicenseEvent.__table__.insert(), events)
             _add_volumes(user.company_id, _month(now), _kg_by_hts(lines))
             if before_commit is not None:
                 before_commit(numbers)
@@ -567,16 +565,29 @@ def _negated(totals: dict[str, Decimal]) -> dict[str, Decimal]:
 
 
 def review_licenses(license_ids: list[int], on: date | None = None) -> None:
-    """Run every automatic check on these licenses and store the findings (one query per kind of
-    figure for the whole set, so an upload of thousands is checked in one pass)."""
+    """Run every automatic check on these licenses and store the findings.
+
+    One query per kind of figure for the whole set, plain rows instead of ORM objects, and one
+    executemany for the scores that changed: an upload of thousands is checked in one pass.
+    """
     if not license_ids:
         return
     on = on or application_date()
     thresholds = checks.Thresholds.from_config(current_app.config)
     catalogue = current_catalogue().items
-    licenses = db.session.scalars(select(License).where(License.id.in_(license_ids))
-                                  .options(selectinload(License.lines))).all()
-    hts_numbers = {line.hts_number for lic in licenses for line in lic.lines}
+    lt, pt = License.__table__, ProductLine.__table__
+    heads = db.session.execute(
+        select(lt.c.id, lt.c.company_id, lt.c.status, lt.c.origin_country, lt.c.import_date,
+               lt.c.created_at, lt.c.review_state, lt.c.review_score)
+        .where(lt.c.id.in_(license_ids))).all()
+    lines_of: dict[int, list] = {}
+    for line in db.session.execute(
+            select(pt.c.license_id, pt.c.position, pt.c.hts_number, pt.c.description,
+                   pt.c.smelt_largest, pt.c.smelt_second, pt.c.cast_country, pt.c.quantity_kg,
+                   pt.c.unit_value)
+            .where(pt.c.license_id.in_(license_ids)).order_by(pt.c.license_id, pt.c.position)):
+        lines_of.setdefault(line.license_id, []).append(line)
+    hts_numbers = {line.hts_number for lines in lines_of.values() for line in lines}
     stats = {row.hts_number: checks.UnitValueStat(row.sample, Decimal(row.median), Decimal(row.mad))
              for row in db.session.scalars(select(HtsUnitValueStat)
                                            .where(HtsUnitValueStat.hts_number.in_(hts_numbers)))}
@@ -588,49 +599,61 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
     # check compares that month with the months before it, and only those since the company first
     # licensed the HTS number: a newcomer has too little history to surge against.
     history_months = thresholds.surge_history_months
-    own_month = {lic.id: _month(lic.created_at) for lic in licenses}
-    companies = {lic.company_id for lic in licenses}
+    own_month = {head.id: _month(head.created_at) for head in heads}
+    companies = {head.company_id for head in heads}
     in_scope = (CompanyHtsMonth.company_id.in_(companies), CompanyHtsMonth.hts_number.in_(hts_numbers))
-    volumes: dict[tuple[int, str, date], Decimal] = {
-        (row.company_id, row.hts_number, row.month): Decimal(row.kg)
-        for row in db.session.scalars(select(CompanyHtsMonth).where(
-            *in_scope, CompanyHtsMonth.month >= min(_month_back(m, history_months)
-                                                    for m in own_month.values())))}
-    first_month = {(company_id, hts): first for company_id, hts, first in db.session.execute(
-        select(CompanyHtsMonth.company_id, CompanyHtsMonth.hts_number, func.min(CompanyHtsMonth.month))
-        .where(*in_scope, CompanyHtsMonth.kg > 0)
-        .group_by(CompanyHtsMonth.company_id, CompanyHtsMonth.hts_number))}
-    db.session.execute(delete(Finding).where(Finding.license_id.in_(license_ids)))
-    rows = []
-    for lic in licenses:
+    volumes: dict[tuple[int, str, date], Decimal] = {}
+    first_month: dict[tuple[int, str], date] = {}
+    if hts_numbers:
+        volumes = {(row.company_id, row.hts_number, row.month): Decimal(row.kg)
+                   for row in db.session.execute(
+                       select(CompanyHtsMonth.company_id, CompanyHtsMonth.hts_number,
+                              CompanyHtsMonth.month, CompanyHtsMonth.kg)
+                       .where(*in_scope, CompanyHtsMonth.month >= min(
+                           _month_back(m, history_months) for m in own_month.values())))}
+        first_month = {(company_id, hts): first for company_id, hts, first in db.session.execute(
+            select(CompanyHtsMonth.company_id, CompanyHtsMonth.hts_number, func.min(CompanyHtsMonth.month))
+            .where(*in_scope, CompanyHtsMonth.kg > 0)
+            .group_by(CompanyHtsMonth.company_id, CompanyHtsMonth.hts_number))}
+    db.session.execute(Finding.__table__.delete().where(Finding.license_id.in_(license_ids)))
+    rows, changed = [], []
+    for head in heads:
+        lines = lines_of.get(head.id, [])
         facts = checks.LicenseFacts(
-            status=lic.status, origin_country=lic.origin_country, import_date=lic.import_date,
-            corrections=corrections.get(lic.id, 0),
+            status=head.status, origin_country=head.origin_country, import_date=head.import_date,
+            corrections=corrections.get(head.id, 0),
             lines=[checks.LineFacts(line.position, line.hts_number,
                                     getattr(catalogue.get(line.hts_number), "full_description", line.description),
                                     line.smelt_largest, line.smelt_second, line.cast_country,
-                                    Decimal(line.quantity_kg), line.unit_value) for line in lic.lines])
-        month = own_month[lic.id]
+                                    Decimal(line.quantity_kg), line.unit_value) for line in lines])
+        month = own_month[head.id]
         before = [_month_back(month, k) for k in range(1, history_months + 1)]
         context = checks.Context(today=on, unit_values=stats, volumes={
-            hts: (volumes.get((lic.company_id, hts, month), Decimal(0)),
-                  [volumes.get((lic.company_id, hts, m), Decimal(0)) for m in before
-                   if m >= first_month.get((lic.company_id, hts), month)])
-            for hts in {line.hts_number for line in lic.lines}})
-        found = checks.run_all(facts, context, thresholds) if lic.status != "cancelled" else []
-        rows += [dict(license_id=lic.id, check=f.check, severity=f.severity, reason=f.reason,
-                      line_position=f.line) for f in found]
-        lic.review_score = sum(f.severity for f in found)
-        if lic.review_state in (None, "cleared") and found:
-            lic.review_state = "flagged"
-        elif lic.review_state == "flagged" and not found:
-            lic.review_state = None
-        elif lic.review_state == "answered" and lic.status == "cancelled":
-            lic.review_state = None  # nothing left to review (and no action offered on it)
-    if rows:
-        from sqlalchemy import insert
+            hts: (volumes.get((head.company_id, hts, month), Decimal(0)),
+                  [volumes.get((head.company_id, hts, m), Decimal(0)) for m in before
+                   if m >= first_month.get((head.company_id, hts), month)])
+            for hts in {line.hts_number for line in lines}})
+        found = checks.run_all(facts, context, thresholds) if head.status != "cancelled" else []
+        rows += [dict(license_id=head.id, check=f.check, severity=f.severity, reason=f.reason,
+                      line_position=f.line, created_at=utcnow()) for f in found]
+        state = head.review_state
+        if state in (None, "cleared") and found:
+            state = "flagged"
+        elif state == "flagged" and not found:
+            state = None
+        elif state == "answered" and head.status == "cancelled":
+            state = None  # nothing left to review (and no action offered on it)
+        score = sum(f.severity for f in found)
+        if (state, score) != (head.review_state, head.review_score):
+            changed.append({"license": head.id, "state": state, "score": score})
+    if changed:
+        from sqlalchemy import bindparam
 
-        db.session.execute(insert(Finding), rows)
+        db.session.execute(lt.update().where(lt.c.id == bindparam("license"))
+                           .values(review_state=bindparam("state"), review_score=bindparam("score")),
+                           changed)
+    if rows:
+        db.session.execute(Finding.__table__.insert(), rows)
     db.session.commit()
 
 

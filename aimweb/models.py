@@ -169,7 +169,8 @@ class License(db.Model):
         # date of import; the number and the entry number are looked up exactly.
         Index("ix_license_company_created", "company_id", "created_at"),
         Index("ix_license_company_status_created", "company_id", "status", "created_at"),
-        Index("ix_license_company_import", "company_id", "import_date"),
+        # Covers the date-of-import filter with its status and ordering: count and page index-only.
+        Index("ix_license_company_import_status", "company_id", "import_date", "status", "created_at"),
         Index("ix_license_entry_number", "entry_number"),
         Index("ix_license_review", "review_state", "review_score", "created_at"),
     )

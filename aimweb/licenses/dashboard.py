@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from .. import licensing
 from ..extensions import db
@@ -33,6 +34,7 @@ def dashboard():
     drafts = db.session.scalars(
         select(License).where(License.company_id == current_user.company_id,
                               License.status == "draft", License.form_data.is_not(None))
+        .options(selectinload(License.lines), selectinload(License.amends))
         .order_by(License.updated_at.desc()).limit(5)).all()
     action_required = db.session.scalar(
         select(func.count()).select_from(License).where(
