@@ -98,7 +98,7 @@ def market(app):
 
 def test_monitor_publishes_the_five_company_cell_and_withholds_the_two_company_cell(client, market):
     html = client.get("/monitor/?dimension=category&measure=tons").get_data(as_text=True)
-    month = market["month"].strftime("%m/%y")
+    month = market["month"].strftime("%b %Y")  # "Sep 2026": "09/26" reads as a day in the US
     assert "Unwrought aluminum" in html and "Foil" in html
     # Unwrought: 10+11+12+13+14 t = 60.0 t (the cancelled license does not count).
     assert ">60.0<" in html and "1,060.0" not in html and "1,059" not in html

@@ -6,19 +6,20 @@ not additive; keeping them exact on every issue, modification and cancellation w
 recount of the cell's companies inside each submit. A rebuild (hourly or nightly by cron; the
 program itself publishes weekly) reads the licenses once, grouped by company, and writes every
 figure with its counts; a page then reads a few hundred pre-computed rows whatever the number of
-licenses. The page says up to which time it includes licenses. Cancelled licenses never count;
-corrected ones count with their current figures (the license row is corrected in place).
+licenses (bench/bench_monitor.py: the same page time with 10,000 and 1,000,000 licenses; the
+rebuild of 1,000,000 licenses, ~500,000 figures, takes minutes). The page says up to which time
+it includes licenses. Cancelled licenses never count; corrected ones count with their current
+figures (the license row is corrected in place).
 """
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import String, bindparam, cast, delete, func, insert, literal_column, select
 
 from ..extensions import db
 from ..models import License, MonitorCell, MonitorRefresh, ProductLine, utcnow
@@ -64,76 +65,136 @@ def periods_available(today: date) -> dict[str, str]:
 
 # ----- the rebuild ---------------------------------------------------------------------------------
 
+class _Ids(dict):
+    """A small int for every value a figure's key or filter takes ("*" is 0), given on first sight."""
+
+    def __missing__(self, value):
+        self[value] = number = len(self)
+        return number
+
+
+_DIMENSION_ORDER = ("category", "hts6", "origin", "smelt", "cast", "total")
+_NV = 1 << 16   # room for the ids of values (countries, categories, HTS headings)
+_NP = 64        # room for the ids of months and periods
+
+
 def refresh(today: date | None = None) -> MonitorRefresh:
+    """Rebuild every figure: sums, distinct companies and the largest company's value per cell.
+
+    One query reads the product lines summed per company and per everything a figure can be keyed
+    by, ordered by company. Each company's contributions to every cell (months, then periods) are
+    summed on their own, then folded into the cells: +1 company, and the largest company's value
+    kept. Memory holds the cells and one company's contributions, never a company list per cell,
+    so 1,000,000 licenses fit. A cell is one int while counting (dimension, category filter,
+    origin filter, key, month or period: cheap to hash); amounts are integer cents and hundredths
+    of a kg."""
     started = time.perf_counter()
     today = today or date.today()
     first = min(_month_index(today) - 24, (today.year - 2) * 12)
     start = date(first // 12, first % 12 + 1, 1)
     end_index = _month_index(today) + 1
     end = date(end_index // 12, end_index % 12 + 1, 1)
-    periods = periods_available(today)
-    month_periods: dict[str, list[str]] = defaultdict(list)
+    periods = list(periods_available(today))
+    months = [_month_name(i) for i in range(first, end_index)]
+    times = months + periods                     # id of a month or period: its place here
+    assert len(times) <= _NP
+    month_id = {m: i for i, m in enumerate(months)}
+    periods_of = [[] for _ in months]            # month id -> ids of the periods it is part of
     for period in periods:
-        for month in months_of(period, today):
-            month_periods[month].append(period)
+        for m in months_of(period, today):
+            periods_of[month_id[m]].append(times.index(period))
 
-    # One pass over the licenses, grouped by company and everything a figure can be keyed by.
+    # Literal positions: with bound ones, PostgreSQL sees the GROUP BY's substr() as another expression.
+    month = func.substr(cast(License.import_date, String(10)), literal_column("1"), literal_column("7"))
+    hts6 = func.substr(ProductLine.hts_number, literal_column("1"), literal_column("6"))
     query = (
-        select(License.company_id, License.import_date, ProductLine.category, License.origin_country,
-               func.substr(ProductLine.hts_number, 1, 6), ProductLine.smelt_largest,
-               ProductLine.cast_country, func.sum(ProductLine.quantity_kg),
+        select(License.company_id, month, ProductLine.category, License.origin_country, hts6,
+               ProductLine.smelt_largest, ProductLine.cast_country, func.sum(ProductLine.quantity_kg),
                func.sum(ProductLine.customs_value_usd))
         .join(ProductLine, ProductLine.license_id == License.id)
         .where(License.number.is_not(None), License.status != "cancelled",
                License.import_date >= start, License.import_date < end)
-        .group_by(License.company_id, License.import_date, ProductLine.category, License.origin_country,
-                  func.substr(ProductLine.hts_number, 1, 6), ProductLine.smelt_largest,
-                  ProductLine.cast_country))
-    # (dimension, category filter, origin filter, month, key) -> company -> [kg, usd]
-    monthly: dict[tuple, dict[int, list]] = defaultdict(dict)
+        .group_by(License.company_id, month, ProductLine.category, License.origin_country, hts6,
+                  ProductLine.smelt_largest, ProductLine.cast_country)
+        .order_by(License.company_id))
     latest = db.session.scalar(select(func.max(License.issued_at)).where(License.number.is_not(None)))
     count = db.session.scalar(select(func.count()).select_from(License).where(
         License.number.is_not(None), License.status != "cancelled"))
-    for company, imported, category, origin, hts6, smelt, cast, kg, usd in db.session.execute(
-            query.execution_options(yield_per=20000)):
-        if isinstance(imported, str):
-            imported = date.fromisoformat(imported[:10])
-        month = f"{imported.year:04d}-{imported.month:02d}"
-        kg, usd = Decimal(kg), Decimal(usd)
-        keys = (("category", category), ("hts6", hts6), ("origin", origin), ("smelt", smelt),
-                ("cast", cast), ("total", TOTAL))
-        for cf in (TOTAL, category):
-            for of in (TOTAL, origin):
-                for dimension, key in keys:
-                    part = monthly[(dimension, cf, of, month, key)]
-                    sums = part.get(company)
-                    if sums is None:
-                        part[company] = [kg, usd]
-                    else:
-                        sums[0] += kg
-                        sums[1] += usd
-    # Period totals: the same companies' sums over the months of each period.
-    totals: dict[tuple, dict[int, list]] = defaultdict(dict)
-    for (dimension, cf, of, month, key), part in monthly.items():
-        for period in month_periods.get(month, ()):
-            target = totals[(dimension, cf, of, period, key)]
-            for company, (kg, usd) in part.items():
-                sums = target.get(company)
+
+    ids = _Ids()
+    ids[TOTAL]  # 0
+    nv, np_ = _NV, _NP
+    dim_base = [d * nv ** 3 for d in range(len(_DIMENSION_ORDER))]
+    # cell (an int) -> [kg, usd, companies, largest company's usd]
+    cells: dict[int, list[int]] = {}
+
+    def fold(company_months: dict[int, list[int]]) -> None:
+        company_periods: dict[int, list[int]] = {}
+        period_sums = company_periods.get
+        for cell, (kg, usd) in company_months.items():
+            in_month = cell % np_
+            base = cell - in_month
+            for period in periods_of[in_month]:
+                sums = period_sums(base + period)
                 if sums is None:
-                    target[company] = [kg, usd]
+                    company_periods[base + period] = [kg, usd]
                 else:
                     sums[0] += kg
                     sums[1] += usd
-    rows = []
-    for source in (monthly, totals):
-        for (dimension, cf, of, period, key), part in source.items():
-            rows.append({"dimension": dimension, "category": cf, "origin": of, "period": period,
-                         "key": key, "kg": sum(v[0] for v in part.values()),
-                         "usd": sum(v[1] for v in part.values()), "companies": len(part),
-                         "top_usd": max(v[1] for v in part.values())})
+        figure_of = cells.get
+        for part in (company_months, company_periods):
+            for cell, (kg, usd) in part.items():
+                figure = figure_of(cell)
+                if figure is None:
+                    cells[cell] = [kg, usd, 1, usd]
+                else:
+                    figure[0] += kg
+                    figure[1] += usd
+                    figure[2] += 1
+                    if usd > figure[3]:  # noqa: PLR1730 (max() is slower in this loop)
+                        figure[3] = usd
+
+    current, company_months = None, {}
+    month_sums = company_months.get
+    for company, in_month, category, origin, hts, smelt, cast_in, kg, usd in db.session.execute(
+            query.execution_options(yield_per=20000)):
+        if company != current:
+            fold(company_months)
+            current, company_months = company, {}
+            month_sums = company_months.get
+        kg, usd = round(kg * 100), round(usd * 100)
+        c, o = ids[category], ids[origin]
+        row = (dim_base[0] + c, dim_base[1] + ids[hts], dim_base[2] + o, dim_base[3] + ids[smelt],
+               dim_base[4] + ids[cast_in], dim_base[5])
+        m = month_id[in_month]
+        for filters in (0, o * nv, c * nv * nv, (c * nv + o) * nv):   # (category, origin) filters
+            for key in row:
+                cell = (key + filters) * np_ + m
+                sums = month_sums(cell)
+                if sums is None:
+                    company_months[cell] = [kg, usd]
+                else:
+                    sums[0] += kg
+                    sums[1] += usd
+    fold(company_months)
+
+    names = {number: value for value, number in ids.items()}
     db.session.execute(delete(MonitorCell))
-    for start_at in range(0, len(rows), 5000):
-        db.session.execute(insert(MonitorCell), rows[start_at:start_at + 5000])
+    batch = []
+    for cell, (kg, usd, companies, top) in cells.items():
+        cell, when = divmod(cell, np_)
+        cell, key = divmod(cell, nv)
+        cell, of = divmod(cell, nv)
+        dimension, cf = divmod(cell, nv)
+        batch.append({"dimension": _DIMENSION_ORDER[dimension], "category": names[cf], "origin": names[of],
+                      "period": times[when], "key": names[key], "kg": Decimal(kg).scaleb(-2),
+                      "usd": Decimal(usd).scaleb(-2), "companies": companies,
+                      "top_usd": Decimal(top).scaleb(-2)})
+        if len(batch) == 10000:
+            db.session.execute(insert(MonitorCell), batch)
+            batch = []
+    if batch:
+        db.session.execute(insert(MonitorCell), batch)
     log = MonitorRefresh(refreshed_at=utcnow(), included_through=latest, licenses=count or 0,
                          seconds=Decimal(f"{time.perf_counter() - started:.2f}"))
     db.session.add(log)
@@ -170,14 +231,22 @@ def label(dimension: str, key: str) -> str:
     return key
 
 
+# Built once: a page binds its values (the statement's compiled form is cached too).
+_CELLS = (select(MonitorCell.dimension, MonitorCell.period, MonitorCell.key, MonitorCell.kg,
+                 MonitorCell.usd, MonitorCell.companies, MonitorCell.top_usd)
+          .where(MonitorCell.dimension.in_(bindparam("dimensions", expanding=True)),
+                 MonitorCell.category == bindparam("category"), MonitorCell.origin == bindparam("origin"),
+                 MonitorCell.period.in_(bindparam("periods", expanding=True))))
+_LATEST_REFRESH = select(MonitorRefresh).order_by(MonitorRefresh.id.desc()).limit(1)
+
+
 def table(dimension: str, period: str, today: date, category: str = TOTAL, origin: str = TOTAL) -> Table:
+    """One table: its cells read by the lookup index (a few hundred rows, whatever the number of
+    licenses), then the disclosure rules applied."""
     months = months_of(period, today)
     wanted = months + [period]
-    cells = db.session.execute(
-        select(MonitorCell.dimension, MonitorCell.period, MonitorCell.key, MonitorCell.kg,
-               MonitorCell.usd, MonitorCell.companies, MonitorCell.top_usd)
-        .where(MonitorCell.dimension.in_((dimension, "total")), MonitorCell.category == category,
-               MonitorCell.origin == origin, MonitorCell.period.in_(wanted))).all()
+    cells = db.session.execute(_CELLS, {"dimensions": [dimension, "total"], "category": category,
+                                        "origin": origin, "periods": wanted}).all()
     figures: dict[tuple[str, str], Figure] = {}
     for dim, cell_period, key, kg, usd, companies, top in cells:
         row = TOTAL if dim == "total" else key
@@ -198,7 +267,7 @@ def table(dimension: str, period: str, today: date, category: str = TOTAL, origi
 
 
 def included_through() -> MonitorRefresh | None:
-    return db.session.scalar(select(MonitorRefresh).order_by(MonitorRefresh.id.desc()).limit(1))
+    return db.session.scalar(_LATEST_REFRESH)
 
 
 def measure_value(figure: Figure | None, measure: str) -> Decimal | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 PALETTE = ["#005ea2", "#d83933", "#00a398", "#936f38", "#8168b3", "#4d8055"]
-WIDTH, HEIGHT = 720, 300
-LEFT, RIGHT, TOP, BOTTOM = 76, 16, 16, 44
+WIDTH, HEIGHT = 720, 320
+LEFT, RIGHT, TOP, BOTTOM = 64, 20, 30, 46
 
 
 def _nice_max(value: Decimal) -> Decimal:
@@ -30,7 +30,9 @@ def short(value: Decimal | None) -> str:
 
 
 def line_chart(months: list[str], series: list[tuple[str, list[Decimal | None]]]) -> dict:
-    """Lines over the months; a suppressed or missing month breaks the line (no guessing)."""
+    """Lines over the months ("Mar 2026", oldest first); a suppressed or missing month breaks the
+    line (no guessing). The axis names every month (every other one past 13), with its year under
+    the first month and under each January."""
     values = [v for _, points in series for v in points if v is not None]
     top = _nice_max(max(values) if values else Decimal(0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -55,8 +57,13 @@ def line_chart(months: list[str], series: list[tuple[str, list[Decimal | None]]]
                       "segments": [" ".join(f"{x:.1f},{y:.1f}" for x, y in seg) for seg in segments],
                       "dots": [p for seg in segments for p in seg]})
     ticks = [{"y": TOP + plot_h - plot_h * k / 4, "label": short(top * k / 4)} for k in range(5)]
-    labels = [{"x": LEFT + i * step, "label": m[2:].replace("-", "/") if len(months) > 13 and i % 2 else m[5:] + "/" + m[2:4]}
-              for i, m in enumerate(months)]
+    every = 2 if len(months) > 13 else 1
+    labels = []
+    for i, m in enumerate(months):
+        name, year = m.split()
+        if i % every == 0 or name == "Jan":
+            labels.append({"x": LEFT + i * step, "label": name,
+                           "year": year if i == 0 or name == "Jan" else ""})
     return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
             "bottom": TOP + plot_h, "lines": lines, "ticks": ticks, "labels": labels}
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from functools import lru_cache
 
 from flask import Response, current_app, render_template, request
+from markupsafe import Markup, escape
 
 from ..licensing import application_date
 from ..reference.countries import all_countries
@@ -16,12 +18,25 @@ from .aggregates import (COUNTRY_DIMENSIONS, DIMENSIONS, MEASURES, TOTAL, includ
 from .charts import bar_chart, line_chart
 
 
+@lru_cache(maxsize=1)
+def _countries() -> tuple[tuple[str, str], ...]:
+    return tuple(all_countries())
+
+
+@lru_cache(maxsize=300)
+def _country_options(selected: str) -> Markup:
+    """The ~250 <option>s of the country filter, escaped once per selected country rather than on
+    every page (they were a sixth of a page's time)."""
+    return Markup("".join(f'<option value="{escape(code)}"{" selected" if code == selected else ""}>'
+                          f"{escape(name)}</option>" for code, name in _countries()))
+
+
 def _choices() -> dict:
     today = application_date()
     args = request.args
     periods = periods_available(today)
     categories = sorted({item.category for item in current_catalogue().items.values()})
-    countries = dict(all_countries())
+    countries = dict(_countries())
     choice = {
         "dimension": args.get("dimension") if args.get("dimension") in DIMENSIONS else "category",
         "measure": args.get("measure") if args.get("measure") in MEASURES else "tons",
@@ -29,7 +44,8 @@ def _choices() -> dict:
         "category": args.get("category") if args.get("category") in categories else TOTAL,
         "origin": args.get("origin") if args.get("origin") in countries else TOTAL,
     }
-    return dict(today=today, periods=periods, categories=categories, countries=countries, choice=choice)
+    return dict(today=today, periods=periods, categories=categories, countries=countries, choice=choice,
+                country_options=_country_options(choice["origin"]))
 
 
 def _table(c: dict):
@@ -51,6 +67,48 @@ def _fmt(value: Decimal | None, measure: str) -> str:
     return f"{value:,.1f}" if measure == "tons" else f"{value:,.0f}"
 
 
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+UNITS = {"tons": "metric tons", "usd": "US$", "unit": "US$ per metric ton"}
+
+
+def month_label(month: str) -> str:
+    """"2026-03" -> "Mar 2026" (not "03/26", which a US reader takes for March 26)."""
+    return f"{MONTH_NAMES[int(month[5:7]) - 1]} {month[:4]}"
+
+
+def _text(t, key: str, column: str, measure: str) -> tuple[str, bool]:
+    """A table cell as shown: its text and whether it is withheld."""
+    if t.is_hidden(key, column):
+        return "(D)", True
+    figure = t.figures.get((key, column))
+    value = measure_value(figure, measure)
+    return ("–" if value is None else _fmt(value, measure)), False
+
+
+def _rows(t, measure: str) -> list[tuple[str, list[tuple[str, bool]]]]:
+    """Every row of the table (the "All" row last), formatted once here rather than cell by cell
+    in the template: a page then costs the same whatever the table."""
+    columns = t.months + [TOTAL]
+    return [(t.labels[key], [_text(t, key, column, measure) for column in columns])
+            for key in t.keys + [TOTAL]]
+
+
+def _latest(t, keys: list[str], measure: str) -> list[dict]:
+    """The latest month of each charted key and its change on the month before (published
+    figures only: a change is never computed from a withheld figure)."""
+    latest, before = t.months[-1], t.months[-2] if len(t.months) > 1 else None
+    out = []
+    for index, key in enumerate(keys):
+        now = measure_value(t.shown(key, latest), measure)
+        then = measure_value(t.shown(key, before), measure) if before else None
+        change = None
+        if now is not None and then:
+            change = (now - then) / then * 100
+        out.append({"label": t.labels[key], "color": index, "text": _text(t, key, latest, measure),
+                    "change": None if change is None else f"{change:+,.0f} %".replace("-", "\u2212")})
+    return out
+
+
 @bp.get("/")
 def index():
     c = _choices()
@@ -58,16 +116,26 @@ def index():
     t = _table(c)
     measure = ch["measure"]
     if ch["dimension"] in COUNTRY_DIMENSIONS:
+        keys = t.keys[:15]
         chart = {"kind": "bars", "data": bar_chart(
-            [(t.labels[k], measure_value(t.shown(k, TOTAL), measure)) for k in t.keys[:15]])}
+            [(t.labels[k], measure_value(t.shown(k, TOTAL), measure)) for k in keys])}
     else:
-        chart = {"kind": "lines", "data": line_chart(t.months, [
-            (t.labels[k], [measure_value(t.shown(k, m), measure) for m in t.months]) for k in t.keys[:6]])}
-    return render_template("monitor/index.html", t=t, chart=chart, fmt=_fmt, value=measure_value,
+        keys = t.keys[:6]
+        chart = {"kind": "lines", "data": line_chart([month_label(m) for m in t.months], [
+            (t.labels[k], [measure_value(t.shown(k, m), measure) for m in t.months]) for k in keys])}
+    rows = _rows(t, measure)
+    selection = ", ".join(([f"Category: {ch['category']}"] if ch["category"] != TOTAL else []) +
+                          ([f"country of origin: {c['countries'][ch['origin']]}"] if ch["origin"] != TOTAL else []))
+    return render_template("monitor/index.html", t=t, chart=chart, rows=rows[:-1], total_row=rows[-1],
+                           selection=selection[:1].upper() + selection[1:],
+                           months=[month_label(m) for m in t.months], unit=UNITS[measure],
+                           latest=_latest(t, keys, measure) if t.keys else [],
+                           latest_month=month_label(t.months[-1]),
+                           previous_month=month_label(t.months[-2]) if len(t.months) > 1 else "",
                            dimensions=DIMENSIONS, measures=MEASURES, refresh=included_through(),
                            min_companies=current_app.config["MONITOR_MIN_COMPANIES"],
                            max_share=int(float(current_app.config["MONITOR_MAX_SHARE"]) * 100),
-                           TOTAL=TOTAL, **c)
+                           **c)
 
 
 @bp.get("/surges")
@@ -79,7 +147,8 @@ def surge_view():
     for dimension in ("category", "origin"):
         t = table(dimension, "13m", c["today"], ch["category"], ch["origin"])
         found[dimension] = (t, surges(t, ch["measure"], ratio))
-    return render_template("monitor/surges.html", found=found, fmt=_fmt, ratio=ratio,
+    return render_template("monitor/surges.html", found=found, fmt=_fmt, ratio=ratio, month_label=month_label,
+                           unit=UNITS[ch["measure"]],
                            dimensions=DIMENSIONS, measures=MEASURES, refresh=included_through(), **c)
 
 

@@ -1,0 +1,188 @@
+"""Benchmark of the public AIM monitor (issue 7, point 6): 1,000,000 licenses against 10,000.
+
+The monitor never reads a license when it serves a page: `flask monitor-refresh`
+(aimweb.monitor.aggregates.refresh) rebuilds the pre-aggregated figures (monitor_cell: sums,
+number of distinct companies and the largest company's value per figure), and a page reads the
+few hundred cells of one table and applies the disclosure rules to them. So the page time must
+not depend on the number of licenses; this bench shows it.
+
+On two data sets built by bench_dashboard.py's generator (2,000 companies, ~2 product lines per
+license, 28 countries, created over two years; imports 3 weeks to 2 months later):
+
+  * 1M:  the 1,000,000-license seed of bench_dashboard.py (kept and shared; built if missing)
+  * 10k: the same generator at 1/100 scale, 10,000 licenses (bench/out/monitor-10k.sqlite3, or
+         the PostgreSQL database <name>_10k next to the one of AIMWEB_BENCH_DATABASE_URI)
+
+it runs refresh() (timed) and then, anonymously through the test client, median and p95 of
+
+  (1) GET /monitor/                                           default view: by product category
+  (2) GET /monitor/?dimension=origin&measure=usd&category=Foil   filtered: ranking of countries
+  (3) GET /monitor/surges                                     (for information)
+
+Target: (1) and (2) p95 < 100 ms, and no slower with 1,000,000 licenses than with 10,000.
+
+Run: .venv/bin/python bench/bench_monitor.py [rounds] [--keep-figures]     (rounds: 100)
+     (--keep-figures: time the pages on the figures of the last refresh, when there are some)
+     AIMWEB_BENCH_DATABASE_URI=postgresql+psycopg://postgres@127.0.0.1:5432/bench_dash \\
+         .venv/bin/python bench/bench_monitor.py
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import bench_dashboard as base  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from aimweb.extensions import db  # noqa: E402
+from aimweb.models import MonitorCell  # noqa: E402
+from aimweb.monitor.aggregates import included_through, refresh  # noqa: E402
+
+SMALL = 10_000
+SMALL_FILE = base.ROOT / "bench" / "out" / "monitor-10k.sqlite3"
+PAGES = [
+    ("main", "(1) /monitor/ (by category)", "/monitor/", 0.100),
+    ("filtered", "(2) origin, US$, Foil", "/monitor/?dimension=origin&measure=usd&category=Foil", 0.100),
+    ("surges", "(3) /monitor/surges", "/monitor/surges", None),
+]
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+# ----- the 10,000-license data set -------------------------------------------------------------------
+
+def small_sizes() -> list[int]:
+    """bench_dashboard's company sizes at 1/100: 500, 4 x 200, 45 x 50, the rest ~3."""
+    sizes = [500] + [200] * 4 + [50] * 45
+    rest = base.COMPANIES - len(sizes)
+    each, extra = divmod(SMALL - sum(sizes), rest)
+    sizes += [each + (1 if i < extra else 0) for i in range(rest)]
+    assert len(sizes) == base.COMPANIES and sum(sizes) == SMALL
+    return sizes
+
+
+def small_uri(big_uri: str) -> str:
+    if big_uri.startswith("sqlite"):
+        return f"sqlite:///{SMALL_FILE}"
+    url = make_url(big_uri)
+    name = f"{url.database}_10k"
+    engine = create_engine(big_uri, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def prepare_small(big_uri: str) -> str:
+    uri = small_uri(big_uri)
+    app = base.make_app(uri)
+    with app.app_context():
+        with db.engine.connect() as conn:
+            meta = base.seeded(conn)
+        if meta is not None and meta.get("licenses") == str(SMALL):
+            from flask_migrate import upgrade
+
+            upgrade()
+            return uri
+        db.engine.dispose()
+        if uri.startswith("sqlite"):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{SMALL_FILE}{suffix}").unlink(missing_ok=True)
+        else:
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        print(f"Seeding {SMALL:,} licenses with bench_dashboard's generator on {db.engine.dialect.name} …",
+              flush=True)
+        saved = base.LICENSES, base.company_sizes
+        base.LICENSES, base.company_sizes = SMALL, small_sizes
+        try:
+            meta = base.seed(app)
+        finally:
+            base.LICENSES, base.company_sizes = saved
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO bench_seed (key, value) VALUES ('licenses', :v)"), {"v": str(SMALL)})
+        print(f"  seeded in {meta['seconds']} s")
+    return uri
+
+
+# ----- the measures ------------------------------------------------------------------------------------
+
+def measure(uri: str, name: str, rounds: int, keep: bool = False) -> dict:
+    app = base.make_app(uri)
+    result = {}
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        issued = db.session.scalar(text("SELECT count(*) FROM license WHERE number IS NOT NULL"))
+        print(f"--- {name}: {dialect}, {issued:,} issued licenses; {load()}", flush=True)
+        log = included_through() if keep else None
+        if log is None:
+            started = time.perf_counter()
+            log = refresh()
+            result["refresh"] = time.perf_counter() - started
+        else:
+            result["refresh"] = float(log.seconds)
+        cells = db.session.scalar(select(func.count()).select_from(MonitorCell))
+        print(f"refresh(): {result['refresh']:.1f} s{' (the last one, kept)' if keep else ''}, {cells:,} "
+              f"figures for {log.licenses:,} counted licenses (cancelled excluded), through "
+              f"{log.included_through:%Y-%m-%d %H:%M}; {load()}", flush=True)
+        db.session.remove()
+
+    client = app.test_client()
+    for key, label, url, target in PAGES:
+        samples = []
+        for i in range(rounds + 5):
+            started = time.perf_counter()
+            response = client.get(url)
+            body = response.get_data()
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 200, (url, response.status_code)
+            if i >= 5:  # warm-up: templates, connection, page cache
+                samples.append(elapsed)
+        assert b"Includes licenses issued through" in body, body[:2000]
+        if key != "surges":
+            assert b'role="img"' in body and b"aim-monitor-table" in body, "no chart or table"
+        result[key] = samples
+        print(base.report(label, samples, target), flush=True)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    print(f"    ({load()})")
+    return result
+
+
+def main(rounds: int, keep: bool) -> None:
+    print(f"Start: {load()}")
+    big_uri, meta, fresh = base.prepare_database(False)
+    print(f"1M seed: {'built' if fresh else 'reused'}, of {meta['end'][:10]}")
+    small = prepare_small(big_uri)
+    results = {"1M": measure(big_uri, "1,000,000 licenses", rounds, keep),
+               "10k": measure(small, "10,000 licenses", rounds, keep)}
+
+    print(f"\nSide by side ({rounds} requests each; {load()}):")
+    print(f"{'':<34}{'10k median':>12}{'10k p95':>10}{'1M median':>12}{'1M p95':>10}{'p95 1M/10k':>12}")
+    for key, label, _, target in PAGES:
+        small_p95, big_p95 = base.p95(results["10k"][key]), base.p95(results["1M"][key])
+        verdict = ""
+        if target is not None:
+            verdict = "  ok" if big_p95 < target and small_p95 < target else "  TARGET MISSED"
+        print(f"{label:<34}{statistics.median(results['10k'][key]) * 1000:>9.1f} ms{small_p95 * 1000:>7.1f} ms"
+              f"{statistics.median(results['1M'][key]) * 1000:>9.1f} ms{big_p95 * 1000:>7.1f} ms"
+              f"{big_p95 / small_p95:>11.2f}x{verdict}")
+    print(f"{'refresh() (flask monitor-refresh)':<34}{results['10k']['refresh']:>19.1f} s"
+          f"{results['1M']['refresh']:>19.1f} s{results['1M']['refresh'] / results['10k']['refresh']:>11.0f}x")
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(int(args[0]) if args else 100, "--keep-figures" in sys.argv)
