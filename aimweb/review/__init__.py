@@ -50,9 +50,13 @@ def _queue_filters(args) -> tuple[dict, dict]:
     return raw, errors
 
 
-def _queue_query(raw: dict):
-    query = (select(License, Company.name).join(Company, Company.id == License.company_id)
-             .where(License.review_state.in_(QUEUE_STATES)))
+def _queue_ids(raw: dict, state: str):
+    """Ids of licenses in one queue state matching the filters, most serious then newest first.
+
+    One state at a time, so the index (review_state, review_score, created_at) gives the order
+    and a page stops after its rows, instead of sorting the whole queue.
+    """
+    query = select(License.id).where(License.review_state == state)
     if raw["check"]:
         query = query.where(select(Finding.id).where(Finding.license_id == License.id,
                                                      Finding.check == raw["check"]).exists())
@@ -62,15 +66,35 @@ def _queue_query(raw: dict):
     if raw["country"]:
         query = query.where(License.origin_country == raw["country"])
     if raw["company"]:
-        query = query.where(Company.name.ilike(f"%{raw['company']}%"))
+        query = query.where(License.company_id.in_(
+            select(Company.id).where(Company.name.ilike(f"%{raw['company']}%"))))
     if raw["created_from"]:
         query = query.where(License.created_at >= datetime.combine(_parse_date(raw["created_from"]), time.min))
     if raw["created_to"]:
         query = query.where(License.created_at < datetime.combine(_parse_date(raw["created_to"]) + timedelta(days=1), time.min))
-    # Answers first (the filer is waiting), then the most serious, then the newest.
-    answered_first = (License.review_state == "answered").desc()
-    return query.order_by(answered_first, License.review_score.desc(), License.created_at.desc(),
-                          License.id.desc())
+    return query
+
+
+def _queue_page(raw: dict, page: int) -> tuple[list, int]:
+    """The page's (license, company name) rows and the queue's size: answers first (the filer is
+    waiting), then the flagged licenses, each most serious then newest first."""
+    order = (License.review_score.desc(), License.created_at.desc())
+    counts = {state: db.session.scalar(select(func.count()).select_from(_queue_ids(raw, state).subquery()))
+              for state in ("answered", "flagged")}
+    offset, ids = (page - 1) * PAGE_SIZE, []
+    for state in ("answered", "flagged"):
+        if offset >= counts[state]:
+            offset -= counts[state]
+            continue
+        wanted = PAGE_SIZE - len(ids)
+        ids += db.session.scalars(_queue_ids(raw, state).order_by(*order).limit(wanted).offset(offset)).all()
+        offset = 0
+        if len(ids) >= PAGE_SIZE:
+            break
+    found = {lic.id: (lic, name) for lic, name in db.session.execute(
+        select(License, Company.name).join(Company, Company.id == License.company_id)
+        .where(License.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found], counts["answered"] + counts["flagged"]
 
 
 def _findings(license_ids: list[int]) -> dict[int, list[Finding]]:
@@ -103,9 +127,7 @@ def _queue_context(args) -> dict:
     page = max(args.get("page", 1, type=int), 1)
     rows, count = [], 0
     if not errors:
-        query = _queue_query(raw)
-        count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        rows, count = _queue_page(raw, page)
     findings = _findings([lic.id for lic, _ in rows])
     return dict(rows=rows, findings=findings, count=count, page=page, raw=raw, errors=errors,
                 checks=CHECKS, pages=max(1, -(-count // PAGE_SIZE)), **display.helpers())
