@@ -183,3 +183,17 @@ def test_files_that_are_not_workbooks_get_a_clear_message(signed_in, query, make
     html = result_page(signed_in, upload(signed_in, make()))
     assert "No license was issued" in html and words in html
     assert query(lambda: db.session.scalar(select(func.count()).select_from(License))) == 0
+
+
+def test_a_crash_while_issuing_leaves_no_license_behind(signed_in, query, monkeypatch):
+    """The licenses, their lines, events and the batch's result commit together or not at all."""
+    from aimweb import licensing as service
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the worker died here")
+
+    monkeypatch.setattr(service, "_add_volumes", crash)  # runs after the inserts, before the commit
+    html = result_page(signed_in, upload(signed_in, workbook([row(1), row(2), row(3)])))
+    assert "Nothing was issued" in html
+    assert query(lambda: db.session.scalar(select(func.count()).select_from(License))) == 0
+    assert query(lambda: db.session.scalar(select(UploadBatch.status))) == "failed"
