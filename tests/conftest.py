@@ -3,6 +3,7 @@ a real SMTP server (aiosmtpd) that keeps what it receives, and sign-in helpers."
 from __future__ import annotations
 
 import email
+from functools import cache
 import os
 import re
 import socket
@@ -170,6 +171,27 @@ def make_user(email="filer@example.com", password=PASSWORD, role="filer", compan
     db.session.add(user)
     db.session.commit()
     return user
+
+
+@cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per test run
+
+
+def add_user(app, email="filer@example.com", company=True, role="filer") -> int:
+    """A verified account with PASSWORD (and a company), straight into the database: its id."""
+    with app.app_context():
+        user = User(email=email, display_name="Test Filer", first_name="Test", last_name="Filer",
+                    password_hash=_password_hash(), role=role, email_verified_at=utcnow())
+        if company:
+            user.company = Company(
+                ein="12-7654321", name="Gulf Coast Metals LLC", company_type="importer",
+                street="4800 Riverstone Blvd", city="Missouri City", state="TX", zip_code="77459",
+                phone="281-555-0134", contact_first_name="Test", contact_last_name="Filer", email=email,
+            )
+        db.session.add(user)
+        db.session.commit()
+        return user.id
 
 
 def sign_in(client, email="filer@example.com", password=PASSWORD, **kwargs):

@@ -5,15 +5,14 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
-from functools import cache
 
 import pytest
-from conftest import PASSWORD, csrf_token, post_form, sign_in
+from conftest import PASSWORD, _password_hash, add_user, csrf_token, post_form, sign_in
 from sqlalchemy import func, select, update
 
 from aimweb.extensions import db
-from aimweb.models import Company, OneTimeCode, SignInThrottle, User, utcnow
-from aimweb.security import PASSWORD_RULE, hash_password, keyed_hash
+from aimweb.models import OneTimeCode, SignInThrottle, User, utcnow
+from aimweb.security import PASSWORD_RULE, keyed_hash
 
 NEW_PASSWORD = "Riverstone-2024"
 EXPIRED = "This code has expired or was replaced. Click “Send new code” to get a new one."
@@ -25,27 +24,6 @@ LOCKED = (
 
 
 # ----- helpers ----------------------------------------------------------------------------------
-
-@cache
-def _password_hash() -> str:
-    return hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per test run
-
-
-def add_user(app, email="filer@example.com", company=True, role="filer") -> int:
-    """A verified account with the conftest PASSWORD (and a company), straight into the database."""
-    with app.app_context():
-        user = User(email=email, display_name="Test Filer", first_name="Test", last_name="Filer",
-                    password_hash=_password_hash(), role=role, email_verified_at=utcnow())
-        if company:
-            user.company = Company(
-                ein="12-7654321", name="Gulf Coast Metals LLC", company_type="importer",
-                street="4800 Riverstone Blvd", city="Missouri City", state="TX", zip_code="77459",
-                phone="281-555-0134", contact_first_name="Test", contact_last_name="Filer", email=email,
-            )
-        db.session.add(user)
-        db.session.commit()
-        return user.id
-
 
 @pytest.fixture
 def filer(app):

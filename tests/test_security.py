@@ -5,19 +5,15 @@ from __future__ import annotations
 import html
 import re
 import time
-from functools import cache
 from urllib.parse import quote
 
 import pytest
-from conftest import PASSWORD, csrf_token, post_form, sign_in
+from conftest import PASSWORD, _password_hash, add_user, csrf_token, post_form, sign_in
 from werkzeug.routing.converters import NumberConverter
 
 from aimweb import create_app
-from aimweb.extensions import db
-from aimweb.models import Company, User, utcnow
 from aimweb.security import (
     PASSWORD_RULE,
-    hash_password,
     is_safe_next,
     keyed_hash,
     password_problem,
@@ -26,26 +22,6 @@ from aimweb.security import (
 
 CSRF_MESSAGE = ("This form had been open too long or your session ended, so for your security it was not "
                 "sent. Please go back, reload the page and submit again.")
-
-
-@cache
-def _password_hash() -> str:
-    return hash_password(PASSWORD)
-
-
-def add_user(app, email="filer@example.com", role="filer", company=True) -> int:
-    with app.app_context():
-        user = User(email=email, display_name="Test Filer", first_name="Test", last_name="Filer",
-                    password_hash=_password_hash(), role=role, email_verified_at=utcnow())
-        if company:
-            user.company = Company(
-                ein="12-7654321", name="Gulf Coast Metals LLC", company_type="importer",
-                street="4800 Riverstone Blvd", city="Missouri City", state="TX", zip_code="77459",
-                phone="281-555-0134", contact_first_name="Test", contact_last_name="Filer", email=email,
-            )
-        db.session.add(user)
-        db.session.commit()
-        return user.id
 
 
 @pytest.fixture
