@@ -183,3 +183,17 @@ def screenshot(request):
         return path
 
     return take
+
+
+@pytest.fixture
+def audit(page, console, live_server, request):
+    """axe-core at desktop and phone widths (findings appended to tests/artifacts/axe-report.txt).
+
+    test_accessibility.py has its own, which also writes the report's header."""
+    from .test_accessibility import Audit
+
+    if not AXE_JS.is_file():
+        browser_unavailable(f"axe-core is not installed at {AXE_JS} (run npm ci)")
+    audit = Audit(page, console, live_server, request.node.name)
+    yield audit
+    audit.assert_clean()

@@ -13,9 +13,7 @@ import pytest
 
 from aimweb import licensing
 
-from .conftest import AXE_JS, browser_unavailable
 from .steps import expect, field, sign_in
-from .test_accessibility import Audit
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +21,6 @@ TODAY = licensing.application_date()
 EXPORT = TODAY + timedelta(days=8)
 IMPORT = TODAY + timedelta(days=18)
 NUMBER = r"A[A-Z0-9]{4}\d{4}"
-
-
-@pytest.fixture
-def audit(page, console, live_server, request):
-    """axe-core at desktop and phone widths (findings appended to tests/artifacts/axe-report.txt)."""
-    if not AXE_JS.is_file():
-        browser_unavailable(f"axe-core is not installed at {AXE_JS} (run npm ci)")
-    audit = Audit(page, console, live_server, request.node.name)
-    yield audit
-    audit.assert_clean()
 
 
 def product(entry_id, importer, hts, kg, usd, second="Not applicable"):

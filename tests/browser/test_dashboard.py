@@ -18,24 +18,12 @@ from aimweb import licensing, rules
 from aimweb.extensions import db
 from aimweb.models import License, User
 
-from .conftest import AXE_JS, browser_unavailable
 from .steps import expect, field, sign_in
-from .test_accessibility import Audit
 
 pytestmark = pytest.mark.browser
 
 TODAY = licensing.application_date()
 NUMBER = r"A[A-Z0-9]{4}\d{4}"
-
-
-@pytest.fixture
-def audit(page, console, live_server, request):
-    """axe-core at desktop and phone widths (findings appended to tests/artifacts/axe-report.txt)."""
-    if not AXE_JS.is_file():
-        browser_unavailable(f"axe-core is not installed at {AXE_JS} (run npm ci)")
-    audit = Audit(page, console, live_server, request.node.name)
-    yield audit
-    audit.assert_clean()
 
 
 def line(hts="7601.10.30.00", kg="12500", usd="38750", second="NA_"):

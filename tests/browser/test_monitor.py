@@ -19,9 +19,7 @@ from aimweb.extensions import db
 from aimweb.models import Company
 from aimweb.monitor.aggregates import refresh
 
-from .conftest import AXE_JS, browser_unavailable
 from .steps import expect, field
-from .test_accessibility import Audit
 
 pytestmark = pytest.mark.browser
 
@@ -85,16 +83,6 @@ def market(app, helpers):
         refresh(TODAY)
         names = [c.name for c in db.session.scalars(select(Company))]
     return {"names": names + ["Confidential Importer", "Private Exporter", "Undisclosed Smelter"]}
-
-
-@pytest.fixture
-def audit(page, console, live_server, request):
-    """axe-core at desktop and phone widths (findings appended to tests/artifacts/axe-report.txt)."""
-    if not AXE_JS.is_file():
-        browser_unavailable(f"axe-core is not installed at {AXE_JS} (run npm ci)")
-    audit = Audit(page, console, live_server, request.node.name)
-    yield audit
-    audit.assert_clean()
 
 
 def table_rows(page) -> dict[str, list[str]]:

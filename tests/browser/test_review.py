@@ -14,9 +14,7 @@ from aimweb import licensing, rules
 from aimweb.extensions import db
 from aimweb.models import User
 
-from .conftest import AXE_JS, browser_unavailable
 from .steps import expect, field, sign_in
-from .test_accessibility import Audit
 
 pytestmark = pytest.mark.browser
 
@@ -25,16 +23,6 @@ FILER = "dana@gulfcoast.example"
 OFFICER = "olive@commerce.example"
 MESSAGE = "Smelted and cast in China but the origin is Vietnam: please correct or confirm the origin."
 NOTE = "Origin corrected to China (internal: matches the mill certificate)."
-
-
-@pytest.fixture
-def audit(page, console, live_server, request):
-    """axe-core at desktop and phone widths, as in test_accessibility.py."""
-    if not AXE_JS.is_file():
-        browser_unavailable(f"axe-core is not installed at {AXE_JS} (run npm ci)")
-    audit = Audit(page, console, live_server, request.node.name)
-    yield audit
-    audit.assert_clean()
 
 
 def draft(origin="CA", largest="CA", cast="CA", hts="7601103000", kg="12500", usd="38750"):

@@ -11,9 +11,7 @@ import pytest
 
 from aimweb import licensing
 
-from .conftest import AXE_JS, browser_unavailable
 from .steps import expect, field, sign_in
-from .test_accessibility import Audit
 
 pytestmark = pytest.mark.browser
 
@@ -21,17 +19,6 @@ TODAY = licensing.application_date()
 EXPORT = TODAY + timedelta(days=5)
 IMPORT = TODAY + timedelta(days=20)
 NUMBER = re.compile(r"A[A-Z0-9]{4}" + TODAY.strftime("%m%y"))
-
-
-@pytest.fixture
-def audit(page, console, live_server, request):
-    """axe-core at desktop and phone widths, as in test_accessibility.py (findings are appended
-    to tests/artifacts/axe-report.txt)."""
-    if not AXE_JS.is_file():
-        browser_unavailable(f"axe-core is not installed at {AXE_JS} (run npm ci)")
-    audit = Audit(page, console, live_server, request.node.name)
-    yield audit
-    audit.assert_clean()
 
 
 def start_application(page):
