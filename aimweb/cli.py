@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from .clock import application_date
 from .extensions import db
 from .models import Company, User, utcnow
 from .security import hash_password, password_problem
@@ -127,7 +128,7 @@ def _seed_demo_licenses(filer: User) -> int:
     if db.session.scalar(select(License.id).where(License.company_id == filer.company_id).limit(1)):
         return 0
     suppress = app_config_suppress(True)
-    today = licensing.application_date()
+    today = application_date()
     numbers = []
     try:
         for importer, exporter, maker, origin, port, days, lines in DEMO_SHIPMENTS:
@@ -188,7 +189,7 @@ def _seed_demo_market() -> int:
     from . import licensing, rules
 
     rng = random.Random(2026)
-    today = licensing.application_date()
+    today = application_date()
     catalogue = {hts for hts, _, _ in MARKET if hts in licensing.current_catalogue().items}
     total = 0
     for n in range(1, 9):

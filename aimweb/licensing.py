@@ -11,13 +11,13 @@ import string
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import checks, inputs, rules
+from . import checks, formatting, inputs, rules
+from .clock import PROGRAM_TZ, application_date, to_program_date  # noqa: F401  (re-exported)
 from .extensions import db
 from .mailer import send_email
 from .models import (CompanyHtsMonth, Finding, HtsUnitValueStat, License, LicenseEvent,
@@ -25,8 +25,6 @@ from .models import (CompanyHtsMonth, Finding, HtsUnitValueStat, License, Licens
 from .reference.hts import current_catalogue, normalize_hts
 from .reference.ports import all_ports
 
-# The program runs on Washington time: "today" for the 60-day window is the filer's business day.
-PROGRAM_TZ = ZoneInfo("America/New_York")
 NUMBER_ALPHABET = string.ascii_uppercase + string.digits
 NUMBER_ATTEMPTS = 25
 MAX_LINES = 200
@@ -40,17 +38,11 @@ class LicenseError(Exception):
         self.problems = problems
 
 
-def application_date() -> date:
-    return datetime.now(PROGRAM_TZ).date()
-
-
 def decision_date(draft: License) -> date:
     """The application date the rules apply to: today, or for a modification the day the license
     was applied for (a correction after the import is still checked against the original window)."""
     if draft.amends_id is not None and draft.amends is not None and draft.amends.issued_at:
-        from datetime import timezone
-
-        return draft.amends.issued_at.replace(tzinfo=timezone.utc).astimezone(PROGRAM_TZ).date()
+        return to_program_date(draft.amends.issued_at)
     return application_date()
 
 
@@ -305,22 +297,20 @@ def start_modification(lic: License, user: User) -> License:
 
 
 def _shown(name: str, value) -> str:
-    from .licenses import display
-
     if value in (None, ""):
         return "—"
     if name in ("origin_country", "export_country", "smelt_largest", "smelt_second", "cast_country"):
-        return display.country(value)
+        return formatting.country(value)
     if name == "port_code":
-        return display.port(value)
+        return formatting.port(value)
     if name == "entry_type":
-        return display.entry_type(value)
+        return formatting.entry_type(value)
     if name in ("export_date", "import_date"):
-        return display.us_date(value)
+        return formatting.us_date(value)
     if name in ("quantity_kg", "customs_value_usd"):
-        return display.amount(value)
+        return formatting.amount(value)
     if name == "hts_number":
-        return display.hts(value)
+        return formatting.hts(value)
     return str(value)
 
 

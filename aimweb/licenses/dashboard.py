@@ -6,10 +6,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import licensing
+from .. import formatting, licensing
+from ..clock import application_date
 from ..extensions import db
 from ..models import License, SavedSearch
-from . import bp, display, export
+from . import bp, export
 from .access import filer_required, license_or_404
 from .search import SEARCHABLE_STATUSES, dashboard_page, line_totals, parse_filters
 
@@ -41,8 +42,8 @@ def dashboard():
             License.company_id == current_user.company_id, License.status == "action_required"))
     context = dict(filters=filters, page=page, drafts=drafts, statuses=SEARCHABLE_STATUSES,
                    action_required=action_required,
-                   saved=_saved_searches(), today=licensing.application_date(),
-                   **display.helpers())
+                   saved=_saved_searches(), today=application_date(),
+                   **formatting.helpers())
     if request.htmx and request.htmx.target == "license-results":
         return render_template("licenses/_results.html", **context)
     return render_template("licenses/dashboard.html", **context)
@@ -56,7 +57,7 @@ def summary(number: str):
     if not request.htmx:
         return redirect(url_for("licenses.view", number=lic.number))
     return render_template("licenses/_summary.html", lic=lic, open=request.args.get("hide") is None,
-                           **display.helpers())
+                           **formatting.helpers())
 
 
 # ----- Save This Search --------------------------------------------------------------------------
@@ -170,13 +171,13 @@ def cancel(number: str):
     lic = license_or_404(number)
     if request.method == "GET":
         template = "licenses/_cancel_confirm.html" if request.htmx else "licenses/cancel.html"
-        return render_template(template, lic=lic, **display.helpers())
+        return render_template(template, lic=lic, **formatting.helpers())
     already = lic.status == "cancelled"
     lic = licensing.cancel_license(lic, current_user)
     if request.htmx:
         return render_template("licenses/_row.html", lic=lic, totals=line_totals([lic.id]),
-                               today=licensing.application_date(), oob_summary=True,
-                               **display.helpers())
+                               today=application_date(), oob_summary=True,
+                               **formatting.helpers())
     if not already:
         flash(f"License {lic.number} has been cancelled.", "success")
     return redirect(url_for("licenses.view", number=lic.number), code=303)

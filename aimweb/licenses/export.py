@@ -20,6 +20,7 @@ from decimal import Decimal
 from flask import Response, current_app, stream_with_context
 from sqlalchemy import select
 
+from ..clock import program_now
 from ..extensions import db
 from ..models import LICENSE_STATUSES, ProductLine
 from ..reference.countries import country_name
@@ -245,14 +246,14 @@ def write_xlsx(company_id: int, filters: Filters, target) -> None:
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as book:
             for name, content in _XLSX_PARTS.items():
                 book.writestr(name, content)
-            info = zipfile.ZipInfo("xl/worksheets/sheet1.xml", date_time=datetime.now().timetuple()[:6])
+            info = zipfile.ZipInfo("xl/worksheets/sheet1.xml", date_time=program_now().timetuple()[:6])
             info.compress_type, info.file_size = zipfile.ZIP_DEFLATED, size
             with book.open(info, "w") as member:
                 shutil.copyfileobj(sheet, member, 1024 * 1024)
 
 
 def response(company_id: int, filters: Filters, kind: str) -> Response:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    stamp = program_now().strftime("%Y%m%d-%H%M")
     if kind == "csv":
         out = Response(stream_with_context(_csv_stream(company_id, filters)),
                        mimetype="text/csv; charset=utf-8")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import licensing
+from .. import formatting, licensing
+from ..clock import application_date
 from ..inputs import parse_amount
 from ..reference.hts import current_catalogue, format_hts, normalize_hts
 from ..reference.ports import all_ports
 from ..rules import unit_value
-from . import bp, display
+from . import bp
 from .access import draft_or_404, filer_required, license_or_404
 from .forms import LicenseForm, LineForm, show_problems
 
@@ -64,7 +65,7 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
                    hts_info=_hts_info(typed["hts_number"] or ""),
                    hts_revision=current_catalogue().revision,
                    line_unit_value=_unit_value(typed["quantity_kg"], typed["customs_value_usd"]),
-                   **display.helpers())
+                   **formatting.helpers())
     if partial:
         return render_template("licenses/_product_lines.html", **context)
     return render_template("licenses/form.html", **context)
@@ -160,7 +161,7 @@ def show_preview(draft_id: int):
         flash("Some information is missing or wrong: correct it, then click Preview again.", "warning")
         return redirect(url_for("licenses.draft", draft_id=lic.id))
     return render_template("licenses/preview.html", draft=lic, header=checked.header,
-                           **display.helpers())
+                           **formatting.helpers())
 
 
 @bp.post("/drafts/<int:draft_id>/submit")
@@ -222,5 +223,5 @@ def view(number: str):
     # Officers' internal notes (a "Clear" note) are never shown to the filer.
     events = [e for e in lic.events if current_user.is_officer or not e.internal]
     return render_template("licenses/view.html", lic=lic, events=events,
-                           event_labels=EVENT_LABELS, today=licensing.application_date(),
-                           **display.helpers())
+                           event_labels=EVENT_LABELS, today=application_date(),
+                           **formatting.helpers())

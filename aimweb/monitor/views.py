@@ -9,7 +9,7 @@ from functools import lru_cache
 from flask import Response, current_app, render_template, request
 from markupsafe import Markup, escape
 
-from ..licensing import application_date
+from ..clock import application_date
 from ..reference.countries import all_countries
 from ..reference.hts import current_catalogue
 from . import bp

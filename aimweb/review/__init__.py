@@ -16,10 +16,10 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from .. import licensing
+from .. import formatting, licensing
 from ..checks import CHECKS
+from ..clock import application_date
 from ..extensions import db
-from ..licenses import display
 from ..licenses.export import safe_text
 from ..licenses.search import _parse_date
 from ..models import Company, Finding, License, LicenseEvent, ProductLine, User
@@ -130,7 +130,7 @@ def _queue_context(args) -> dict:
         rows, count = _queue_page(raw, page)
     findings = _findings([lic.id for lic, _ in rows])
     return dict(rows=rows, findings=findings, count=count, page=page, raw=raw, errors=errors,
-                checks=CHECKS, pages=max(1, -(-count // PAGE_SIZE)), **display.helpers())
+                checks=CHECKS, pages=max(1, -(-count // PAGE_SIZE)), **formatting.helpers())
 
 
 def _queue_args_of_the_page():
@@ -154,7 +154,7 @@ def _license_context(lic: License) -> dict:
                                 .order_by(License.created_at.desc()).limit(10)).all()
     return dict(lic=lic, events=list(lic.events), findings=_findings([lic.id]).get(lic.id, []),
                 recent=recent, event_labels=EVENT_LABELS, checks=CHECKS,
-                today=licensing.application_date(), **display.helpers())
+                today=application_date(), **formatting.helpers())
 
 
 @bp.get("/licenses/<number>")
@@ -238,7 +238,7 @@ def audit():
     # The filters without the page: the page links add their own.
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("review/audit.html", rows=rows, page=page, labels=EVENT_LABELS,
-                           args=args, **display.helpers())
+                           args=args, **formatting.helpers())
 
 
 @bp.get("/audit.csv")
