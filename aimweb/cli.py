@@ -51,9 +51,9 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("review-refresh")
     def review_refresh():
         """Daily: recompute unit-value statistics per HTS and re-check licenses whose import date passed."""
-        from . import licensing
+        from . import screening
 
-        done = licensing.refresh_review()
+        done = screening.refresh_review()
         click.echo(f"Unit-value statistics for {done['hts_numbers']} HTS numbers from "
                    f"{done['lines']} product lines; {done['rechecked']} licenses re-checked.")
 
