@@ -10,8 +10,9 @@ from .. import formatting, licensing
 from ..clock import application_date
 from ..extensions import db
 from ..models import License, SavedSearch
+from ..web.access import filer_required, license_or_404
+from ..web.htmx import page_or_partial, wants_partial
 from . import bp, export
-from .access import filer_required, license_or_404
 from .search import SEARCHABLE_STATUSES, dashboard_page, line_totals, parse_filters
 
 MAX_SAVED_SEARCHES = 50
@@ -44,9 +45,8 @@ def dashboard():
                    action_required=action_required,
                    saved=_saved_searches(), today=application_date(),
                    **formatting.helpers())
-    if request.htmx and request.htmx.target == "license-results":
-        return render_template("licenses/_results.html", **context)
-    return render_template("licenses/dashboard.html", **context)
+    return page_or_partial("licenses/dashboard.html", "licenses/_results.html",
+                           hx_target="license-results", **context)
 
 
 @bp.get("/<number>/summary")
@@ -54,7 +54,7 @@ def dashboard():
 def summary(number: str):
     """The plus sign: the license's summary opened in place under its row (htmx)."""
     lic = license_or_404(number)
-    if not request.htmx:
+    if not wants_partial():
         return redirect(url_for("licenses.view", number=lic.number))
     return render_template("licenses/_summary.html", lic=lic, open=request.args.get("hide") is None,
                            **formatting.helpers())
@@ -170,11 +170,11 @@ def modify(number: str):
 def cancel(number: str):
     lic = license_or_404(number)
     if request.method == "GET":
-        template = "licenses/_cancel_confirm.html" if request.htmx else "licenses/cancel.html"
-        return render_template(template, lic=lic, **formatting.helpers())
+        return page_or_partial("licenses/cancel.html", "licenses/_cancel_confirm.html", lic=lic,
+                               **formatting.helpers())
     already = lic.status == "cancelled"
     lic = licensing.cancel_license(lic, current_user)
-    if request.htmx:
+    if wants_partial():
         return render_template("licenses/_row.html", lic=lic, totals=line_totals([lic.id]),
                                today=application_date(), oob_summary=True,
                                **formatting.helpers())

@@ -17,8 +17,8 @@ from .. import formatting
 from ..extensions import db
 from ..models import License, LicensePdf
 from ..rules import unit_value
+from ..web.access import license_or_404
 from . import bp
-from .access import license_or_404
 
 # PDFs rendered by this process: the tests prove a cached download renders nothing.
 render_count = 0

@@ -11,8 +11,9 @@ from ..inputs import parse_amount
 from ..reference.hts import current_catalogue, format_hts, normalize_hts
 from ..reference.ports import all_ports
 from ..rules import unit_value
+from ..web.access import draft_or_404, filer_required, license_or_404
+from ..web.htmx import wants_partial
 from . import bp
-from .access import draft_or_404, filer_required, license_or_404
 from .forms import LicenseForm, LineForm, show_problems
 
 LICENSE_TYPES = [("standard", "Standard License")]
@@ -97,7 +98,7 @@ def _after_line_change(lic, rejected: LineForm | None = None, editing=None):
 
     `rejected` is a line form carrying its problems: shown again with what was typed.
     """
-    if request.htmx:
+    if wants_partial():
         return _render_form(lic, line_form=rejected, editing=editing, partial=True)
     if rejected is not None:
         return _render_form(lic, form=LicenseForm(request.form), line_form=rejected,
@@ -125,7 +126,7 @@ def save_line(draft_id: int, position: int | None = None):
 def edit_line(draft_id: int, position: int):
     lic = draft_or_404(draft_id)
     _save_header(lic)
-    if request.htmx:
+    if wants_partial():
         return _render_form(lic, editing=position, partial=True)
     return redirect(url_for("licenses.draft", draft_id=lic.id, edit=position, _anchor="line-editor"))
 
