@@ -69,7 +69,7 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
                    **formatting.helpers())
     if partial:
         return render_template("licenses/_product_lines.html", **context)
-    return render_template("licenses/form.html", **context)
+    return render_template("licenses/draft.html", **context)
 
 
 @bp.get("/drafts/<int:draft_id>")
