@@ -10,7 +10,8 @@ from .extensions import mail
 
 
 def send_email(to: str, subject: str, template: str, **context) -> None:
-    """Render templates/email/<template>.txt (and .html when present) and send it."""
+    """Render templates/email/<template>.txt and send it as a plain-text message (there are no
+    HTML parts: every mail is a short notice with a code or a license number)."""
     if current_app.config.get("MAIL_SUPPRESS_SEND"):
         return
     body = render_template(f"email/{template}.txt", **context)

@@ -1,5 +1,6 @@
-"""License views: the dashboard, "Apply for Single License" (form, product lines, preview, submit)
-and the license page. Thin: parse the request, call aimweb.licensing, render a page or a partial."""
+"""License views: "Apply for Single License" (the draft page, product lines, preview, submit) and
+the license page (the dashboard is dashboard.py). Thin: parse the request, call aimweb.licensing,
+render a page or a partial."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
