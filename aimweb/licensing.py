@@ -18,7 +18,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import formatting, inputs, rules, screening
-from .clock import PROGRAM_TZ, application_date, to_program_date  # noqa: F401  (re-exported)
+from .clock import application_date, to_program_date
 from .extensions import db
 from .mailer import send_email
 from .models import License, LicenseEvent, ProductLine, User, utcnow
