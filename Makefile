@@ -84,8 +84,9 @@ bench: install-test
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache
 
-# A new migration from the models: make migration MSG="what changed". Read what it wrote: on
-# SQLite, batch operations copy a table, which the license table's foreign keys forbid.
+# A new migration from the models: make migration MSG="what changed". create_app turns batch mode
+# off (on SQLite it copies a table, which the license table's foreign keys forbid), so it writes
+# plain op.add_column / op.create_index; read it before committing all the same.
 migration: install
 	rm -f /tmp/aimweb-migration.sqlite3
 	export AIMWEB_SECRET_KEY=x AIMWEB_SQLALCHEMY_DATABASE_URI=sqlite:////tmp/aimweb-migration.sqlite3; \
