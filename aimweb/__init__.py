@@ -28,8 +28,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         )
 
     db.init_app(app)
+    # No batch mode: on SQLite it rebuilds a table by copying it, which the license table's
+    # foreign keys forbid; autogenerate writes plain op.add_column/op.create_index instead.
     migrate.init_app(
-        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True
+        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=False
     )
     mail.init_app(app)
     csrf.init_app(app)

@@ -54,7 +54,11 @@ def upload(client, data: bytes, filename="licenses.xlsx", certified=True, token=
             "file": (io.BytesIO(data), filename)}
     if certified:
         form["certified"] = "y"
-    return client.post("/licenses/multiple/", data=form, content_type="multipart/form-data")
+    response = client.post("/licenses/multiple/", data=form, content_type="multipart/form-data")
+    # Werkzeug's test client spools a body over 500 KB to a temporary file and, unless it follows
+    # redirects, never closes it: closed here rather than left to the garbage collector.
+    response.request.environ["wsgi.input"].close()
+    return response
 
 
 def result_page(client, response, timeout=20.0) -> str:
