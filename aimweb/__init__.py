@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers the tables with the metadata)
     from .account import bp as account_bp
+    from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .bulk import bp as bulk_bp
     from .cli import register_cli
@@ -61,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(bulk_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(monitor_bp)
+    app.register_blueprint(admin_bp)
     register_security(app)
     register_error_handlers(app)
     register_cli(app)
