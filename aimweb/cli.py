@@ -35,7 +35,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--admin", is_flag=True, help="Give the account the admin role.")
     def create_officer(email, password, first_name, last_name, admin):
         """Create a verified officer account (or make an existing account an officer)."""
-        problem = password_problem(password)
+        problem = password_problem(password, [email, first_name, last_name])
         if problem:
             raise click.BadParameter(problem, param_hint="--password")
         user, created = _upsert_user(email, password, "admin" if admin else "officer",

@@ -16,6 +16,7 @@ import threading
 import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from sqlalchemy import select, update
 from werkzeug.routing.converters import AnyConverter, NumberConverter
 
 from aimweb.extensions import db
-from aimweb.models import AccountEvent, License, OneTimeCode, ProductLine, User
+from aimweb.models import AccountEvent, License, OneTimeCode, ProductLine, User, utcnow
 from aimweb.reference.hts import packaged_catalogue
 
 NEW_PASSWORD = "Riverstone-2024"
@@ -107,8 +108,9 @@ def test_the_same_code_posted_at_once_from_two_copies_of_a_session_is_accepted_o
         code = mailbox.last_code(email)
         token = csrf_token(first, "/signup/verify")
         second = copy_of_session(app, first)
-        post = lambda c: c.post("/signup/verify", data={"csrf_token": token, "code": code})  # noqa: E731
-        responses = at_once(lambda: post(first), lambda: post(second))
+        data = {"csrf_token": token, "code": code}
+        responses = at_once(partial(first.post, "/signup/verify", data=data),
+                            partial(second.post, "/signup/verify", data=data))
         accepted = [r for r in responses if r.headers.get("Location") == "/signup/create"]
         assert len(accepted) == 1, f"trial {trial}: {[r.status_code for r in responses]}"
         refused = [r for r in responses if r.status_code == 200]
@@ -127,8 +129,8 @@ def test_two_copies_of_a_verified_sign_up_create_one_account(app, mailbox):
         second = copy_of_session(app, first)
         data = {"csrf_token": token, "display_name": "Riverstone Metals", "first_name": "Dana",
                 "last_name": "Whitaker", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
-        responses = at_once(lambda: first.post("/signup/create", data=data),
-                            lambda: second.post("/signup/create", data=data))
+        responses = at_once(partial(first.post, "/signup/create", data=data),
+                            partial(second.post, "/signup/create", data=data))
         assert sorted(r.headers["Location"] for r in responses) == ["/account/company", "/signin"]
         with app.app_context():
             assert db.session.scalars(select(User).where(User.email == email)).all()
@@ -195,7 +197,7 @@ def test_two_copies_of_a_reset_posting_at_once_set_one_password(app, mailbox):
         second = copy_of_session(app, first)
         passwords = [f"Riverstone-{trial}-Alpha", f"Riverstone-{trial}-Bravo"]
         responses = at_once(*[
-            (lambda c, p: lambda: c.post("/password/new", data={"csrf_token": token, "password": p, "confirm": p}))(c, p)
+            partial(c.post, "/password/new", data={"csrf_token": token, "password": p, "confirm": p})
             for c, p in zip((first, second), passwords)])
         locations = sorted(r.headers["Location"] for r in responses)
         assert locations == ["/licenses/", "/password/forgot"], f"trial {trial}"
@@ -332,7 +334,7 @@ def test_sign_ins_failures_locks_and_password_changes_are_recorded(app, client, 
         ("password_reset", "ok", "filer@example.com", True, "198.51.100.7"),
     ]
     assert events(app)[0].user_agent == "Firefox/140"
-    assert all(abs(e.at - datetime.utcnow()) < timedelta(minutes=1) for e in events(app))
+    assert all(abs(e.at - utcnow()) < timedelta(minutes=1) for e in events(app))
 
 
 def test_a_reset_for_an_unregistered_address_mails_nothing_and_is_recorded_alike(app, mailbox):
@@ -429,7 +431,7 @@ def get_urls(app, number: str) -> list[str]:
             if isinstance(converter, NumberConverter):
                 values[arg] = 1
             elif isinstance(converter, AnyConverter):
-                values[arg] = sorted(converter.items)[0]
+                values[arg] = min(converter.items)
             else:
                 values[arg] = number
         urls.append(adapter.build(rule.endpoint, values))
