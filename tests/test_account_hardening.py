@@ -14,6 +14,12 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from http.cookiejar import CookieJar
+from urllib.parse import urlencode
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -490,15 +496,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def gunicorn_start_log(tmp_path, workers: int, storage: str | None) -> str:
-    """What gunicorn, started from the repository root, logs until its workers have booted."""
+@contextmanager
+def gunicorn(tmp_path, workers: int, **settings):
+    """gunicorn started from the repository root, once its workers have booted: (port, start log)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIMWEB_", "WEB_CONCURRENCY"))}
     env.update(AIMWEB_SECRET_KEY="x", AIMWEB_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/g.sqlite3")
-    if storage:
-        env["AIMWEB_RATELIMIT_STORAGE_URI"] = storage
-    gunicorn = Path(sys.executable).with_name("gunicorn")
+    env.update({f"AIMWEB_{k}": v for k, v in settings.items()})
+    port = _free_port()
     process = subprocess.Popen(
-        [str(gunicorn), "--workers", str(workers), "--bind", f"127.0.0.1:{_free_port()}"],
+        [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(workers), "--bind", f"127.0.0.1:{port}"],
         cwd=Path(__file__).resolve().parents[1], env=env, stderr=subprocess.PIPE, text=True)
     log, booted = [], 0
     deadline = time.monotonic() + 60
@@ -509,11 +515,17 @@ def gunicorn_start_log(tmp_path, workers: int, storage: str | None) -> str:
                 break
             log.append(line)
             booted += "Booting worker" in line
+        assert booted == workers, "".join(log)
+        time.sleep(0.5)  # the workers import the app after "Booting worker"
+        yield port, "".join(log)
     finally:
         process.terminate()
         process.wait(timeout=30)
-    assert booted == workers, "".join(log)
-    return "".join(log)
+
+
+def gunicorn_start_log(tmp_path, workers: int, storage: str | None) -> str:
+    with gunicorn(tmp_path, workers, **({"RATELIMIT_STORAGE_URI": storage} if storage else {})) as (_, log):
+        return log
 
 
 def test_two_workers_with_memory_rate_limits_warn_loudly_at_start(tmp_path):
@@ -525,3 +537,27 @@ def test_two_workers_with_memory_rate_limits_warn_loudly_at_start(tmp_path):
 def test_redis_rate_limits_or_one_worker_start_quietly(tmp_path):
     assert "RATE LIMITS ARE PER WORKER" not in gunicorn_start_log(tmp_path, 2, "redis://127.0.0.1:6379/0")
     assert "RATE LIMITS ARE PER WORKER" not in gunicorn_start_log(tmp_path, 1, None)
+
+
+def test_with_redis_two_workers_count_sign_ins_together(tmp_path):
+    try:
+        import redis
+
+        redis.Redis(socket_timeout=0.5).ping()
+    except Exception:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    with gunicorn(tmp_path, 2, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
+                  RATELIMIT_KEY_PREFIX=f"aimweb-test-{uuid.uuid4().hex}",
+                  RATELIMIT_SIGN_IN="6 per minute") as (port, log):
+        assert "RATE LIMITS ARE PER WORKER" not in log
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        page = browser.open(f"http://127.0.0.1:{port}/signin", timeout=30).read().decode()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        form = urlencode({"csrf_token": token, "email": "filer@example.com", "password": ""}).encode()
+        statuses = []
+        for _ in range(20):  # each on a new connection, served by either worker
+            try:
+                statuses.append(browser.open(f"http://127.0.0.1:{port}/signin", data=form, timeout=30).status)
+            except urllib.error.HTTPError as error:
+                statuses.append(error.code)
+    assert statuses.count(200) == 6 and statuses.count(429) == 14, statuses
