@@ -22,6 +22,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     _check_secret_key(app)
+    warning = memory_rate_limit_warning(app.config.get("RATELIMIT_STORAGE_URI"),
+                                        os.environ.get("WEB_CONCURRENCY"))
+    if warning:
+        logging.getLogger(__name__).warning(warning)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
             app.instance_path, "aimweb.sqlite3"
@@ -41,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers the tables with the metadata)
     from .account import bp as account_bp
+    from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .bulk import bp as bulk_bp
     from .cli import register_cli
@@ -59,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(bulk_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(monitor_bp)
+    app.register_blueprint(admin_bp)
     register_security(app)
     register_error_handlers(app)
     register_cli(app)
@@ -69,6 +75,24 @@ def create_app(test_config: dict | None = None) -> Flask:
         return {"program_name": app.config["PROGRAM_NAME"]}
 
     return app
+
+
+def memory_rate_limit_warning(storage_uri: str | None, workers) -> str | None:
+    """The start-up warning when rate limits live in each worker's memory and several workers
+    serve: every worker counts alone, so each limit is multiplied by the number of workers.
+    Called by create_app (WEB_CONCURRENCY) and by gunicorn.conf.py (gunicorn's worker count)."""
+    try:
+        workers = int(workers or 1)
+    except ValueError:
+        workers = 1
+    if workers <= 1 or not (storage_uri or "memory://").startswith("memory://"):
+        return None
+    return (
+        f"\n{'!' * 78}\nRATE LIMITS ARE PER WORKER: {workers} workers serve with "
+        "AIMWEB_RATELIMIT_STORAGE_URI unset (memory://),\nso every limit (sign-in, codes) is "
+        f"{workers} times what it says. Set AIMWEB_RATELIMIT_STORAGE_URI=redis://HOST:6379/0.\n"
+        f"{'!' * 78}"
+    )
 
 
 def _check_secret_key(app: Flask) -> None:

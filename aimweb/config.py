@@ -63,14 +63,22 @@ class Defaults:
     CODE_MAX_ATTEMPTS = 5
     CODE_RESEND_INTERVAL_SECONDS = 60
     CODE_MAX_PER_HOUR = 5
-    # Wrong passwords for one e-mail address: lock after this many, for this long.
+    # Wrong codes typed for one address and purpose within an hour, over all its codes.
+    CODE_MAX_WRONG_PER_HOUR = 10
+    # Wrong passwords for one e-mail address from one client address: pause that address's tries
+    # after this many, for this long. From all addresses together: pause every try after
+    # SIGN_IN_ACCOUNT_MAX_FAILURES. Failures older than the window are forgotten.
     SIGN_IN_MAX_FAILURES = 5
     SIGN_IN_LOCK_SECONDS = 15 * 60
+    SIGN_IN_ACCOUNT_MAX_FAILURES = 50
+    SIGN_IN_FAILURE_WINDOW_SECONDS = 3600
+    # Named in the message a suspended user reads.
+    SUPPORT_EMAIL = "aim-helpdesk@trade.example.gov"
 
     # Content-Security-Policy: no inline script anywhere.
     CONTENT_SECURITY_POLICY = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
     # The covered-HTS catalogue loaded by `flask hts-load`; empty: instance/hts_catalogue.json
