@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import click
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app, has_request_context, request
 from flask_mail import Message, sanitize_address
 from sqlalchemy import event, or_, select, true, update
 from sqlalchemy.orm import Session, object_session
@@ -36,6 +36,7 @@ from .models import OutboxMessage, utcnow
 # A message claimed by a deliverer that died mid-send (a killed worker) is tried again after this.
 CLAIM_SECONDS = 600
 # Errors that say the relay itself is unreachable: the rest of a run would fail the same way.
+_COMMITTED = "aimweb.outbox_committed"  # the ids a request committed, in its WSGI environ
 RELAY_DOWN = (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected,
               smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError)
 
@@ -183,7 +184,9 @@ def _committed(session):
     if not ids:
         return
     if has_request_context():
-        g.setdefault("outbox_committed", []).extend(ids)  # kicked when the request is done
+        # Kicked when the request is done. Kept on the request, not on `g`: work done inside the
+        # request in an app context of its own (an upload checked inline) commits mail too.
+        request.environ.setdefault(_COMMITTED, []).extend(ids)
     else:  # a background job or the CLI: no response to wait for
         _kick(current_app._get_current_object(), ids, in_request=False)
 
@@ -230,7 +233,7 @@ def _deliver_kicked(app: Flask, ids: queue.Queue) -> None:
 def init_app(app: Flask) -> None:
     @app.teardown_request
     def _kick_after_request(error=None):
-        ids = g.pop("outbox_committed", None)
+        ids = request.environ.pop(_COMMITTED, None)
         if ids:
             _kick(app, ids)
 
