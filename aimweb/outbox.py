@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import click
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, has_app_context, has_request_context, request
 from flask_mail import Message, sanitize_address
 from sqlalchemy import event, or_, select, true, update
 from sqlalchemy.orm import Session, object_session
@@ -181,8 +181,8 @@ def _rolled_back(session):
 @event.listens_for(Session, "after_commit")
 def _committed(session):
     ids = session.info.pop("outbox_new", None)
-    if not ids:
-        return
+    if not ids or not has_app_context():
+        return  # outside the app (a script's own session): mail-deliver sends them
     if has_request_context():
         # Kicked when the request is done. Kept on the request, not on `g`: work done inside the
         # request in an app context of its own (an upload checked inline) commits mail too.
