@@ -35,10 +35,16 @@ from .models import OutboxMessage, utcnow
 
 # A message claimed by a deliverer that died mid-send (a killed worker) is tried again after this.
 CLAIM_SECONDS = 600
-# Errors that say the relay itself is unreachable: the rest of a run would fail the same way.
 _COMMITTED = "aimweb.outbox_committed"  # the ids a request committed, in its WSGI environ
-RELAY_DOWN = (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected,
-              smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError)
+RELAY_DOWN = (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected, smtplib.SMTPHeloError,
+              smtplib.SMTPAuthenticationError)
+
+
+def _relay_down(error: Exception) -> bool:
+    """The relay itself is unreachable (the rest of a run would fail the same way), as opposed to
+    a refusal of this one message (every SMTP error is an OSError too)."""
+    return isinstance(error, RELAY_DOWN) or (isinstance(error, OSError)
+                                             and not isinstance(error, smtplib.SMTPException))
 
 
 def add(to: str, subject: str, body_text: str, body_html: str | None = None) -> OutboxMessage:
@@ -88,6 +94,12 @@ def deliver_pending(ignore_backoff: bool = False, limit: int = 500) -> dict[str,
         return counts
 
 
+def _address_refused(error: Exception) -> bool:
+    # A 5xx answer to RCPT TO is permanent (RFC 5321): retrying cannot help.
+    return isinstance(error, smtplib.SMTPRecipientsRefused) and all(
+        500 <= code < 600 for code, _ in error.recipients.values())
+
+
 def _claimable(now: datetime, ignore_backoff: bool):
     due = OutboxMessage.next_attempt_at <= now
     return or_((OutboxMessage.status == "pending") & (true() if ignore_backoff else due),
@@ -115,18 +127,18 @@ def _attempt(session: Session, message_id: int, ignore_backoff: bool) -> Attempt
         _send(message)
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the row and retried
         attempts = message.attempts
-        final = attempts >= cfg["MAIL_MAX_ATTEMPTS"]
+        final = attempts >= cfg["MAIL_MAX_ATTEMPTS"] or _address_refused(error)
         values = {"status": "failed" if final else "pending", "last_error": repr(error)[:2000],
                   "next_attempt_at": utcnow() + (timedelta(0) if final else retry_delay(attempts))}
         _finish(session, message_id, attempts, values)
         if final:
-            current_app.logger.error("Mail %s to %s (%r) failed for good after %s attempts: %r",
+            current_app.logger.error("Mail %s to %s (%r) failed for good after %s attempt(s): %r",
                                      message_id, message.to_address, message.subject, attempts, error)
         else:
             current_app.logger.warning("Mail %s to %s: attempt %s failed (%r); next try after %s",
                                        message_id, message.to_address, attempts, error,
                                        values["next_attempt_at"])
-        return Attempt(values["status"], relay_down=isinstance(error, RELAY_DOWN))
+        return Attempt(values["status"], relay_down=_relay_down(error))
     _finish(session, message_id, message.attempts,
             {"status": "sent", "sent_at": utcnow(), "last_error": None})
     return Attempt("sent")

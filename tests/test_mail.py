@@ -141,10 +141,45 @@ def test_a_failed_attempt_waits_longer_each_time_then_fails_for_good_and_is_logg
         assert 40 < waits() <= 45  # 60 s, capped at MAIL_RETRY_MAX_SECONDS
         with caplog.at_level(logging.ERROR):
             assert outbox.deliver_pending(ignore_backoff=True)["failed"] == 1
-        assert "failed for good after 3 attempts" in caplog.text
+        assert "failed for good after 3 attempt(s)" in caplog.text
         assert outbox.deliver_pending(ignore_backoff=True)["failed"] == 0
     [(_, status, attempts, error)] = rows(app)
     assert (status, attempts) == ("failed", 3) and error
+
+
+class RefusesGone(Mailbox):
+    """A relay that knows no gone@example.com."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("gone@"):
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.mark.parametrize("app", ONLY_CLI_DELIVERS, indirect=True)
+def test_an_address_the_relay_refuses_fails_alone_while_an_outage_stops_the_run(app, caplog):
+    queue_mail(app, to="gone@example.com")
+    queue_mail(app, count=2)
+    app.config["MAIL_PORT"] = _free_port()
+    with app.app_context():  # nothing listens: the first refusal ends the run, the others wait
+        assert outbox.deliver_pending()["pending"] == 1
+    assert [attempts for _, _, attempts, _ in rows(app)] == [1, 0, 0]
+
+    mailbox = RefusesGone()
+    relay = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    relay.start()
+    try:
+        app.config["MAIL_PORT"] = relay.port
+        with app.app_context(), caplog.at_level(logging.ERROR):
+            assert outbox.deliver_pending(ignore_backoff=True) == {
+                "sent": 2, "pending": 0, "failed": 1, "skipped": 0}
+        assert len(mailbox.wait_for("filer@example.com", 2)) == 2
+    finally:
+        relay.stop()
+    gone = rows(app)[0]
+    assert gone[:3] == ("gone@example.com", "failed", 2) and "No such user" in gone[3]
+    assert "to gone@example.com ('AIM test message 0') failed for good" in caplog.text
 
 
 @pytest.mark.parametrize("app", ONLY_CLI_DELIVERS, indirect=True)
