@@ -3,27 +3,9 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from decimal import Decimal
-
-from sqlalchemy import select
 
 from .extensions import db
-from .models import Company, User, utcnow
-from .security import hash_password, password_problem
-
-DEMO_FILER = ("filer@example.com", "Demo-Filer-2026!")
-DEMO_OFFICER = ("officer@example.com", "Demo-Officer-2026!")
-
-
-def _upsert_user(email: str, password: str, role: str, first: str, last: str) -> tuple[User, bool]:
-    user = db.session.scalar(select(User).where(User.email == email.lower()))
-    created = user is None
-    if created:
-        user = User(email=email.lower(), display_name=f"{first} {last}", first_name=first,
-                    last_name=last, password_hash=hash_password(password), role=role,
-                    email_verified_at=utcnow())
-        db.session.add(user)
-    return user, created
+from .security import hash_password, password_problem, upsert_verified_user
 
 
 def register_cli(app: Flask) -> None:
@@ -38,8 +20,8 @@ def register_cli(app: Flask) -> None:
         problem = password_problem(password)
         if problem:
             raise click.BadParameter(problem, param_hint="--password")
-        user, created = _upsert_user(email, password, "admin" if admin else "officer",
-                                     first_name, last_name)
+        user, created = upsert_verified_user(email, password, "admin" if admin else "officer",
+                                             first_name, last_name)
         if not created:
             user.role = "admin" if admin else "officer"
             user.password_hash = hash_password(password)
@@ -50,9 +32,9 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("review-refresh")
     def review_refresh():
         """Daily: recompute unit-value statistics per HTS and re-check licenses whose import date passed."""
-        from . import licensing
+        from . import screening
 
-        done = licensing.refresh_review()
+        done = screening.refresh_review()
         click.echo(f"Unit-value statistics for {done['hts_numbers']} HTS numbers from "
                    f"{done['lines']} product lines; {done['rechecked']} licenses re-checked.")
 
@@ -67,160 +49,9 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo():
         """Load demo data: a filer with a company and an officer. Safe to run again."""
-        filer, created = _upsert_user(DEMO_FILER[0], DEMO_FILER[1], "filer", "Dana", "Importer")
-        if filer.company is None:
-            company = db.session.scalar(select(Company).where(Company.ein == "12-1222222"))
-            filer.company = company or Company(
-                ein="12-1222222", name="KWO Aluminum Importers", company_type="importer",
-                street="4800 Riverstone Blvd", city="Missouri City", state="TX", zip_code="77459",
-                phone="281-555-0134", contact_first_name="Dana", contact_last_name="Importer",
-                email=DEMO_FILER[0],
-            )
-        _upsert_user(DEMO_OFFICER[0], DEMO_OFFICER[1], "officer", "Olive", "Officer")
-        db.session.commit()
-        issued = _seed_demo_licenses(filer)
-        if issued:
-            click.echo(f"Issued {issued} demo licenses to {filer.company.name}.")
-            market = _seed_demo_market()
-            click.echo(f"Issued {market} licenses of other demo importers over the last 14 months.")
-            from .monitor.aggregates import refresh
+        from . import demo
 
-            refresh()
-            click.echo("Built the public AIM monitor's figures.")
-        click.echo(f"Demo filer:   {DEMO_FILER[0]} / {DEMO_FILER[1]}")
-        click.echo(f"Demo officer: {DEMO_OFFICER[0]} / {DEMO_OFFICER[1]}")
-
-
-DEMO_SHIPMENTS = [  # importer, exporter, manufacturer, origin, port, days to import, lines
-    ("Gulf Coast Metals LLC", "Alouette Smelting Inc.", "Alouette Smelting Inc.", "CA", "3802",
-     12, [("7601103000", "CA", "NA_", "CA", "24000", "74400")]),
-    ("Gulf Coast Metals LLC", "Emirates Global Aluminium", "EGA Jebel Ali", "AE", "5301",
-     25, [("7601209095", "AE", "NA_", "AE", "18500", "51800"), ("7604291010", "AE", "IN", "AE", "2200", "9900")]),
-    ("Midwest Extrusions Inc.", "Hydro Extrusion Mexico", "unknown", "MX", "2304",
-     5, [("7604210090", "NA_", "NA_", "MX", "3100", "15500")]),
-    ("Riverstone Packaging Co.", "Gränges Finspång AB", "Gränges Finspång AB", "SE", "1001",
-     40, [("7607113000", "NO", "IS", "SE", "8800", "39600")]),
-    ("Houston Foil Distributors", "Shandong Nanshan Aluminium", "Nanshan Aluminium", "CN", "5301",
-     18, [("7607191000", "CN", "NA_", "CN", "12000", "40800"), ("7606123035", "CN", "NA_", "CN", "6000", "19800")]),
-    ("Lakeshore Cable LLC", "Norsk Hydro ASA", "Hydro Karmøy", "NO", "3901",
-     30, [("7605110000", "NO", "NA_", "NO", "15000", "48000")]),
-    ("Gulf Coast Metals LLC", "Vedanta Aluminium", "Vedanta Jharsuguda", "IN", "5301",
-     55, [("7601103000", "IN", "NA_", "IN", "30000", "87000")]),
-    ("Atlantic Sheet Supply", "Novelis Deutschland GmbH", "Novelis Nachterstedt", "DE", "1303",
-     8, [("7606126000", "NO", "DE", "DE", "9500", "43700")]),
-    # Two the automatic checks flag for the officers' queue: possible transshipment, and primary
-    # metal declared without a smelt country.
-    ("Border Metals Trading", "Metales del Norte SA", "unknown", "MX", "2304",
-     15, [("7606123035", "CN", "NA_", "CN", "21000", "65100")]),
-    ("Gulf Coast Metals LLC", "Primary Metals FZE", "unknown", "AE", "5301",
-     22, [("7601103000", "NA_", "NA_", "AE", "16000", "46400")]),
-]
-
-
-def _seed_demo_licenses(filer: User) -> int:
-    """A few licenses through the licensing service itself, once (then one modified, one cancelled)."""
-    from datetime import timedelta
-
-    from . import licensing
-    from .models import License
-
-    if db.session.scalar(select(License.id).where(License.company_id == filer.company_id).limit(1)):
-        return 0
-    suppress = app_config_suppress(True)
-    today = licensing.application_date()
-    numbers = []
-    try:
-        for importer, exporter, maker, origin, port, days, lines in DEMO_SHIPMENTS:
-            draft = licensing.start_draft(filer)
-            import_date = today + timedelta(days=days)
-            licensing.save_draft_header(draft, {
-                "entry_type": "consumption", "importer_name": importer, "exporter_name": exporter,
-                "manufacturer_name": maker, "origin_country": origin, "export_country": origin,
-                "port_code": port, "export_date": (import_date - timedelta(days=14)).isoformat(),
-                "import_date": import_date.isoformat(), "certified": "y"})
-            for hts, largest, second, cast, kg, usd in lines:
-                problems = licensing.save_draft_line(draft, {
-                    "hts_number": hts, "smelt_largest": largest, "smelt_second": second,
-                    "cast_country": cast, "quantity_kg": kg, "customs_value_usd": usd})
-                if problems:
-                    raise click.ClickException(f"demo line {hts}: {problems}")
-            numbers.append(licensing.submit_draft(draft.id, filer))
-        modification = licensing.start_modification(numbers[0], filer)
-        data = licensing.header_form_data(numbers[0])
-        licensing.save_draft_header(modification, {**data, "entry_number": "ABC-1234567-6", "certified": "y"})
-        licensing.submit_draft(modification.id, filer)
-        licensing.cancel_license(numbers[2], filer)
-        officer = db.session.scalar(select(User).where(User.email == DEMO_OFFICER[0]))
-        licensing.mark_action_required(
-            numbers[-1], officer, "HTS 7601.10.30.00 is unalloyed primary aluminum: please give the "
-            "country of largest smelt, or confirm why it is not applicable.")
-    finally:
-        app_config_suppress(suppress)
-    return len(numbers)
-
-
-def app_config_suppress(value: bool) -> bool:
-    """Set MAIL_SUPPRESS_SEND (the demo's confirmation mails are not printed); return the old value."""
-    from flask import current_app
-
-    old = current_app.config.get("MAIL_SUPPRESS_SEND", False)
-    current_app.config["MAIL_SUPPRESS_SEND"] = value
-    return old
-
-
-MARKET = [  # category-typical HTS numbers, US$/kg, and the countries that ship them
-    ("7601103000", 3.1, ["CA", "AE", "IN", "BH", "RU"]),
-    ("7601209095", 3.0, ["CA", "AE", "AU", "NO"]),
-    ("7604291010", 4.6, ["CN", "MX", "VN", "TR"]),
-    ("7606123035", 3.6, ["CN", "DE", "KR", "BH", "TR"]),
-    ("7607191000", 4.4, ["CN", "KR", "TR", "DE"]),
-    ("7605110000", 3.4, ["CA", "IN", "AE"]),
-    ("7608100030", 7.5, ["CN", "KR", "MX"]),
-]
-
-
-def _seed_demo_market() -> int:
-    """Eight more demo importers with licenses over the last 14 months, so the public monitor
-    has figures (and some withheld ones) to show. Issued through the licensing service."""
-    import random
-    from datetime import timedelta
-
-    from . import licensing, rules
-
-    rng = random.Random(2026)
-    today = licensing.application_date()
-    catalogue = {hts for hts, _, _ in MARKET if hts in licensing.current_catalogue().items}
-    total = 0
-    for n in range(1, 9):
-        email = f"importer{n}@demo.example.com"
-        user, _ = _upsert_user(email, DEMO_FILER[1], "filer", "Demo", f"Importer {n}")
-        if user.company is None:
-            user.company = Company(
-                ein=f"12-34567{n:02d}", name=f"Demo Importer {n} Inc.", company_type="importer",
-                street=f"{100 + n} Harbor Way", city="Baltimore", state="MD", zip_code="21230",
-                phone="410-555-01{:02d}".format(n), contact_first_name="Demo",
-                contact_last_name=f"Importer {n}", email=email)
-        db.session.commit()
-        by_date: dict = {}
-        for _ in range(30 + 5 * n):
-            hts, price, origins = MARKET[rng.randrange(len(MARKET))]
-            if hts not in catalogue:
-                continue
-            origin = origins[(n + rng.randrange(2)) % len(origins)]
-            imported = today - timedelta(days=rng.randrange(0, 420))
-            kg = Decimal(rng.randrange(2000, 40000))
-            # A surge: one importer's foil from one country jumps in the latest month.
-            if n == 3 and imported >= today.replace(day=1) and hts == "7607191000":
-                kg *= 6
-            usd = (kg * Decimal(str(round(price * rng.uniform(0.85, 1.15), 2)))).quantize(Decimal("0.01"))
-            line = rules.ProductLineDraft(hts, origin, "NA_", origin, kg, usd)
-            draft = rules.LicenseDraft(
-                entry_type="consumption", importer_name=f"Demo Importer {n} Inc.",
-                exporter_name=f"Exporter {origin} {n}", manufacturer_name="unknown",
-                origin_country=origin, export_country=origin, port_code="1303",
-                export_date=imported - timedelta(days=12), import_date=imported, lines=[line])
-            by_date.setdefault(imported - timedelta(days=20), []).append(draft)
-        for applied, drafts in sorted(by_date.items()):
-            total += len(licensing.issue_licenses(user, drafts, on=min(applied, today),
-                                                  note="Demo data."))
-    return total
+        try:
+            demo.seed_demo(echo=click.echo)
+        except demo.DemoError as error:
+            raise click.ClickException(str(error)) from None

@@ -28,6 +28,8 @@ class Defaults:
     # the process; "inline" delivers it before the answer leaves (tests); "none" leaves it all to
     # `flask mail-deliver` (or a job queue).
     MAIL_KICK = "thread"
+    # MAIL_SUPPRESS_SEND (true: no mail at all, not even on the console) is deliberately not set
+    # here: unset, Flask-Mail turns it on under TESTING, and aimweb.mailer reads it as off.
 
     # Flask-Limiter: memory:// is per process; production uses redis://127.0.0.1:6379/0.
     RATELIMIT_STORAGE_URI = "memory://"
@@ -49,6 +51,8 @@ class Defaults:
     # background job whose progress the page shows. A job silent this long was cut off.
     UPLOAD_INLINE_MAX_BYTES = 64 * 1024
     UPLOAD_STALE_SECONDS = 120
+    # Where the dashboard's .xlsx export is spooled before it is sent; None: the system's temp dir.
+    EXPORT_TMP_DIR = None
 
     # The officers' automatic checks (aimweb/checks.py).
     REVIEW_UNIT_VALUE_LIMIT = 5         # robust z-score: distance from the HTS median / (1.4826 x MAD)

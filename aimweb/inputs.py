@@ -55,6 +55,21 @@ def parse_date(value) -> date | None:
     raise ValueError(text)
 
 
+def parse_filter_date(text: str) -> date | None:
+    """ISO (from <input type=date>) or MM/DD/YYYY (typed, as in the guide).
+
+    A year outside 1900–2999 is refused: a 2-digit year ("07/31/26" would read as the year 26)
+    is a typing slip, and 12/31/9999 would overflow the "to" day's end."""
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            parsed = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if 1900 <= parsed.year <= 2999:
+            return parsed
+    raise ValueError
+
+
 def parse_amount(value) -> Decimal | str | None:
     """A number, or numeric text with thousands separators or a $: else the text, for the rules."""
     if value is None or isinstance(value, bool):

@@ -2,31 +2,30 @@
 
 The single-license form, the Excel upload and the officer queue all call these functions; each
 validates with aimweb.rules (through aimweb.inputs for typed text), owns its transaction, writes
-the audit event and puts the mail in the same transaction (aimweb/outbox.py). Views only parse the request and render the answer.
+the audit event and puts the mail in the same transaction (aimweb/outbox.py), then has
+aimweb.screening re-check the licenses it changed. Views only parse the request and render the
+answer.
 """
 from __future__ import annotations
 
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import checks, inputs, rules
+from . import formatting, inputs, rules, screening
+from .clock import application_date, to_program_date
 from .extensions import db
 from .mailer import send_email
-from .models import (CompanyHtsMonth, Finding, HtsUnitValueStat, License, LicenseEvent,
-                     ProductLine, User, utcnow)
+from .models import License, LicenseEvent, ProductLine, User, utcnow
 from .reference.hts import current_catalogue, normalize_hts
 from .reference.ports import all_ports
 
-# The program runs on Washington time: "today" for the 60-day window is the filer's business day.
-PROGRAM_TZ = ZoneInfo("America/New_York")
 NUMBER_ALPHABET = string.ascii_uppercase + string.digits
 NUMBER_ATTEMPTS = 25
 MAX_LINES = 200
@@ -40,17 +39,11 @@ class LicenseError(Exception):
         self.problems = problems
 
 
-def application_date() -> date:
-    return datetime.now(PROGRAM_TZ).date()
-
-
 def decision_date(draft: License) -> date:
     """The application date the rules apply to: today, or for a modification the day the license
     was applied for (a correction after the import is still checked against the original window)."""
     if draft.amends_id is not None and draft.amends is not None and draft.amends.issued_at:
-        from datetime import timezone
-
-        return draft.amends.issued_at.replace(tzinfo=timezone.utc).astimezone(PROGRAM_TZ).date()
+        return to_program_date(draft.amends.issued_at)
     return application_date()
 
 
@@ -230,14 +223,15 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
             return lic
         db.session.add(LicenseEvent(license_id=draft_id, actor_id=user.id, at=now, kind="issued",
                                     note="Submitted through the single-license form."))
-        _add_volumes(draft.company_id, _month(now), _kg_by_hts(header.lines))
+        screening.add_volumes(draft.company_id, screening.month_of(now),
+                              screening.kg_by_hts(header.lines))
         _mail(draft_id, user, "AIM license {number} issued", "license_issued")
         db.session.commit()
         break
     else:  # pragma: no cover - 25 collisions in a row: the month's numbers are nearly gone
         raise RuntimeError("could not draw a free license number")
     db.session.expire_all()
-    review_licenses([draft_id], on)
+    screening.review_licenses([draft_id], on)
     return db.session.get(License, draft_id)
 
 
@@ -313,22 +307,20 @@ def start_modification(lic: License, user: User) -> License:
 
 
 def _shown(name: str, value) -> str:
-    from .licenses import display
-
     if value in (None, ""):
         return "—"
     if name in ("origin_country", "export_country", "smelt_largest", "smelt_second", "cast_country"):
-        return display.country(value)
+        return formatting.country(value)
     if name == "port_code":
-        return display.port(value)
+        return formatting.port(value)
     if name == "entry_type":
-        return display.entry_type(value)
+        return formatting.entry_type(value)
     if name in ("export_date", "import_date"):
-        return display.us_date(value)
+        return formatting.us_date(value)
     if name in ("quantity_kg", "customs_value_usd"):
-        return display.amount(value)
+        return formatting.amount(value)
     if name == "hts_number":
-        return display.hts(value)
+        return formatting.hts(value)
     return str(value)
 
 
@@ -382,9 +374,9 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) 
     original_id, seen, draft_id, now = original.id, original.version, draft.id, utcnow()
     # A correction of a license marked Action Required returns to the officers as "answered".
     review_state = "answered" if original.status == "action_required" else original.review_state
-    month, company_id = _month(original.created_at), original.company_id
-    volume_change = _kg_by_hts(draft.lines)
-    for hts, kg in _kg_by_hts(original.lines).items():
+    month, company_id = screening.month_of(original.created_at), original.company_id
+    volume_change = screening.kg_by_hts(draft.lines)
+    for hts, kg in screening.kg_by_hts(original.lines).items():
         volume_change[hts] = volume_change.get(hts, Decimal(0)) - kg
     db.session.commit()  # end the read transaction (see submit_draft)
     result = db.session.execute(
@@ -408,11 +400,11 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) 
     db.session.add(LicenseEvent(license_id=original_id, actor_id=user.id, at=now, kind="corrected",
                                 note=None if changes else "Submitted again without a change.",
                                 changes=changes))
-    _add_volumes(company_id, month, {h: kg for h, kg in volume_change.items() if kg})
+    screening.add_volumes(company_id, month, {h: kg for h, kg in volume_change.items() if kg})
     _mail(original_id, user, "AIM license {number} corrected", "license_corrected", changes=changes)
     db.session.commit()
     db.session.expire_all()
-    review_licenses([original_id])
+    screening.review_licenses([original_id])
     return db.session.get(License, original_id)
 
 
@@ -421,7 +413,8 @@ def cancel_license(lic: License, user: User) -> License:
     if lic.status == "cancelled":
         return lic
     license_id, now = lic.id, utcnow()
-    company_id, month, volumes = lic.company_id, _month(lic.created_at), _kg_by_hts(lic.lines)
+    company_id, month = lic.company_id, screening.month_of(lic.created_at)
+    volumes = screening.kg_by_hts(lic.lines)
     db.session.commit()
     result = db.session.execute(
         update(License).where(License.id == license_id, License.status != "cancelled")
@@ -430,10 +423,10 @@ def cancel_license(lic: License, user: User) -> License:
     if result.rowcount:
         db.session.add(LicenseEvent(license_id=license_id, actor_id=user.id, at=now,
                                     kind="cancelled", note="Cancelled by the filer."))
-        _add_volumes(company_id, month, _negated(volumes))
+        screening.add_volumes(company_id, month, screening.negated(volumes))
     db.session.commit()
     db.session.expire_all()
-    review_licenses([license_id])
+    screening.review_licenses([license_id])
     return db.session.get(License, license_id)
 
 
@@ -511,13 +504,13 @@ def issue_licenses(user: User, drafts: list[rules.LicenseDraft], upload_batch_id
                                    note=note))
             db.session.execute(ProductLine.__table__.insert(), lines)
             db.session.execute(LicenseEvent.__table__.insert(), events)
-            _add_volumes(user.company_id, _month(now), _kg_by_hts(lines))
+            screening.add_volumes(user.company_id, screening.month_of(now), screening.kg_by_hts(lines))
             if before_commit is not None:
                 before_commit(numbers)
             db.session.commit()
             ordered = [ids[n] for n in numbers]
             for start in range(0, len(ordered), 500):
-                review_licenses(ordered[start:start + 500], on)
+                screening.review_licenses(ordered[start:start + 500], on)
             return numbers
         except IntegrityError:
             db.session.rollback()  # a number was taken meanwhile: draw them again
@@ -535,169 +528,7 @@ def _ids_by_number(numbers: list[str]) -> dict[str, int]:
     return ids
 
 
-# ----- the officers' review: automatic checks, Action Required, Clear ------------------------------
-
-def _month(moment) -> date:
-    return date(moment.year, moment.month, 1)
-
-
-def _add_volumes(company_id: int, month: date, kg_by_hts: dict[str, Decimal]) -> None:
-    """Add (or with negative kg, take away) a company's licensed kilograms per HTS for a month."""
-    if not kg_by_hts:
-        return
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(CompanyHtsMonth)
-    statement = statement.on_conflict_do_update(
-        index_elements=["company_id", "hts_number", "month"],
-        set_={"kg": CompanyHtsMonth.kg + statement.excluded.kg})
-    db.session.execute(statement, [{"company_id": company_id, "hts_number": hts, "month": month,
-                                    "kg": kg} for hts, kg in sorted(kg_by_hts.items())])
-
-
-def _kg_by_hts(lines) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = {}
-    for line in lines:
-        hts = line.hts_number if hasattr(line, "hts_number") else line["hts_number"]
-        kg = line.quantity_kg if hasattr(line, "quantity_kg") else line["quantity_kg"]
-        totals[hts] = totals.get(hts, Decimal(0)) + Decimal(kg)
-    return totals
-
-
-def _negated(totals: dict[str, Decimal]) -> dict[str, Decimal]:
-    return {hts: -kg for hts, kg in totals.items()}
-
-
-def review_licenses(license_ids: list[int], on: date | None = None) -> None:
-    """Run every automatic check on these licenses and store the findings.
-
-    One query per kind of figure for the whole set, plain rows instead of ORM objects, and one
-    executemany for the scores that changed: an upload of thousands is checked in one pass.
-    """
-    if not license_ids:
-        return
-    on = on or application_date()
-    thresholds = checks.Thresholds.from_config(current_app.config)
-    catalogue = current_catalogue().items
-    lt, pt = License.__table__, ProductLine.__table__
-    heads = db.session.execute(
-        select(lt.c.id, lt.c.company_id, lt.c.status, lt.c.origin_country, lt.c.import_date,
-               lt.c.created_at, lt.c.review_state, lt.c.review_score)
-        .where(lt.c.id.in_(license_ids))).all()
-    lines_of: dict[int, list] = {}
-    for line in db.session.execute(
-            select(pt.c.license_id, pt.c.position, pt.c.hts_number, pt.c.description,
-                   pt.c.smelt_largest, pt.c.smelt_second, pt.c.cast_country, pt.c.quantity_kg,
-                   pt.c.unit_value)
-            .where(pt.c.license_id.in_(license_ids)).order_by(pt.c.license_id, pt.c.position)):
-        lines_of.setdefault(line.license_id, []).append(line)
-    hts_numbers = {line.hts_number for lines in lines_of.values() for line in lines}
-    stats = {row.hts_number: checks.UnitValueStat(row.sample, Decimal(row.median), Decimal(row.mad))
-             for row in db.session.scalars(select(HtsUnitValueStat)
-                                           .where(HtsUnitValueStat.hts_number.in_(hts_numbers)))}
-    corrections = dict(db.session.execute(
-        select(LicenseEvent.license_id, func.count()).where(
-            LicenseEvent.license_id.in_(license_ids), LicenseEvent.kind == "corrected")
-        .group_by(LicenseEvent.license_id)).all())
-    # A license's volume is counted in the month it was created (see _add_volumes), so the surge
-    # check compares that month with the months before it, and only those since the company first
-    # licensed the HTS number: a newcomer has too little history to surge against.
-    history_months = thresholds.surge_history_months
-    own_month = {head.id: _month(head.created_at) for head in heads}
-    companies = {head.company_id for head in heads}
-    in_scope = (CompanyHtsMonth.company_id.in_(companies), CompanyHtsMonth.hts_number.in_(hts_numbers))
-    volumes: dict[tuple[int, str, date], Decimal] = {}
-    first_month: dict[tuple[int, str], date] = {}
-    if hts_numbers:
-        volumes = {(row.company_id, row.hts_number, row.month): Decimal(row.kg)
-                   for row in db.session.execute(
-                       select(CompanyHtsMonth.company_id, CompanyHtsMonth.hts_number,
-                              CompanyHtsMonth.month, CompanyHtsMonth.kg)
-                       .where(*in_scope, CompanyHtsMonth.month >= min(
-                           _month_back(m, history_months) for m in own_month.values())))}
-        first_month = {(company_id, hts): first for company_id, hts, first in db.session.execute(
-            select(CompanyHtsMonth.company_id, CompanyHtsMonth.hts_number, func.min(CompanyHtsMonth.month))
-            .where(*in_scope, CompanyHtsMonth.kg > 0)
-            .group_by(CompanyHtsMonth.company_id, CompanyHtsMonth.hts_number))}
-    db.session.execute(Finding.__table__.delete().where(Finding.license_id.in_(license_ids)))
-    rows, changed = [], []
-    for head in heads:
-        lines = lines_of.get(head.id, [])
-        facts = checks.LicenseFacts(
-            status=head.status, origin_country=head.origin_country, import_date=head.import_date,
-            corrections=corrections.get(head.id, 0),
-            lines=[checks.LineFacts(line.position, line.hts_number,
-                                    getattr(catalogue.get(line.hts_number), "full_description", line.description),
-                                    line.smelt_largest, line.smelt_second, line.cast_country,
-                                    Decimal(line.quantity_kg), line.unit_value) for line in lines])
-        month = own_month[head.id]
-        before = [_month_back(month, k) for k in range(1, history_months + 1)]
-        context = checks.Context(today=on, unit_values=stats, volumes={
-            hts: (volumes.get((head.company_id, hts, month), Decimal(0)),
-                  [volumes.get((head.company_id, hts, m), Decimal(0)) for m in before
-                   if m >= first_month.get((head.company_id, hts), month)])
-            for hts in {line.hts_number for line in lines}})
-        found = checks.run_all(facts, context, thresholds) if head.status != "cancelled" else []
-        rows += [dict(license_id=head.id, check=f.check, severity=f.severity, reason=f.reason,
-                      line_position=f.line, created_at=utcnow()) for f in found]
-        state = head.review_state
-        if state in (None, "cleared") and found:
-            state = "flagged"
-        elif state == "flagged" and not found:
-            state = None
-        elif state == "answered" and head.status == "cancelled":
-            state = None  # nothing left to review (and no action offered on it)
-        score = sum(f.severity for f in found)
-        if (state, score) != (head.review_state, head.review_score):
-            changed.append({"license": head.id, "state": state, "score": score})
-    if changed:
-        from sqlalchemy import bindparam
-
-        db.session.execute(lt.update().where(lt.c.id == bindparam("license"))
-                           .values(review_state=bindparam("state"), review_score=bindparam("score")),
-                           changed)
-    if rows:
-        db.session.execute(Finding.__table__.insert(), rows)
-    db.session.commit()
-
-
-def _month_back(month: date, k: int) -> date:
-    year, index = divmod(month.year * 12 + month.month - 1 - k, 12)
-    return date(year, index + 1, 1)
-
-
-def refresh_review(on: date | None = None, days: int = 365) -> dict:
-    """The scheduled part (`flask review-refresh`, daily): recompute the unit-value statistics of
-    each HTS from recent licenses, then re-check the licenses whose import date has passed."""
-    on = on or application_date()
-    since = datetime.combine(on, datetime.min.time()) - timedelta(days=days)
-    by_hts: dict[str, list[Decimal]] = {}
-    query = (select(ProductLine.hts_number, ProductLine.unit_value)
-             .join(License, License.id == ProductLine.license_id)
-             .where(License.created_at >= since, License.status != "cancelled",
-                    License.number.is_not(None), ProductLine.unit_value.is_not(None)))
-    for hts, value in db.session.execute(query.execution_options(yield_per=10000)):
-        by_hts.setdefault(hts, []).append(Decimal(value))
-    now = utcnow()
-    db.session.execute(delete(HtsUnitValueStat))
-    for hts, values in by_hts.items():
-        stat = checks.median_and_mad(values)
-        db.session.add(HtsUnitValueStat(hts_number=hts, sample=stat.sample, median=stat.median,
-                                        mad=stat.mad, computed_at=now))
-    db.session.commit()
-    limit = on - timedelta(days=checks.Thresholds.from_config(current_app.config).import_passed_days)
-    stale = db.session.scalars(select(License.id).where(
-        License.status == "submitted", License.import_date < limit,
-        ~select(Finding.id).where(Finding.license_id == License.id,
-                                  Finding.check == "import_passed").exists())).all()
-    for start in range(0, len(stale), 500):
-        review_licenses(stale[start:start + 500], on)
-    return {"hts_numbers": len(by_hts), "lines": sum(len(v) for v in by_hts.values()),
-            "rechecked": len(stale)}
-
+# ----- the officers' actions: Action Required, Clear --------------------------------------------
 
 def _officer_event(license_id: int, officer: User, kind: str, note: str | None, internal: bool) -> None:
     db.session.add(LicenseEvent(license_id=license_id, actor_id=officer.id, at=utcnow(), kind=kind,

@@ -1,19 +1,15 @@
 """Database models: accounts, companies, one-time codes and licenses."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .clock import utcnow  # noqa: F401  (re-exported: models.utcnow is imported widely)
 from .extensions import db
-
-
-def utcnow() -> datetime:
-    """Naive UTC: the same value round-trips through SQLite and PostgreSQL."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 ROLES = ("filer", "officer", "admin")

@@ -1,4 +1,5 @@
-"""Password hashing and policy, keyed code hashes, roles, safe redirects and response headers."""
+"""Password hashing and policy, verified accounts made by commands, keyed code hashes, roles,
+safe redirects and response headers."""
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +12,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, abort, current_app, session
 from flask_login import current_user, logout_user
+from sqlalchemy import select
 
 from .extensions import db, login_manager
+from .models import User, utcnow
 
 _hasher = PasswordHasher()  # argon2id, the library's OWASP-sized defaults
 # Verified against when the e-mail is unknown, so a wrong address costs as long as a wrong password.
@@ -68,6 +71,19 @@ def is_safe_next(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+def upsert_verified_user(email: str, password: str, role: str, first: str,
+                         last: str) -> tuple[User, bool]:
+    """The account with this e-mail (created verified if new; the caller commits)."""
+    user = db.session.scalar(select(User).where(User.email == email.lower()))
+    created = user is None
+    if created:
+        user = User(email=email.lower(), display_name=f"{first} {last}", first_name=first,
+                    last_name=last, password_hash=hash_password(password), role=role,
+                    email_verified_at=utcnow())
+        db.session.add(user)
+    return user, created
 
 
 def role_required(*roles: str):

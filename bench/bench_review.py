@@ -1,12 +1,12 @@
 """Benchmark of the officers' review (issue 6, point 7) on the 1,000,000-license data set.
 
 Reuses the seed of bench_dashboard.py (2,000 companies, 1,000,000 licenses, ~2 lines each; built
-first if missing). On top of it, once: the per-company monthly volumes the licensing service keeps
+first if missing). On top of it, once: the per-company monthly volumes the screening service keeps
 (company_hts_month, rebuilt from the lines), the unit-value statistics (`flask review-refresh`'s
 work over the last 365 days), and the checks run on every 50th license so the queue holds
 realistic findings. Then it prints median and p95 of:
 
-  (1) all checks on one license (licensing.review_licenses([id]): gather the figures, run
+  (1) all checks on one license (screening.review_licenses([id]): gather the figures, run
       checks.run_all, store the findings)   target p95 < 20 ms, so it runs inside the submit
   (2) GET /review/ as an officer: the queue's first page            target p95 < 100 ms
   (3) GET /review/?check=transshipment: the same, filtered
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import bench_dashboard as base  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from aimweb import licensing  # noqa: E402
+from aimweb import screening  # noqa: E402
 from aimweb.extensions import db  # noqa: E402
 from aimweb.models import CompanyHtsMonth, Finding, License, User, utcnow  # noqa: E402
 from aimweb.security import hash_password  # noqa: E402
@@ -52,14 +52,14 @@ def prepare(app) -> None:
         print(f"Monthly volumes per company and HTS rebuilt in {time.perf_counter() - started:.1f} s")
     if not db.session.scalar(select(func.count()).select_from(Finding)):
         started = time.perf_counter()
-        done = licensing.refresh_review()
+        done = screening.refresh_review()
         print(f"review-refresh: {done['lines']:,} lines, {done['hts_numbers']} HTS numbers, "
               f"{done['rechecked']:,} re-checked, in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
         ids = db.session.scalars(select(License.id).where(
             License.number.is_not(None), License.id % SAMPLE_EVERY == 0)).all()
         for start in range(0, len(ids), 500):
-            licensing.review_licenses(ids[start:start + 500])
+            screening.review_licenses(ids[start:start + 500])
         print(f"Checks run on {len(ids):,} sampled licenses in {time.perf_counter() - started:.1f} s")
     if db.session.scalar(select(User.id).where(User.email == OFFICER)) is None:
         db.session.add(User(email=OFFICER, display_name="Bench Officer", first_name="Bench",
@@ -83,7 +83,7 @@ def main(rounds: int) -> None:
         times = []
         for i, license_id in enumerate(sample):
             started = time.perf_counter()
-            licensing.review_licenses([license_id])
+            screening.review_licenses([license_id])
             if i >= 10:
                 times.append(time.perf_counter() - started)
         print(base.report("(1) all checks on one license", times, 0.020))

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from aimweb import create_app, licensing  # noqa: E402
+from aimweb import create_app, licensing, screening  # noqa: E402
 from aimweb.bulk import template as bulk_template  # noqa: E402
 from aimweb.extensions import db  # noqa: E402
 from aimweb.models import Company, License, ProductLine, User, utcnow  # noqa: E402
@@ -129,7 +129,7 @@ def timed_phases() -> None:
     wrap(jobs, "group_rows", "group rows")
     wrap(jobs, "to_draft", "rows to drafts")
     wrap(licensing, "check_licenses", "rules (twice: job, then issue)")
-    wrap(licensing, "review_licenses", "officer review checks")
+    wrap(screening, "review_licenses", "officer review checks")
     wrap(licensing, "issue_licenses", "issue_licenses in all")
     wrap(jobs, "_check_and_issue", "the whole job")
 

@@ -187,12 +187,12 @@ def test_files_that_are_not_workbooks_get_a_clear_message(signed_in, query, make
 
 def test_a_crash_while_issuing_leaves_no_license_behind(signed_in, query, monkeypatch):
     """The licenses, their lines, events and the batch's result commit together or not at all."""
-    from aimweb import licensing as service
+    from aimweb import screening as service
 
     def crash(*args, **kwargs):
         raise RuntimeError("the worker died here")
 
-    monkeypatch.setattr(service, "_add_volumes", crash)  # runs after the inserts, before the commit
+    monkeypatch.setattr(service, "add_volumes", crash)  # runs after the inserts, before the commit
     html = result_page(signed_in, upload(signed_in, workbook([row(1), row(2), row(3)])))
     assert "Nothing was issued" in html
     assert query(lambda: db.session.scalar(select(func.count()).select_from(License))) == 0

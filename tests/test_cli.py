@@ -4,7 +4,7 @@ from __future__ import annotations
 from conftest import sign_in
 from sqlalchemy import func, select
 
-from aimweb.cli import DEMO_FILER, DEMO_OFFICER
+from aimweb.demo import DEMO_FILER, DEMO_OFFICER
 from aimweb.extensions import db
 from aimweb.models import License, Company, User
 from aimweb.security import verify_password

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from test_dashboard import LINE_A, add_license
 from test_single_license import HEADER, HTMX, LINE, issue, post
 
-from aimweb import licensing
+from aimweb import licensing, screening
 from aimweb.extensions import db
 from aimweb.models import (CompanyHtsMonth, Finding, HtsUnitValueStat, License, LicenseEvent, User,
                            utcnow)
@@ -152,7 +152,7 @@ def test_queue_filters_by_check_category_country_company_and_date(signed_in, off
     def add_old():
         lic_id = add_license(other_id, "AOLD10325", created=old,
                              lines=({**LINE_A, "smelt_largest": "CN", "cast_country": "CN"},))
-        licensing.review_licenses([lic_id])
+        screening.review_licenses([lic_id])
     query(add_old)
 
     everything = queue(officer)
@@ -661,10 +661,10 @@ def test_review_refresh_flags_a_license_whose_import_date_passed(signed_in, file
 def seed_months(query, email, kg_by_months_back: dict[int, int], hts="7601103000"):
     def seed():
         company_id = db.session.scalar(select(User.company_id).where(User.email == email))
-        this_month = licensing._month(utcnow())
+        this_month = screening.month_of(utcnow())
         for back, kg in kg_by_months_back.items():
             db.session.add(CompanyHtsMonth(company_id=company_id, hts_number=hts,
-                                           month=licensing._month_back(this_month, back), kg=Decimal(kg)))
+                                           month=screening.month_back(this_month, back), kg=Decimal(kg)))
         db.session.commit()
     query(seed)
 

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from . import checks
+from . import identifiers
 
 _strip = [lambda v: v.strip() if isinstance(v, str) else v]
 
@@ -21,7 +21,7 @@ def _checked_text(label, max_len=200):
 
 
 def _state(label="State", required=True):
-    choices = [("", "- Select -")] + [(c, f"{c} - {n}") for c, n in checks.us_states()]
+    choices = [("", "- Select -")] + [(c, f"{c} - {n}") for c, n in identifiers.us_states()]
     # Not Optional() when not required: validate_branch_state must run on an empty choice too.
     validators = [DataRequired("Select the state.")] if required else []
     return SelectField(label, choices=choices, validators=validators)
@@ -41,7 +41,7 @@ class CompanyForm(FlaskForm):
     name = _text("Company Name")
     company_type = SelectField(
         "Company Type",
-        choices=[("", "- Select -")] + checks.COMPANY_TYPES,
+        choices=[("", "- Select -")] + identifiers.COMPANY_TYPES,
         validators=[DataRequired("Select the company type.")],
     )
     street = _text("Company Street Address")
@@ -70,7 +70,7 @@ class CompanyForm(FlaskForm):
 
     def validate_ein(self, field):
         if field.data:
-            field.data = _normalized(field.data, checks.normalize_ein)
+            field.data = _normalized(field.data, identifiers.normalize_ein)
         elif not self.cbp_importer_number.data:
             raise ValidationError(
                 "Enter the company's EIN, or its CBP-assigned importer number if it has no EIN."
@@ -78,30 +78,30 @@ class CompanyForm(FlaskForm):
 
     def validate_cbp_importer_number(self, field):
         if field.data:
-            field.data = _normalized(field.data, checks.normalize_cbp_number)
+            field.data = _normalized(field.data, identifiers.normalize_cbp_number)
 
     def validate_street(self, field):
-        problem = checks.street_problem(field.data)
+        problem = identifiers.street_problem(field.data)
         if problem:
             raise ValidationError(problem)
 
     def validate_zip_code(self, field):
-        problem = checks.zip_problem(field.data, self.state.data)
+        problem = identifiers.zip_problem(field.data, self.state.data)
         if problem:
             raise ValidationError(problem)
 
     def validate_phone(self, field):
-        field.data = _normalized(field.data, checks.normalize_phone)
+        field.data = _normalized(field.data, identifiers.normalize_phone)
 
     def validate_fax(self, field):
         if field.data:
-            field.data = _normalized(field.data, checks.normalize_phone, "fax")
+            field.data = _normalized(field.data, identifiers.normalize_phone, "fax")
 
     def validate_branch_street(self, field):
         if self._has_branch() and not field.data:
             raise ValidationError("Enter the branch street address.")
         if field.data:
-            problem = checks.street_problem(field.data)
+            problem = identifiers.street_problem(field.data)
             if problem:
                 raise ValidationError(problem)
 
@@ -117,7 +117,7 @@ class CompanyForm(FlaskForm):
         if self._has_branch() and not field.data:
             raise ValidationError("Enter the branch ZIP code.")
         if field.data:
-            problem = checks.zip_problem(field.data, self.branch_state.data)
+            problem = identifiers.zip_problem(field.data, self.branch_state.data)
             if problem:
                 raise ValidationError(problem)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import io
 
-from ..licenses.export import safe_text
 from ..models import UploadBatch
+from ..web.downloads import safe_text
 from .template import COLUMNS, TITLES
 from .workbook import read_first_sheet
 

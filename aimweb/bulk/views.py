@@ -1,8 +1,6 @@
 """Apply for Multiple Licenses: the template, the upload, its progress, problems and results."""
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 
 from flask import Response, abort, redirect, render_template, request, url_for
@@ -10,15 +8,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
-from ..licenses.access import filer_required
-from ..licenses.export import safe_text
 from ..models import UploadBatch
 from ..reference.hts import current_catalogue
+from ..web.access import filer_required
+from ..web.downloads import XLSX, attachment, safe_text, table_download
 from . import bp, jobs
 from .template import template_bytes
 from .workbook import MAX_ROWS
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _batch_or_404(batch_id: int) -> UploadBatch:
@@ -42,9 +38,8 @@ def upload_page(error: str | None = None, status: int = 200):
 def template():
     if request.args.get("product", "aluminum") != "aluminum":
         abort(404)
-    response = Response(template_bytes(current_catalogue()), mimetype=XLSX)
-    response.headers["Content-Disposition"] = 'attachment; filename="AIM-aluminum-licenses-template.xlsx"'
-    return response
+    return attachment(Response(template_bytes(current_catalogue()), mimetype=XLSX),
+                      "AIM-aluminum-licenses-template.xlsx")
 
 
 @bp.post("/")
@@ -99,7 +94,7 @@ def results(batch_id: int, kind: str):
     if batch.status != "issued":
         abort(404)
     rows = [["Entry ID", "License Number"]] + [[safe_text(r["entry_id"]), r["number"]] for r in batch.result]
-    return _table_download(rows, kind, f"AIM-licenses-upload-{batch.id}")
+    return table_download(rows, kind, f"AIM-licenses-upload-{batch.id}", widths={"A": 14, "B": 18})
 
 
 @bp.get("/<int:batch_id>/problems.xlsx")
@@ -110,32 +105,5 @@ def problems(batch_id: int):
     batch = _batch_or_404(batch_id)
     if batch.status != "rejected" or not batch.problems:
         abort(404)
-    response = Response(marked_workbook(batch), mimetype=XLSX)
-    response.headers["Content-Disposition"] = f'attachment; filename="AIM-upload-{batch.id}-problems.xlsx"'
-    return response
-
-
-def _table_download(rows: list[list], kind: str, name: str) -> Response:
-    if kind == "csv":
-        out = io.StringIO()
-        out.write("\ufeff")
-        csv.writer(out).writerows(rows)
-        response = Response(out.getvalue(), mimetype="text/csv; charset=utf-8")
-    else:
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
-
-        wb = Workbook()
-        sheet = wb.active
-        for row in rows:
-            sheet.append(row)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.column_dimensions["A"].width = 14
-        sheet.column_dimensions["B"].width = 18
-        buffer = io.BytesIO()
-        wb.save(buffer)
-        response = Response(buffer.getvalue(), mimetype=XLSX)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
-    return response
-
+    return attachment(Response(marked_workbook(batch), mimetype=XLSX),
+                      f"AIM-upload-{batch.id}-problems.xlsx")

@@ -6,11 +6,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import licensing
+from .. import formatting, licensing
+from ..clock import application_date
 from ..extensions import db
 from ..models import License, SavedSearch
-from . import bp, display, export
-from .access import filer_required, license_or_404
+from ..web.access import filer_required, license_or_404
+from ..web.htmx import page_or_partial, wants_partial
+from . import bp, export
 from .search import SEARCHABLE_STATUSES, dashboard_page, line_totals, parse_filters
 
 MAX_SAVED_SEARCHES = 50
@@ -41,11 +43,10 @@ def dashboard():
             License.company_id == current_user.company_id, License.status == "action_required"))
     context = dict(filters=filters, page=page, drafts=drafts, statuses=SEARCHABLE_STATUSES,
                    action_required=action_required,
-                   saved=_saved_searches(), today=licensing.application_date(),
-                   **display.helpers())
-    if request.htmx and request.htmx.target == "license-results":
-        return render_template("licenses/_results.html", **context)
-    return render_template("licenses/dashboard.html", **context)
+                   saved=_saved_searches(), today=application_date(),
+                   **formatting.helpers())
+    return page_or_partial("licenses/dashboard.html", "licenses/_results.html",
+                           hx_target="license-results", **context)
 
 
 @bp.get("/<number>/summary")
@@ -53,10 +54,10 @@ def dashboard():
 def summary(number: str):
     """The plus sign: the license's summary opened in place under its row (htmx)."""
     lic = license_or_404(number)
-    if not request.htmx:
+    if not wants_partial():
         return redirect(url_for("licenses.view", number=lic.number))
     return render_template("licenses/_summary.html", lic=lic, open=request.args.get("hide") is None,
-                           **display.helpers())
+                           **formatting.helpers())
 
 
 # ----- Save This Search --------------------------------------------------------------------------
@@ -169,14 +170,14 @@ def modify(number: str):
 def cancel(number: str):
     lic = license_or_404(number)
     if request.method == "GET":
-        template = "licenses/_cancel_confirm.html" if request.htmx else "licenses/cancel.html"
-        return render_template(template, lic=lic, **display.helpers())
+        return page_or_partial("licenses/cancel.html", "licenses/_cancel_confirm.html", lic=lic,
+                               **formatting.helpers())
     already = lic.status == "cancelled"
     lic = licensing.cancel_license(lic, current_user)
-    if request.htmx:
+    if wants_partial():
         return render_template("licenses/_row.html", lic=lic, totals=line_totals([lic.id]),
-                               today=licensing.application_date(), oob_summary=True,
-                               **display.helpers())
+                               today=application_date(), oob_summary=True,
+                               **formatting.helpers())
     if not already:
         flash(f"License {lic.number} has been cancelled.", "success")
     return redirect(url_for("licenses.view", number=lic.number), code=303)

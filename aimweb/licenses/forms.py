@@ -34,7 +34,7 @@ class LicenseForm(FlaskForm):
     port_code = StringField("Expected Port of Entry")
     export_date = StringField("Expected Date of Export")
     import_date = StringField("Expected Date of Import")
-    # The label is the name in the error summary; the sentence is on the checkbox (form.html).
+    # The label is the name in the error summary; the sentence is on the checkbox (draft.html).
     certified = BooleanField("Certification")
 
     REQUIRED = ("importer_name", "exporter_name", "manufacturer_name", "origin_country",

@@ -13,11 +13,12 @@ from flask_login import login_required
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
+from .. import formatting
 from ..extensions import db
 from ..models import License, LicensePdf
 from ..rules import unit_value
-from . import bp, display
-from .access import license_or_404
+from ..web.access import license_or_404
+from . import bp
 
 # PDFs rendered by this process: the tests prove a cached download renders nothing.
 render_count = 0
@@ -35,12 +36,12 @@ def license_pdf_html(lic: License) -> str:
         company=lic.company,
         contact=lic.created_by,
         lines=list(lic.lines),
-        entry_type=display.entry_type(lic.entry_type),
-        port=display.port(lic.port_code),
+        entry_type=formatting.entry_type(lic.entry_type),
+        port=formatting.port(lic.port_code),
         total_kg=total_kg,
         total_usd=total_usd,
         total_unit=unit_value(total_kg, total_usd),
-        **{k: v for k, v in display.helpers().items() if k not in ("port", "entry_type")},
+        **{k: v for k, v in formatting.helpers().items() if k not in ("port", "entry_type")},
     )
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, or_, select
 
 from ..extensions import db
+from ..inputs import parse_filter_date
 from ..models import LICENSE_STATUSES, License, ProductLine
 from ..rules import normalize_entry_number
 
@@ -43,21 +44,6 @@ class Filters:
         return urlencode(values)
 
 
-def _parse_date(text: str) -> date | None:
-    """ISO (from <input type=date>) or MM/DD/YYYY (typed, as in the guide).
-
-    A year outside 1900–2999 is refused: a 2-digit year ("07/31/26" would read as the year 26)
-    is a typing slip, and 12/31/9999 would overflow the "to" day's end."""
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
-        try:
-            parsed = datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-        if 1900 <= parsed.year <= 2999:
-            return parsed
-    raise ValueError
-
-
 def parse_filters(args) -> Filters:
     raw = {name: (args.get(name) or "").strip()[:100] for name in FILTER_NAMES}
     f = Filters(raw=raw, q=raw["q"])
@@ -72,7 +58,7 @@ def parse_filters(args) -> Filters:
             name = f"{prefix}_{end}"
             if raw[name]:
                 try:
-                    setattr(f, name, _parse_date(raw[name]))
+                    setattr(f, name, parse_filter_date(raw[name]))
                 except ValueError:
                     f.errors[name] = f"{label} {end}: enter a date like 07/31/2026."
         start, stop = getattr(f, f"{prefix}_from"), getattr(f, f"{prefix}_to")

@@ -1,17 +1,20 @@
-"""License views: the dashboard, "Apply for Single License" (form, product lines, preview, submit)
-and the license page. Thin: parse the request, call aimweb.licensing, render a page or a partial."""
+"""License views: "Apply for Single License" (the draft page, product lines, preview, submit) and
+the license page (the dashboard is dashboard.py). Thin: parse the request, call aimweb.licensing,
+render a page or a partial."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import licensing
+from .. import formatting, licensing
+from ..clock import application_date
 from ..inputs import parse_amount
 from ..reference.hts import current_catalogue, format_hts, normalize_hts
 from ..reference.ports import all_ports
 from ..rules import unit_value
-from . import bp, display
-from .access import draft_or_404, filer_required, license_or_404
+from ..web.access import draft_or_404, filer_required, license_or_404
+from ..web.htmx import wants_partial
+from . import bp
 from .forms import LicenseForm, LineForm, show_problems
 
 LICENSE_TYPES = [("standard", "Standard License")]
@@ -64,10 +67,10 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
                    hts_info=_hts_info(typed["hts_number"] or ""),
                    hts_revision=current_catalogue().revision,
                    line_unit_value=_unit_value(typed["quantity_kg"], typed["customs_value_usd"]),
-                   **display.helpers())
+                   **formatting.helpers())
     if partial:
         return render_template("licenses/_product_lines.html", **context)
-    return render_template("licenses/form.html", **context)
+    return render_template("licenses/draft.html", **context)
 
 
 @bp.get("/drafts/<int:draft_id>")
@@ -96,7 +99,7 @@ def _after_line_change(lic, rejected: LineForm | None = None, editing=None):
 
     `rejected` is a line form carrying its problems: shown again with what was typed.
     """
-    if request.htmx:
+    if wants_partial():
         return _render_form(lic, line_form=rejected, editing=editing, partial=True)
     if rejected is not None:
         return _render_form(lic, form=LicenseForm(request.form), line_form=rejected,
@@ -124,7 +127,7 @@ def save_line(draft_id: int, position: int | None = None):
 def edit_line(draft_id: int, position: int):
     lic = draft_or_404(draft_id)
     _save_header(lic)
-    if request.htmx:
+    if wants_partial():
         return _render_form(lic, editing=position, partial=True)
     return redirect(url_for("licenses.draft", draft_id=lic.id, edit=position, _anchor="line-editor"))
 
@@ -160,7 +163,7 @@ def show_preview(draft_id: int):
         flash("Some information is missing or wrong: correct it, then click Preview again.", "warning")
         return redirect(url_for("licenses.draft", draft_id=lic.id))
     return render_template("licenses/preview.html", draft=lic, header=checked.header,
-                           **display.helpers())
+                           **formatting.helpers())
 
 
 @bp.post("/drafts/<int:draft_id>/submit")
@@ -222,5 +225,5 @@ def view(number: str):
     # Officers' internal notes (a "Clear" note) are never shown to the filer.
     events = [e for e in lic.events if current_user.is_officer or not e.internal]
     return render_template("licenses/view.html", lic=lic, events=events,
-                           event_labels=EVENT_LABELS, today=licensing.application_date(),
-                           **display.helpers())
+                           event_labels=EVENT_LABELS, today=application_date(),
+                           **formatting.helpers())

@@ -21,6 +21,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import String, bindparam, cast, delete, func, insert, literal_column, select
 
+from ..clock import application_date
 from ..extensions import db
 from ..models import License, MonitorCell, MonitorRefresh, ProductLine, utcnow
 from ..reference.countries import country_name
@@ -89,7 +90,7 @@ def refresh(today: date | None = None) -> MonitorRefresh:
     origin filter, key, month or period: cheap to hash); amounts are integer cents and hundredths
     of a kg."""
     started = time.perf_counter()
-    today = today or date.today()
+    today = today or application_date()
     first = min(_month_index(today) - 24, (today.year - 2) * 12)
     start = date(first // 12, first % 12 + 1, 1)
     end_index = _month_index(today) + 1

@@ -1,17 +1,16 @@
 """Monitor pages: no sign-in, read only pre-computed figures (aimweb/monitor/aggregates.py)."""
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 from functools import lru_cache
 
-from flask import Response, current_app, render_template, request
+from flask import current_app, render_template, request
 from markupsafe import Markup, escape
 
-from ..licensing import application_date
+from ..clock import application_date
 from ..reference.countries import all_countries
 from ..reference.hts import current_catalogue
+from ..web.downloads import table_download
 from . import bp
 from .aggregates import (COUNTRY_DIMENSIONS, DIMENSIONS, MEASURES, TOTAL, included_through,
                          label, measure_value, periods_available, surges, table)
@@ -167,32 +166,7 @@ def download(kind: str):
             f"country of origin: {'all' if ch['origin'] == TOTAL else label('origin', ch['origin'])}. "
             "(D) = withheld to avoid disclosing data of individual companies.")
     name = f"aim-monitor-{ch['dimension']}-{measure}-{ch['period']}"
-    if kind == "csv":
-        out = io.StringIO()
-        out.write("\ufeff")
-        writer = csv.writer(out)
-        writer.writerows(rows)
-        writer.writerow([note])
-        response = Response(out.getvalue(), mimetype="text/csv; charset=utf-8")
-    else:
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
-
-        wb = Workbook()
-        sheet = wb.active
-        sheet.title = "AIM monitor"
-        for row in rows:
-            sheet.append(row)
-        sheet.append([])
-        sheet.append([note])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.column_dimensions["A"].width = 34
-        out = io.BytesIO()
-        wb.save(out)
-        response = Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
-    return response
+    return table_download(rows, kind, name, note=note, widths={"A": 34}, sheet_title="AIM monitor")
 
 
 def _cell(t, key, column, measure, kind):

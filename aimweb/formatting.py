@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from ..reference.countries import country_name
-from ..reference.hts import format_hts
-from ..reference.ports import all_ports
-from ..rules import ENTRY_TYPES
+from .reference.countries import country_name
+from .reference.hts import format_hts
+from .reference.ports import all_ports
+from .rules import ENTRY_TYPES
 
 
 def us_date(value: date | datetime | None) -> str:

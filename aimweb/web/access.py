@@ -1,4 +1,4 @@
-"""Who may see which license: a filer only their company's; anything else is "not found"."""
+"""Who may do what: filer and officer views, and a filer's licenses (another company's is "not found")."""
 from __future__ import annotations
 
 from functools import wraps
@@ -9,6 +9,10 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import License
+from ..security import role_required
+
+# Officers and admins read every license; "Mark Action Required" and "Clear" are theirs.
+officer_required = role_required("officer", "admin")
 
 
 def filer_required(view):

@@ -1,0 +1,173 @@
+"""The Commerce officers' review queue: flagged licenses, Action Required, Clear, the audit trail.
+
+Officers read everything and change no license data: "Mark Action Required" and "Clear" go
+through the licensing service like every other change.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import parse_qsl
+
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from .. import formatting, licensing
+from ..checks import CHECKS
+from ..clock import application_date
+from ..extensions import db
+from ..models import License
+from ..reference.countries import all_countries
+from ..reference.hts import current_catalogue
+from ..web.access import officer_required
+from ..web.downloads import CSV, attachment, safe_text
+from ..web.htmx import current_page, page_or_partial, wants_partial
+from . import bp
+from .queries import EVENT_LABELS, PAGE_SIZE, audit_query, findings_of, queue_filters, queue_page
+
+
+@bp.get("/")
+@officer_required
+def queue():
+    number = (request.args.get("number") or "").strip().upper()
+    if number:
+        if db.session.scalar(select(License.id).where(License.number == number[:12])):
+            return redirect(url_for("review.license", number=number))
+        flash(f"No license numbered {number[:12]}.", "warning")
+    context = _queue_context(request.args)
+    if wants_partial("queue-results"):
+        return render_template("review/_queue_results.html", **context)
+    categories = sorted({item.category for item in current_catalogue().items.values()})
+    return render_template("review/queue.html", categories=categories, countries=all_countries(),
+                           **context)
+
+
+def _queue_context(args) -> dict:
+    raw, errors = queue_filters(args)
+    page = max(args.get("page", 1, type=int), 1)
+    rows, count = [], 0
+    if not errors:
+        rows, count = queue_page(raw, page)
+    findings = findings_of([lic.id for lic, _ in rows])
+    return dict(rows=rows, findings=findings, count=count, page=page, raw=raw, errors=errors,
+                checks=CHECKS, pages=max(1, -(-count // PAGE_SIZE)), **formatting.helpers())
+
+
+def _queue_args_of_the_page():
+    """The queue's filters when an htmx request comes from the queue page, else None."""
+    current = current_page()
+    if current is None or current.path != url_for("review.queue"):
+        return None
+    return MultiDict(parse_qsl(current.query))
+
+
+def _license_or_404(number: str) -> License:
+    lic = db.session.scalar(select(License).where(License.number == (number or "").upper()[:12]))
+    if lic is None:
+        abort(404)
+    return lic
+
+
+def _license_context(lic: License) -> dict:
+    recent = db.session.scalars(select(License).where(License.company_id == lic.company_id,
+                                                      License.number.is_not(None), License.id != lic.id)
+                                .order_by(License.created_at.desc()).limit(10)).all()
+    return dict(lic=lic, events=list(lic.events), findings=findings_of([lic.id]).get(lic.id, []),
+                recent=recent, event_labels=EVENT_LABELS, checks=CHECKS,
+                today=application_date(), **formatting.helpers())
+
+
+@bp.get("/licenses/<number>")
+@officer_required
+def license(number: str):
+    lic = _license_or_404(number)
+    return page_or_partial("review/license.html", "review/_panel.html", **_license_context(lic))
+
+
+def _after_action(lic: License, done: str | None = None, error: licensing.LicenseError | None = None,
+                  typed: dict | None = None):
+    context = _license_context(lic)
+    problems = error.problems if error else []
+    # At the field it is about (message, note); anything else (a cancelled license) above the forms.
+    context["field_errors"] = {p.field: p.message for p in problems if p.field in ("message", "note")}
+    context["form_error"] = " ".join(p.message for p in problems if p.field not in ("message", "note"))
+    context["typed"] = typed or {}
+    if wants_partial():
+        # The panel says what was done (a flash would only show on some later full page). On the
+        # queue page, the queue is redrawn out of band with the page's filters: the license leaves
+        # it (or moves) and the count is right. Not a bare <tr> delete: that fails (and logs an
+        # error) when the row is already gone, e.g. a Clear after a Mark Action Required.
+        queue_args = _queue_args_of_the_page() if error is None else None
+        queue_html = (Markup(render_template("review/_queue_results.html", oob=True,
+                                             **_queue_context(queue_args)))
+                      if queue_args is not None else None)
+        return render_template("review/_panel.html", done=done, queue_html=queue_html, **context)
+    if error:
+        return render_template("review/license.html", **context), 400
+    flash(done, "success")
+    return redirect(url_for("review.license", number=lic.number), code=303)
+
+
+@bp.post("/licenses/<number>/action-required")
+@officer_required
+def action_required(number: str):
+    lic = _license_or_404(number)
+    message = request.form.get("message", "")
+    try:
+        lic = licensing.mark_action_required(lic, current_user, message)
+    except licensing.LicenseError as error:
+        return _after_action(lic, error=error, typed={"message": message[:2000]})
+    return _after_action(lic, f"License {lic.number} is marked Action Required; the filer will be emailed.")
+
+
+@bp.post("/licenses/<number>/clear")
+@officer_required
+def clear(number: str):
+    lic = _license_or_404(number)
+    note = request.form.get("note", "")
+    try:
+        lic = licensing.clear_license(lic, current_user, note)
+    except licensing.LicenseError as error:
+        return _after_action(lic, error=error, typed={"note": note[:2000]})
+    return _after_action(lic, f"License {lic.number} is cleared.")
+
+
+# ----- the audit trail ---------------------------------------------------------------------------
+
+@bp.get("/audit")
+@officer_required
+def audit():
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = db.session.execute(audit_query(request.args).limit(50).offset((page - 1) * 50)).all()
+    # The filters without the page: the page links add their own.
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("review/audit.html", rows=rows, page=page, labels=EVENT_LABELS,
+                           args=args, **formatting.helpers())
+
+
+@bp.get("/audit.csv")
+@officer_required
+def audit_csv():
+    def lines():
+        out = io.StringIO()
+        writer = csv.writer(out)
+        out.write("\ufeff")
+        writer.writerow(["When (UTC)", "License Number", "What", "Who", "Officer-only", "Note", "Changes"])
+        result = db.session.execute(audit_query(request.args).execution_options(yield_per=2000))
+        for count, (event, number, email) in enumerate(result, start=1):
+            changes = "; ".join(f"{c['label']}: {c['before']} -> {c['after']}" for c in event.changes or [])
+            writer.writerow([event.at.strftime("%Y-%m-%d %H:%M:%S"), number,
+                             EVENT_LABELS.get(event.kind, event.kind), email or "AIM",
+                             "yes" if event.internal else "no", safe_text(event.note or ""),
+                             safe_text(changes)])
+            if count % 500 == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    return attachment(Response(stream_with_context(lines()), mimetype=CSV), "aim-audit-trail.csv")
+

@@ -1,0 +1,1 @@
+"""Helpers shared by the blueprints: access decorators, htmx page-or-partial, downloads."""
