@@ -2,8 +2,9 @@
 
 Nothing is sent inside a request. `add()` puts the rendered message in the caller's database
 session, so the license, code or password change and its mail commit together, or neither does.
-Delivery is `deliver(message_id)` / `deliver_pending()`: any process may call them, several at
-once (a message is claimed by one conditional UPDATE, so it is sent by one deliverer only).
+Delivery is `deliver(message_id)` / `deliver_pending()`: any process may call them in an app
+context, several at once (a message is claimed by one conditional UPDATE, so it is sent by one
+deliverer only; each call uses a database session of its own and leaves the caller's alone).
 Two things call them today:
 
 - the kick: once a request (or a background job) has committed messages, their ids go to a small
