@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .licenses import bp as licenses_bp
     from .main import bp as main_bp
     from .monitor import bp as monitor_bp
+    from .outbox import init_app as init_outbox
     from .reference.cli import register_reference_cli
     from .review import bp as review_bp
     from .security import register_security
@@ -69,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_cli(app)
     register_reference_cli(app)
+    init_outbox(app)
 
     @app.context_processor
     def _program():

@@ -17,6 +17,17 @@ class Defaults:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "AIM Licensing <no-reply@aim.example.gov>"
+    MAIL_TIMEOUT_SECONDS = 30
+    # Mail goes through the outbox (aimweb/outbox.py): a failed attempt is retried after
+    # MAIL_RETRY_SECONDS, doubling up to MAIL_RETRY_MAX_SECONDS, and given up after
+    # MAIL_MAX_ATTEMPTS (about 4.5 hours of retries with these values).
+    MAIL_MAX_ATTEMPTS = 15
+    MAIL_RETRY_SECONDS = 30
+    MAIL_RETRY_MAX_SECONDS = 1800
+    # What happens once a request has committed mail: "thread" hands it to a delivery thread of
+    # the process; "inline" delivers it before the answer leaves (tests); "none" leaves it all to
+    # `flask mail-deliver` (or a job queue).
+    MAIL_KICK = "thread"
     # MAIL_SUPPRESS_SEND (true: no mail at all, not even on the console) is deliberately not set
     # here: unset, Flask-Mail turns it on under TESTING, and aimweb.mailer reads it as off.
 

@@ -378,3 +378,27 @@ class MonitorRefresh(db.Model):
     included_through: Mapped[datetime | None]
     licenses: Mapped[int] = mapped_column(default=0)
     seconds: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
+
+
+MAIL_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+class OutboxMessage(db.Model):
+    """A rendered mail, committed with the change it reports and delivered later (aimweb/outbox.py)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # pending -> sending (claimed by one deliverer) -> sent, or back to pending for a retry, or
+    # failed after MAIL_MAX_ATTEMPTS. A "sending" row whose claim ran out (its worker died) is
+    # claimable again.
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)

@@ -44,7 +44,9 @@ def throttle_message(purpose: str, email: str) -> str | None:
 
 
 def issue_code(purpose: str, email: str) -> str:
-    """Make a new code for (purpose, email); every older unused one stops working."""
+    """Make a new code for (purpose, email); every older unused one stops working.
+
+    The caller commits, with the mail that carries the code."""
     now = utcnow()
     db.session.execute(
         update(OneTimeCode)
@@ -62,7 +64,6 @@ def issue_code(purpose: str, email: str) -> str:
             expires_at=now + timedelta(seconds=current_app.config["CODE_TTL_SECONDS"]),
         )
     )
-    db.session.commit()
     return code
 
 

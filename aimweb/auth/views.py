@@ -62,6 +62,7 @@ def _send_code(purpose: str, email: str) -> str | None:
         send_email(email, "AIM: your verification code", f"{purpose}_code", code=code, email=email,
                    minutes=current_app.config["CODE_TTL_SECONDS"] // 60)
     # A reset for an unregistered address mails nothing at all.
+    db.session.commit()  # the code and its mail together (the mail is sent after the request)
     return None
 
 
@@ -98,7 +99,7 @@ def _resend(purpose: str):
     if not email:
         return redirect(url_for(f"auth.{purpose}"))
     problem = _send_code(purpose, email)
-    flash(problem or "We have emailed you a new code. The old one no longer works.",
+    flash(problem or "A new code will be emailed to you. The old one no longer works.",
           "warning" if problem else "success")
     return redirect(url_for(f"auth.{purpose}_verify"))
 
@@ -234,9 +235,9 @@ def reset_password():
         # Every other session of this user ends here, and any sign-in lock lifts.
         accounts.set_password(user, form.password.data, EventKind.PASSWORD_RESET, client=_client())
         user.last_sign_in_at = utcnow()
+        send_email(email, "AIM: your password was changed", "password_changed", user=user)
         db.session.commit()
         start_session(user)
-        send_email(email, "AIM: your password was changed", "password_changed", user=user)
         flash("Your password was changed and you are signed in.", "success")
         if not user.company_id and not user.is_officer:
             return redirect(url_for("account.company"))
