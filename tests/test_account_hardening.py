@@ -522,6 +522,7 @@ def gunicorn(tmp_path, workers: int, **settings):
     finally:
         process.terminate()
         process.wait(timeout=30)
+        process.stderr.close()
 
 
 def gunicorn_start_log(tmp_path, workers: int, storage: str | None) -> str:
