@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from ..accounts import EVENT_KINDS, OUTCOMES
 from ..extensions import db
-from ..licenses.export import safe_text
+from ..web.downloads import safe_text
 from ..models import AccountEvent, User
 from ..security import role_required
 from . import bp
