@@ -110,8 +110,16 @@ def problems(batch_id: int):
     batch = _batch_or_404(batch_id)
     if batch.status != "rejected" or not batch.problems:
         abort(404)
-    response = Response(marked_workbook(batch), mimetype=XLSX)
+    spool, size = marked_workbook(batch, batch.content)
+
+    def chunks():
+        with spool:
+            while data := spool.read(256 * 1024):
+                yield data
+
+    response = Response(chunks(), mimetype=XLSX)
     response.headers["Content-Disposition"] = f'attachment; filename="AIM-upload-{batch.id}-problems.xlsx"'
+    response.headers["Content-Length"] = str(size)
     return response
 
 
