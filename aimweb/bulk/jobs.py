@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .. import licensing
 from ..extensions import db
@@ -46,7 +47,14 @@ def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: 
                          "licenses were issued from it. Uploading it again issues new licenses "
                          "for the same entries.")
     db.session.add(batch)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same form posted at the same moment: the other request's batch
+        db.session.rollback()
+        existing = db.session.scalar(select(UploadBatch).where(UploadBatch.form_token == form_token))
+        if existing is None:
+            raise
+        return existing
     if batch.status == "checking":
         start(batch)
     return batch

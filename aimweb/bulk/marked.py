@@ -145,8 +145,9 @@ def _drawing(marked: dict[str, list[str]]) -> str:
 
 
 def _stream_part(book: zipfile.ZipFile, name: str, parts: Iterator[str]) -> None:
-    with book.open(zipfile.ZipInfo(name, date_time=datetime.now().timetuple()[:6]), "w",
-                   force_zip64=True) as member:
+    info = zipfile.ZipInfo(name, date_time=datetime.now().timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with book.open(info, "w", force_zip64=True) as member:
         for part in parts:
             member.write(part.encode("utf-8"))
 
@@ -169,7 +170,7 @@ def write_marked_workbook(batch: UploadBatch, content: bytes, target) -> None:
                  ("/xl/styles.xml", "spreadsheetml.styles+xml")]
     if comments:
         overrides.append(("/xl/comments1.xml", "spreadsheetml.comments+xml"))
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=5) as book:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as book:
         book.writestr("[Content_Types].xml", (
             f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'

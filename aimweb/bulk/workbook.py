@@ -51,6 +51,7 @@ _SHEET_DATA = re.compile(rb'<' + _PREFIX + rb'sheetData[\s/>]')
 _SST_START = re.compile(rb'<' + _PREFIX + rb'sst(?=[\s/>])(?:[^>"\']+|"[^"]*"|\'[^\']*\')*>')
 _COUNT_ATTR = re.compile(rb'\s(?:count|uniqueCount)\s*=\s*(?:"[^"]*"|\'[^\']*\')')
 _DECLARATION = re.compile(rb'<!(?:DOCTYPE|ENTITY)', re.IGNORECASE)
+_MACROS = re.compile(rb'macroEnabled|vbaProject', re.IGNORECASE)
 _LEADING_SPACE = re.compile(rb'[ \t\n\r\x0b\x0c]*')
 _NOT_READABLE = ("The file is not a readable Excel workbook. Save it again as .xlsx from Excel or "
                  "LibreOffice and upload it.")
@@ -167,6 +168,23 @@ def _read_part(archive: zipfile.ZipFile, name: str) -> bytes:
 
 _ENTITIES = ("The workbook contains XML entity declarations, which Excel never writes, so it was not "
              "opened. Upload a workbook saved by Excel or LibreOffice.")
+
+
+def _refuse_macros(archive: zipfile.ZipFile, names: set[str]) -> None:
+    """A macro-enabled workbook (.xlsm, .xltm), whatever the file is called: its VBA project, or
+    the content type that declares one."""
+    types = b""
+    if "[Content_Types].xml" in names:  # a few KB: the first megabyte is plenty
+        try:
+            with archive.open("[Content_Types].xml") as part:
+                types = part.read(_CHUNK)
+        except _UNPACK_ERRORS as error:
+            raise UploadRejected("The file is damaged (a part of the workbook cannot be unpacked). "
+                                 "Save it again from Excel and upload the new copy.") from error
+    if _MACROS.search(types) or any(
+            name.lower().rsplit("/", 1)[-1] == "vbaproject.bin" for name in names):
+        raise UploadRejected("Macro-enabled workbooks (.xlsm) are not accepted: save it as .xlsx "
+                             "(File › Save As › Excel Workbook) and upload that file.")
 
 
 def _refuse_entities(archive: zipfile.ZipFile) -> None:
@@ -446,6 +464,7 @@ def read_first_sheet(data: bytes, columns: int) -> Sheet:
     _refuse_non_zip(data)
     archive = _open_zip(data)
     names = set(archive.namelist())
+    _refuse_macros(archive, names)
     if "xl/workbook.xml" not in names:
         raise UploadRejected("This zip file is not an Excel workbook (.xlsx). Download the Excel "
                              "template, fill it in and save it as .xlsx.")
