@@ -74,8 +74,8 @@ def start(batch: UploadBatch) -> None:
         process(app, batch.id)
         db.session.expire_all()
         return
-    thread = threading.Thread(target=process, args=(app, batch.id), name=f"upload-{batch.id}",
-                              daemon=True)
+    thread = threading.Thread(target=_process_in_background, args=(app, batch.id),
+                              name=f"upload-{batch.id}", daemon=True)
     thread.start()
 
 
@@ -118,7 +118,11 @@ def process(app: Flask, batch_id: int) -> None:
             db.session.commit()
         finally:
             db.session.remove()
-            release_memory()
+
+
+def _process_in_background(app: Flask, batch_id: int) -> None:
+    process(app, batch_id)
+    release_memory()  # a large file's cells, freed: the worker's memory goes back to its size
 
 
 def _check_and_issue(batch: UploadBatch) -> None:

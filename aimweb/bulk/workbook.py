@@ -16,7 +16,6 @@ for (uniqueCount="2000000000" made it abort the whole process), are dropped.
 from __future__ import annotations
 
 import ctypes
-import gc
 import io
 import posixpath
 import re
@@ -501,7 +500,6 @@ def read_first_sheet(data: bytes, columns: int) -> Sheet:
 def release_memory() -> None:
     """Hand the memory of a read workbook back to the system once it is freed. A full file's cells
     are some 80,000 blocks that glibc keeps in its heap: without this a worker stayed at 600 MB."""
-    gc.collect()
     try:
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: its allocator returns memory its own way
