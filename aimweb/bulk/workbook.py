@@ -30,6 +30,7 @@ MAX_ROWS = 5000  # data rows per file (the header row is not counted)
 MAX_PARTS = 500
 MAX_UNCOMPRESSED = 80 * 1024 * 1024
 MAX_RATIO = 150
+MAX_SHARED_STRINGS = 1_000_000  # in all sheets: a full template's first sheet holds at most 80,000
 MAX_COLUMNS = 64  # data to the right of the template's columns up to here is ignored; beyond, refused
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -386,27 +387,46 @@ def _attribute(attrs: bytes, name: bytes = b"r") -> bytes | None:
 _CHUNK = 1024 * 1024
 
 
+_SHARED_STRING_TAGS = (b"<si>", b"<si ", b"<si/", b":si>", b":si ", b":si/")
+
+
 def _copy_part(archive: zipfile.ZipFile, name: str, target: zipfile.ZipFile, as_name: str,
-               strip_counts: bool = False) -> None:
+               strings: bool = False) -> None:
     """The part copied into the rebuilt workbook a megabyte at a time (never whole in memory),
-    checked on the way like a part read whole: UTF-8, no DTD or entity declaration. The shared
-    strings lose their declared counts, which calamine would reserve memory for."""
+    checked on the way like a part read whole: UTF-8, no DTD or entity declaration.
+
+    The shared strings lose their declared counts, which calamine would reserve memory for, and
+    are counted: calamine keeps each in memory, about 50 bytes for even the shortest, so 4 million
+    of them (an 80 MB part, a 9 MB upload) took 200 MB.
+    """
+    count = 0
     try:
         with archive.open(name) as part, target.open(as_name, "w", force_zip64=True) as out:
-            head = part.read(_CHUNK)
-            at = _utf8_xml(head)
-            if strip_counts:
-                start = _SST_START.search(head, at)
+            data = part.read(_CHUNK)
+            at = _utf8_xml(data)
+            if strings:
+                start = _SST_START.search(data, at)
                 if start is None:  # the <sst> tag is the first thing after the declaration
                     raise UploadRejected(_NOT_READABLE)
-                head = head[:start.start()] + _COUNT_ATTR.sub(b"", start.group(0)) + head[start.end():]
-            out.write(head)
-            tail = head[-16:]
-            while chunk := part.read(_CHUNK):
-                if _DECLARATION.search(tail + chunk[:16]) or _DECLARATION.search(chunk):
+                data = data[:start.start()] + _COUNT_ATTR.sub(b"", start.group(0)) + data[start.end():]
+            carry = b""
+            while True:
+                out.write(data)
+                buffer = carry + data  # a tag cut between two chunks is seen whole here
+                cut = max(len(buffer) - 16, 0) if data else len(buffer)
+                if _DECLARATION.search(buffer):
                     raise UploadRejected(_ENTITIES)
-                out.write(chunk)
-                tail = chunk[-16:]
+                if strings:
+                    # the tags that start before the cut (those after it start the next buffer)
+                    count += sum(buffer.count(tag, 0, cut + 3) for tag in _SHARED_STRING_TAGS)
+                    if count > MAX_SHARED_STRINGS:
+                        raise UploadRejected(
+                            f"The workbook holds more than {MAX_SHARED_STRINGS:,} different texts "
+                            "(in all its sheets), far more than a filled-in template. Copy your rows "
+                            "into a fresh template and upload that.")
+                if not data:
+                    return
+                carry, data = buffer[cut:], part.read(_CHUNK)
     except KeyError as error:
         raise UploadRejected("The file is not a complete Excel workbook (a part is missing). Save "
                              "it again as .xlsx and upload it.") from error
@@ -438,7 +458,7 @@ def _rebuild(target, archive: zipfile.ZipFile, parts: _Parts, sheet: bytes) -> N
         z.writestr("_rels/.rels", _RELS % (_REL % (b"rId1", b"officeDocument", b"xl/workbook.xml")))
         z.writestr("xl/worksheets/sheet1.xml", sheet)
         if parts.strings is not None:
-            _copy_part(archive, parts.strings, z, "xl/sharedStrings.xml", strip_counts=True)
+            _copy_part(archive, parts.strings, z, "xl/sharedStrings.xml", strings=True)
             rels.append(_REL % (b"rId2", b"sharedStrings", b"sharedStrings.xml"))
         if parts.styles is not None:
             _copy_part(archive, parts.styles, z, "xl/styles.xml")
