@@ -22,7 +22,7 @@ from ..mailer import send_email
 from ..models import UploadBatch, User, utcnow
 from .rows import CellProblem, Problems, group_rows, place, to_draft
 from .template import COLUMNS
-from .workbook import UploadRejected, read_first_sheet, release_memory
+from .workbook import UploadRejected, one_large_file_at_a_time, read_first_sheet, release_memory
 
 CHUNK = 250  # licenses checked between two progress updates
 
@@ -121,8 +121,9 @@ def process(app: Flask, batch_id: int) -> None:
 
 
 def _process_in_background(app: Flask, batch_id: int) -> None:
-    process(app, batch_id)
-    release_memory()  # a large file's cells, freed: the worker's memory goes back to its size
+    with one_large_file_at_a_time:
+        process(app, batch_id)
+        release_memory()  # a large file's cells, freed: the worker's memory goes back to its size
 
 
 def _check_and_issue(batch: UploadBatch) -> None:

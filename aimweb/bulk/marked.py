@@ -18,7 +18,7 @@ from datetime import date, datetime
 from ..licenses.export import safe_text
 from ..models import UploadBatch
 from .template import COLUMNS, TITLES
-from .workbook import column_letter, read_first_sheet, release_memory
+from .workbook import column_letter, one_large_file_at_a_time, read_first_sheet, release_memory
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
@@ -205,7 +205,8 @@ def marked_workbook(batch: UploadBatch, content: bytes):
     """The marked workbook in a temporary file, at its start, and its size."""
     spool = tempfile.TemporaryFile()
     try:
-        write_marked_workbook(batch, content, spool)
+        with one_large_file_at_a_time:
+            write_marked_workbook(batch, content, spool)
     except BaseException:
         spool.close()
         raise

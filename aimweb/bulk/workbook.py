@@ -20,6 +20,7 @@ import io
 import posixpath
 import re
 import tempfile
+import threading
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -515,6 +516,11 @@ def read_first_sheet(data: bytes, columns: int) -> Sheet:
     while rows and all(v in ("", None) for v in rows[-1]):
         rows.pop()
     return Sheet(name=parts.name, rows=rows)
+
+
+# A large workbook's cells, from reading to the end of their use, take up to ~170 MB: a worker
+# holds one such file at a time (background checks, marked workbooks), so two never add up.
+one_large_file_at_a_time = threading.Lock()
 
 
 def release_memory() -> None:
