@@ -115,14 +115,14 @@ def check_header_row(row: list) -> None:
                 "Download the Excel template for Aluminum and copy your rows into it.")
 
 
-def group_rows(rows: list[list], problems: Problems | None = None) -> tuple[list[Group], Problems]:
+def group_rows(rows: list[list]) -> tuple[list[Group], Problems]:
     """Rows (header row first) grouped by Entry ID, with what is wrong in the grouping itself."""
     if not rows:
         raise UploadRejected("The sheet is empty. Fill in the template's first sheet, one row per "
                              "product, and upload it again.")
     check_header_row(rows[0])
     groups: dict[str, Group] = {}
-    problems = Problems() if problems is None else problems
+    problems = Problems()
     for number, raw in enumerate(rows[1:], start=2):
         values = [cell_value(v) for v in raw]
         if all(v == "" for v in values):

@@ -1,17 +1,19 @@
 """Reading an uploaded workbook safely: every check a hostile or broken file needs, then the cells.
 
 Nothing here trusts the file. Before any spreadsheet library sees it: it must be a zip (not an
-.xls, a password-protected workbook, a CSV or a renamed text file), with few parts, a bounded
-uncompressed size and compression ratio (zip bombs), no DTD or entity declarations in any XML
-part, and a first sheet whose cells we have located ourselves: no data beyond the row limit or
-the template's columns, and no formulas. The sheet's declared <dimension> is never used. Only then
-does python-calamine read the cells (about 15x faster than openpyxl), bounded to what was checked.
+.xls, a password-protected workbook, a CSV or a renamed text file, nor a macro-enabled workbook
+whatever its name), with few parts, a bounded uncompressed size and compression ratio (zip
+bombs), no DTD or entity declarations in any XML part, and a first sheet whose cells we have
+located ourselves: no data beyond the row limit or the template's columns, and no formulas. The
+sheet's declared <dimension> is never used. Only then does python-calamine read the cells (about
+15x faster than openpyxl), bounded to what was checked.
 
-python-calamine never sees the uploaded archive itself: it reads a workbook rebuilt here from the
-very bytes that were checked (the first sheet, the shared strings, the styles), so it cannot be
-pointed at another part than the one scanned (a relationship target like "../", duplicate or
-case-folded part names), and the shared strings' declared counts, which calamine reserves memory
-for (uniqueCount="2000000000" made it abort the whole process), are dropped.
+python-calamine never sees the uploaded archive itself: it reads a workbook rebuilt here, in a
+temporary file, from the very bytes that were checked (the first sheet, the shared strings, the
+styles), so it cannot be pointed at another part than the one scanned (a relationship target like
+"../", duplicate or case-folded part names), and the shared strings' declared counts, which
+calamine reserves memory for (uniqueCount="2000000000" made it abort the whole process), are
+dropped.
 """
 from __future__ import annotations
 
