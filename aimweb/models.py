@@ -301,7 +301,10 @@ class UploadBatch(db.Model):
     progress: Mapped[int] = mapped_column(default=0)
     license_count: Mapped[int] = mapped_column(default=0)
     message: Mapped[str | None] = mapped_column(Text)
+    # The first problems by row and column (at most bulk.jobs.MAX_PROBLEMS_KEPT), and how many
+    # there were in all: a file can hold tens of thousands, and the list is read back whole.
     problems: Mapped[list | None] = mapped_column(JSON)
+    problem_count: Mapped[int] = mapped_column(default=0, server_default="0")
     result: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Moved on as the job works: a job that stopped moving was cut off (nothing was issued).

@@ -253,6 +253,41 @@ def test_a_workbook_with_a_corrupt_part_is_refused(refused):
     refused(bytes(data), "damaged")
 
 
+def macro_workbook(vba: bool = True, content_type: bool = True) -> bytes:
+    """The valid workbook as Excel saves it with macros (.xlsm): a VBA project (an OLE compound
+    file) related from the workbook, and the macro-enabled content type."""
+    data = valid()
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    types = archive.read("[Content_Types].xml")
+    rels = archive.read("xl/_rels/workbook.xml.rels")
+    replace, add = {}, []
+    if content_type:
+        replace["[Content_Types].xml"] = re.sub(
+            rb'ContentType="application/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet\.main\+xml"',
+            b'ContentType="application/vnd.ms-excel.sheet.macroEnabled.main+xml"', types).replace(
+            b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+        assert b"macroEnabled" in replace["[Content_Types].xml"]
+    if vba:
+        replace["xl/_rels/workbook.xml.rels"] = rels.replace(b"</Relationships>", (
+            b'<Relationship Id="rIdVBA" Type="http://schemas.microsoft.com/office/2006/relationships/'
+            b'vbaProject" Target="vbaProject.bin"/></Relationships>'))
+        project = b'ID="{5B0E1B4A-3C2D-4E5F-8A9B-0C1D2E3F4A5B}"\r\nDocument=ThisWorkbook/&H00000000\r\nName="VBAProject"\r\n'
+        add.append(("xl/vbaProject.bin", compound_file({"PROJECT": project, "dir": b"\x01" * 64})))
+    return rezip(data, replace, add)
+
+
+@pytest.mark.parametrize(("vba", "content_type", "filename"), [
+    (True, True, "licenses.xlsm"),
+    (True, True, "licenses.xlsx"),   # renamed: the content decides, not the name
+    (True, False, "licenses.xlsx"),  # the VBA project alone
+    (False, True, "licenses.xlsx"),  # the content type alone
+])
+def test_a_macro_enabled_workbook_is_refused(refused, vba, content_type, filename):
+    data = macro_workbook(vba, content_type)
+    assert openpyxl.load_workbook(io.BytesIO(data), keep_vba=True).worksheets[0]["A2"].value == 1
+    refused(data, "Macro-enabled workbooks (.xlsm) are not accepted", "save it as .xlsx", filename=filename)
+
+
 # ----- XML entities and zip bombs -------------------------------------------------------------------
 
 LAUGHS = (b'<!DOCTYPE lolz [<!ENTITY lol "lol">'
@@ -519,6 +554,29 @@ def test_a_huge_shared_strings_count_does_not_crash_the_server():
     done = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert done.stdout.decode().strip() == TITLES[15]
+
+
+def test_millions_of_shared_strings_are_refused_before_calamine_reads_them():
+    """calamine keeps every shared string in memory (some 50 bytes for even the shortest): 4
+    million short ones, a 9 MB upload, took 200 MB. Only the header row uses any of them here."""
+    from aimweb.bulk.workbook import MAX_SHARED_STRINGS
+
+    def strings(count: int) -> bytes:
+        extra = "".join(f"<si><t>{i:x}</t></si>" for i in range(count - len(TITLES)))
+        return (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}">'
+                + "".join(f"<si><t>{t}</t></si>" for t in TITLES) + extra + "</sst>").encode()
+
+    cells = b"".join(f'<c r="{chr(65 + i)}1" t="s"><v>{i}</v></c>'.encode() for i in range(16))
+    data = rezip(valid(), {"xl/worksheets/sheet1.xml": raw_sheet(b'<row r="1">' + cells + b"</row>")},
+                 add=[("xl/sharedStrings.xml", strings(MAX_SHARED_STRINGS + 1))])
+    rels = zipfile.ZipFile(io.BytesIO(data)).read("xl/_rels/workbook.xml.rels")
+    if b"sharedStrings" not in rels:
+        data = rezip(data, {"xl/_rels/workbook.xml.rels": rels.replace(
+            b"</Relationships>", b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/'
+            b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')})
+    assert len(data) < 10 * 2**20
+    with pytest.raises(UploadRejected, match=f"more than {MAX_SHARED_STRINGS:,} different texts"):
+        read(data)
 
 
 @pytest.mark.parametrize("change", ["utf16", "comment", "cdata"])

@@ -87,3 +87,32 @@ def test_a_workbook_saved_by_libreoffice_is_accepted(soffice, tmp_path, signed_i
         (2, IMPORT.date(), EXPORT.date(), "CA", [("7601103000", "12500.00"), ("7606123035", "2040.50")]),
         (1, IMPORT.date(), EXPORT.date(), "DE", [("7604101000", "310.00")]),
     ]
+
+
+def test_the_marked_problems_workbook_opens_in_libreoffice_with_its_marks(soffice, tmp_path, signed_in):
+    """The marked workbook is SpreadsheetML written by hand: LibreOffice reads its cells, fills and
+    comments (saved again by LibreOffice, they are all still there)."""
+    import re
+
+    import openpyxl
+
+    from test_bulk_upload import row, workbook
+
+    data = workbook([row(1), row(2, hts="7602.00.00.00"), row(3, kg=0)])
+    html = result_page(signed_in, upload(signed_in, data))
+    marked = signed_in.get(re.search(r'href="([^"]+problems\.xlsx)"', html).group(1)).data
+    source = tmp_path / "marked.xlsx"
+    source.write_bytes(marked)
+    out = tmp_path / "out"
+    done = subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
+                           "--headless", "--norestore", "--convert-to", "xlsx:Calc MS Excel 2007 XML",
+                           "--outdir", str(out), str(source)], capture_output=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0 and (out / "marked.xlsx").exists(), (done.stdout, done.stderr)
+    wb = openpyxl.load_workbook(out / "marked.xlsx")
+    assert wb.sheetnames == ["Your rows", "Problems"]
+    rows = wb["Your rows"]
+    assert [c.value for c in rows[1]][:3] == TITLES[:3] and rows["C3"].value == "Gulf Coast Metals LLC"
+    assert "not covered" in rows["K3"].comment.text and rows["K3"].fill.fgColor.rgb.endswith("F4E3DB")
+    assert "more than zero" in rows["O4"].comment.text and rows["K2"].comment is None
+    assert rows["I2"].is_date and rows["I2"].value.date() == EXPORT.date()
+    assert [c.value for c in wb["Problems"][2]][:2] == [3, "K"]

@@ -201,3 +201,54 @@ def test_a_crash_while_issuing_leaves_no_license_behind(signed_in, query, monkey
     assert "Nothing was issued" in html
     assert query(lambda: db.session.scalar(select(func.count()).select_from(License))) == 0
     assert query(lambda: db.session.scalar(select(UploadBatch.status))) == "failed"
+
+
+def test_five_posts_of_one_form_at_once_make_one_batch_and_redirect_to_it(signed_in, query, app):
+    """A filer double-clicking, or a browser retrying: the same form token, posted concurrently."""
+    import threading
+
+    data = workbook([row(1), row(2)])
+    token = csrf_token(signed_in, "/licenses/multiple/")
+    cookie = signed_in.get_cookie("session").value
+    barrier = threading.Barrier(5)
+    answers = []
+
+    def post():
+        client = app.test_client()
+        client.set_cookie("session", cookie)
+        barrier.wait()
+        answers.append(client.post("/licenses/multiple/", content_type="multipart/form-data", data={
+            "csrf_token": token, "form_token": "one-form-posted-five-times", "certified": "y",
+            "file": (io.BytesIO(data), "licenses.xlsx")}))
+
+    threads = [threading.Thread(target=post) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [303] * 5, [a.get_data(as_text=True)[:300] for a in answers]
+    assert len({a.headers["Location"] for a in answers}) == 1
+    assert "All licenses are created successfully." in result_page(signed_in, answers[0])
+    assert query(lambda: db.session.scalar(select(func.count()).select_from(UploadBatch))) == 1
+    assert query(lambda: db.session.scalar(select(func.count()).select_from(License))) == 2
+
+
+def test_a_file_with_thousands_of_problems_lists_the_first_thousand_and_counts_the_rest(signed_in, query):
+    data = workbook([row(i + 1, kg=0, usd=0) for i in range(600)])  # 2 problems a row: O and P
+    html = result_page(signed_in, upload(signed_in, data), timeout=60)
+    assert "No license was issued: 1,200 problems to correct" in html
+    listed = re.findall(r"<tr><td>(\d+)</td><td>([A-Z])</td>", html)
+    assert len(listed) == 1000 and listed[0] == ("2", "O") and listed[-1] == ("501", "P")
+    assert "… and 200 more problems, not listed here or in the .xlsx" in html
+    batch = query(lambda: db.session.scalars(select(UploadBatch)).one())
+    assert batch.problem_count == 1200 and len(batch.problems) == 1000
+    marked = signed_in.get(re.search(r'href="([^"]+problems\.xlsx)"', html).group(1))
+    assert marked.status_code == 200 and marked.headers["Content-Length"] == str(len(marked.data))
+    wb = openpyxl.load_workbook(io.BytesIO(marked.data))
+    rows, listing = wb["Your rows"], wb["Problems"]
+    assert rows.max_row == 601 and rows["A601"].value == 600  # every row as uploaded
+    assert "more than zero" in rows["O501"].comment.text and rows["O501"].fill.fgColor.rgb == "FFF4E3DB"
+    assert rows["O502"].comment is None and rows["O502"].value == 0
+    assert listing.max_row == 1 + 1000 + 1
+    assert [c.value for c in listing[1001]] == [501, "P", "Customs Value (US$)", listing["D1001"].value]
+    assert listing["D1002"].value.startswith("… and 200 more problems")

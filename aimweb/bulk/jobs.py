@@ -13,15 +13,16 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .. import licensing
 from ..extensions import db
 from ..inputs import merge_problems
 from ..mailer import send_email
 from ..models import UploadBatch, User, utcnow
-from .rows import CellProblem, group_rows, place, to_draft
+from .rows import CellProblem, Problems, group_rows, place, to_draft
 from .template import COLUMNS
-from .workbook import UploadRejected, read_first_sheet
+from .workbook import UploadRejected, one_large_file_at_a_time, read_first_sheet, release_memory
 
 CHUNK = 250  # licenses checked between two progress updates
 
@@ -46,7 +47,14 @@ def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: 
                          "licenses were issued from it. Uploading it again issues new licenses "
                          "for the same entries.")
     db.session.add(batch)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same form posted at the same moment: the other request's batch
+        db.session.rollback()
+        existing = db.session.scalar(select(UploadBatch).where(UploadBatch.form_token == form_token))
+        if existing is None:
+            raise
+        return existing
     if batch.status == "checking":
         start(batch)
     return batch
@@ -66,8 +74,8 @@ def start(batch: UploadBatch) -> None:
         process(app, batch.id)
         db.session.expire_all()
         return
-    thread = threading.Thread(target=process, args=(app, batch.id), name=f"upload-{batch.id}",
-                              daemon=True)
+    thread = threading.Thread(target=_process_in_background, args=(app, batch.id),
+                              name=f"upload-{batch.id}", daemon=True)
     thread.start()
 
 
@@ -81,9 +89,10 @@ def _progress(batch: UploadBatch, done: int) -> None:
     db.session.commit()
 
 
-def _reject(batch: UploadBatch, problems: list[CellProblem] | None = None, message: str | None = None) -> None:
+def _reject(batch: UploadBatch, problems: Problems | None = None, message: str | None = None) -> None:
     batch.status, batch.finished_at = "rejected", utcnow()
-    batch.problems = [p.as_dict() for p in sorted(problems or [], key=lambda p: (p.row, p.column))]
+    batch.problems = [p.as_dict() for p in problems.first()] if problems else []
+    batch.problem_count = problems.total if problems else 0
     batch.message = message
     db.session.commit()
 
@@ -111,11 +120,21 @@ def process(app: Flask, batch_id: int) -> None:
             db.session.remove()
 
 
+def _process_in_background(app: Flask, batch_id: int) -> None:
+    with one_large_file_at_a_time:
+        process(app, batch_id)
+        release_memory()  # a large file's cells, freed: the worker's memory goes back to its size
+
+
 def _check_and_issue(batch: UploadBatch) -> None:
     batch_id = batch.id
-    sheet = read_first_sheet(batch.content, len(COLUMNS))
-    groups, problems = group_rows(sheet.rows)
-    batch.rows = max(len(sheet.rows) - 1, 0)
+    # The content is read apart from the batch, so it is not kept on it for the rest of the job.
+    content = db.session.scalar(select(UploadBatch.content).where(UploadBatch.id == batch_id))
+    rows = read_first_sheet(content, len(COLUMNS)).rows
+    del content
+    groups, problems = group_rows(rows)
+    batch.rows = max(len(rows) - 1, 0)
+    del rows  # the groups hold the values
     _progress(batch, 0)
     drafts = []
     for start_at in range(0, len(groups), CHUNK):
@@ -123,8 +142,9 @@ def _check_and_issue(batch: UploadBatch) -> None:
         read = [to_draft(group) for group in chunk]
         found = licensing.check_licenses([draft for draft, _ in read])
         for group, (draft, unreadable), checked in zip(chunk, read, found):
-            problems += [place(group, p) for p in merge_problems(unreadable, checked)]
-            drafts.append(draft)
+            problems.extend(place(group, p) for p in merge_problems(unreadable, checked))
+            if not problems:  # once the file is rejected, nothing will be issued from it
+                drafts.append(draft)
         _progress(batch, chunk[-1].rows[-1] - 1)
     if problems:
         _reject(batch, problems)
@@ -147,4 +167,6 @@ def _check_and_issue(batch: UploadBatch) -> None:
         licensing.issue_licenses(user, drafts, upload_batch_id=batch.id, before_commit=record)
     except licensing.LicenseError as error:  # checked again at issue: e.g. the date moved on
         db.session.rollback()
-        _reject(batch, [CellProblem(2, "A", "Entry ID", p.message) for p in error.problems[:50]])
+        found = Problems()
+        found.extend(CellProblem(2, "A", "Entry ID", p.message) for p in error.problems)
+        _reject(batch, found)

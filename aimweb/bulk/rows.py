@@ -1,6 +1,7 @@
 """From the template's rows to license drafts, and every problem as (row, column, message)."""
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -25,6 +26,40 @@ class CellProblem:
         return {"row": self.row, "column": self.column, "title": self.title, "message": self.message}
 
 
+MAX_PROBLEMS_KEPT = 1000
+
+
+class Problems:
+    """The first problems of a file by row and column, at most `limit`, and how many in all.
+
+    A file of 5,000 bad rows holds tens of thousands: they are counted, not all kept (each can
+    quote a long cell), and neither the page nor the marked workbook shows more than the first.
+    """
+
+    def __init__(self, limit: int = MAX_PROBLEMS_KEPT):
+        self.limit, self.total, self._kept = limit, 0, []
+
+    def append(self, problem: CellProblem) -> None:
+        self.total += 1
+        self._kept.append(problem)
+        if len(self._kept) >= 2 * self.limit:
+            self._kept = heapq.nsmallest(self.limit, self._kept, key=_order)
+
+    def extend(self, problems) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def first(self) -> list[CellProblem]:
+        return sorted(self._kept, key=_order)[:self.limit]
+
+    def __len__(self) -> int:
+        return self.total
+
+
+def _order(problem: CellProblem) -> tuple:
+    return problem.row, len(problem.column), problem.column
+
+
 @dataclass
 class Group:
     """The rows of one Entry ID: one license."""
@@ -44,7 +79,8 @@ def cell_value(value):
     """Calamine's value as the form would have it: whole floats as integers, text stripped."""
     kind = type(value)  # text and numbers first: 80,000 cells in a full upload
     if kind is str:
-        return " ".join(value.split())
+        clean = " ".join(value.split())
+        return value if clean == value else clean  # not a second copy of every text
     if kind is float:
         return int(value) if value.is_integer() else value
     if value is None:
@@ -79,14 +115,14 @@ def check_header_row(row: list) -> None:
                 "Download the Excel template for Aluminum and copy your rows into it.")
 
 
-def group_rows(rows: list[list]) -> tuple[list[Group], list[CellProblem]]:
+def group_rows(rows: list[list]) -> tuple[list[Group], Problems]:
     """Rows (header row first) grouped by Entry ID, with what is wrong in the grouping itself."""
     if not rows:
         raise UploadRejected("The sheet is empty. Fill in the template's first sheet, one row per "
                              "product, and upload it again.")
     check_header_row(rows[0])
     groups: dict[str, Group] = {}
-    problems: list[CellProblem] = []
+    problems = Problems()
     for number, raw in enumerate(rows[1:], start=2):
         values = [cell_value(v) for v in raw]
         if all(v == "" for v in values):

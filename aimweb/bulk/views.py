@@ -105,5 +105,13 @@ def problems(batch_id: int):
     batch = _batch_or_404(batch_id)
     if batch.status != "rejected" or not batch.problems:
         abort(404)
-    return attachment(Response(marked_workbook(batch), mimetype=XLSX),
-                      f"AIM-upload-{batch.id}-problems.xlsx")
+    spool, size = marked_workbook(batch, batch.content)
+
+    def chunks():
+        with spool:
+            while data := spool.read(256 * 1024):
+                yield data
+
+    response = attachment(Response(chunks(), mimetype=XLSX), f"AIM-upload-{batch.id}-problems.xlsx")
+    response.headers["Content-Length"] = str(size)
+    return response

@@ -1,23 +1,28 @@
 """Reading an uploaded workbook safely: every check a hostile or broken file needs, then the cells.
 
 Nothing here trusts the file. Before any spreadsheet library sees it: it must be a zip (not an
-.xls, a password-protected workbook, a CSV or a renamed text file), with few parts, a bounded
-uncompressed size and compression ratio (zip bombs), no DTD or entity declarations in any XML
-part, and a first sheet whose cells we have located ourselves: no data beyond the row limit or
-the template's columns, and no formulas. The sheet's declared <dimension> is never used. Only then
-does python-calamine read the cells (about 15x faster than openpyxl), bounded to what was checked.
+.xls, a password-protected workbook, a CSV or a renamed text file, nor a macro-enabled workbook
+whatever its name), with few parts, a bounded uncompressed size and compression ratio (zip
+bombs), no DTD or entity declarations in any XML part, and a first sheet whose cells we have
+located ourselves: no data beyond the row limit or the template's columns, and no formulas. The
+sheet's declared <dimension> is never used. Only then does python-calamine read the cells (about
+15x faster than openpyxl), bounded to what was checked.
 
-python-calamine never sees the uploaded archive itself: it reads a workbook rebuilt here from the
-very bytes that were checked (the first sheet, the shared strings, the styles), so it cannot be
-pointed at another part than the one scanned (a relationship target like "../", duplicate or
-case-folded part names), and the shared strings' declared counts, which calamine reserves memory
-for (uniqueCount="2000000000" made it abort the whole process), are dropped.
+python-calamine never sees the uploaded archive itself: it reads a workbook rebuilt here, in a
+temporary file, from the very bytes that were checked (the first sheet, the shared strings, the
+styles), so it cannot be pointed at another part than the one scanned (a relationship target like
+"../", duplicate or case-folded part names), and the shared strings' declared counts, which
+calamine reserves memory for (uniqueCount="2000000000" made it abort the whole process), are
+dropped.
 """
 from __future__ import annotations
 
+import ctypes
 import io
 import posixpath
 import re
+import tempfile
+import threading
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -28,6 +33,7 @@ MAX_ROWS = 5000  # data rows per file (the header row is not counted)
 MAX_PARTS = 500
 MAX_UNCOMPRESSED = 80 * 1024 * 1024
 MAX_RATIO = 150
+MAX_SHARED_STRINGS = 1_000_000  # in all sheets: a full template's first sheet holds at most 80,000
 MAX_COLUMNS = 64  # data to the right of the template's columns up to here is ignored; beyond, refused
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -48,6 +54,8 @@ _SHEET_DATA = re.compile(rb'<' + _PREFIX + rb'sheetData[\s/>]')
 _SST_START = re.compile(rb'<' + _PREFIX + rb'sst(?=[\s/>])(?:[^>"\']+|"[^"]*"|\'[^\']*\')*>')
 _COUNT_ATTR = re.compile(rb'\s(?:count|uniqueCount)\s*=\s*(?:"[^"]*"|\'[^\']*\')')
 _DECLARATION = re.compile(rb'<!(?:DOCTYPE|ENTITY)', re.IGNORECASE)
+_MACROS = re.compile(rb'macroEnabled|vbaProject', re.IGNORECASE)
+_LEADING_SPACE = re.compile(rb'[ \t\n\r\x0b\x0c]*')
 _NOT_READABLE = ("The file is not a readable Excel workbook. Save it again as .xlsx from Excel or "
                  "LibreOffice and upload it.")
 
@@ -165,6 +173,23 @@ _ENTITIES = ("The workbook contains XML entity declarations, which Excel never w
              "opened. Upload a workbook saved by Excel or LibreOffice.")
 
 
+def _refuse_macros(archive: zipfile.ZipFile, names: set[str]) -> None:
+    """A macro-enabled workbook (.xlsm, .xltm), whatever the file is called: its VBA project, or
+    the content type that declares one."""
+    types = b""
+    if "[Content_Types].xml" in names:  # a few KB: the first megabyte is plenty
+        try:
+            with archive.open("[Content_Types].xml") as part:
+                types = part.read(_CHUNK)
+        except _UNPACK_ERRORS as error:
+            raise UploadRejected("The file is damaged (a part of the workbook cannot be unpacked). "
+                                 "Save it again from Excel and upload the new copy.") from error
+    if _MACROS.search(types) or any(
+            name.lower().rsplit("/", 1)[-1] == "vbaproject.bin" for name in names):
+        raise UploadRejected("Macro-enabled workbooks (.xlsm) are not accepted: save it as .xlsx "
+                             "(File › Save As › Excel Workbook) and upload that file.")
+
+
 def _refuse_entities(archive: zipfile.ZipFile) -> None:
     """A quick look at the start of every XML part (the parts read below are searched in full)."""
     for info in archive.infolist():
@@ -180,16 +205,18 @@ def _refuse_entities(archive: zipfile.ZipFile) -> None:
                 raise UploadRejected(_ENTITIES)
 
 
-def _utf8_xml(data: bytes) -> bytes:
-    """The part's XML after the declaration, refused if it is not UTF-8 or declares entities."""
+def _utf8_xml(data: bytes) -> int:
+    """Where the part's XML starts after the declaration; refused if it is not UTF-8 or declares
+    entities. An offset, not a copy: a sheet may be tens of megabytes."""
     if b"\0" in data[:256]:  # UTF-16 or binary: our byte-level scans would not see its tags
         raise UploadRejected(_NOT_READABLE)
     if _DECLARATION.search(data):
         raise UploadRejected(_ENTITIES)
-    body = data.removeprefix(b"\xef\xbb\xbf").lstrip()
-    if body.startswith(b"<?xml"):
-        body = body[body.find(b"?>") + 2:]
-    return body
+    at = _LEADING_SPACE.match(data, 3 if data.startswith(b"\xef\xbb\xbf") else 0).end()
+    if data.startswith(b"<?xml", at):
+        end = data.find(b"?>", at)
+        at = end + 2 if end >= 0 else at + 1
+    return at
 
 
 def _resolve(target: str) -> str:
@@ -253,16 +280,16 @@ def _scan_sheet(xml: bytes, columns: int) -> None:
     before (at most one row per <row>, one column per <c>). Only the cells of <sheetData> count:
     a formula elsewhere (an Excel 2010 list validation in <extLst>) is not a cell's.
     """
-    body = _utf8_xml(xml)
-    if b"<!" in body or b"<?" in body:  # comments, CDATA, instructions: never in a sheet Excel writes
-        raise UploadRejected(_NOT_READABLE)
-    start = _SHEET_DATA.search(body)
-    end = body.rfind(b"sheetData")  # the last </sheetData> (or <sheetData/>): cells end there
-    body = body[start.start() if start else 0:end if end > 0 else len(body)]
+    at = _utf8_xml(xml)  # the sheet is searched in place, between offsets: never copied
+    if xml.find(b"<!", at) >= 0 or xml.find(b"<?", at) >= 0:  # comments, CDATA, instructions:
+        raise UploadRejected(_NOT_READABLE)                  # never in a sheet Excel writes
+    start = _SHEET_DATA.search(xml, at)
+    end = xml.rfind(b"sheetData", at)  # the last </sheetData> (or <sheetData/>): cells end there
+    span = (start.start() if start else at, end if end > at else len(xml))
     limit = max(columns, MAX_COLUMNS)
-    found = _canonical_cells(body)
+    found = _canonical_cells(xml, *span)
     if found is None:
-        max_row, far, formula = _placed_cells(body, limit)
+        max_row, far, formula = _placed_cells(xml, limit, *span)
     else:
         max_row, far, formula = 0, None, None
         rows = [int(row) for _, row, empty in found if not empty]
@@ -284,20 +311,21 @@ def _scan_sheet(xml: bytes, columns: int) -> None:
                              "and use Paste Special › Values, then save and upload again.")
 
 
-def _canonical_cells(body: bytes) -> list[tuple[bytes, bytes, bytes]] | None:
-    """(column, row, "/" if empty) of every cell, when all are written the usual way and no cell
-    holds a formula (a few fast searches); None sends the sheet to the slower, general scan."""
-    if _PREFIXED.search(body):
+def _canonical_cells(body: bytes, start: int, end: int) -> list[tuple[bytes, bytes, bytes]] | None:
+    """(column, row, "/" if empty) of every cell of body[start:end], when all are written the
+    usual way and no cell holds a formula (a few fast searches); None sends the sheet to the
+    slower, general scan."""
+    if _PREFIXED.search(body, start, end):
         return None  # a namespace prefix on the tags (or such text in a cell)
-    if b"<f" in body:
+    if body.find(b"<f", start, end) >= 0:
         return None  # a formula (or rich text's <family>): the general scan says which cell
-    found = _CANON_CELL.findall(body)
-    if len(found) != body.count(b"<c"):  # in <sheetData>, only cells (and rich text's <color>)
+    found = _CANON_CELL.findall(body, start, end)
+    if len(found) != body.count(b"<c", start, end):  # in <sheetData>, only cells (and <color>)
         return None
     return found
 
 
-def _placed_cells(body: bytes, limit: int) -> tuple[int, str | None, str | None]:
+def _placed_cells(body: bytes, limit: int, start: int, end: int) -> tuple[int, str | None, str | None]:
     """The general scan, tag by tag: (last row with a value, first far cell, first formula cell)."""
     max_row = 0            # the last row that holds a value, where it is known
     explicit_row = 0       # the largest r="" of any <row>
@@ -307,7 +335,7 @@ def _placed_cells(body: bytes, limit: int) -> tuple[int, str | None, str | None]
     col_bound = -1         # the highest column a cell of this row can be in so far
     far = formula = None
     cell: tuple[int | None, int] = (None, 0)
-    for match in _TAG.finditer(body):
+    for match in _TAG.finditer(body, start, end):
         kind, attrs = match.group(1), match.group(2)
         if kind == b"c":
             r_value, empty = _attribute(attrs), attrs.rstrip().endswith(b"/")
@@ -359,14 +387,55 @@ def _attribute(attrs: bytes, name: bytes = b"r") -> bytes | None:
     return values[0].strip() if values else None
 
 
-def _strings_without_counts(xml: bytes) -> bytes:
-    """Shared strings minus the declared counts, which calamine would reserve memory for."""
-    body = _utf8_xml(xml)
-    start = _SST_START.search(body)
-    if start is None:
-        return xml
-    tag = _COUNT_ATTR.sub(b"", start.group(0))
-    return xml[:len(xml) - len(body)] + body[:start.start()] + tag + body[start.end():]
+_CHUNK = 1024 * 1024
+
+
+_SHARED_STRING_TAGS = (b"<si>", b"<si ", b"<si/", b":si>", b":si ", b":si/")
+
+
+def _copy_part(archive: zipfile.ZipFile, name: str, target: zipfile.ZipFile, as_name: str,
+               strings: bool = False) -> None:
+    """The part copied into the rebuilt workbook a megabyte at a time (never whole in memory),
+    checked on the way like a part read whole: UTF-8, no DTD or entity declaration.
+
+    The shared strings lose their declared counts, which calamine would reserve memory for, and
+    are counted: calamine keeps each in memory, about 50 bytes for even the shortest, so 4 million
+    of them (an 80 MB part, a 9 MB upload) took 200 MB.
+    """
+    count = 0
+    try:
+        with archive.open(name) as part, target.open(as_name, "w", force_zip64=True) as out:
+            data = part.read(_CHUNK)
+            at = _utf8_xml(data)
+            if strings:
+                start = _SST_START.search(data, at)
+                if start is None:  # the <sst> tag is the first thing after the declaration
+                    raise UploadRejected(_NOT_READABLE)
+                data = data[:start.start()] + _COUNT_ATTR.sub(b"", start.group(0)) + data[start.end():]
+            carry = b""
+            while True:
+                out.write(data)
+                buffer = carry + data  # a tag cut between two chunks is seen whole here
+                cut = max(len(buffer) - 16, 0) if data else len(buffer)
+                if _DECLARATION.search(buffer):
+                    raise UploadRejected(_ENTITIES)
+                if strings:
+                    # the tags that start before the cut (those after it start the next buffer)
+                    count += sum(buffer.count(tag, 0, cut + 3) for tag in _SHARED_STRING_TAGS)
+                    if count > MAX_SHARED_STRINGS:
+                        raise UploadRejected(
+                            f"The workbook holds more than {MAX_SHARED_STRINGS:,} different texts "
+                            "(in all its sheets), far more than a filled-in template. Copy your rows "
+                            "into a fresh template and upload that.")
+                if not data:
+                    return
+                carry, data = buffer[cut:], part.read(_CHUNK)
+    except KeyError as error:
+        raise UploadRejected("The file is not a complete Excel workbook (a part is missing). Save "
+                             "it again as .xlsx and upload it.") from error
+    except _UNPACK_ERRORS as error:
+        raise UploadRejected("The file is damaged (a part of the workbook cannot be unpacked). "
+                             "Save it again from Excel and upload the new copy.") from error
 
 
 _CONTENT_TYPES = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -383,35 +452,41 @@ _RELS = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
          b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">%s</Relationships>')
 
 
-def _rebuilt(sheet: bytes, strings: bytes | None, styles: bytes | None, date1904: bool) -> bytes:
-    """A minimal workbook of exactly the checked parts: what calamine reads."""
+def _rebuild(target, archive: zipfile.ZipFile, parts: _Parts, sheet: bytes) -> None:
+    """A minimal workbook of exactly the checked parts, written to `target`: what calamine reads.
+    Stored, not compressed: it only lives on disk while calamine reads it."""
     rels = [_REL % (b"rId1", b"worksheet", b"worksheets/sheet1.xml")]
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
         z.writestr("[Content_Types].xml", _CONTENT_TYPES)
         z.writestr("_rels/.rels", _RELS % (_REL % (b"rId1", b"officeDocument", b"xl/workbook.xml")))
         z.writestr("xl/worksheets/sheet1.xml", sheet)
-        if strings is not None:
-            z.writestr("xl/sharedStrings.xml", strings)
+        if parts.strings is not None:
+            _copy_part(archive, parts.strings, z, "xl/sharedStrings.xml", strings=True)
             rels.append(_REL % (b"rId2", b"sharedStrings", b"sharedStrings.xml"))
-        if styles is not None:
-            z.writestr("xl/styles.xml", styles)
+        if parts.styles is not None:
+            _copy_part(archive, parts.styles, z, "xl/styles.xml")
             rels.append(_REL % (b"rId3", b"styles", b"styles.xml"))
         z.writestr("xl/_rels/workbook.xml.rels", _RELS % b"".join(rels))
         z.writestr("xl/workbook.xml", (
             b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            + (b'<workbookPr date1904="1"/>' if date1904 else b'')
+            + (b'<workbookPr date1904="1"/>' if parts.date1904 else b'')
             + b'<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'))
-    return out.getvalue()
 
 
 def read_first_sheet(data: bytes, columns: int) -> Sheet:
-    """The first sheet's cells as Python values (str, float, int, datetime, date, bool, '')."""
+    """The first sheet's cells as Python values (str, float, int, datetime, date, bool, '').
+
+    Memory: a file just under the limits expands to about 80 MB of cells. The sheet part is held
+    once (it must be scanned whole), the other parts are copied through in chunks, and calamine
+    reads a temporary file; its workbook (the shared strings) is dropped before its cells become
+    Python values, and those are kept to the template's columns row by row.
+    """
     _refuse_non_zip(data)
     archive = _open_zip(data)
     names = set(archive.namelist())
+    _refuse_macros(archive, names)
     if "xl/workbook.xml" not in names:
         raise UploadRejected("This zip file is not an Excel workbook (.xlsx). Download the Excel "
                              "template, fill it in and save it as .xlsx.")
@@ -419,26 +494,61 @@ def read_first_sheet(data: bytes, columns: int) -> Sheet:
     parts = _workbook_parts(archive)
     sheet = _read_part(archive, parts.sheet)
     _scan_sheet(sheet, columns)
-    strings = _strings_without_counts(_read_part(archive, parts.strings)) if parts.strings else None
-    styles = _read_part(archive, parts.styles) if parts.styles else None
-    if styles is not None:
-        _utf8_xml(styles)
 
     from python_calamine import CalamineWorkbook
 
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(_rebuilt(sheet, strings, styles, parts.date1904)))
-        found = workbook.get_sheet_by_index(0)
-        if found.height > MAX_ROWS + 1 or found.width > max(columns, MAX_COLUMNS):  # never, after the scan
-            raise UploadRejected(f"The sheet has more than {MAX_ROWS:,} rows after the header or "
-                                 "data far to the right. Split it into several files.")
-        raw = found.to_python(skip_empty_area=False)
-    except UploadRejected:
-        raise
-    except Exception as error:  # calamine raises its own error types for damaged parts
-        raise UploadRejected("The workbook could not be read (it may be damaged). Save it again "
-                             "from Excel or LibreOffice and upload the new copy.") from error
-    rows = [(list(row[:columns]) + [""] * columns)[:columns] for row in raw]
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as rebuilt:
+        _rebuild(rebuilt, archive, parts, sheet)
+        rebuilt.flush()
+        del sheet
+        try:
+            workbook = CalamineWorkbook.from_path(rebuilt.name)
+            found = workbook.get_sheet_by_index(0)
+            del workbook  # the shared strings: each cell holds its own copy now
+            if found.height > MAX_ROWS + 1 or found.width > max(columns, MAX_COLUMNS):  # never, after the scan
+                raise UploadRejected(f"The sheet has more than {MAX_ROWS:,} rows after the header or "
+                                     "data far to the right. Split it into several files.")
+            rows = _cells(found, columns)
+            del found
+        except UploadRejected:
+            raise
+        except Exception as error:  # calamine raises its own error types for damaged parts
+            raise UploadRejected("The workbook could not be read (it may be damaged). Save it again "
+                                 "from Excel or LibreOffice and upload the new copy.") from error
     while rows and all(v in ("", None) for v in rows[-1]):
         rows.pop()
     return Sheet(name=parts.name, rows=rows)
+
+
+# A large workbook's cells, from reading to the end of their use, take up to ~170 MB: a worker
+# holds one such file at a time (background checks, marked workbooks), so two never add up.
+one_large_file_at_a_time = threading.Lock()
+
+
+def release_memory() -> None:
+    """Hand the memory of a read workbook back to the system once it is freed. A full file's cells
+    are some 80,000 blocks that glibc keeps in its heap: without this a worker stayed at 600 MB."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: its allocator returns memory its own way
+        pass
+
+
+def _cells(found, columns: int) -> list[list]:
+    """The sheet's rows from row 1 and column A, each cut or padded to `columns` cells.
+
+    calamine's rows start at the first column that holds a value (and, depending on its version,
+    at row 1 or at the first row that does): the missing ones are put back. Rows are cut one by one,
+    so cells right of the template never all exist as Python values at once.
+    """
+    if found.start is None:
+        return []
+    first_row, first_col = found.start
+    rows = []
+    pad, keep = [""] * min(first_col, columns), max(columns - first_col, 0)
+    for raw in found.iter_rows():
+        row = pad + raw[:keep] if first_col else raw[:columns]
+        rows.append(row + [""] * (columns - len(row)) if len(row) < columns else row)
+    if first_row and len(rows) == found.height:
+        rows[:0] = [[""] * columns for _ in range(first_row)]
+    return rows
