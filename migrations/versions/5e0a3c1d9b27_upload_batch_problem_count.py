@@ -1,7 +1,7 @@
 """upload batch: the count of problems (only the first ones are kept)
 
 Revision ID: 5e0a3c1d9b27
-Revises: 1ab70f146c7f
+Revises: 1914c2b28c83
 Create Date: 2026-12-01 19:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e0a3c1d9b27'
-down_revision = '1ab70f146c7f'
+down_revision = '1914c2b28c83'
 branch_labels = None
 depends_on = None
 
