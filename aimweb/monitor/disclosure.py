@@ -1,17 +1,46 @@
-"""Disclosure control of the public monitor: pure functions, tested on their own.
+"""Disclosure control of the public monitor: which figures are withheld, decided once per month
+over every figure that any table, filter, period or download can show.
 
-Primary suppression: a cell is published only if at least MIN_COMPANIES distinct filer companies
-contribute to it and no single company accounts for more than MAX_SHARE of its value.
-Complementary suppression: a table is shown with its row totals, column totals and grand total;
-in every row and every column (totals included) the cells and their total are tied by a sum, so
-a line holding exactly one suppressed figure would give it away. Until no line has exactly one,
-the smallest published figure of such a line is suppressed too (its total when the line has no
-other figure). Unit values are suppressed with their cell.
+Primary suppression: a figure is published only if at least MIN_COMPANIES distinct filer companies
+contribute to it and no single company accounts for more than MAX_SHARE of its value. Unit values
+are withheld with their figure.
+
+Why not per table: the monitor shows the same month's imports cut many ways (by category, 6-digit
+HTS, origin, smelt, cast; filtered by a category, an origin or both; over 13 or 25 months or a
+calendar year), and a reader can subtract any published number from any other. Protection per
+table let the 13-month total of a row minus its calendar-year total reveal a withheld month. So:
+
+* Every figure of a month is a sum over the month's "atoms": the imports of one (category, 6-digit
+  HTS, origin, smelt, cast). Figures of different months share no atom. The tables of a month show
+  16 kinds of figures (KINDS: the total, by category, by HTS, by origin, smelt by category, cast by
+  origin and category, ...); the same figure shown by two views (origin "CA" filtered by category
+  "Foil" = category "Foil" filtered by origin "CA") is one figure with one decision.
+* Complementary suppression, once per month: a withheld figure is safe when some change of the
+  atoms ("certificate") alters it but alters no published figure: then the published figures of
+  every view are equally consistent with two different values of it, so no linear combination of
+  them (no subtraction across tables) gives it. For each primary-withheld figure without one, the
+  cheapest certificate is chosen and every figure it alters is withheld too (all of those are then
+  safe by the same certificate). A certificate is a product of one factor per attribute: a point
+  (one value) or a difference of two values; it alters exactly the figures that fix every
+  differenced attribute, e.g. a 2x2 box smelt x category alters four smelt-by-category figures and
+  their four origin-filtered ones, nothing else. It only uses atoms no published zero ("–") rules
+  out, and alters only figures that exist (a figure with no licenses is shown as "–", never "(D)").
+  When no small certificate exists, one atom of real data is used (every figure containing it).
+* Periods (13 months, 25 months, calendar years) add nothing: a period's figure is published only
+  when every month of it is (monthly figures withheld in none of its months), so it is a sum of
+  published monthly figures; otherwise it is withheld, and the certificate of its withheld month
+  alters it as well.
+
+tests/test_monitor_disclosure.py reads every view and download and checks by exact elimination
+that no withheld figure is a linear combination of the published ones. Not covered: bounds (an
+attacker using that figures are not negative learns intervals, not values).
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import combinations, product
 
 TOTAL = "*"
 
@@ -39,42 +68,220 @@ def fails_primary(figure: Figure, min_companies: int, max_share: Decimal) -> boo
     return figure.usd > 0 and figure.top_usd / figure.usd > max_share
 
 
-def suppress(cells: dict[tuple[str, str], Figure], min_companies: int = 3,
-             max_share: Decimal = Decimal("0.8")) -> set[tuple[str, str]]:
-    """The (row, column) figures to show as "(D)".
+# ----- the figures of a month --------------------------------------------------------------------
+# An atom is (line, origin, smelt, cast) where line = (category, hts6). A figure's key fixes some of
+# these: (h, o, s, t), None where summed over; h is None, ("c", category), ("x", hts6: all its
+# categories) or ("h", (category, hts6)). An HTS heading of one category only is keyed ("h", ...)
+# at the "x" level too, since both are the same figure.
 
-    `cells` holds the body cells and the totals: (row, TOTAL) is a row's total, (TOTAL, column) a
-    column's, (TOTAL, TOTAL) the grand total. Missing cells are known zeros (nothing to hide).
-    """
-    hidden = {place for place, figure in cells.items() if fails_primary(figure, min_companies, max_share)}
-    rows = {r for r, _ in cells}
-    columns = {c for _, c in cells}
-    lines = [[(r, c) for c in columns if (r, c) in cells] for r in rows] + \
-            [[(r, c) for r in rows if (r, c) in cells] for c in columns]
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            if sum(1 for place in line if place in hidden) != 1:
+KINDS = (  # levels of (line, origin, smelt, cast) of every figure a view can show
+    (None, 0, 0, 0), ("c", 0, 0, 0), ("x", 0, 0, 0), ("h", 0, 0, 0),
+    (None, 1, 0, 0), (None, 0, 1, 0), (None, 0, 0, 1),
+    ("c", 1, 0, 0), ("x", 1, 0, 0), ("h", 1, 0, 0),
+    ("c", 0, 1, 0), (None, 1, 1, 0), ("c", 0, 0, 1), (None, 1, 0, 1),
+    ("c", 1, 1, 0), ("c", 1, 0, 1))
+
+Key = tuple  # (h, o, s, t)
+Factor = tuple  # ((value, sign),) or ((value, 1), (other, -1))
+
+
+class Month:
+    """One month's figures and the decisions on them."""
+
+    def __init__(self, atoms: list[tuple]):
+        self.atoms = sorted(atoms, key=repr)     # (line, origin, smelt, cast) with imports
+        self.categories = defaultdict(set)       # hts6 -> its categories this month
+        values = [set(), set(), set(), set()]
+        for atom in self.atoms:
+            self.categories[atom[0][1]].add(atom[0][0])
+            for i, v in enumerate(atom):
+                values[i].add(v)
+        self.mixed = {x for x, cs in self.categories.items() if len(cs) > 1}
+        self.values = [sorted(v, key=repr) for v in values]
+        self.figures: dict[Key, Decimal | int] = {}   # key -> US$ (what a withheld figure costs)
+        self.withheld: set[Key] = set()
+        self.safe: set[Key] = set()
+        self._by_size: list | None = None
+
+    def key_of(self, dimension: str, category, origin, key, total=TOTAL) -> Key | None:
+        """The figure a view's cell shows (`dimension` "total": the "All" row; `total`: a filter
+        left unset), or None for an HTS heading without imports this month."""
+        h = ("c", category) if category != total else None
+        o = origin if origin != total else None
+        s = t = None
+        if dimension == "category":
+            h = ("c", key)
+        elif dimension == "hts6":
+            if category != total:
+                h = ("h", (category, key))
+            elif key in self.mixed:
+                h = ("x", key)
+            elif key in self.categories:
+                h = ("h", (next(iter(self.categories[key])), key))
+            else:
+                return None
+        elif dimension == "origin":
+            o = key
+        elif dimension == "smelt":
+            s = key
+        elif dimension == "cast":
+            t = key
+        return (h, o, s, t)
+
+    def add(self, key: Key, usd, primary_fails: bool) -> None:
+        self.figures[key] = usd
+        if primary_fails:
+            self.withheld.add(key)
+
+    # -- the figures a certificate alters --
+    def _project(self, attr: int, level, value):
+        if attr:
+            return value
+        category, hts = value
+        if level == "c":
+            return ("c", category)
+        if level == "x" and hts in self.mixed:
+            return ("x", hts)
+        return ("h", value)
+
+    def altered(self, change: list[tuple[tuple, int]]) -> set[Key] | None:
+        """Figures a certificate (atoms with +1/-1) changes, or None when it would change a figure
+        with no imports or use an atom that a published zero rules out."""
+        out = set()
+        for kind in KINDS:
+            sums: dict = defaultdict(int)
+            for atom, sign in change:
+                sums[tuple(None if not level else self._project(attr, level, atom[attr])
+                           for attr, level in enumerate(kind))] += sign
+            for key, total in sums.items():
+                if total:
+                    if key not in self.figures:
+                        return None
+                    out.add(key)
+        if not all(self.possible(atom) for atom, _ in change):
+            return None
+        return out
+
+    @staticmethod
+    def expand(factors: tuple[Factor, ...]) -> list[tuple[tuple, int]]:
+        """A product of factors as atoms with their signs."""
+        out = []
+        for parts in product(*factors):
+            sign = 1
+            for _, s in parts:
+                sign *= s
+            out.append((tuple(v for v, _ in parts), sign))
+        return out
+
+    def possible(self, atom: tuple) -> bool:
+        """No figure containing the atom is zero (a published "–")."""
+        figures = self.figures
+        for kind in KINDS:
+            key = tuple(None if not level else self._project(attr, level, atom[attr])
+                        for attr, level in enumerate(kind))
+            if key not in figures:
+                return False
+        return True
+
+    def cost(self, keys: set[Key]):
+        """The value newly withheld, a figure counting double for every attribute it sums over:
+        withholding Bars from Mexico in every cut costs less than withholding the month's total."""
+        return sum(self.figures[k] * 2 ** sum(v is None for v in k) for k in keys if k not in self.withheld)
+
+    # -- choosing a certificate for a figure --
+    def _rank(self, keys_values: list[tuple[Key, object]]) -> list:
+        """Values whose figure exists, withheld first, then smallest."""
+        found = [(k not in self.withheld, self.figures[k], repr(v), v)
+                 for k, v in keys_values if k in self.figures]
+        return [v for *_, v in sorted(found, key=lambda r: r[:3])]
+
+    def _options(self, key: Key, attr: int, differ: bool, limit: int = 3) -> list[Factor]:
+        fixed = key[attr]
+        if attr == 0:
+            if fixed is None:
+                lines = self._rank([(self._with(key, 0, ("c", line[0])), line) for line in self.values[0]])
+                return [((line, 1),) for line in lines[:limit]] if not differ else []
+            level, value = fixed
+            if level == "h":
+                mine = [value]
+            elif level == "x":
+                mine = [line for line in self.values[0] if line[1] == value]
+            else:
+                mine = [line for line in self.values[0] if line[0] == value]
+            mine = self._rank([(self._with(key, 0, ("h", line)), line) for line in mine])[:2] or mine[:2]
+            if not differ:
+                return [((line, 1),) for line in mine]
+            others = [line for line in self.values[0] if self._project(0, level, line) != fixed]
+            others = self._rank([(self._with(key, 0, self._project(0, level, line)), line) for line in others])
+            return [((a, 1), (b, -1)) for a in mine for b in others[:limit]]
+        if fixed is None:
+            if differ:
+                return []
+            ranked = self._rank([(self._with(key, attr, v), v) for v in self.values[attr]])
+            rest = [v for v in self.values[attr] if v not in ranked]
+            return [((v, 1),) for v in (ranked + rest)[:limit]]
+        if not differ:
+            return [((fixed, 1),)]
+        others = self._rank([(self._with(key, attr, v), v) for v in self.values[attr] if v != fixed])
+        return [((fixed, 1), (v, -1)) for v in others[:limit]]
+
+    @staticmethod
+    def _with(key: Key, attr: int, value) -> Key:
+        out = list(key)
+        out[attr] = value
+        return tuple(out)
+
+    def certificate(self, key: Key) -> set[Key]:
+        """The figures to withhold so that `key` is safe: those the cheapest certificate alters."""
+        fixed = [attr for attr in range(4) if key[attr] is not None]
+        best = None
+        for size in range(len(fixed), 0, -1):
+            for differ in combinations(fixed, size):
+                choices = [self._options(key, attr, attr in differ) for attr in range(4)]
+                for factors in product(*choices):
+                    altered = self.altered(self.expand(factors))
+                    if altered is None or key not in altered:
+                        continue
+                    cost = (self.cost(altered), len(altered - self.withheld))
+                    if best is None or cost < best[0]:
+                        best = (cost, altered)
+                if best is not None and best[0][0] == 0:
+                    return best[1]
+            if best is not None:
+                return best[1]
+        # Two atoms of real data, one inside the figure and one outside (every figure either is in
+        # exists), else one atom: a figure too thin for a product of factors (one origin only, ...).
+        inside = [a for a in self.atoms if self._inside(a, key)]
+        outside = [a for a in self.by_size() if not self._inside(a, key)]
+        for change in [[(a, 1)] for a in inside[:3]] + [[(a, 1), (b, -1)] for a in inside[:3] for b in outside[:60]]:
+            altered = self.altered(change)
+            if altered is not None and key in altered:
+                cost = (self.cost(altered), len(altered - self.withheld))
+                if best is None or cost < best[0]:
+                    best = (cost, altered)
+        assert best is not None, key
+        return best[1]
+
+    def _inside(self, atom: tuple, key: Key) -> bool:
+        return all(fixed is None or self._project(attr, fixed[0] if attr == 0 else 1, atom[attr]) == fixed
+                   for attr, fixed in enumerate(key))
+
+    def by_size(self) -> list[tuple]:
+        """The month's atoms, those of the smallest finest figures first (cheapest to withhold)."""
+        if self._by_size is None:
+            def size(atom):
+                finest = (("c", atom[0][0]), atom[1], atom[2], None)
+                return (self.figures.get(finest, 0), repr(atom))
+            self._by_size = sorted(self.atoms, key=size)
+        return self._by_size
+
+    def decide(self) -> set[Key]:
+        """Withhold until every withheld figure is altered by a certificate."""
+        order = sorted(self.withheld, key=lambda k: (-sum(v is not None for v in k), self.figures[k], repr(k)))
+        for key in order:
+            if key in self.safe:
                 continue
-            candidates = [p for p in line if p not in hidden and TOTAL not in p]
-            if not candidates:
-                candidates = [p for p in line if p not in hidden]
-            if not candidates:
-                continue
-            hidden.add(min(candidates, key=lambda p: (cells[p].usd, p)))
-            changed = True
-    return hidden
-
-
-def recoverable(cells: dict[tuple[str, str], Figure], hidden: set[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Hidden figures that a reader could compute from one row or column (for the tests)."""
-    rows = {r for r, _ in cells}
-    columns = {c for _, c in cells}
-    found = []
-    for line in [[(r, c) for c in columns if (r, c) in cells] for r in rows] + \
-                [[(r, c) for r in rows if (r, c) in cells] for c in columns]:
-        missing = [p for p in line if p in hidden]
-        if len(missing) == 1:
-            found.append(missing[0])
-    return found
+            altered = self.certificate(key)
+            self.withheld |= altered
+            self.safe |= altered
+        return self.withheld
