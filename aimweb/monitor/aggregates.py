@@ -9,7 +9,9 @@ figure with its counts; a page then reads a few hundred pre-computed rows whatev
 licenses (bench/bench_monitor.py: the same page time with 10,000 and 1,000,000 licenses; the
 rebuild of 1,000,000 licenses, ~500,000 figures, takes minutes). The page says up to which time
 it includes licenses. Cancelled licenses never count; corrected ones count with their current
-figures (the license row is corrected in place).
+figures (the license row is corrected in place). The rebuild also decides, once for every view,
+which figures are withheld (disclosure.py: per month over all dimensions and filters; a period's
+figure only from published months), so a page never suppresses anything itself.
 """
 from __future__ import annotations
 
