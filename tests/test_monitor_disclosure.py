@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import random
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import product
@@ -15,7 +17,7 @@ from aimweb import licensing, rules
 from aimweb.extensions import db
 from aimweb.models import MonitorCell
 from aimweb.monitor.aggregates import DIMENSIONS, months_of, periods_available, refresh
-from aimweb.monitor.disclosure import TOTAL, Figure, fails_primary
+from aimweb.monitor.disclosure import KINDS, TOTAL, Figure, Month, fails_primary
 from aimweb.reference.countries import all_countries
 from conftest import make_user
 
@@ -152,36 +154,41 @@ class Attacker:
         return self._cache[place]
 
     def determined(self, published: list[frozenset], zero: list[frozenset], withheld: dict) -> list:
-        ruled_out = frozenset().union(*zero) if zero else frozenset()
-        index = {a: i for i, a in enumerate(a for a in self.universe if a not in ruled_out)}
-        n = len(index)
+        return determined(self.universe, published, zero, withheld)
 
-        def row(atoms):
-            r = [0] * n
-            for a in atoms:
-                if a in index:
-                    r[index[a]] = 1
-            return r
 
-        basis: dict[int, list[int]] = {}
+def determined(universe: list, published: list[frozenset], zero: list[frozenset], withheld: dict) -> list:
+    """The withheld figures (place -> its atoms) that the published ones (sets of atoms) give away."""
+    ruled_out = frozenset().union(*zero) if zero else frozenset()
+    index = {a: i for i, a in enumerate(a for a in universe if a not in ruled_out)}
+    n = len(index)
 
-        def reduce(r, insert):
-            for col in range(n):
-                if not r[col]:
-                    continue
-                b = basis.get(col)
-                if b is None:
-                    if insert:
-                        inv = pow(r[col], P - 2, P)
-                        basis[col] = [x * inv % P for x in r]
-                    return False
-                f = r[col]
-                r = [(x - f * y) % P for x, y in zip(r, b)]
-            return True
+    def row(atoms):
+        r = [0] * n
+        for a in atoms:
+            if a in index:
+                r[index[a]] = 1
+        return r
 
-        for atoms in set(published):
-            reduce(row(atoms), True)
-        return [place for place, atoms in withheld.items() if reduce(row(atoms), False)]
+    basis: dict[int, list[int]] = {}   # echelon form: pivot column -> row, zero before it
+
+    def in_span(r, insert):
+        for col in range(n):
+            if not r[col]:
+                continue
+            b = basis.get(col)
+            if b is None:
+                if insert:
+                    inv = pow(r[col], P - 2, P)
+                    basis[col] = [x * inv % P for x in r]
+                return False
+            f = r[col]
+            r = [(x - f * y) % P for x, y in zip(r, b)]
+        return True
+
+    for atoms in set(published):
+        in_span(row(atoms), True)
+    return [place for place, atoms in withheld.items() if in_span(row(atoms), False)]
 
 
 def collect(cells_by_view, universe):
@@ -269,3 +276,33 @@ def test_the_attacker_sees_a_withheld_cell_that_a_row_and_its_total_give_away():
     assert attacker.determined([frozenset(one), everything], [], {"x": frozenset(two + three)}) == ["x"]
     assert attacker.determined([frozenset(one), everything], [], {"y": frozenset(two)}) == []
     assert attacker.determined([everything], [frozenset(three)], {"y": frozenset(one + two)}) == ["y"]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_no_random_month_gives_a_withheld_figure_away(seed):
+    """The decision on one month (disclosure.Month) against the attacker, on random imports:
+    few companies, dominant ones, an HTS heading in two categories, smelt and cast anywhere."""
+    rng = random.Random(seed)
+    lines = [("Foil", "760711"), ("Foil", "760719"), ("Wire", "760511"), ("Castings", "761699"),
+             ("Forgings", "761699")]
+    countries = ["CA", "CN", "MX"]
+    records = [(rng.randint(0, 5), (rng.choice(lines), rng.choice(countries), rng.choice(countries),
+                                    rng.choice(countries)), rng.choice([10, 100, 1000, 5000]))
+               for _ in range(rng.randint(3, 30))]
+    month = Month([atom for _, atom, _ in records])
+    by_company: dict = defaultdict(lambda: defaultdict(int))
+    for company, atom, usd in records:
+        for kind in KINDS:
+            by_company[month.key_of_atom(kind, atom)][company] += usd
+    for key, usd in by_company.items():
+        total = sum(usd.values())
+        month.add(key, total, fails_primary(Figure(total, total, len(usd), max(usd.values())), 3, Decimal("0.8")))
+    primary = set(month.withheld)
+    withheld = month.decide()
+    assert primary <= withheld
+    universe = list(product(lines, countries, countries, countries))
+    inside = {key: frozenset(a for a in universe if month.inside(a, key)) for key in month.figures}
+    zero = [frozenset([a]) for a in universe
+            if any(month.key_of_atom(kind, a) not in month.figures for kind in KINDS)]
+    published = [atoms for key, atoms in inside.items() if key not in withheld]
+    assert determined(universe, published, zero, {k: inside[k] for k in withheld}) == []

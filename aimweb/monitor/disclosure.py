@@ -173,15 +173,13 @@ class Month:
             out.append((tuple(v for v, _ in parts), sign))
         return out
 
+    def key_of_atom(self, kind: tuple, atom: tuple) -> Key:
+        """The figure of a kind that contains the atom."""
+        return tuple(None if not level else self._project(attr, level, atom[attr]) for attr, level in enumerate(kind))
+
     def possible(self, atom: tuple) -> bool:
         """No figure containing the atom is zero (a published "–")."""
-        figures = self.figures
-        for kind in KINDS:
-            key = tuple(None if not level else self._project(attr, level, atom[attr])
-                        for attr, level in enumerate(kind))
-            if key not in figures:
-                return False
-        return True
+        return all(self.key_of_atom(kind, atom) in self.figures for kind in KINDS)
 
     def cost(self, keys: set[Key]):
         """The value newly withheld, a figure counting double for every attribute it sums over:
@@ -251,8 +249,8 @@ class Month:
                 return best[1]
         # Two atoms of real data, one inside the figure and one outside (every figure either is in
         # exists), else one atom: a figure too thin for a product of factors (one origin only, ...).
-        inside = [a for a in self.atoms if self._inside(a, key)]
-        outside = [a for a in self.by_size() if not self._inside(a, key)]
+        inside = [a for a in self.atoms if self.inside(a, key)]
+        outside = [a for a in self.by_size() if not self.inside(a, key)]
         for change in [[(a, 1)] for a in inside[:3]] + [[(a, 1), (b, -1)] for a in inside[:3] for b in outside[:60]]:
             altered = self.altered(change)
             if altered is not None and key in altered:
@@ -262,7 +260,7 @@ class Month:
         assert best is not None, key
         return best[1]
 
-    def _inside(self, atom: tuple, key: Key) -> bool:
+    def inside(self, atom: tuple, key: Key) -> bool:
         return all(fixed is None or self._project(attr, fixed[0] if attr == 0 else 1, atom[attr]) == fixed
                    for attr, fixed in enumerate(key))
 
