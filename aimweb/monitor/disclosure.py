@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import combinations, product
+from itertools import combinations, islice, product
 
 TOTAL = "*"
 
@@ -102,6 +102,9 @@ class Month:
         self.withheld: set[Key] = set()
         self.safe: set[Key] = set()
         self._by_size: list | None = None
+        self._atoms_in: dict | None = None
+        self._rankings: dict = {}
+        self._keys: dict = {}                    # atom -> keys(atom), once the figures are all in
 
     def key_of(self, dimension: str, category, origin, key, total=TOTAL) -> Key | None:
         """The figure a view's cell shows (`dimension` "total": the "All" row; `total`: a filter
@@ -147,20 +150,25 @@ class Month:
     def altered(self, change: list[tuple[tuple, int]]) -> set[Key] | None:
         """Figures a certificate (atoms with +1/-1) changes, or None when it would change a figure
         with no imports or use an atom that a published zero rules out."""
-        out = set()
-        for kind in KINDS:
-            sums: dict = defaultdict(int)
-            for atom, sign in change:
-                sums[tuple(None if not level else self._project(attr, level, atom[attr])
-                           for attr, level in enumerate(kind))] += sign
-            for key, total in sums.items():
-                if total:
-                    if key not in self.figures:
-                        return None
-                    out.add(key)
-        if not all(self.possible(atom) for atom, _ in change):
-            return None
-        return out
+        sums: dict = defaultdict(int)
+        for atom, sign in change:
+            keys = self.keys(atom)
+            if keys is None:
+                return None
+            for key in keys:
+                sums[key] += sign
+        out = {key for key, total in sums.items() if total}
+        figures = self.figures
+        return out if all(key in figures for key in out) else None
+
+    def keys(self, atom: tuple) -> tuple[Key, ...] | None:
+        """The figures containing an atom (one per kind), or None when one is zero."""
+        try:
+            return self._keys[atom]
+        except KeyError:
+            keys = tuple(self.key_of_atom(kind, atom) for kind in KINDS)
+            self._keys[atom] = keys = keys if all(k in self.figures for k in keys) else None
+            return keys
 
     @staticmethod
     def expand(factors: tuple[Factor, ...]) -> list[tuple[tuple, int]]:
@@ -177,9 +185,6 @@ class Month:
         """The figure of a kind that contains the atom."""
         return tuple(None if not level else self._project(attr, level, atom[attr]) for attr, level in enumerate(kind))
 
-    def possible(self, atom: tuple) -> bool:
-        """No figure containing the atom is zero (a published "–")."""
-        return all(self.key_of_atom(kind, atom) in self.figures for kind in KINDS)
 
     def cost(self, keys: set[Key]):
         """The value newly withheld, a figure counting double for every attribute it sums over:
@@ -187,17 +192,25 @@ class Month:
         return sum(self.figures[k] * 2 ** sum(v is None for v in k) for k in keys if k not in self.withheld)
 
     # -- choosing a certificate for a figure --
-    def _rank(self, keys_values: list[tuple[Key, object]]) -> list:
-        """Values whose figure exists, withheld first, then smallest."""
-        found = [(k not in self.withheld, self.figures[k], repr(v), v)
-                 for k, v in keys_values if k in self.figures]
-        return [v for *_, v in sorted(found, key=lambda r: r[:3])]
+    def _ranked(self, key: Key, attr: int, values, level=None, tag="") -> list:
+        """`values` whose figure (`key` with that value of `attr`) exists: withheld first, then the
+        smallest (sorted once per month; `tag` tells lists of values apart)."""
+        cache_key = (key, attr, level, tag)
+        found = self._rankings.get(cache_key)
+        if found is None:
+            pairs = [((self._with(key, attr, self._project(attr, level, v) if level else v)), v) for v in values]
+            found = [(k, v) for k, v in sorted(((k, v) for k, v in pairs if k in self.figures),
+                                                key=lambda kv: (self.figures[kv[0]], repr(kv[1])))]
+            self._rankings[cache_key] = found
+        withheld = self.withheld
+        return [v for k, v in found if k in withheld] + [v for k, v in found if k not in withheld]
 
-    def _options(self, key: Key, attr: int, differ: bool, limit: int = 3) -> list[Factor]:
+    def _options(self, key: Key, attr: int, differ: bool, limit: int = 2) -> list[Factor]:
+        """A factor's few best choices (the search is a heuristic: any certificate found is valid)."""
         fixed = key[attr]
         if attr == 0:
             if fixed is None:
-                lines = self._rank([(self._with(key, 0, ("c", line[0])), line) for line in self.values[0]])
+                lines = self._ranked(key, 0, self.values[0], "c")
                 return [((line, 1),) for line in lines[:limit]] if not differ else []
             level, value = fixed
             if level == "h":
@@ -206,21 +219,21 @@ class Month:
                 mine = [line for line in self.values[0] if line[1] == value]
             else:
                 mine = [line for line in self.values[0] if line[0] == value]
-            mine = self._rank([(self._with(key, 0, ("h", line)), line) for line in mine])[:2] or mine[:2]
+            mine = self._ranked(key, 0, mine, "h", "mine")[:1] or mine[:1]
             if not differ:
                 return [((line, 1),) for line in mine]
             others = [line for line in self.values[0] if self._project(0, level, line) != fixed]
-            others = self._rank([(self._with(key, 0, self._project(0, level, line)), line) for line in others])
+            others = self._ranked(key, 0, others, level)
             return [((a, 1), (b, -1)) for a in mine for b in others[:limit]]
         if fixed is None:
             if differ:
                 return []
-            ranked = self._rank([(self._with(key, attr, v), v) for v in self.values[attr]])
+            ranked = self._ranked(key, attr, self.values[attr])
             rest = [v for v in self.values[attr] if v not in ranked]
             return [((v, 1),) for v in (ranked + rest)[:limit]]
         if not differ:
             return [((fixed, 1),)]
-        others = self._rank([(self._with(key, attr, v), v) for v in self.values[attr] if v != fixed])
+        others = [v for v in self._ranked(key, attr, self.values[attr]) if v != fixed]
         return [((fixed, 1), (v, -1)) for v in others[:limit]]
 
     @staticmethod
@@ -233,7 +246,7 @@ class Month:
         """The figures to withhold so that `key` is safe: those the cheapest certificate alters."""
         fixed = [attr for attr in range(4) if key[attr] is not None]
         best = None
-        for size in range(len(fixed), 0, -1):
+        for size in range(len(fixed), max(len(fixed) - 2, 0), -1):
             for differ in combinations(fixed, size):
                 choices = [self._options(key, attr, attr in differ) for attr in range(4)]
                 for factors in product(*choices):
@@ -243,15 +256,16 @@ class Month:
                     cost = (self.cost(altered), len(altered - self.withheld))
                     if best is None or cost < best[0]:
                         best = (cost, altered)
-                if best is not None and best[0][0] == 0:
-                    return best[1]
+                        if not cost[0]:
+                            return altered
             if best is not None:
                 return best[1]
         # Two atoms of real data, one inside the figure and one outside (every figure either is in
         # exists), else one atom: a figure too thin for a product of factors (one origin only, ...).
-        inside = [a for a in self.atoms if self.inside(a, key)]
-        outside = [a for a in self.by_size() if not self.inside(a, key)]
-        for change in [[(a, 1)] for a in inside[:3]] + [[(a, 1), (b, -1)] for a in inside[:3] for b in outside[:60]]:
+        inside = self.atoms_in(key)
+        outside = list(islice((a for a in self.by_size() if a not in inside), 20))
+        inside = inside[:2]
+        for change in [[(a, 1)] for a in inside] + [[(a, 1), (b, -1)] for a in inside for b in outside]:
             altered = self.altered(change)
             if altered is not None and key in altered:
                 cost = (self.cost(altered), len(altered - self.withheld))
@@ -259,6 +273,15 @@ class Month:
                     best = (cost, altered)
         assert best is not None, key
         return best[1]
+
+    def atoms_in(self, key: Key) -> list[tuple]:
+        """The month's atoms inside a figure (an index built once)."""
+        if self._atoms_in is None:
+            self._atoms_in = defaultdict(list)
+            for atom in self.atoms:
+                for k in set(self.keys(atom)):
+                    self._atoms_in[k].append(atom)
+        return self._atoms_in.get(key, [])
 
     def inside(self, atom: tuple, key: Key) -> bool:
         return all(fixed is None or self._project(attr, fixed[0] if attr == 0 else 1, atom[attr]) == fixed
