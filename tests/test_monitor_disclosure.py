@@ -219,7 +219,7 @@ def collect(cells_by_view, universe):
 def universe_of() -> list[tuple]:
     lines = {(rules_category(h), h[:6]) for h in (UNWROUGHT, UNWROUGHT2, PLATES, FOIL, BARS, WIRE, CASTINGS, FORGINGS)}
     countries = ("CA", "CN", "MX")
-    months = [f"{month_start(b):%Y-%m}" for b in range(0, 36)]
+    months = [f"{month_start(b):%Y-%m}" for b in range(36)]
     return [(m, c, x, o, s, t) for m in months for c, x in sorted(lines) for o in countries for s in countries
             for t in countries]
 
