@@ -25,15 +25,18 @@ table let the 13-month total of a row minus its calendar-year total reveal a wit
   differenced attribute, e.g. a 2x2 box smelt x category alters four smelt-by-category figures and
   their four origin-filtered ones, nothing else. It only uses atoms no published zero ("–") rules
   out, and alters only figures that exist (a figure with no licenses is shown as "–", never "(D)").
-  When no small certificate exists, one atom of real data is used (every figure containing it).
+  When no small product exists, the difference of two atoms of real data, or one atom, is used
+  (every figure containing a real atom exists). The cost of a choice is the value newly withheld,
+  a figure counting double for every attribute it sums over (a month's total is the last thing
+  to withhold).
 * Periods (13 months, 25 months, calendar years) add nothing: a period's figure is published only
   when every month of it is (monthly figures withheld in none of its months), so it is a sum of
   published monthly figures; otherwise it is withheld, and the certificate of its withheld month
   alters it as well.
 
-tests/test_monitor_disclosure.py reads every view and download and checks by exact elimination
-that no withheld figure is a linear combination of the published ones. Not covered: bounds (an
-attacker using that figures are not negative learns intervals, not values).
+tests/test_monitor_disclosure.py reads every view and download and checks, by elimination modulo
+a large prime, that no withheld figure is a linear combination of the published ones. Not
+covered: bounds (an attacker using that figures are not negative learns intervals, not values).
 """
 from __future__ import annotations
 
