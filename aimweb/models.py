@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .clock import utcnow  # noqa: F401  (re-exported: models.utcnow is imported widely)
@@ -369,6 +369,8 @@ class MonitorCell(db.Model):
     usd: Mapped[Decimal] = mapped_column(Numeric(18, 2))
     companies: Mapped[int]
     top_usd: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    # Decided by the refresh for every view at once (aimweb/monitor/disclosure.py), never per table.
+    withheld: Mapped[bool] = mapped_column(default=True, server_default=sa_true())  # undecided: withheld
 
     __table_args__ = (Index("ix_monitor_cell_lookup", "dimension", "category", "origin", "period"),)
 

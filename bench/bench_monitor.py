@@ -2,8 +2,9 @@
 
 The monitor never reads a license when it serves a page: `flask monitor-refresh`
 (aimweb.monitor.aggregates.refresh) rebuilds the pre-aggregated figures (monitor_cell: sums,
-number of distinct companies and the largest company's value per figure), and a page reads the
-few hundred cells of one table and applies the disclosure rules to them. So the page time must
+number of distinct companies and the largest company's value per figure) and decides which are
+withheld, for all views at once (aimweb/monitor/disclosure.py), and a page reads the few hundred
+cells of one table with their decisions. So the page time must
 not depend on the number of licenses; this bench shows it.
 
 On two data sets built by bench_dashboard.py's generator (2,000 companies, ~2 product lines per

@@ -9,14 +9,18 @@ figure with its counts; a page then reads a few hundred pre-computed rows whatev
 licenses (bench/bench_monitor.py: the same page time with 10,000 and 1,000,000 licenses; the
 rebuild of 1,000,000 licenses, ~500,000 figures, takes minutes). The page says up to which time
 it includes licenses. Cancelled licenses never count; corrected ones count with their current
-figures (the license row is corrected in place).
+figures (the license row is corrected in place). The rebuild also decides, once for every view,
+which figures are withheld (disclosure.py: per month over all dimensions and filters; a period's
+figure only from published months), so a page never suppresses anything itself.
 """
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from flask import current_app
 from sqlalchemy import String, bindparam, cast, delete, func, insert, literal_column, select
@@ -25,7 +29,7 @@ from ..clock import application_date
 from ..extensions import db
 from ..models import License, MonitorCell, MonitorRefresh, ProductLine, utcnow
 from ..reference.countries import country_name
-from .disclosure import TOTAL, Figure, suppress
+from .disclosure import TOTAL, Figure, Month
 
 DIMENSIONS = {
     "category": "Product category",
@@ -157,6 +161,7 @@ def refresh(today: date | None = None) -> MonitorRefresh:
 
     current, company_months = None, {}
     month_sums = company_months.get
+    atoms = [set() for _ in months]            # month id -> (category, hts6, origin, smelt, cast) imported
     for company, in_month, category, origin, hts, smelt, cast_in, kg, usd in db.session.execute(
             query.execution_options(yield_per=20000)):
         if company != current:
@@ -168,6 +173,7 @@ def refresh(today: date | None = None) -> MonitorRefresh:
         row = (dim_base[0] + c, dim_base[1] + ids[hts], dim_base[2] + o, dim_base[3] + ids[smelt],
                dim_base[4] + ids[cast_in], dim_base[5])
         m = month_id[in_month]
+        atoms[m].add((c, ids[hts], o, ids[smelt], ids[cast_in]))
         for filters in (0, o * nv, c * nv * nv, (c * nv + o) * nv):   # (category, origin) filters
             for key in row:
                 cell = (key + filters) * np_ + m
@@ -180,9 +186,11 @@ def refresh(today: date | None = None) -> MonitorRefresh:
     fold(company_months)
 
     names = {number: value for value, number in ids.items()}
+    withheld = _withhold(cells, atoms, periods_of, len(months))
     db.session.execute(delete(MonitorCell))
     batch = []
     for cell, (kg, usd, companies, top) in cells.items():
+        hidden = cell in withheld
         cell, when = divmod(cell, np_)
         cell, key = divmod(cell, nv)
         cell, of = divmod(cell, nv)
@@ -190,7 +198,7 @@ def refresh(today: date | None = None) -> MonitorRefresh:
         batch.append({"dimension": _DIMENSION_ORDER[dimension], "category": names[cf], "origin": names[of],
                       "period": times[when], "key": names[key], "kg": Decimal(kg).scaleb(-2),
                       "usd": Decimal(usd).scaleb(-2), "companies": companies,
-                      "top_usd": Decimal(top).scaleb(-2)})
+                      "top_usd": Decimal(top).scaleb(-2), "withheld": hidden})
         if len(batch) == 10000:
             db.session.execute(insert(MonitorCell), batch)
             batch = []
@@ -201,6 +209,41 @@ def refresh(today: date | None = None) -> MonitorRefresh:
     db.session.add(log)
     db.session.commit()
     return log
+
+
+def _withhold(cells: dict[int, list[int]], atoms: list[set], periods_of: list[list[int]], n_months: int) -> set[int]:
+    """The cells (as numbered by refresh) to show as "(D)": each month's figures decided together
+    (disclosure.Month), then a period's figure withheld when it is withheld in any of its months."""
+    config = current_app.config
+    least = int(config["MONITOR_MIN_COMPANIES"])
+    share = Fraction(str(config["MONITOR_MAX_SHARE"]))
+    nv, np_ = _NV, _NP
+    month = [Month([((c, h), o, s, t) for c, h, o, s, t in found]) for found in atoms]
+    keys: dict[int, tuple] = {}
+    for cell, (_, usd, companies, top) in cells.items():
+        raw, when = divmod(cell, np_)
+        if when >= n_months:
+            continue
+        rest, key = divmod(raw, nv)
+        rest, of = divmod(rest, nv)
+        dimension, cf = divmod(rest, nv)
+        figure = month[when].key_of(_DIMENSION_ORDER[dimension], cf, of, key, total=0)
+        keys[cell] = figure
+        if figure not in month[when].figures:
+            fails = companies < least or (usd > 0 and top * share.denominator > share.numerator * usd)
+            month[when].add(figure, usd, fails)
+    for m in month:
+        m.decide()
+    withheld = set()
+    in_periods = defaultdict(set)              # a cell's figure without its period -> its periods withheld
+    for cell, figure in keys.items():
+        raw, when = divmod(cell, np_)
+        if figure in month[when].withheld:
+            withheld.add(cell)
+            in_periods[raw].update(periods_of[when])
+    for raw, periods in in_periods.items():
+        withheld.update(raw * np_ + period for period in periods)
+    return withheld
 
 
 # ----- reading a table -----------------------------------------------------------------------------
@@ -234,7 +277,7 @@ def label(dimension: str, key: str) -> str:
 
 # Built once: a page binds its values (the statement's compiled form is cached too).
 _CELLS = (select(MonitorCell.dimension, MonitorCell.period, MonitorCell.key, MonitorCell.kg,
-                 MonitorCell.usd, MonitorCell.companies, MonitorCell.top_usd)
+                 MonitorCell.usd, MonitorCell.companies, MonitorCell.top_usd, MonitorCell.withheld)
           .where(MonitorCell.dimension.in_(bindparam("dimensions", expanding=True)),
                  MonitorCell.category == bindparam("category"), MonitorCell.origin == bindparam("origin"),
                  MonitorCell.period.in_(bindparam("periods", expanding=True))))
@@ -243,18 +286,19 @@ _LATEST_REFRESH = select(MonitorRefresh).order_by(MonitorRefresh.id.desc()).limi
 
 def table(dimension: str, period: str, today: date, category: str = TOTAL, origin: str = TOTAL) -> Table:
     """One table: its cells read by the lookup index (a few hundred rows, whatever the number of
-    licenses), then the disclosure rules applied."""
+    licenses), withheld as the refresh decided for all views together (disclosure.py)."""
     months = months_of(period, today)
     wanted = months + [period]
     cells = db.session.execute(_CELLS, {"dimensions": [dimension, "total"], "category": category,
                                         "origin": origin, "periods": wanted}).all()
     figures: dict[tuple[str, str], Figure] = {}
-    for dim, cell_period, key, kg, usd, companies, top in cells:
+    hidden = set()
+    for dim, cell_period, key, kg, usd, companies, top, withheld in cells:
         row = TOTAL if dim == "total" else key
         column = TOTAL if cell_period == period else cell_period
         figures[(row, column)] = Figure(Decimal(kg), Decimal(usd), companies, Decimal(top))
-    config = current_app.config
-    hidden = suppress(figures, int(config["MONITOR_MIN_COMPANIES"]), Decimal(str(config["MONITOR_MAX_SHARE"])))
+        if withheld:
+            hidden.add((row, column))
 
     def order(key: str):
         total = figures.get((key, TOTAL))

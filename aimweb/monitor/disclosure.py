@@ -1,17 +1,49 @@
-"""Disclosure control of the public monitor: pure functions, tested on their own.
+"""Disclosure control of the public monitor: which figures are withheld, decided once per month
+over every figure that any table, filter, period or download can show.
 
-Primary suppression: a cell is published only if at least MIN_COMPANIES distinct filer companies
-contribute to it and no single company accounts for more than MAX_SHARE of its value.
-Complementary suppression: a table is shown with its row totals, column totals and grand total;
-in every row and every column (totals included) the cells and their total are tied by a sum, so
-a line holding exactly one suppressed figure would give it away. Until no line has exactly one,
-the smallest published figure of such a line is suppressed too (its total when the line has no
-other figure). Unit values are suppressed with their cell.
+Primary suppression: a figure is published only if at least MIN_COMPANIES distinct filer companies
+contribute to it and no single company accounts for more than MAX_SHARE of its value. Unit values
+are withheld with their figure.
+
+Why not per table: the monitor shows the same month's imports cut many ways (by category, 6-digit
+HTS, origin, smelt, cast; filtered by a category, an origin or both; over 13 or 25 months or a
+calendar year), and a reader can subtract any published number from any other. Protection per
+table let the 13-month total of a row minus its calendar-year total reveal a withheld month. So:
+
+* Every figure of a month is a sum over the month's "atoms": the imports of one (category, 6-digit
+  HTS, origin, smelt, cast). Figures of different months share no atom. The tables of a month show
+  16 kinds of figures (KINDS: the total, by category, by HTS, by origin, smelt by category, cast by
+  origin and category, ...); the same figure shown by two views (origin "CA" filtered by category
+  "Foil" = category "Foil" filtered by origin "CA") is one figure with one decision.
+* Complementary suppression, once per month: a withheld figure is safe when some change of the
+  atoms ("certificate") alters it but alters no published figure: then the published figures of
+  every view are equally consistent with two different values of it, so no linear combination of
+  them (no subtraction across tables) gives it. For each primary-withheld figure without one, the
+  cheapest certificate is chosen and every figure it alters is withheld too (all of those are then
+  safe by the same certificate). A certificate is a product of one factor per attribute: a point
+  (one value) or a difference of two values; it alters exactly the figures that fix every
+  differenced attribute, e.g. a 2x2 box smelt x category alters four smelt-by-category figures and
+  their four origin-filtered ones, nothing else. It only uses atoms no published zero ("–") rules
+  out, and alters only figures that exist (a figure with no licenses is shown as "–", never "(D)").
+  When no small product exists, the difference of two atoms of real data, or one atom, is used
+  (every figure containing a real atom exists). The cost of a choice is the value newly withheld,
+  a figure counting double for every attribute it sums over (a month's total is the last thing
+  to withhold).
+* Periods (13 months, 25 months, calendar years) add nothing: a period's figure is published only
+  when every month of it is (monthly figures withheld in none of its months), so it is a sum of
+  published monthly figures; otherwise it is withheld, and the certificate of its withheld month
+  alters it as well.
+
+tests/test_monitor_disclosure.py reads every view and download and checks, by elimination modulo
+a large prime, that no withheld figure is a linear combination of the published ones. Not
+covered: bounds (an attacker using that figures are not negative learns intervals, not values).
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import combinations, islice, product
 
 TOTAL = "*"
 
@@ -39,42 +71,241 @@ def fails_primary(figure: Figure, min_companies: int, max_share: Decimal) -> boo
     return figure.usd > 0 and figure.top_usd / figure.usd > max_share
 
 
-def suppress(cells: dict[tuple[str, str], Figure], min_companies: int = 3,
-             max_share: Decimal = Decimal("0.8")) -> set[tuple[str, str]]:
-    """The (row, column) figures to show as "(D)".
+# ----- the figures of a month --------------------------------------------------------------------
+# An atom is (line, origin, smelt, cast) where line = (category, hts6). A figure's key fixes some of
+# these: (h, o, s, t), None where summed over; h is None, ("c", category), ("x", hts6: all its
+# categories) or ("h", (category, hts6)). An HTS heading of one category only is keyed ("h", ...)
+# at the "x" level too, since both are the same figure.
 
-    `cells` holds the body cells and the totals: (row, TOTAL) is a row's total, (TOTAL, column) a
-    column's, (TOTAL, TOTAL) the grand total. Missing cells are known zeros (nothing to hide).
-    """
-    hidden = {place for place, figure in cells.items() if fails_primary(figure, min_companies, max_share)}
-    rows = {r for r, _ in cells}
-    columns = {c for _, c in cells}
-    lines = [[(r, c) for c in columns if (r, c) in cells] for r in rows] + \
-            [[(r, c) for r in rows if (r, c) in cells] for c in columns]
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            if sum(1 for place in line if place in hidden) != 1:
+KINDS = (  # levels of (line, origin, smelt, cast) of every figure a view can show
+    (None, 0, 0, 0), ("c", 0, 0, 0), ("x", 0, 0, 0), ("h", 0, 0, 0),
+    (None, 1, 0, 0), (None, 0, 1, 0), (None, 0, 0, 1),
+    ("c", 1, 0, 0), ("x", 1, 0, 0), ("h", 1, 0, 0),
+    ("c", 0, 1, 0), (None, 1, 1, 0), ("c", 0, 0, 1), (None, 1, 0, 1),
+    ("c", 1, 1, 0), ("c", 1, 0, 1))
+
+Key = tuple  # (h, o, s, t)
+Factor = tuple  # ((value, sign),) or ((value, 1), (other, -1))
+
+
+class Month:
+    """One month's figures and the decisions on them."""
+
+    def __init__(self, atoms: list[tuple]):
+        self.atoms = sorted(atoms, key=repr)     # (line, origin, smelt, cast) with imports
+        self.categories = defaultdict(set)       # hts6 -> its categories this month
+        values = [set(), set(), set(), set()]
+        for atom in self.atoms:
+            self.categories[atom[0][1]].add(atom[0][0])
+            for i, v in enumerate(atom):
+                values[i].add(v)
+        self.mixed = {x for x, cs in self.categories.items() if len(cs) > 1}
+        self.values = [sorted(v, key=repr) for v in values]
+        self.figures: dict[Key, Decimal | int] = {}   # key -> US$ (what a withheld figure costs)
+        self.withheld: set[Key] = set()
+        self.safe: set[Key] = set()
+        self._by_size: list | None = None
+        self._atoms_in: dict | None = None
+        self._rankings: dict = {}
+        self._keys: dict = {}                    # atom -> keys(atom), once the figures are all in
+
+    def key_of(self, dimension: str, category, origin, key, total=TOTAL) -> Key | None:
+        """The figure a view's cell shows (`dimension` "total": the "All" row; `total`: a filter
+        left unset), or None for an HTS heading without imports this month."""
+        h = ("c", category) if category != total else None
+        o = origin if origin != total else None
+        s = t = None
+        if dimension == "category":
+            h = ("c", key)
+        elif dimension == "hts6":
+            if category != total:
+                h = ("h", (category, key))
+            elif key in self.mixed:
+                h = ("x", key)
+            elif key in self.categories:
+                h = ("h", (next(iter(self.categories[key])), key))
+            else:
+                return None
+        elif dimension == "origin":
+            o = key
+        elif dimension == "smelt":
+            s = key
+        elif dimension == "cast":
+            t = key
+        return (h, o, s, t)
+
+    def add(self, key: Key, usd, primary_fails: bool) -> None:
+        self.figures[key] = usd
+        if primary_fails:
+            self.withheld.add(key)
+
+    # -- the figures a certificate alters --
+    def _project(self, attr: int, level, value):
+        if attr:
+            return value
+        category, hts = value
+        if level == "c":
+            return ("c", category)
+        if level == "x" and hts in self.mixed:
+            return ("x", hts)
+        return ("h", value)
+
+    def altered(self, change: list[tuple[tuple, int]]) -> set[Key] | None:
+        """Figures a certificate (atoms with +1/-1) changes, or None when it would change a figure
+        with no imports or use an atom that a published zero rules out."""
+        sums: dict = defaultdict(int)
+        for atom, sign in change:
+            keys = self.keys(atom)
+            if keys is None:
+                return None
+            for key in keys:
+                sums[key] += sign
+        out = {key for key, total in sums.items() if total}
+        figures = self.figures
+        return out if all(key in figures for key in out) else None
+
+    def keys(self, atom: tuple) -> tuple[Key, ...] | None:
+        """The figures containing an atom (one per kind), or None when one is zero."""
+        try:
+            return self._keys[atom]
+        except KeyError:
+            keys = tuple(self.key_of_atom(kind, atom) for kind in KINDS)
+            self._keys[atom] = keys = keys if all(k in self.figures for k in keys) else None
+            return keys
+
+    @staticmethod
+    def expand(factors: tuple[Factor, ...]) -> list[tuple[tuple, int]]:
+        """A product of factors as atoms with their signs."""
+        out = []
+        for parts in product(*factors):
+            sign = 1
+            for _, s in parts:
+                sign *= s
+            out.append((tuple(v for v, _ in parts), sign))
+        return out
+
+    def key_of_atom(self, kind: tuple, atom: tuple) -> Key:
+        """The figure of a kind that contains the atom."""
+        return tuple(None if not level else self._project(attr, level, atom[attr]) for attr, level in enumerate(kind))
+
+
+    def cost(self, keys: set[Key]):
+        """The value newly withheld, a figure counting double for every attribute it sums over:
+        withholding Bars from Mexico in every cut costs less than withholding the month's total."""
+        return sum(self.figures[k] * 2 ** sum(v is None for v in k) for k in keys if k not in self.withheld)
+
+    # -- choosing a certificate for a figure --
+    def _ranked(self, key: Key, attr: int, values, level=None, tag="") -> list:
+        """`values` whose figure (`key` with that value of `attr`) exists: withheld first, then the
+        smallest (sorted once per month; `tag` tells lists of values apart)."""
+        cache_key = (key, attr, level, tag)
+        found = self._rankings.get(cache_key)
+        if found is None:
+            pairs = [((self._with(key, attr, self._project(attr, level, v) if level else v)), v) for v in values]
+            found = [(k, v) for k, v in sorted(((k, v) for k, v in pairs if k in self.figures),
+                                                key=lambda kv: (self.figures[kv[0]], repr(kv[1])))]
+            self._rankings[cache_key] = found
+        withheld = self.withheld
+        return [v for k, v in found if k in withheld] + [v for k, v in found if k not in withheld]
+
+    def _options(self, key: Key, attr: int, differ: bool, limit: int = 2) -> list[Factor]:
+        """A factor's few best choices (the search is a heuristic: any certificate found is valid)."""
+        fixed = key[attr]
+        if attr == 0:
+            if fixed is None:
+                lines = self._ranked(key, 0, self.values[0], "c")
+                return [((line, 1),) for line in lines[:limit]] if not differ else []
+            level, value = fixed
+            if level == "h":
+                mine = [value]
+            elif level == "x":
+                mine = [line for line in self.values[0] if line[1] == value]
+            else:
+                mine = [line for line in self.values[0] if line[0] == value]
+            mine = self._ranked(key, 0, mine, "h", "mine")[:1] or mine[:1]
+            if not differ:
+                return [((line, 1),) for line in mine]
+            others = [line for line in self.values[0] if self._project(0, level, line) != fixed]
+            others = self._ranked(key, 0, others, level)
+            return [((a, 1), (b, -1)) for a in mine for b in others[:limit]]
+        if fixed is None:
+            if differ:
+                return []
+            ranked = self._ranked(key, attr, self.values[attr])
+            rest = [v for v in self.values[attr] if v not in ranked]
+            return [((v, 1),) for v in (ranked + rest)[:limit]]
+        if not differ:
+            return [((fixed, 1),)]
+        others = [v for v in self._ranked(key, attr, self.values[attr]) if v != fixed]
+        return [((fixed, 1), (v, -1)) for v in others[:limit]]
+
+    @staticmethod
+    def _with(key: Key, attr: int, value) -> Key:
+        out = list(key)
+        out[attr] = value
+        return tuple(out)
+
+    def certificate(self, key: Key) -> set[Key]:
+        """The figures to withhold so that `key` is safe: those the cheapest certificate alters."""
+        fixed = [attr for attr in range(4) if key[attr] is not None]
+        best = None
+        for size in range(len(fixed), max(len(fixed) - 2, 0), -1):
+            for differ in combinations(fixed, size):
+                choices = [self._options(key, attr, attr in differ) for attr in range(4)]
+                for factors in product(*choices):
+                    altered = self.altered(self.expand(factors))
+                    if altered is None or key not in altered:
+                        continue
+                    cost = (self.cost(altered), len(altered - self.withheld))
+                    if best is None or cost < best[0]:
+                        best = (cost, altered)
+                        if not cost[0]:
+                            return altered
+            if best is not None:
+                return best[1]
+        # Two atoms of real data, one inside the figure and one outside (every figure either is in
+        # exists), else one atom: a figure too thin for a product of factors (one origin only, ...).
+        inside = self.atoms_in(key)
+        outside = list(islice((a for a in self.by_size() if a not in inside), 20))
+        inside = inside[:2]
+        for change in [[(a, 1)] for a in inside] + [[(a, 1), (b, -1)] for a in inside for b in outside]:
+            altered = self.altered(change)
+            if altered is not None and key in altered:
+                cost = (self.cost(altered), len(altered - self.withheld))
+                if best is None or cost < best[0]:
+                    best = (cost, altered)
+        assert best is not None, key
+        return best[1]
+
+    def atoms_in(self, key: Key) -> list[tuple]:
+        """The month's atoms inside a figure (an index built once)."""
+        if self._atoms_in is None:
+            self._atoms_in = defaultdict(list)
+            for atom in self.atoms:
+                for k in set(self.keys(atom)):
+                    self._atoms_in[k].append(atom)
+        return self._atoms_in.get(key, [])
+
+    def inside(self, atom: tuple, key: Key) -> bool:
+        return all(fixed is None or self._project(attr, fixed[0] if attr == 0 else 1, atom[attr]) == fixed
+                   for attr, fixed in enumerate(key))
+
+    def by_size(self) -> list[tuple]:
+        """The month's atoms, those of the smallest finest figures first (cheapest to withhold)."""
+        if self._by_size is None:
+            def size(atom):
+                finest = (("c", atom[0][0]), atom[1], atom[2], None)
+                return (self.figures.get(finest, 0), repr(atom))
+            self._by_size = sorted(self.atoms, key=size)
+        return self._by_size
+
+    def decide(self) -> set[Key]:
+        """Withhold until every withheld figure is altered by a certificate."""
+        order = sorted(self.withheld, key=lambda k: (-sum(v is not None for v in k), self.figures[k], repr(k)))
+        for key in order:
+            if key in self.safe:
                 continue
-            candidates = [p for p in line if p not in hidden and TOTAL not in p]
-            if not candidates:
-                candidates = [p for p in line if p not in hidden]
-            if not candidates:
-                continue
-            hidden.add(min(candidates, key=lambda p: (cells[p].usd, p)))
-            changed = True
-    return hidden
-
-
-def recoverable(cells: dict[tuple[str, str], Figure], hidden: set[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Hidden figures that a reader could compute from one row or column (for the tests)."""
-    rows = {r for r, _ in cells}
-    columns = {c for _, c in cells}
-    found = []
-    for line in [[(r, c) for c in columns if (r, c) in cells] for r in rows] + \
-                [[(r, c) for r in rows if (r, c) in cells] for c in columns]:
-        missing = [p for p in line if p in hidden]
-        if len(missing) == 1:
-            found.append(missing[0])
-    return found
+            altered = self.certificate(key)
+            self.withheld |= altered
+            self.safe |= altered
+        return self.withheld

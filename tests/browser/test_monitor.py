@@ -48,11 +48,12 @@ def market_lines(i: int, m: int) -> list[tuple[str, str, int, Decimal]]:
 
     Unwrought from Canada: all five companies (published). From the UAE: three, smaller (withheld
     to protect Iceland's). From Iceland: two (withheld). Plates from China: four, tripled in the
-    current month (a surge). Foil from China: two (withheld). Bars from Mexico: three, small."""
+    current month (a surge). Foil from China: two (withheld). Bars from China: three, small
+    (withheld so that foil cannot be worked out from China's total minus plates)."""
     lines = [(UNWROUGHT, "CA", 200_000 + 20_000 * i + 5_000 * m, Decimal("2.70"))]
     if i >= 2:
         lines.append((UNWROUGHT, "AE", 60_000 + 5_000 * i, Decimal("2.65")))
-        lines.append((BARS, "MX", 15_000, Decimal("3.20")))
+        lines.append((BARS, "CN", 15_000, Decimal("3.20")))
     if i < 2:
         lines.append((UNWROUGHT, "IS", 40_000, Decimal("2.60")))
         lines.append((FOIL, "CN", 30_000, Decimal("4.10")))
