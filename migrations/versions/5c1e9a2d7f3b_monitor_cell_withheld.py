@@ -1,7 +1,7 @@
 """monitor cells: withheld decided by the refresh for all views together
 
 Revision ID: 5c1e9a2d7f3b
-Revises: 1ab70f146c7f
+Revises: 5e0a3c1d9b27
 Create Date: 2026-12-01 19:05:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5c1e9a2d7f3b'
-down_revision = '1ab70f146c7f'
+down_revision = '5e0a3c1d9b27'
 branch_labels = None
 depends_on = None
 
