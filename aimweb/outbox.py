@@ -213,28 +213,37 @@ def _kick(app: Flask, ids: list[int], in_request: bool = True) -> None:
             for message_id in ids:
                 deliver(message_id)
     elif mode in ("thread", "inline"):
-        _delivery_thread(app).put(ids)
+        _hand_to_thread(app, ids)
     # "none": only `flask mail-deliver` (or a job queue) delivers.
 
 
 _threads_lock = threading.Lock()
+THREAD_IDLE_SECONDS = 30  # then the delivery thread ends (and no longer holds the app)
 
 
-def _delivery_thread(app: Flask) -> queue.Queue:
+def _hand_to_thread(app: Flask, ids: list[int]) -> None:
+    # Under the lock, like the thread's decision to end: a batch is never left without a thread.
     with _threads_lock:
         state = app.extensions.get("outbox_kick")
         if state is None or not state[1].is_alive():
-            ids: queue.Queue = queue.Queue()
-            thread = threading.Thread(target=_deliver_kicked, args=(app, ids),
+            batches: queue.Queue = queue.Queue()
+            thread = threading.Thread(target=_deliver_kicked, args=(app, batches),
                                       name="aimweb-mail-kick", daemon=True)
             thread.start()
-            state = app.extensions["outbox_kick"] = (ids, thread)
-        return state[0]
+            state = app.extensions["outbox_kick"] = (batches, thread)
+        state[0].put(ids)
 
 
-def _deliver_kicked(app: Flask, ids: queue.Queue) -> None:
+def _deliver_kicked(app: Flask, batches: queue.Queue) -> None:
     while True:
-        batch = ids.get()
+        try:
+            batch = batches.get(timeout=THREAD_IDLE_SECONDS)
+        except queue.Empty:
+            with _threads_lock:
+                if batches.empty():
+                    app.extensions.pop("outbox_kick", None)
+                    return
+            continue
         try:
             with app.app_context():
                 for message_id in batch:
