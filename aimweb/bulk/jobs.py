@@ -14,13 +14,12 @@ from datetime import timedelta
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from .. import licensing
+from .. import licensing, products
 from ..extensions import db
 from ..inputs import merge_problems
 from ..mailer import send_email
 from ..models import UploadBatch, User, utcnow
 from .rows import CellProblem, group_rows, place, to_draft
-from .template import COLUMNS
 from .workbook import UploadRejected, read_first_sheet
 
 CHUNK = 250  # licenses checked between two progress updates
@@ -113,8 +112,9 @@ def process(app: Flask, batch_id: int) -> None:
 
 def _check_and_issue(batch: UploadBatch) -> None:
     batch_id = batch.id
-    sheet = read_first_sheet(batch.content, len(COLUMNS))
-    groups, problems = group_rows(sheet.rows)
+    product = products.get(None)  # an upload is of the template the page offers (one product today)
+    sheet = read_first_sheet(batch.content, len(product.template_columns))
+    groups, problems = group_rows(sheet.rows, product.key)
     batch.rows = max(len(sheet.rows) - 1, 0)
     _progress(batch, 0)
     drafts = []

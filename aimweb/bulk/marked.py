@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import io
 
+from .. import products
 from ..models import UploadBatch
 from ..web.downloads import safe_text
-from .template import COLUMNS, TITLES
 from .workbook import read_first_sheet
 
 
@@ -19,10 +19,11 @@ def marked_workbook(batch: UploadBatch) -> bytes:
     wb = Workbook()
     sheet = wb.active
     sheet.title = "Your rows"
+    product = products.get(None)  # the product of the template uploaded (one product today)
     try:
-        rows = read_first_sheet(batch.content, len(COLUMNS)).rows
+        rows = read_first_sheet(batch.content, len(product.template_columns)).rows
     except Exception:  # noqa: BLE001 - the file itself was refused: only the list can be given
-        rows = [TITLES]
+        rows = [list(product.template_titles)]
     for row in rows:
         sheet.append([safe_text(v) if isinstance(v, str) else v for v in row])
     for cell in sheet[1]:
