@@ -112,7 +112,8 @@ def save_draft_header(draft: License, data: dict) -> None:
     db.session.commit()
 
 
-def check_line(data: dict, on: date | None = None, product: str = products.DEFAULT) -> tuple[object, list[rules.Problem]]:
+def check_line(data: dict, on: date | None = None,
+               product: str = products.DEFAULT) -> tuple[object, list[rules.Problem]]:
     """A product line of the product from the form's values, and its problems."""
     spec = products.get(product)
     line = inputs.line_from_data(data, spec)

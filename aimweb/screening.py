@@ -15,14 +15,7 @@ from sqlalchemy import bindparam, delete, func, select
 from . import checks, products
 from .clock import application_date, utcnow
 from .extensions import db
-from .models import (
-    CompanyHtsMonth,
-    Finding,
-    HtsUnitValueStat,
-    License,
-    LicenseEvent,
-    ProductLine,
-)
+from .models import CompanyHtsMonth, Finding, HtsUnitValueStat, License, LicenseEvent, ProductLine
 
 
 def month_of(moment) -> date:
@@ -119,10 +112,11 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
         facts = checks.LicenseFacts(
             status=head.status, origin_country=head.origin_country, import_date=head.import_date,
             corrections=corrections.get(head.id, 0), product=product.key,
-            lines=[product.LineFacts(line.position, line.hts_number,
-                                     getattr(catalogue.get(line.hts_number), "full_description", line.description),
-                                     *[line._mapping[name] for name in own],
-                                     Decimal(line.quantity_kg), line.unit_value) for line in lines])
+            lines=[product.LineFacts(
+                line.position, line.hts_number,
+                getattr(catalogue.get(line.hts_number), "full_description", line.description),
+                *[line._mapping[name] for name in own], Decimal(line.quantity_kg), line.unit_value)
+                for line in lines])
         month = own_month[head.id]
         before = [month_back(month, k) for k in range(1, history_months + 1)]
         context = checks.Context(today=on, unit_values=stats, volumes={

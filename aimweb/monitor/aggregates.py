@@ -19,16 +19,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import (
-    String,
-    bindparam,
-    cast,
-    delete,
-    func,
-    insert,
-    literal_column,
-    select,
-)
+from sqlalchemy import String, bindparam, cast, delete, func, insert, literal_column, select
 
 from .. import products
 from ..clock import application_date
@@ -37,7 +28,7 @@ from ..models import License, MonitorCell, MonitorRefresh, ProductLine, utcnow
 from ..reference.countries import country_name
 from .disclosure import TOTAL, Figure, suppress
 
-# The product's own dimensions (aimweb/products: `monitor_dimensions`) come after those every product has.
+# The product's own dimensions (aimweb/products: `monitor_dimensions`) follow the shared ones.
 _OWN = products.get(None).monitor_dimensions
 DIMENSIONS = {
     "category": "Product category",
