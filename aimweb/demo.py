@@ -136,7 +136,7 @@ def _seed_demo_market() -> int:
     has figures (and some withheld ones) to show. Issued through the licensing service."""
     rng = random.Random(2026)
     today = application_date()
-    catalogue = {hts for hts, _, _ in MARKET if hts in licensing.current_catalogue().items}
+    catalogue = {hts for hts, _, _ in MARKET if hts in ALUMINUM.catalogue().items}
     total = 0
     for n in range(1, 9):
         email = f"importer{n}@demo.example.com"
