@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from . import products
 from .config import Defaults
 from .extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 
@@ -74,7 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.context_processor
     def _program():
-        return {"program_name": app.config["PROGRAM_NAME"]}
+        return {"program_name": app.config["PROGRAM_NAME"], "product_of": products.get}
 
     return app
 

@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from . import products
+from .products.base import Finding
 from .reference import countries
 from .reference.hts import format_hts
 
 CHECKS = {
     "unit_value": "Unit value far from usual",
     "transshipment": "Possible transshipment",
-    "primary_not_applicable": "“Not applicable” smelt on primary aluminum",
+    # the checks only one product has (aimweb/products: `line_checks`)
+    **{c.key: c.title for p in products.PRODUCTS.values() for c in p.line_checks},
     "import_passed": "Import date passed, not corrected",
     "modifications": "Modified repeatedly",
     "surge": "Volume surge",
@@ -49,24 +52,10 @@ class Thresholds:
         )
 
 
-@dataclass(frozen=True)
-class Finding:
-    check: str
-    severity: int  # 1 low, 2 medium, 3 high
-    reason: str
-    line: int | None = None
+__all__ = ["Finding"]  # made here and by the products' own checks (aimweb/products/base.py)
 
-
-@dataclass(frozen=True)
-class LineFacts:
-    position: int
-    hts_number: str
-    full_description: str
-    smelt_largest: str
-    smelt_second: str
-    cast_country: str
-    quantity_kg: Decimal
-    unit_value: Decimal | None
+# A line's facts are its product's LineFacts (aimweb/products): position, hts_number,
+# full_description, the product's own fields, quantity_kg and unit_value.
 
 
 @dataclass(frozen=True)
@@ -82,7 +71,8 @@ class LicenseFacts:
     origin_country: str
     import_date: date | None
     corrections: int
-    lines: list[LineFacts] = field(default_factory=list)
+    lines: list = field(default_factory=list)
+    product: str = products.DEFAULT
 
 
 @dataclass
@@ -99,7 +89,7 @@ def _money(value: Decimal) -> str:
     return f"${value:,.2f}"
 
 
-def unit_value_findings(lines: list[LineFacts], stats: Mapping[str, UnitValueStat],
+def unit_value_findings(lines: list, stats: Mapping[str, UnitValueStat],
                         t: Thresholds) -> list[Finding]:
     found = []
     for line in lines:
@@ -120,32 +110,19 @@ def unit_value_findings(lines: list[LineFacts], stats: Mapping[str, UnitValueSta
     return found
 
 
-def transshipment_findings(origin: str, lines: list[LineFacts]) -> list[Finding]:
+def transshipment_findings(origin: str, lines: list, product: products.Product) -> list[Finding]:
+    """The origin should be a country where the product's own processing happened."""
     found = []
     for line in lines:
-        if origin and origin != line.cast_country and origin != line.smelt_largest:
-            smelt = countries.country_name(line.smelt_largest)
+        places = product.transshipment_places(line)
+        if origin and all(origin != country for _, country in places):
+            where = [f"{words} ({countries.country_name(country)})" for words, country in places]
+            said = f"is not {where[0]}" if len(where) == 1 else "is neither " + " nor ".join(where)
             found.append(Finding(
                 "transshipment", 2,
                 f"Product {line.position + 1}: the country of origin, {countries.country_name(origin)}, "
-                f"is neither the country of most recent cast ({countries.country_name(line.cast_country)}) "
-                f"nor of largest smelt ({smelt}): possible transshipment.", line.position))
+                f"{said}: possible transshipment.", line.position))
     return found
-
-
-def is_primary_metal(full_description: str) -> bool:
-    text = full_description.lower()
-    return "not alloyed" in text or "unalloyed" in text or "primary" in text
-
-
-def primary_not_applicable_findings(lines: list[LineFacts]) -> list[Finding]:
-    return [Finding(
-        "primary_not_applicable", 3,
-        f"Product {line.position + 1}: Country of Largest Smelt is “Not applicable”, but HTS "
-        f"{format_hts(line.hts_number)} is unalloyed (primary) aluminum, which always has a smelt "
-        "country.", line.position)
-        for line in lines
-        if line.smelt_largest == countries.NOT_APPLICABLE and is_primary_metal(line.full_description)]
 
 
 def import_passed_findings(facts: LicenseFacts, today: date, t: Thresholds) -> list[Finding]:
@@ -183,9 +160,10 @@ def surge_findings(volumes: Mapping[str, tuple[Decimal, list[Decimal]]], t: Thre
 
 def run_all(facts: LicenseFacts, context: Context, t: Thresholds) -> list[Finding]:
     """Every finding on one license, most serious first."""
+    product = products.get(facts.product)
     found = (unit_value_findings(facts.lines, context.unit_values, t)
-             + transshipment_findings(facts.origin_country, facts.lines)
-             + primary_not_applicable_findings(facts.lines)
+             + transshipment_findings(facts.origin_country, facts.lines, product)
+             + [f for check in product.line_checks for f in check.find(facts.lines)]
              + import_passed_findings(facts, context.today, t)
              + modifications_findings(facts.corrections, t)
              + surge_findings(context.volumes, t))

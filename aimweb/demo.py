@@ -13,6 +13,7 @@ from . import licensing, rules
 from .clock import application_date
 from .extensions import db
 from .models import Company, License, User
+from .products.aluminum import ALUMINUM
 from .security import upsert_verified_user
 
 DEMO_FILER = ("filer@example.com", "Demo-Filer-2026!")
@@ -49,7 +50,9 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
     echo(f"Demo officer: {DEMO_OFFICER[0]} / {DEMO_OFFICER[1]}")
 
 
-DEMO_SHIPMENTS = [  # importer, exporter, manufacturer, origin, port, days to import, lines
+# importer, exporter, manufacturer, origin, port, days to import, lines (aluminum's line fields in
+# order: HTS, its own fields, kg, US$)
+DEMO_SHIPMENTS = [
     ("Gulf Coast Metals LLC", "Alouette Smelting Inc.", "Alouette Smelting Inc.", "CA", "3802",
      12, [("7601103000", "CA", "NA_", "CA", "24000", "74400")]),
     ("Gulf Coast Metals LLC", "Emirates Global Aluminium", "EGA Jebel Ali", "AE", "5301",
@@ -67,7 +70,7 @@ DEMO_SHIPMENTS = [  # importer, exporter, manufacturer, origin, port, days to im
     ("Atlantic Sheet Supply", "Novelis Deutschland GmbH", "Novelis Nachterstedt", "DE", "1303",
      8, [("7606126000", "NO", "DE", "DE", "9500", "43700")]),
     # Two the automatic checks flag for the officers' queue: possible transshipment, and primary
-    # metal declared without a smelt country.
+    # metal declared without its country of production.
     ("Border Metals Trading", "Metales del Norte SA", "unknown", "MX", "2304",
      15, [("7606123035", "CN", "NA_", "CN", "21000", "65100")]),
     ("Gulf Coast Metals LLC", "Primary Metals FZE", "unknown", "AE", "5301",
@@ -91,12 +94,10 @@ def _seed_demo_licenses(filer: User) -> int:
                 "manufacturer_name": maker, "origin_country": origin, "export_country": origin,
                 "port_code": port, "export_date": (import_date - timedelta(days=14)).isoformat(),
                 "import_date": import_date.isoformat(), "certified": "y"})
-            for hts, largest, second, cast, kg, usd in lines:
-                problems = licensing.save_draft_line(draft, {
-                    "hts_number": hts, "smelt_largest": largest, "smelt_second": second,
-                    "cast_country": cast, "quantity_kg": kg, "customs_value_usd": usd})
+            for values in lines:
+                problems = licensing.save_draft_line(draft, dict(zip(ALUMINUM.line_field_names, values)))
                 if problems:
-                    raise DemoError(f"demo line {hts}: {problems}")
+                    raise DemoError(f"demo line {values[0]}: {problems}")
             numbers.append(licensing.submit_draft(draft.id, filer))
         modification = licensing.start_modification(numbers[0], filer)
         data = licensing.header_form_data(numbers[0])
@@ -106,7 +107,7 @@ def _seed_demo_licenses(filer: User) -> int:
         officer = db.session.scalar(select(User).where(User.email == DEMO_OFFICER[0]))
         licensing.mark_action_required(
             numbers[-1], officer, "HTS 7601.10.30.00 is unalloyed primary aluminum: please give the "
-            "country of largest smelt, or confirm why it is not applicable.")
+            "country where it was produced, or confirm why it is not applicable.")
     finally:
         app_config_suppress(suppress)
     return len(numbers)
@@ -135,7 +136,7 @@ def _seed_demo_market() -> int:
     has figures (and some withheld ones) to show. Issued through the licensing service."""
     rng = random.Random(2026)
     today = application_date()
-    catalogue = {hts for hts, _, _ in MARKET if hts in licensing.current_catalogue().items}
+    catalogue = {hts for hts, _, _ in MARKET if hts in ALUMINUM.catalogue().items}
     total = 0
     for n in range(1, 9):
         email = f"importer{n}@demo.example.com"
@@ -159,7 +160,7 @@ def _seed_demo_market() -> int:
             if n == 3 and imported >= today.replace(day=1) and hts == "7607191000":
                 kg *= 6
             usd = (kg * Decimal(str(round(price * rng.uniform(0.85, 1.15), 2)))).quantize(Decimal("0.01"))
-            line = rules.ProductLineDraft(hts, origin, "NA_", origin, kg, usd)
+            line = ALUMINUM.LineDraft(hts, origin, "NA_", origin, kg, usd)
             draft = rules.LicenseDraft(
                 entry_type="consumption", importer_name=f"Demo Importer {n} Inc.",
                 exporter_name=f"Exporter {origin} {n}", manufacturer_name="unknown",

@@ -12,15 +12,11 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from .products import DEFAULT, HEADER, HEADER_FIELDS, Product
 from .reference import countries
 from .reference.ports import all_ports, search_ports
-from .rules import FIELD_LABELS, LicenseDraft, Problem, ProductLineDraft
+from .rules import LicenseDraft, Problem
 
-HEADER_FIELDS = ("entry_number", "entry_type", "importer_name", "exporter_name",
-                 "manufacturer_name", "origin_country", "export_country", "port_code",
-                 "export_date", "import_date")
-LINE_FIELDS = ("hts_number", "smelt_largest", "smelt_second", "cast_country", "quantity_kg",
-               "customs_value_usd")
 MAX_TEXT = 300  # longer than any field allows: the rules say what the limit is
 _US_DATE = re.compile(r"(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])/(\d{4})")  # as strptime's %m/%d/%Y
 
@@ -107,45 +103,38 @@ def parse_port(value) -> str:
 
 
 def _date_problem(name: str, raw) -> Problem:
-    return Problem(name, f"{FIELD_LABELS[name]}: “{clean(raw)}” is not a date. Enter it like "
+    return Problem(name, f"{HEADER[name].label}: “{clean(raw)}” is not a date. Enter it like "
                          "07/31/2026.")
 
 
-def header_from_data(data: Mapping) -> tuple[LicenseDraft, list[Problem]]:
+_READ = {"country": parse_country, "port": parse_port, "amount": parse_amount}
+
+
+def header_from_data(data: Mapping, product: str = DEFAULT) -> tuple[LicenseDraft, list[Problem]]:
     """The license header from raw values keyed by field name, and what could not be read."""
     problems: list[Problem] = []
-    draft = LicenseDraft(
-        entry_number=clean(data.get("entry_number")),
-        entry_type=clean(data.get("entry_type")) or "consumption",
-        importer_name=clean(data.get("importer_name")),
-        exporter_name=clean(data.get("exporter_name")),
-        manufacturer_name=clean(data.get("manufacturer_name")),
-        origin_country=parse_country(data.get("origin_country")),
-        export_country=parse_country(data.get("export_country")),
-        port_code=parse_port(data.get("port_code")),
-    )
+    unreadable_dates: list[Problem] = []
+    draft = LicenseDraft(product=product)
+    for spec in HEADER_FIELDS:
+        if spec.kind == "date":
+            try:
+                setattr(draft, spec.name, parse_date(data.get(spec.name)))
+            except ValueError:
+                unreadable_dates.append(_date_problem(spec.name, data.get(spec.name)))
+        else:
+            setattr(draft, spec.name, _READ.get(spec.kind, clean)(data.get(spec.name)) or spec.default)
     port = draft.port_code
     if port and not (port.isdigit() and len(port) == 4) and port not in all_ports():
-        problems.append(Problem("port_code", f"Expected Port of Entry: no single port matches "
+        problems.append(Problem("port_code", f"{HEADER['port_code'].label}: no single port matches "
                                              f"“{port}”. Type a port code, city or state and "
                                              "choose from the list."))
-    for name in ("export_date", "import_date"):
-        try:
-            setattr(draft, name, parse_date(data.get(name)))
-        except ValueError:
-            problems.append(_date_problem(name, data.get(name)))
-    return draft, problems
+    return draft, problems + unreadable_dates
 
 
-def line_from_data(data: Mapping) -> ProductLineDraft:
-    return ProductLineDraft(
-        hts_number=clean(data.get("hts_number")),
-        smelt_largest=parse_country(data.get("smelt_largest")),
-        smelt_second=parse_country(data.get("smelt_second")),
-        cast_country=parse_country(data.get("cast_country")),
-        quantity_kg=parse_amount(data.get("quantity_kg")),
-        customs_value_usd=parse_amount(data.get("customs_value_usd")),
-    )
+def line_from_data(data: Mapping, product: Product):
+    """A product line of this product from raw values keyed by field name."""
+    return product.LineDraft(*[_READ.get(spec.kind, clean)(data.get(spec.name))
+                               for spec in product.line_fields])
 
 
 def merge_problems(read: list[Problem], checked: list[Problem]) -> list[Problem]:

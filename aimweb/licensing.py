@@ -18,12 +18,13 @@ from flask import current_app
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import formatting, inputs, rules, screening
+from . import inputs, products, rules, screening
 from .clock import application_date, to_program_date
 from .extensions import db
 from .mailer import send_email
 from .models import License, LicenseEvent, ProductLine, User, utcnow
-from .reference.hts import current_catalogue, normalize_hts
+from .products import HEADER_FIELDS, Product
+from .reference.hts import normalize_hts
 from .reference.ports import all_ports
 
 NUMBER_ALPHABET = string.ascii_uppercase + string.digits
@@ -47,23 +48,49 @@ def decision_date(draft: License) -> date:
     return application_date()
 
 
-def new_license_number(issued: date) -> str:
-    """"A" + 4 random capital letters/digits + MMYY, like ALTEA1220 (unique by the database)."""
+def new_license_number(issued: date, letter: str) -> str:
+    """The product's letter + 4 random capital letters/digits + MMYY, like ALTEA1220 (unique by
+    the database)."""
     body = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(4))
-    return f"A{body}{issued:%m%y}"
+    return f"{letter}{body}{issued:%m%y}"
+
+
+def header_values(header) -> dict:
+    """The header fields of a checked draft as the license stores them."""
+    values = {f.name: getattr(header, f.name) for f in HEADER_FIELDS}
+    values["entry_number"] = rules.normalize_entry_number(header.entry_number)
+    return values
+
+
+def _line_values(product: Product, line, item) -> dict:
+    """A checked line as its ProductLine row holds it (the catalogue item gives the description)."""
+    quantity, value = Decimal(line.quantity_kg), Decimal(line.customs_value_usd)
+    values = {name: getattr(line, name) for name in product.own_field_names}
+    return dict(hts_number=item.hts10, description=item.description, category=item.category,
+                quantity_kg=quantity, customs_value_usd=value,
+                unit_value=rules.unit_value(quantity, value), **values)
+
+
+def _stored_line_values(product: Product, line: ProductLine) -> dict:
+    names = ("hts_number", "description", "category", *product.own_field_names, "quantity_kg",
+             "customs_value_usd", "unit_value")
+    return {name: getattr(line, name) for name in names}
 
 
 # ----- drafts: what the form works on before Submit ------------------------------------------------
 
-def start_draft(user: User) -> License:
-    """A new draft for the user's company (an untouched one is reused, not piled up)."""
+def start_draft(user: User, product: str = products.DEFAULT) -> License:
+    """A new draft of the product for the user's company (an untouched one is reused, not piled up)."""
+    products.get(product)
     draft = db.session.scalar(
         select(License).where(License.created_by_id == user.id, License.status == "draft",
+                              License.product == product,
                               License.form_data.is_(None)).order_by(License.id.desc()).limit(1)
     )
     if draft is not None and not draft.lines:
         return draft
-    draft = License(status="draft", company_id=user.company_id, created_by_id=user.id)
+    draft = License(status="draft", company_id=user.company_id, created_by_id=user.id,
+                    product=product)
     db.session.add(draft)
     db.session.commit()
     return draft
@@ -78,7 +105,7 @@ def _editable_draft(draft: License) -> None:
 def save_draft_header(draft: License, data: dict) -> None:
     """Keep what was typed in the header, exactly as typed (nothing is checked yet)."""
     _editable_draft(draft)
-    fields = {name: inputs.clean(data.get(name)) for name in inputs.HEADER_FIELDS}
+    fields = {f.name: inputs.clean(data.get(f.name)) for f in HEADER_FIELDS}
     fields["certified"] = bool(data.get("certified"))
     if fields != (draft.form_data or {}):
         draft.form_data = fields
@@ -86,42 +113,38 @@ def save_draft_header(draft: License, data: dict) -> None:
     db.session.commit()
 
 
-def check_line(data: dict, on: date | None = None) -> tuple[rules.ProductLineDraft, list[rules.Problem]]:
-    line = inputs.line_from_data(data)
+def check_line(data: dict, on: date | None = None,
+               product: str = products.DEFAULT) -> tuple[object, list[rules.Problem]]:
+    """A product line of the product from the form's values, and its problems."""
+    spec = products.get(product)
+    line = inputs.line_from_data(data, spec)
     problems = rules.validate_line(line, application_date=on or application_date(),
-                                   catalogue=current_catalogue().items)
+                                   catalogue=spec.catalogue().items, product=spec)
     return line, problems
 
 
-def _line_row(line: rules.ProductLineDraft, position: int) -> ProductLine:
-    item = current_catalogue().items[normalize_hts(line.hts_number)]
-    quantity, value = Decimal(line.quantity_kg), Decimal(line.customs_value_usd)
-    return ProductLine(
-        position=position, hts_number=item.hts10, description=item.description,
-        category=item.category, smelt_largest=line.smelt_largest, smelt_second=line.smelt_second,
-        cast_country=line.cast_country, quantity_kg=quantity, customs_value_usd=value,
-        unit_value=rules.unit_value(quantity, value),
-    )
+def _line_row(product: Product, line, position: int) -> ProductLine:
+    item = product.catalogue().items[normalize_hts(line.hts_number)]
+    return ProductLine(position=position, **_line_values(product, line, item))
 
 
 def save_draft_line(draft: License, data: dict, position: int | None = None,
                     on: date | None = None) -> list[rules.Problem]:
     """Add a product line (or replace the one at `position`) when it passes the line rules."""
     _editable_draft(draft)
-    line, problems = check_line(data, on or decision_date(draft))
+    line, problems = check_line(data, on or decision_date(draft), draft.product)
     if not problems and position is None and len(draft.lines) >= MAX_LINES:
         problems = [rules.Problem("hts_number", f"A license holds at most {MAX_LINES} products: "
                                                 "start another license for the rest.")]
     if problems:
         return problems
+    product = products.get(draft.product)
     if position is not None and 0 <= position < len(draft.lines):
         old = draft.lines[position]
-        new = _line_row(line, old.position)
-        for column in ("hts_number", "description", "category", "smelt_largest", "smelt_second",
-                       "cast_country", "quantity_kg", "customs_value_usd", "unit_value"):
-            setattr(old, column, getattr(new, column))
+        for column, value in _stored_line_values(product, _line_row(product, line, old.position)).items():
+            setattr(old, column, value)
     else:
-        draft.lines.append(_line_row(line, len(draft.lines)))
+        draft.lines.append(_line_row(product, line, len(draft.lines)))
     draft.version += 1
     db.session.commit()
     return []
@@ -137,12 +160,10 @@ def remove_draft_line(draft: License, position: int) -> None:
     db.session.commit()
 
 
-def line_drafts(lic: License) -> list[rules.ProductLineDraft]:
-    return [rules.ProductLineDraft(
-        hts_number=line.hts_number, smelt_largest=line.smelt_largest,
-        smelt_second=line.smelt_second, cast_country=line.cast_country,
-        quantity_kg=line.quantity_kg, customs_value_usd=line.customs_value_usd,
-    ) for line in lic.lines]
+def line_drafts(lic: License) -> list:
+    product = products.get(lic.product)
+    return [product.LineDraft(*[getattr(line, name) for name in product.line_field_names])
+            for line in lic.lines]
 
 
 @dataclass
@@ -154,11 +175,10 @@ class CheckedDraft:
 def check_draft(draft: License, on: date | None = None) -> CheckedDraft:
     """Every problem of the draft as it stands: header as typed, its lines, the certification."""
     data = draft.form_data or {}
-    header, unreadable = inputs.header_from_data(data)
+    header, unreadable = inputs.header_from_data(data, draft.product)
     header.lines = line_drafts(draft)
     header.certified = bool(data.get("certified"))
-    found = rules.validate_license(header, application_date=on or decision_date(draft),
-                                   catalogue=current_catalogue().items)
+    found = rules.validate_license(header, application_date=on or decision_date(draft))
     return CheckedDraft(header, inputs.merge_problems(unreadable, found))
 
 
@@ -188,15 +208,11 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
     now = utcnow()
     valid_from, valid_through = rules.validity(on, header.entry_type)
     values = dict(
-        status="submitted", entry_number=rules.normalize_entry_number(header.entry_number),
-        entry_type=header.entry_type, importer_name=header.importer_name,
-        exporter_name=header.exporter_name, manufacturer_name=header.manufacturer_name,
-        origin_country=header.origin_country, export_country=header.export_country,
-        port_code=header.port_code, export_date=header.export_date,
-        import_date=header.import_date, certified_at=now, issued_at=now, created_at=now,
-        valid_from=valid_from, valid_through=valid_through, form_data=None,
+        status="submitted", **header_values(header), certified_at=now, issued_at=now,
+        created_at=now, valid_from=valid_from, valid_through=valid_through, form_data=None,
         version=version + 1,
     )
+    letter = products.get(draft.product).number_letter
     # End the read transaction first: on SQLite the write then starts clean and waits its turn
     # (busy timeout) instead of failing to upgrade a stale read snapshot. The UPDATE and the
     # audit event then commit together, or not at all.
@@ -206,7 +222,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
             result = db.session.execute(
                 update(License)
                 .where(License.id == draft_id, License.status == "draft", License.version == version)
-                .values(number=new_license_number(on), **values)
+                .values(number=new_license_number(on, letter), **values)
                 .execution_options(synchronize_session=False)
             )
         except IntegrityError:
@@ -266,26 +282,20 @@ def _refuse_if_cancelled(lic: License) -> None:
 
 def header_form_data(lic: License) -> dict:
     """A license's header as the form holds it (the certification is asked for again)."""
-    return {
-        "entry_number": lic.entry_number or "", "entry_type": lic.entry_type,
-        "importer_name": lic.importer_name, "exporter_name": lic.exporter_name,
-        "manufacturer_name": lic.manufacturer_name, "origin_country": lic.origin_country,
-        "export_country": lic.export_country, "port_code": lic.port_code,
-        "export_date": lic.export_date.isoformat() if lic.export_date else "",
-        "import_date": lic.import_date.isoformat() if lic.import_date else "",
-        "certified": False,
-    }
+    data = {}
+    for f in HEADER_FIELDS:
+        value = getattr(lic, f.name)
+        data[f.name] = value.isoformat() if f.kind == "date" and value else (value or "")
+    return {**data, "certified": False}
 
 
 def _draft_from(lic: License, user: User, amends: License | None = None) -> License:
+    product = products.get(lic.product)
     draft = License(status="draft", company_id=user.company_id, created_by_id=user.id,
-                    form_data=header_form_data(lic), amends_id=amends.id if amends else None)
+                    product=product.key, form_data=header_form_data(lic),
+                    amends_id=amends.id if amends else None)
     for line in lic.lines:
-        draft.lines.append(ProductLine(
-            position=line.position, hts_number=line.hts_number, description=line.description,
-            category=line.category, smelt_largest=line.smelt_largest, smelt_second=line.smelt_second,
-            cast_country=line.cast_country, quantity_kg=line.quantity_kg,
-            customs_value_usd=line.customs_value_usd, unit_value=line.unit_value))
+        draft.lines.append(ProductLine(position=line.position, **_stored_line_values(product, line)))
     db.session.add(draft)
     db.session.commit()
     return draft
@@ -306,69 +316,41 @@ def start_modification(lic: License, user: User) -> License:
     return open_draft or _draft_from(lic, user, amends=lic)
 
 
-def _shown(name: str, value) -> str:
-    if value in (None, ""):
-        return "—"
-    if name in ("origin_country", "export_country", "smelt_largest", "smelt_second", "cast_country"):
-        return formatting.country(value)
-    if name == "port_code":
-        return formatting.port(value)
-    if name == "entry_type":
-        return formatting.entry_type(value)
-    if name in ("export_date", "import_date"):
-        return formatting.us_date(value)
-    if name in ("quantity_kg", "customs_value_usd"):
-        return formatting.amount(value)
-    if name == "hts_number":
-        return formatting.hts(value)
-    return str(value)
-
-
-HEADER_COLUMNS = ("entry_number", "entry_type", "importer_name", "exporter_name",
-                  "manufacturer_name", "origin_country", "export_country", "port_code",
-                  "export_date", "import_date")
-LINE_COLUMNS = ("hts_number", "smelt_largest", "smelt_second", "cast_country", "quantity_kg",
-                "customs_value_usd")
-
-
-def _change(label: str, name: str, before, after) -> dict:
-    return {"field": name, "label": label, "before": _shown(name, before), "after": _shown(name, after)}
+def _change(field: products.Field, label: str, before, after) -> dict:
+    return {"field": field.name, "label": label, "before": field.display(before),
+            "after": field.display(after)}
 
 
 def license_changes(original: License, header: dict, lines: list[ProductLine]) -> list[dict]:
     """What a modification changes, field by field, product by product (before → after)."""
     changes = []
-    for name in HEADER_COLUMNS:
-        before, after = getattr(original, name), header[name]
+    for f in HEADER_FIELDS:
+        before, after = getattr(original, f.name), header[f.name]
         if (before or None) != (after or None):
-            changes.append(_change(rules.FIELD_LABELS[name], name, before, after))
+            changes.append(_change(f, f.label, before, after))
+    line_fields = products.get(original.product).line_fields
+    hts = line_fields[0]
     old, new = list(original.lines), list(lines)
     for index in range(max(len(old), len(new))):
         label = f"Product {index + 1}"
         if index >= len(old):
             changes.append({"field": "lines", "label": label, "before": "—",
-                            "after": f"added ({_shown('hts_number', new[index].hts_number)})"})
+                            "after": f"added ({hts.display(new[index].hts_number)})"})
         elif index >= len(new):
             changes.append({"field": "lines", "label": label,
-                            "before": _shown("hts_number", old[index].hts_number), "after": "removed"})
+                            "before": hts.display(old[index].hts_number), "after": "removed"})
         else:
-            for name in LINE_COLUMNS:
-                before, after = getattr(old[index], name), getattr(new[index], name)
+            for f in line_fields:
+                before, after = getattr(old[index], f.name), getattr(new[index], f.name)
                 if before != after:
-                    changes.append(_change(f"{label} {rules.FIELD_LABELS[name]}", name, before, after))
+                    changes.append(_change(f, f"{label} {f.label}", before, after))
     return changes
 
 
 def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) -> License:
     original = db.session.get(License, draft.amends_id)
     _refuse_if_cancelled(original)
-    values = dict(
-        entry_number=rules.normalize_entry_number(header.entry_number),
-        entry_type=header.entry_type, importer_name=header.importer_name,
-        exporter_name=header.exporter_name, manufacturer_name=header.manufacturer_name,
-        origin_country=header.origin_country, export_country=header.export_country,
-        port_code=header.port_code, export_date=header.export_date, import_date=header.import_date,
-    )
+    values = header_values(header)
     changes = license_changes(original, values, list(draft.lines))
     valid_from, valid_through = rules.validity(original.valid_from, header.entry_type)
     original_id, seen, draft_id, now = original.id, original.version, draft.id, utcnow()
@@ -432,19 +414,20 @@ def cancel_license(lic: License, user: User) -> License:
 
 # ----- many licenses at once (Apply for Multiple Licenses) -----------------------------------------
 
-def check_licenses(drafts: list[rules.LicenseDraft], on: date | None = None) -> list[list[rules.Problem]]:
+def check_licenses(drafts: list, on: date | None = None) -> list[list[rules.Problem]]:
     """The problems of each draft, by the same rules as the single form."""
     on = on or application_date()
-    catalogue, ports = current_catalogue().items, all_ports()
-    return [rules.validate_license(d, application_date=on, catalogue=catalogue, port_codes=ports)
-            for d in drafts]
+    ports = all_ports()
+    catalogues = {key: products.get(key).catalogue().items for key in {d.product for d in drafts}}
+    return [rules.validate_license(d, application_date=on, catalogue=catalogues[d.product],
+                                   port_codes=ports) for d in drafts]
 
 
-def _free_numbers(count: int, on: date) -> list[str]:
+def _free_numbers(count: int, on: date, letter: str) -> list[str]:
     """`count` new license numbers, none of them already used (checked in chunks)."""
     numbers: set[str] = set()
     while len(numbers) < count:
-        wanted = [new_license_number(on) for _ in range(count - len(numbers))]
+        wanted = [new_license_number(on, letter) for _ in range(count - len(numbers))]
         fresh = set(wanted) - numbers
         for start in range(0, len(wanted), 900):
             chunk = wanted[start:start + 900]
@@ -454,7 +437,7 @@ def _free_numbers(count: int, on: date) -> list[str]:
     return list(numbers)
 
 
-def issue_licenses(user: User, drafts: list[rules.LicenseDraft], upload_batch_id: int | None = None,
+def issue_licenses(user: User, drafts: list, upload_batch_id: int | None = None,
                    on: date | None = None, note: str = "Submitted by Excel upload.",
                    before_commit=None) -> list[str]:
     """Issue every draft in ONE transaction (all or nothing): their numbers, in order.
@@ -468,21 +451,21 @@ def issue_licenses(user: User, drafts: list[rules.LicenseDraft], upload_batch_id
     problems = [p for found in check_licenses(drafts, on) for p in found]
     if problems:
         raise LicenseError(problems)
-    catalogue = current_catalogue().items
+    kinds = {d.product for d in drafts}
+    if len(kinds) > 1:
+        raise ValueError("licenses of one product at a time")
+    product = products.get(kinds.pop() if kinds else None)
+    catalogue = product.catalogue().items
     for attempt in range(3):
-        numbers = _free_numbers(len(drafts), on)
+        numbers = _free_numbers(len(drafts), on, product.number_letter)
         now = utcnow()
         rows = []
         for number, draft in zip(numbers, drafts):
             valid_from, valid_through = rules.validity(on, draft.entry_type)
             rows.append(dict(
                 number=number, status="submitted", company_id=user.company_id,
-                created_by_id=user.id, license_type="standard", product="aluminum",
-                entry_number=rules.normalize_entry_number(draft.entry_number), entry_type=draft.entry_type,
-                importer_name=draft.importer_name, exporter_name=draft.exporter_name,
-                manufacturer_name=draft.manufacturer_name, origin_country=draft.origin_country,
-                export_country=draft.export_country, port_code=draft.port_code,
-                export_date=draft.export_date, import_date=draft.import_date, certified_at=now,
+                created_by_id=user.id, license_type="standard", product=product.key,
+                **header_values(draft), certified_at=now,
                 issued_at=now, valid_from=valid_from, valid_through=valid_through, version=2,
                 created_at=now, updated_at=now, upload_batch_id=upload_batch_id))
         try:
@@ -493,13 +476,8 @@ def issue_licenses(user: User, drafts: list[rules.LicenseDraft], upload_batch_id
                 license_id = ids[number]
                 for position, line in enumerate(draft.lines):
                     item = catalogue[normalize_hts(line.hts_number)]
-                    quantity, value = Decimal(line.quantity_kg), Decimal(line.customs_value_usd)
-                    lines.append(dict(
-                        license_id=license_id, position=position, hts_number=item.hts10,
-                        description=item.description, category=item.category,
-                        smelt_largest=line.smelt_largest, smelt_second=line.smelt_second,
-                        cast_country=line.cast_country, quantity_kg=quantity,
-                        customs_value_usd=value, unit_value=rules.unit_value(quantity, value)))
+                    lines.append(dict(license_id=license_id, position=position,
+                                      **_line_values(product, line, item)))
                 events.append(dict(license_id=license_id, actor_id=user.id, at=now, kind="issued",
                                    note=note))
             db.session.execute(ProductLine.__table__.insert(), lines)

@@ -1,21 +1,24 @@
-"""What makes an aluminum import license valid on a given date (19 CFR 361.103): pure rules.
+"""What makes an import license valid on a given date (19 CFR 361.103): pure rules.
 
-Every function takes the application date instead of reading the clock, so tests can stand on both
-sides of each cut-off. validate_license returns every problem at once, each tied to its field.
+The header and the lines' HTS number and figures are checked here for every product; a product's
+own line fields by its `line_rules` (aimweb/products). Every function takes the application date
+instead of reading the clock, so tests can stand on both sides of each cut-off. validate_license
+returns every problem at once, each tied to its field, in the words of the field's label.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .products import DEFAULT, HEADER, HEADER_FIELDS, Product, get
+from .products.base import HTS, QUANTITY, VALUE
 from .reference import countries
 from .reference.hts import HtsItem, format_hts, normalize_hts
 from .reference.ports import all_ports
 
-UNKNOWN_SMELT_CUTOFF = date(2022, 6, 28)
 APPLY_WINDOW_DAYS = 60
 LATE_FILING_WORKING_DAYS = 10
 VALIDITY_DAYS = 75
@@ -27,55 +30,16 @@ MAX_QUANTITY_KG = Decimal("1000000000")
 MAX_VALUE_USD = Decimal("10000000000")
 MAX_NAME_LENGTH = 200
 ENTRY_TYPES = {"consumption": "Consumption", "ftz": "Foreign trade zone admission"}
-COVERED_HEADINGS = "7601, 7604, 7605, 7606, 7607, 7608, 7609, 7616.99.51.60 and 7616.99.51.70"
 
-FIELD_LABELS = {
-    "entry_number": "Customs Entry Number",
-    "entry_type": "Entry Type",
-    "importer_name": "Importer Name",
-    "exporter_name": "Exporter Name",
-    "manufacturer_name": "Manufacturer Name",
-    "origin_country": "Country of Origin",
-    "export_country": "Country of Export",
-    "port_code": "Expected Port of Entry",
-    "export_date": "Expected Date of Export",
-    "import_date": "Expected Date of Import",
-    "lines": "Products",
-    "certified": "Certification",
-    "hts_number": "HTS Number",
-    "smelt_largest": "Country of Largest Smelt",
-    "smelt_second": "Country of Second Largest Smelt",
-    "cast_country": "Country of Most Recent Cast",
-    "quantity_kg": "Volume (KG)",
-    "customs_value_usd": "Customs Value (US$)",
-}
-
-
-@dataclass
-class ProductLineDraft:
-    hts_number: str = ""
-    smelt_largest: str = ""
-    smelt_second: str = ""
-    cast_country: str = ""
-    quantity_kg: Decimal | None = None
-    customs_value_usd: Decimal | None = None
-
-
-@dataclass
-class LicenseDraft:
-    entry_number: str = ""
-    entry_type: str = "consumption"
-    importer_name: str = ""
-    exporter_name: str = ""
-    manufacturer_name: str = ""
-    origin_country: str = ""
-    export_country: str = ""
-    port_code: str = ""
-    export_date: date | None = None
-    import_date: date | None = None
-    lines: list[ProductLineDraft] = field(default_factory=list)
-    # The filer's "Certify" checkbox (19 CFR 361.103(c)(2)): nothing is issued without it.
-    certified: bool = True
+# The license as the rules see it: the header fields (aimweb/products/base.py), the product lines
+# (the product's LineDraft), the filer's "Certify" checkbox (19 CFR 361.103(c)(2): nothing is
+# issued without it) and the product.
+LicenseDraft = make_dataclass("LicenseDraft", [
+    *((f.name, object, field(default=f.default)) for f in HEADER_FIELDS),
+    ("lines", list, field(default_factory=list)),
+    ("certified", bool, field(default=True)),
+    ("product", str, field(default=DEFAULT)),
+])
 
 
 @dataclass(frozen=True)
@@ -132,13 +96,6 @@ def unit_value(quantity_kg, customs_value_usd) -> Decimal | None:
     return (v / q).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def smelt_choices(application_date: date) -> list[tuple[str, str]]:
-    choices = [(countries.NOT_APPLICABLE, "Not applicable")]
-    if application_date <= UNKNOWN_SMELT_CUTOFF:
-        choices.append((countries.UNKNOWN, "Unknown"))
-    return choices
-
-
 def validity(issue_date: date, entry_type: str) -> tuple[date, date | None]:
     if entry_type == "ftz":
         return issue_date, None
@@ -178,64 +135,32 @@ def _amount_problem(value, label: str, maximum: Decimal) -> str | None:
     return None
 
 
-def _smelt_problems(line: ProductLineDraft, application_date: date) -> list[tuple[str, str]]:
-    na, unk = countries.NOT_APPLICABLE, countries.UNKNOWN
-    found = []
-    for name in ("smelt_largest", "smelt_second"):
-        value = getattr(line, name)
-        label = FIELD_LABELS[name]
-        if not value:
-            found.append((name, f"{label} is required: a country, or “Not applicable”."))
-        elif value == unk:
-            if application_date > UNKNOWN_SMELT_CUTOFF:
-                found.append((name, f"{label} cannot be “Unknown” on applications after "
-                                    "June 28, 2022: give the country, or “Not applicable”."))
-        elif value != na and not countries.is_country(value):
-            found.append((name, f"{label}: {value!r} is not a country."))
-    largest, second = line.smelt_largest, line.smelt_second
-    if largest == na and second and second != na:
-        found.append(("smelt_second", "Country of Second Largest Smelt must be “Not applicable” "
-                                      "when the largest is “Not applicable”."))
-    if largest and largest == second and countries.is_country(largest):
-        found.append(("smelt_second", "Country of Second Largest Smelt must differ from the "
-                                      "largest; choose “Not applicable” if there is no second source."))
-    return found
-
-
-def validate_line(line: ProductLineDraft, *, application_date: date,
-                  catalogue: Mapping[str, HtsItem], index: int | None = None) -> list[Problem]:
+def validate_line(line, *, application_date: date, catalogue: Mapping[str, HtsItem],
+                  product: Product, index: int | None = None) -> list[Problem]:
     found: list[tuple[str, str]] = []
     hts = normalize_hts(line.hts_number)
     if not (line.hts_number or "").strip():
-        found.append(("hts_number", "HTS Number is required."))
+        found.append((HTS.name, f"{HTS.label} is required."))
     elif hts is None:
-        found.append(("hts_number", "HTS Number must have 10 digits, like 7601.10.30.00."))
+        found.append((HTS.name, f"{HTS.label} must have 10 digits, like {product.hts_example}."))
     elif hts not in catalogue:
-        found.append(("hts_number", f"HTS {format_hts(hts)} is not covered by AIM: no license is "
-                                    f"needed for it. Covered: {COVERED_HEADINGS}."))
-    found += _smelt_problems(line, application_date)
-    cast = line.cast_country
-    if not cast:
-        found.append(("cast_country", "Country of Most Recent Cast is required."))
-    elif cast in (countries.NOT_APPLICABLE, countries.UNKNOWN):
-        found.append(("cast_country", "Country of Most Recent Cast must be a country: it can "
-                                      "never be “Not applicable” or “Unknown”."))
-    elif not countries.is_country(cast):
-        found.append(("cast_country", f"Country of Most Recent Cast: {cast!r} is not a country."))
-    q_problem = _amount_problem(line.quantity_kg, "Volume (KG)", MAX_QUANTITY_KG)
-    v_problem = _amount_problem(line.customs_value_usd, "Customs Value (US$)", MAX_VALUE_USD)
-    found += [(n, p) for n, p in (("quantity_kg", q_problem), ("customs_value_usd", v_problem)) if p]
+        found.append((HTS.name, f"HTS {format_hts(hts)} is not covered by {product.short_name}: "
+                                f"no license is needed for it. Covered: {product.covered_headings}."))
+    found += product.line_rules(line, application_date)
+    q_problem = _amount_problem(line.quantity_kg, QUANTITY.label, MAX_QUANTITY_KG)
+    v_problem = _amount_problem(line.customs_value_usd, VALUE.label, MAX_VALUE_USD)
+    found += [(n, p) for n, p in ((QUANTITY.name, q_problem), (VALUE.name, v_problem)) if p]
     if not q_problem and not v_problem:
         raw = Decimal(line.customs_value_usd) / Decimal(line.quantity_kg)
         if raw < MIN_UNIT_VALUE or raw > MAX_UNIT_VALUE:
             side = f"under ${MIN_UNIT_VALUE}" if raw < MIN_UNIT_VALUE else f"over ${MAX_UNIT_VALUE:,}"
-            found.append(("customs_value_usd",
+            found.append((VALUE.name,
                           f"The unit value would be {side} per kg: check that the volume is in "
                           "kilograms and the customs value in US dollars."))
     return [Problem(name, message, index) for name, message in found]
 
 
-def _header_problems(draft: LicenseDraft, application_date: date,
+def _header_problems(draft, application_date: date,
                      port_codes: Collection[str]) -> list[tuple[str, str]]:
     found = []
     if (draft.entry_number or "").strip():
@@ -252,23 +177,23 @@ def _header_problems(draft: LicenseDraft, application_date: date,
         value = (getattr(draft, name) or "").strip()
         if not value:
             hint = " (write “unknown” if you do not know it)" if name == "manufacturer_name" else ""
-            found.append((name, f"{FIELD_LABELS[name]} is required{hint}."))
+            found.append((name, f"{HEADER[name].label} is required{hint}."))
         elif len(value) > MAX_NAME_LENGTH:
-            found.append((name, f"{FIELD_LABELS[name]} must be at most {MAX_NAME_LENGTH} characters."))
+            found.append((name, f"{HEADER[name].label} must be at most {MAX_NAME_LENGTH} characters."))
     for name in ("origin_country", "export_country"):
         value = getattr(draft, name)
         if not value:
-            found.append((name, f"{FIELD_LABELS[name]} is required."))
+            found.append((name, f"{HEADER[name].label} is required."))
         elif not countries.is_country(value):
-            found.append((name, f"{FIELD_LABELS[name]} must be a country."))
+            found.append((name, f"{HEADER[name].label} must be a country."))
     if not draft.port_code:
-        found.append(("port_code", "Expected Port of Entry is required."))
+        found.append(("port_code", f"{HEADER['port_code'].label} is required."))
     elif draft.port_code not in port_codes:
         found.append(("port_code", f"{draft.port_code} is not a U.S. port of entry code."))
     if draft.export_date is None:
-        found.append(("export_date", "Expected Date of Export is required."))
+        found.append(("export_date", f"{HEADER['export_date'].label} is required."))
     if draft.import_date is None:
-        found.append(("import_date", "Expected Date of Import is required."))
+        found.append(("import_date", f"{HEADER['import_date'].label} is required."))
     else:
         if draft.export_date and draft.export_date > draft.import_date:
             found.append(("export_date", "Expected Date of Export must be on or before the "
@@ -286,9 +211,12 @@ def _header_problems(draft: LicenseDraft, application_date: date,
     return found
 
 
-def validate_license(draft: LicenseDraft, *, application_date: date,
-                     catalogue: Mapping[str, HtsItem],
+def validate_license(draft, *, application_date: date,
+                     catalogue: Mapping[str, HtsItem] | None = None,
                      port_codes: Collection[str] | None = None) -> list[Problem]:
+    """Every problem of the draft; the catalogue is its product's, unless one is given."""
+    product = get(draft.product)
+    catalogue = product.catalogue().items if catalogue is None else catalogue
     ports = all_ports() if port_codes is None else port_codes
     problems = [Problem(n, m) for n, m in _header_problems(draft, application_date, ports)]
     if not draft.lines:
@@ -298,5 +226,5 @@ def validate_license(draft: LicenseDraft, *, application_date: date,
                                              "accurate and complete."))
     for index, line in enumerate(draft.lines):
         problems += validate_line(line, application_date=application_date, catalogue=catalogue,
-                                  index=index)
+                                  product=product, index=index)
     return problems

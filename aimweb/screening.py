@@ -12,11 +12,10 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, select
 
-from . import checks
+from . import checks, products
 from .clock import application_date, utcnow
 from .extensions import db
 from .models import CompanyHtsMonth, Finding, HtsUnitValueStat, License, LicenseEvent, ProductLine
-from .reference.hts import current_catalogue
 
 
 def month_of(moment) -> date:
@@ -63,16 +62,20 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
         return
     on = on or application_date()
     thresholds = checks.Thresholds.from_config(current_app.config)
-    catalogue = current_catalogue().items
     lt, pt = License.__table__, ProductLine.__table__
     heads = db.session.execute(
         select(lt.c.id, lt.c.company_id, lt.c.status, lt.c.origin_country, lt.c.import_date,
-               lt.c.created_at, lt.c.review_state, lt.c.review_score)
+               lt.c.created_at, lt.c.review_state, lt.c.review_score, lt.c.product)
         .where(lt.c.id.in_(license_ids))).all()
+    catalogues = {key: products.get(key).catalogue().items for key in {head.product for head in heads}}
+    # Every product's own columns, each once, after (license_id, position, hts_number, description).
+    own_names = [f.name for f in products.own_line_fields()]
+    own_at = {key: [4 + own_names.index(name) for name in products.get(key).own_field_names]
+              for key in catalogues}
     lines_of: dict[int, list] = {}
     for line in db.session.execute(
             select(pt.c.license_id, pt.c.position, pt.c.hts_number, pt.c.description,
-                   pt.c.smelt_largest, pt.c.smelt_second, pt.c.cast_country, pt.c.quantity_kg,
+                   *(pt.c[name] for name in own_names), pt.c.quantity_kg,
                    pt.c.unit_value)
             .where(pt.c.license_id.in_(license_ids)).order_by(pt.c.license_id, pt.c.position)):
         lines_of.setdefault(line.license_id, []).append(line)
@@ -108,13 +111,16 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
     rows, changed = [], []
     for head in heads:
         lines = lines_of.get(head.id, [])
+        product, catalogue = products.get(head.product), catalogues[head.product]
+        own = own_at[head.product]
         facts = checks.LicenseFacts(
             status=head.status, origin_country=head.origin_country, import_date=head.import_date,
-            corrections=corrections.get(head.id, 0),
-            lines=[checks.LineFacts(line.position, line.hts_number,
-                                    getattr(catalogue.get(line.hts_number), "full_description", line.description),
-                                    line.smelt_largest, line.smelt_second, line.cast_country,
-                                    Decimal(line.quantity_kg), line.unit_value) for line in lines])
+            corrections=corrections.get(head.id, 0), product=product.key,
+            lines=[product.LineFacts(
+                line.position, line.hts_number,
+                getattr(catalogue.get(line.hts_number), "full_description", line.description),
+                *[line[i] for i in own], Decimal(line.quantity_kg), line.unit_value)
+                for line in lines])
         month = own_month[head.id]
         before = [month_back(month, k) for k in range(1, history_months + 1)]
         context = checks.Context(today=on, unit_values=stats, volumes={

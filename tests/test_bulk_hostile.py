@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from aimweb.bulk.template import TITLES
+from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 from aimweb.bulk.workbook import MAX_ROWS, UploadRejected, read_first_sheet
 from aimweb.extensions import db
 from aimweb.models import License, LicenseEvent, ProductLine, UploadBatch

@@ -17,7 +17,7 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from aimweb.bulk.template import TITLES
+from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 from aimweb.extensions import db
 from aimweb.models import License
 from test_bulk_upload import EXPORT, IMPORT, result_page, upload

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from aimweb import licensing
-from aimweb.bulk.template import TITLES
+from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 from aimweb.extensions import db
 from aimweb.models import License, UploadBatch
 from conftest import csrf_token

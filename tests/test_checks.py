@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 
 from aimweb import checks
-from aimweb.checks import (Context, LicenseFacts, LineFacts, Thresholds, UnitValueStat,
-                           median_and_mad, run_all)
+from aimweb.checks import Context, LicenseFacts, Thresholds, UnitValueStat, median_and_mad, run_all
+from aimweb.products import aluminum
+from aimweb.products.aluminum import ALUMINUM, LineFacts
 
 T = Thresholds()
 TODAY = date(2026, 7, 15)
@@ -110,7 +111,7 @@ def test_unit_value_names_the_product_it_is_about():
     ("MX", "NA_", "CA", True),  # "not applicable" smelt is not the origin either
 ])
 def test_transshipment_when_origin_is_neither_cast_nor_largest_smelt(origin, largest, cast, fires):
-    found = checks.transshipment_findings(origin, [line(largest=largest, cast=cast)])
+    found = checks.transshipment_findings(origin, [line(largest=largest, cast=cast)], ALUMINUM)
     assert bool(found) is fires
     if fires:
         assert found[0].check == "transshipment" and found[0].severity == 2 and found[0].line == 0
@@ -119,7 +120,7 @@ def test_transshipment_when_origin_is_neither_cast_nor_largest_smelt(origin, lar
 
 
 def test_transshipment_reason_names_the_countries():
-    finding, = checks.transshipment_findings("VN", [line(largest="CN", cast="CN")])
+    finding, = checks.transshipment_findings("VN", [line(largest="CN", cast="CN")], ALUMINUM)
     assert finding.reason == ("Product 1: the country of origin, Vietnam, is neither the country of "
                               "most recent cast (China) nor of largest smelt (China): possible "
                               "transshipment.")
@@ -127,9 +128,9 @@ def test_transshipment_reason_names_the_countries():
 
 def test_transshipment_is_judged_product_by_product():
     found = checks.transshipment_findings("CN", [line(0, largest="CN", cast="CN"),
-                                                 line(1, largest="RU", cast="VN")])
+                                                 line(1, largest="RU", cast="VN")], ALUMINUM)
     assert [f.line for f in found] == [1]
-    assert checks.transshipment_findings("", [line(largest="RU", cast="VN")]) == []
+    assert checks.transshipment_findings("", [line(largest="RU", cast="VN")], ALUMINUM) == []
 
 
 # ----- "not applicable" smelt on primary (unalloyed) aluminum -----------------------------------
@@ -143,7 +144,7 @@ def test_transshipment_is_judged_product_by_product():
     ("7607116010", OTHER, "NA_", False),      # other products
 ])
 def test_primary_not_applicable(hts, description, largest, fires):
-    found = checks.primary_not_applicable_findings([line(hts=hts, description=description, largest=largest)])
+    found = aluminum.primary_not_applicable_findings([line(hts=hts, description=description, largest=largest)])
     assert bool(found) is fires
     if fires:
         assert found[0].check == "primary_not_applicable" and found[0].severity == 3
@@ -151,11 +152,11 @@ def test_primary_not_applicable(hts, description, largest, fires):
 
 
 def test_is_primary_metal_reads_the_description():
-    assert checks.is_primary_metal("Aluminum, NOT ALLOYED")
-    assert checks.is_primary_metal("Unalloyed aluminum ingot")
-    assert checks.is_primary_metal("Primary aluminum")
-    assert not checks.is_primary_metal(ALLOY)
-    assert not checks.is_primary_metal("containing 0.03 percent or more of lead (secondary aluminum)")
+    assert aluminum.is_primary_metal("Aluminum, NOT ALLOYED")
+    assert aluminum.is_primary_metal("Unalloyed aluminum ingot")
+    assert aluminum.is_primary_metal("Primary aluminum")
+    assert not aluminum.is_primary_metal(ALLOY)
+    assert not aluminum.is_primary_metal("containing 0.03 percent or more of lead (secondary aluminum)")
 
 
 # ----- the expected import date passed without a correction ---------------------------------------

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from aimweb import licensing, rules
+from aimweb.products.aluminum import ProductLineDraft
 from aimweb.extensions import db
 from aimweb.models import Company, User
 from aimweb.monitor.aggregates import refresh
@@ -33,7 +34,7 @@ def test_a_cell_one_company_dominates_is_withheld():
 
 
 def _issue(user, origin, hts, kg, usd, import_date, on):
-    line = rules.ProductLineDraft(hts, origin, "NA_", origin, Decimal(kg), Decimal(usd))
+    line = ProductLineDraft(hts, origin, "NA_", origin, Decimal(kg), Decimal(usd))
     draft = rules.LicenseDraft(entry_type="consumption", importer_name="Secret Importer Co",
                                exporter_name="Hidden Exporter Ltd", manufacturer_name="Covert Smelter",
                                origin_country=origin, export_country=origin, port_code="1303",

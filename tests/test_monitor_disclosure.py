@@ -289,7 +289,7 @@ def test_no_random_month_gives_a_withheld_figure_away(seed):
     records = [(rng.randint(0, 5), (rng.choice(lines), rng.choice(countries), rng.choice(countries),
                                     rng.choice(countries)), rng.choice([10, 100, 1000, 5000]))
                for _ in range(rng.randint(3, 30))]
-    month = Month([atom for _, atom, _ in records])
+    month = Month([atom for _, atom, _ in records], ("smelt", "cast"))
     by_company: dict = defaultdict(lambda: defaultdict(int))
     for company, atom, usd in records:
         for kind in KINDS:

@@ -6,7 +6,9 @@ import pytest
 
 from aimweb import rules
 from aimweb.reference import countries, hts, ports
-from aimweb.rules import LicenseDraft, ProductLineDraft
+from aimweb.products import aluminum
+from aimweb.products.aluminum import ProductLineDraft
+from aimweb.rules import LicenseDraft
 
 NA, UNK = countries.NOT_APPLICABLE, countries.UNKNOWN
 TODAY = date(2026, 11, 20)  # a Friday
@@ -166,8 +168,8 @@ def test_unknown_smelt_accepted_up_to_2022_06_28_only():
     d = draft(lines=[line(smelt_largest=UNK, smelt_second=UNK)], export_date=old, import_date=old + timedelta(days=1))
     assert problems(d, on=old) == []
     assert fields(d, on=old + timedelta(days=1)) == {("smelt_largest", 0), ("smelt_second", 0)}
-    assert [c for c, _ in rules.smelt_choices(old)] == [NA, UNK]
-    assert [c for c, _ in rules.smelt_choices(old + timedelta(days=1))] == [NA]
+    assert [c for c, _ in aluminum.smelt_choices(old)] == [NA, UNK]
+    assert [c for c, _ in aluminum.smelt_choices(old + timedelta(days=1))] == [NA]
 
 
 def test_largest_not_applicable_forces_the_second():

@@ -229,7 +229,7 @@ def test_submit_of_a_draft_that_became_invalid_issues_nothing(signed_in, query):
 def test_license_number_collision_draws_another_number(signed_in, monkeypatch):
     first = issue(signed_in)
     drawn = iter([first, first, "AZZZZ" + TODAY.strftime("%m%y")])
-    monkeypatch.setattr(licensing, "new_license_number", lambda on: next(drawn))
+    monkeypatch.setattr(licensing, "new_license_number", lambda on, letter: next(drawn))
     assert issue(signed_in) == "AZZZZ" + TODAY.strftime("%m%y")
 
 
@@ -296,9 +296,9 @@ def test_concurrent_submits_that_draw_the_same_number_both_get_a_license(signed_
     real = licensing.new_license_number
     drawn = threading.local()
 
-    def first_the_same(on):  # every submit first draws the same number, then random ones
+    def first_the_same(on, letter):  # every submit first draws the same number, then random ones
         if getattr(drawn, "done", False):
-            return real(on)
+            return real(on, letter)
         drawn.done = True
         return same
     monkeypatch.setattr(licensing, "new_license_number", first_the_same)

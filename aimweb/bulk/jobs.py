@@ -15,13 +15,12 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import licensing
+from .. import licensing, products
 from ..extensions import db
 from ..inputs import merge_problems
 from ..mailer import send_email
 from ..models import UploadBatch, User, utcnow
 from .rows import CellProblem, Problems, group_rows, place, to_draft
-from .template import COLUMNS
 from .workbook import UploadRejected, one_large_file_at_a_time, read_first_sheet, release_memory
 
 CHUNK = 250  # licenses checked between two progress updates
@@ -128,11 +127,12 @@ def _process_in_background(app: Flask, batch_id: int) -> None:
 
 def _check_and_issue(batch: UploadBatch) -> None:
     batch_id = batch.id
+    product = products.get(None)  # an upload is of the template the page offers (one product today)
     # The content is read apart from the batch, so it is not kept on it for the rest of the job.
     content = db.session.scalar(select(UploadBatch.content).where(UploadBatch.id == batch_id))
-    rows = read_first_sheet(content, len(COLUMNS)).rows
+    rows = read_first_sheet(content, len(product.template_columns)).rows
     del content
-    groups, problems = group_rows(rows)
+    groups, problems = group_rows(rows, product.key)
     batch.rows = max(len(rows) - 1, 0)
     del rows  # the groups hold the values
     _progress(batch, 0)

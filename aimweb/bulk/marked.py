@@ -15,9 +15,9 @@ import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
 
+from .. import products
 from ..models import UploadBatch
 from ..web.downloads import safe_text
-from .template import COLUMNS, TITLES
 from .workbook import column_letter, one_large_file_at_a_time, read_first_sheet, release_memory
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -76,10 +76,10 @@ def _cell(ref: str, value, bad: bool = False, bold: bool = False) -> str:
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is>{_text(text)}</is></c>'
 
 
-def _rows_sheet(rows, marked: dict[str, list[str]], comments: bool) -> Iterator[str]:
-    letters = [column_letter(i) for i in range(len(COLUMNS))]
+def _rows_sheet(columns, rows, marked: dict[str, list[str]], comments: bool) -> Iterator[str]:
+    letters = [column_letter(i) for i in range(len(columns))]
     widths = "".join(f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>'
-                     for i, c in enumerate(COLUMNS, start=1))
+                     for i, c in enumerate(columns, start=1))
     yield (f'{_HEAD}<worksheet {_NS} {_NS_R}><sheetViews><sheetView workbookViewId="0">'
            '<pane xSplit="1" ySplit="1" topLeftCell="B2" activePane="bottomRight" state="frozen"/>'
            '<selection pane="bottomRight" activeCell="B2" sqref="B2"/></sheetView></sheetViews>'
@@ -159,10 +159,12 @@ def write_marked_workbook(batch: UploadBatch, content: bytes, target) -> None:
     marked: dict[str, list[str]] = {}
     for problem in problems:
         marked.setdefault(f"{problem['column']}{problem['row']}", []).append(problem["message"])
+    product = products.get(None)  # the product of the template uploaded (one product today)
+    columns = product.template_columns
     try:
-        rows = read_first_sheet(content, len(COLUMNS)).rows
+        rows = read_first_sheet(content, len(columns)).rows
     except Exception:  # noqa: BLE001 - the file itself was refused: only the list can be given
-        rows = [TITLES]
+        rows = [list(product.template_titles)]
     comments = bool(marked)
     overrides = [("/xl/workbook.xml", "spreadsheetml.sheet.main+xml"),
                  ("/xl/worksheets/sheet1.xml", "spreadsheetml.worksheet+xml"),
@@ -189,7 +191,7 @@ def write_marked_workbook(batch: UploadBatch, content: bytes, target) -> None:
             f'<Relationship Id="rId2" Type="{_REL}/worksheet" Target="worksheets/sheet2.xml"/>'
             f'<Relationship Id="rId3" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'))
         book.writestr("xl/styles.xml", _STYLES)
-        _stream_part(book, "xl/worksheets/sheet1.xml", _rows_sheet(rows, marked, comments))
+        _stream_part(book, "xl/worksheets/sheet1.xml", _rows_sheet(columns, rows, marked, comments))
         del rows
         release_memory()
         _stream_part(book, "xl/worksheets/sheet2.xml", _problems_sheet(problems, more))

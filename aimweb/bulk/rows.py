@@ -4,15 +4,32 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
-from .. import inputs
+from .. import inputs, products
+from ..products import HEADER, Product
 from ..rules import LicenseDraft, Problem
-from .template import COLUMNS, TITLES
 from .workbook import UploadRejected, column_letter
 
-HEADER_NAMES = [c.name for c in COLUMNS[1:10]]  # B..J: the license header
-LINE_NAMES = [c.name for c in COLUMNS[10:]]      # K..P: the product
-COLUMN_OF = {c.name: i for i, c in enumerate(COLUMNS)}
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a product's template keeps what: header columns (B..J), line columns (K..)."""
+
+    product: Product
+    names: tuple[str, ...]
+    header_names: tuple[str, ...]
+    line_names: tuple[str, ...]
+    column_of: dict[str, int]
+
+
+@cache
+def layout(key: str) -> Layout:
+    product = products.get(key)
+    names = tuple(c.name for c in product.template_columns)
+    return Layout(product, names, tuple(n for n in names if n in HEADER),
+                  tuple(n for n in names if n in product.line_field_names),
+                  {n: i for i, n in enumerate(names)})
 
 
 @dataclass(frozen=True)
@@ -65,14 +82,16 @@ class Group:
     """The rows of one Entry ID: one license."""
 
     entry_id: str
+    product: str = products.DEFAULT
     rows: list[int] = field(default_factory=list)
     header: dict = field(default_factory=dict)
     lines: list[dict] = field(default_factory=list)
 
 
-def cell_problem(row: int, name: str, message: str) -> CellProblem:
-    index = COLUMN_OF[name]
-    return CellProblem(row, column_letter(index), COLUMNS[index].title, message)
+def cell_problem(row: int, name: str, message: str, product: str = products.DEFAULT) -> CellProblem:
+    index = layout(product).column_of[name]
+    return CellProblem(row, column_letter(index), products.get(product).template_columns[index].title,
+                       message)
 
 
 def cell_value(value):
@@ -104,23 +123,26 @@ def _same(a, b) -> bool:
     return str(a).strip().lower() == str(b).strip().lower()
 
 
-def check_header_row(row: list) -> None:
+def check_header_row(row: list, product: Product) -> None:
     found = [" ".join(str(v or "").split()) for v in row]
-    for index, title in enumerate(TITLES):
+    for index, title in enumerate(product.template_titles):
         if found[index].lower() != title.lower():
             got = f"“{found[index]}”" if found[index] else "nothing"
             raise UploadRejected(
-                f"This is not the AIM aluminum template: row 1, column {column_letter(index)} should "
-                f"read “{title}” but holds {got}. (A template of another product, or columns moved?) "
-                "Download the Excel template for Aluminum and copy your rows into it.")
+                f"This is not the {product.short_name} {product.name.lower()} template: row 1, column "
+                f"{column_letter(index)} should read “{title}” but holds {got}. (A template of another "
+                f"product, or columns moved?) Download the Excel template for {product.name} and copy "
+                "your rows into it.")
 
 
-def group_rows(rows: list[list]) -> tuple[list[Group], Problems]:
+def group_rows(rows: list[list], product: str = products.DEFAULT) -> tuple[list[Group], Problems]:
     """Rows (header row first) grouped by Entry ID, with what is wrong in the grouping itself."""
     if not rows:
         raise UploadRejected("The sheet is empty. Fill in the template's first sheet, one row per "
                              "product, and upload it again.")
-    check_header_row(rows[0])
+    where = layout(product)
+    check_header_row(rows[0], where.product)
+    header_names, line_names, names = where.header_names, where.line_names, where.names
     groups: dict[str, Group] = {}
     problems = Problems()
     for number, raw in enumerate(rows[1:], start=2):
@@ -130,22 +152,24 @@ def group_rows(rows: list[list]) -> tuple[list[Group], Problems]:
         entry_id = str(values[0]).strip()
         if not entry_id:
             problems.append(cell_problem(number, "entry_id", "Entry ID is required: give each "
-                                         "license a number of your own (rows of one license share it)."))
+                                         "license a number of your own (rows of one license share it).",
+                                         product))
             continue
-        record = dict(zip((c.name for c in COLUMNS), values))
+        record = dict(zip(names, values))
         group = groups.get(entry_id.lower())
         if group is None:
-            group = groups[entry_id.lower()] = Group(entry_id, header={n: record[n] for n in HEADER_NAMES})
+            group = groups[entry_id.lower()] = Group(entry_id, product,
+                                                     header={n: record[n] for n in header_names})
         else:
             first = group.rows[0]
-            for name in HEADER_NAMES:
+            for name in header_names:
                 if not _same(record[name], group.header[name]):
                     problems.append(cell_problem(
-                        number, name, f"{COLUMNS[COLUMN_OF[name]].title} differs from row {first}, "
+                        number, name, f"{HEADER[name].title} differs from row {first}, "
                         f"which has the same Entry ID {entry_id}: the rows of one license must have "
-                        "the same columns B to J."))
+                        "the same columns B to J.", product))
         group.rows.append(number)
-        group.lines.append({n: record[n] for n in LINE_NAMES})
+        group.lines.append({n: record[n] for n in line_names})
     if not groups and not problems:
         raise UploadRejected("The sheet has no licenses: fill in one row per product below the "
                              "column titles and upload it again.")
@@ -157,21 +181,25 @@ def _form_value(value) -> str | date | datetime:
 
 
 def to_draft(group: Group) -> tuple[LicenseDraft, list[Problem]]:
-    header, unreadable = inputs.header_from_data({k: _form_value(v) for k, v in group.header.items()})
+    header, unreadable = inputs.header_from_data({k: _form_value(v) for k, v in group.header.items()},
+                                                 group.product)
     header.entry_type = "consumption"
-    header.lines = [inputs.line_from_data({k: _amount_or_text(k, v) for k, v in line.items()})
+    product = products.get(group.product)
+    amounts = _amount_names(group.product)
+    header.lines = [inputs.line_from_data({k: v if k in amounts else _form_value(v)
+                                           for k, v in line.items()}, product)
                     for line in group.lines]
     return header, unreadable
 
 
-def _amount_or_text(name: str, value):
-    if name in ("quantity_kg", "customs_value_usd"):
-        return value  # numbers stay numbers; inputs.parse_amount reads numeric text
-    return _form_value(value)
+@cache
+def _amount_names(key: str) -> frozenset[str]:
+    # numbers stay numbers; inputs.parse_amount reads numeric text
+    return frozenset(f.name for f in products.get(key).line_fields if f.kind == "amount")
 
 
 def place(group: Group, problem: Problem) -> CellProblem:
     """A rules problem of this group's license at its row and column."""
     row = group.rows[problem.line] if problem.line is not None else group.rows[0]
-    name = problem.field if problem.field in COLUMN_OF else "entry_id"
-    return cell_problem(row, name, problem.message)
+    name = problem.field if problem.field in layout(group.product).column_of else "entry_id"
+    return cell_problem(row, name, problem.message, group.product)

@@ -7,9 +7,9 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import products
 from ..extensions import db
 from ..models import UploadBatch
-from ..reference.hts import current_catalogue
 from ..web.access import filer_required
 from ..web.downloads import XLSX, attachment, safe_text, table_download
 from . import bp, jobs
@@ -36,10 +36,12 @@ def upload_page(error: str | None = None, status: int = 200):
 @bp.get("/template.xlsx")
 @filer_required
 def template():
-    if request.args.get("product", "aluminum") != "aluminum":
+    try:
+        product = products.get(request.args.get("product"))
+    except KeyError:
         abort(404)
-    return attachment(Response(template_bytes(current_catalogue()), mimetype=XLSX),
-                      "AIM-aluminum-licenses-template.xlsx")
+    return attachment(Response(template_bytes(product), mimetype=XLSX),
+                      f"{product.short_name}-{product.key}-licenses-template.xlsx")
 
 
 @bp.post("/")

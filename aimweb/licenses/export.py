@@ -20,23 +20,29 @@ from decimal import Decimal
 from flask import Response, current_app, stream_with_context
 from sqlalchemy import select
 
+from .. import products
 from ..clock import program_now
 from ..extensions import db
 from ..models import LICENSE_STATUSES, ProductLine
+from ..products import HEADER_FIELDS
+from ..products.base import HTS, QUANTITY, VALUE
 from ..reference.countries import country_name
 from ..rules import ENTRY_TYPES
 from ..web.downloads import CSV, XLSX, attachment, safe_text
 from .search import Filters, license_query
 
+# The products' own line fields (of every product, each once: an export may mix products).
+OWN_FIELDS = products.own_line_fields()
 COLUMNS = [
-    "License Number", "Status", "Created", "Valid From", "Valid Through", "Customs Entry #",
-    "Entry Type", "Importer Name", "Exporter Name", "Manufacturer", "Country of Origin",
-    "Country of Export", "Port of Entry", "Expected Date of Export", "Expected Date of Import",
-    "Product #", "HTS Number", "Product Description", "Product Category",
-    "Country of Largest Smelt", "Country of Second Largest Smelt", "Country of Most Recent Cast",
-    "Volume (KG)", "Customs Value (US$)", "Unit Value (US$/KG)",
+    "License Number", "Status", "Created", "Valid From", "Valid Through",
+    *(f.title for f in HEADER_FIELDS),
+    "Product #", HTS.title, "Product Description", "Product Category",
+    *(f.title for f in OWN_FIELDS),
+    QUANTITY.title, VALUE.title, "Unit Value (US$/KG)",
 ]
-DATE_COLUMNS = {2, 3, 4, 13, 14}
+DATE_COLUMNS = {2, 3, 4} | {5 + i for i, f in enumerate(HEADER_FIELDS) if f.kind == "date"}
+_HEADER_END = 5 + len(HEADER_FIELDS)
+_OWN_START = _HEADER_END + 4
 MAX_EXPORT_LICENSES = 100_000
 
 
@@ -45,12 +51,9 @@ def _rows(company_id: int, filters: Filters):
     licenses = license_query(company_id, filters).limit(MAX_EXPORT_LICENSES).subquery()
     query = (
         select(licenses.c.number, licenses.c.status, licenses.c.created_at, licenses.c.valid_from,
-               licenses.c.valid_through, licenses.c.entry_number, licenses.c.entry_type,
-               licenses.c.importer_name, licenses.c.exporter_name, licenses.c.manufacturer_name,
-               licenses.c.origin_country, licenses.c.export_country, licenses.c.port_code,
-               licenses.c.export_date, licenses.c.import_date, ProductLine.position,
-               ProductLine.hts_number, ProductLine.description, ProductLine.category,
-               ProductLine.smelt_largest, ProductLine.smelt_second, ProductLine.cast_country,
+               licenses.c.valid_through, *(licenses.c[f.name] for f in HEADER_FIELDS),
+               ProductLine.position, ProductLine.hts_number, ProductLine.description,
+               ProductLine.category, *(getattr(ProductLine, f.name) for f in OWN_FIELDS),
                ProductLine.quantity_kg, ProductLine.customs_value_usd, ProductLine.unit_value)
         .join(ProductLine, ProductLine.license_id == licenses.c.id)
         .order_by(licenses.c.created_at.desc(), licenses.c.id.desc(), ProductLine.position)
@@ -59,27 +62,38 @@ def _rows(company_id: int, filters: Filters):
 
     def country(code):
         if code not in names:
-            names[code] = country_name(code)
+            names[code] = country_name(code) if code else ""
         return names[code]
 
+    def text(value):
+        return safe_text(value or "")
+
+    def entry_type(code):
+        return ENTRY_TYPES.get(code, code)
+
+    def same(value):
+        return value
+
+    shown = {"country": country, "entry_type": entry_type, "text": text, "entry_number": text}
+    header_shown = [shown.get(f.kind, same) for f in HEADER_FIELDS]
+    own_shown = [shown.get(f.kind, same) for f in OWN_FIELDS]
+    own_end = _OWN_START + len(OWN_FIELDS)
     result = db.session.execute(query.execution_options(yield_per=2000, stream_results=True))
-    # Positional unpacking, and a license's header columns built once for all of its lines: the
-    # export of 10,000 licenses spends its time here.
+    # A license's header columns are built once for all of its lines: the export of 10,000
+    # licenses spends its time here.
     last_number, header = None, None
-    for (number, status, created_at, valid_from, valid_through, entry_number, entry_type, importer,
-         exporter, manufacturer, origin, export_country, port, export_date, import_date, position,
-         hts, description, category, smelt_largest, smelt_second, cast, kg, usd, unit) in result:
+    for row in result:
+        number = row[0]
         if number != last_number:
             last_number = number
-            header = [
-                number, LICENSE_STATUSES.get(status, status), created_at.date(), valid_from,
-                valid_through, safe_text(entry_number or ""), ENTRY_TYPES.get(entry_type, entry_type),
-                safe_text(importer), safe_text(exporter), safe_text(manufacturer), country(origin),
-                country(export_country), port, export_date, import_date,
-            ]
+            status, created_at, valid_from, valid_through = row[1:5]
+            header = [number, LICENSE_STATUSES.get(status, status), created_at.date(), valid_from,
+                      valid_through,
+                      *[show(v) for show, v in zip(header_shown, row[5:_HEADER_END])]]
+        position, hts, description, category = row[_HEADER_END:_OWN_START]
         yield header + [
             position + 1, f"{hts[:4]}.{hts[4:6]}.{hts[6:8]}.{hts[8:]}", description, category,
-            country(smelt_largest), country(smelt_second), country(cast), kg, usd, unit,
+            *[show(v) for show, v in zip(own_shown, row[_OWN_START:own_end])], *row[own_end:],
         ]
 
 
@@ -164,9 +178,11 @@ _XLSX_PARTS = {
         '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'),
 }
-_WIDTHS = [13, 15, 11, 11, 13, 16, 16, 28, 28, 24, 18, 18, 13, 14, 14, 10, 15, 40, 26, 18, 18, 18, 14, 16, 12]
-_AMOUNT_COLUMNS = {22, 23, 24}
-_LETTERS = [chr(ord("A") + i) for i in range(len(COLUMNS))]  # 25 columns: A..Y
+_WIDTHS = [13, 15, 11, 11, 13, *(f.width for f in HEADER_FIELDS), 10, 15, 40, 26,
+           *(18 for _ in OWN_FIELDS), 14, 16, 12]
+_AMOUNT_COLUMNS = {len(COLUMNS) - 3, len(COLUMNS) - 2, len(COLUMNS) - 1}
+_LETTERS = [chr(ord("A") + i) if i < 26 else chr(ord("A") + i // 26 - 1) + chr(ord("A") + i % 26)
+            for i in range(len(COLUMNS))]
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EXCEL_EPOCH = date(1899, 12, 30)
 

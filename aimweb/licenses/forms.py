@@ -7,71 +7,81 @@ never disagree.
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 
+from .. import products
 from ..reference import countries
-from ..rules import ENTRY_TYPES, Problem, smelt_choices
+from ..rules import ENTRY_TYPES, Problem
 
 PICK = [("", "- Select -")]
 
 
-def _country_choices():
-    return PICK + countries.all_countries()
+def _form_field(spec: products.Field):
+    label = spec.form_label or spec.label
+    if spec.kind == "entry_type":
+        return SelectField(label, choices=list(ENTRY_TYPES.items()))
+    if spec.kind == "country":
+        return SelectField(label, choices=[])
+    return StringField(label)
 
 
-class LicenseForm(FlaskForm):
-    """The header of a license, as the guide lists it, and the certification."""
+def _set_choices(form, fields, on: date | None) -> None:
+    # A field's special answers ("Not applicable", "Unknown") are offered only where its rules
+    # allow them on the application date.
+    for spec in fields:
+        if spec.kind == "country":
+            specials = spec.specials(on) if spec.specials and on else []
+            form[spec.name].choices = PICK + specials + countries.all_countries()
 
-    entry_number = StringField("Customs Entry Number (optional)")
-    entry_type = SelectField("Entry Type", choices=list(ENTRY_TYPES.items()))
-    importer_name = StringField("Importer Name")
-    exporter_name = StringField("Exporter Name")
-    manufacturer_name = StringField("Manufacturer Name")
-    origin_country = SelectField("Country of Origin", choices=[])
-    export_country = SelectField("Country from which the product(s) were exported", choices=[])
-    port_code = StringField("Expected Port of Entry")
-    export_date = StringField("Expected Date of Export")
-    import_date = StringField("Expected Date of Import")
-    # The label is the name in the error summary; the sentence is on the checkbox (draft.html).
-    certified = BooleanField("Certification")
 
-    REQUIRED = ("importer_name", "exporter_name", "manufacturer_name", "origin_country",
-                "export_country", "port_code", "export_date", "import_date")
-
+class _HeaderForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.origin_country.choices = _country_choices()
-        self.export_country.choices = _country_choices()
-        _mark_required(self, self.REQUIRED)
+        _set_choices(self, products.HEADER_FIELDS, None)
+        _mark_required(self, [spec.name for spec in products.HEADER_FIELDS if spec.required])
+
+
+# The header of a license, as the guide lists it (aimweb/products/base.py), and the certification:
+# its label is the name in the error summary; the sentence is on the checkbox (draft.html).
+LicenseForm = type("LicenseForm", (_HeaderForm,), {
+    **{spec.name: _form_field(spec) for spec in products.HEADER_FIELDS},
+    "certified": BooleanField("Certification"),
+})
 
 
 class LineForm(FlaskForm):
-    """One product line (the "Add Products" part of the form); its inputs are named line-*."""
+    """One product line (the "Add Products" part of the form); its inputs are named line-*.
+
+    Its fields are the product's (`line_form_class`)."""
 
     class Meta:
         csrf = False  # part of the license form, which carries the token
 
-    hts_number = StringField("HTS Number")
-    smelt_largest = SelectField("Country of Largest Smelt", choices=[])
-    smelt_second = SelectField("Country of Second Largest Smelt", choices=[])
-    cast_country = SelectField("Country of Most Recent Cast", choices=[])
-    quantity_kg = StringField("Volume (KG)")
-    customs_value_usd = StringField("Customs Value (US$)")
+    product: products.Product
 
     def __init__(self, *args, on: date, **kwargs):
         kwargs.setdefault("prefix", "line")
         super().__init__(*args, **kwargs)
-        # "Not applicable" and "Unknown" are offered only where the rules allow them on this date.
-        smelt = PICK + smelt_choices(on) + countries.all_countries()
-        self.smelt_largest.choices = smelt
-        self.smelt_second.choices = smelt
-        self.cast_country.choices = _country_choices()
+        _set_choices(self, self.product.line_fields, on)
         _mark_required(self, [f.short_name for f in self])
 
     def values(self) -> dict:
         return {f.short_name: f.data for f in self}
+
+    def own_fields(self) -> list:
+        """The form fields of the product's own line fields, in order (for the template)."""
+        return [(spec, self[spec.name]) for spec in self.product.own_line_fields]
+
+
+@cache
+def line_form_class(key: str) -> type[LineForm]:
+    """The line form of a product (built once: WTForms binds fields per class)."""
+    product = products.get(key)
+    fields = {spec.name: _form_field(spec) for spec in product.line_fields}
+    return type(f"{product.name}LineForm", (LineForm,), {"product": product, **fields})
 
 
 def _mark_required(form, names) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import formatting, licensing
+from .. import formatting, licensing, products
 from ..clock import application_date
 from ..inputs import parse_amount
 from ..reference.hts import current_catalogue, format_hts, normalize_hts
@@ -15,10 +15,10 @@ from ..rules import unit_value
 from ..web.access import draft_or_404, filer_required, license_or_404
 from ..web.htmx import wants_partial
 from . import bp
-from .forms import LicenseForm, LineForm, show_problems
+from .forms import LicenseForm, LineForm, line_form_class, show_problems
 
 LICENSE_TYPES = [("standard", "Standard License")]
-PRODUCTS = [("aluminum", "Aluminum")]
+PRODUCTS = [(p.key, p.name) for p in products.PRODUCTS.values()]
 EVENT_LABELS = {"issued": "Submitted (license issued)", "corrected": "Corrected",
                 "cancelled": "Cancelled", "action_required": "Action Required (message from Commerce)",
                 "cleared": "Cleared by Commerce"}
@@ -34,7 +34,7 @@ def apply():
     if request.method == "POST":
         if (request.form.get("license_type") in dict(LICENSE_TYPES)
                 and request.form.get("product") in dict(PRODUCTS)):
-            draft = licensing.start_draft(current_user)
+            draft = licensing.start_draft(current_user, request.form["product"])
             return redirect(url_for("licenses.draft", draft_id=draft.id))
         error = "Select the license type and the product."
     return render_template("licenses/apply.html", license_types=LICENSE_TYPES,
@@ -42,7 +42,7 @@ def apply():
 
 
 def _line_form(draft, formdata=None, **kwargs) -> LineForm:
-    return LineForm(formdata, on=licensing.decision_date(draft), **kwargs)
+    return line_form_class(draft.product)(formdata, on=licensing.decision_date(draft), **kwargs)
 
 
 def _render_form(draft, form=None, line_form=None, problems=(), editing=None, partial=False):
@@ -50,11 +50,9 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
     if line_form is None:
         if editing is not None and 0 <= editing < len(draft.lines):
             line = draft.lines[editing]
-            line_form = _line_form(draft, None, data={
-                "hts_number": format_hts(line.hts_number), "smelt_largest": line.smelt_largest,
-                "smelt_second": line.smelt_second, "cast_country": line.cast_country,
-                "quantity_kg": line.quantity_kg, "customs_value_usd": line.customs_value_usd,
-            })
+            names = line_form_class(draft.product).product.line_field_names
+            data = {name: getattr(line, name) for name in names}
+            line_form = _line_form(draft, None, data={**data, "hts_number": format_hts(line.hts_number)})
         else:
             editing, line_form = None, _line_form(draft)
     rest = show_problems(form, list(problems))

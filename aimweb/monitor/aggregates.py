@@ -25,20 +25,22 @@ from fractions import Fraction
 from flask import current_app
 from sqlalchemy import String, bindparam, cast, delete, func, insert, literal_column, select
 
+from .. import products
 from ..clock import application_date
 from ..extensions import db
 from ..models import License, MonitorCell, MonitorRefresh, ProductLine, utcnow
 from ..reference.countries import country_name
 from .disclosure import TOTAL, Figure, Month
 
+# The product's own dimensions (aimweb/products: `monitor_dimensions`) follow the shared ones.
+_OWN = products.get(None).monitor_dimensions
 DIMENSIONS = {
     "category": "Product category",
     "hts6": "6-digit HTS",
     "origin": "Country of origin",
-    "smelt": "Country of largest smelt",
-    "cast": "Country of most recent cast",
+    **{d.key: d.label for d in _OWN},
 }
-COUNTRY_DIMENSIONS = ("origin", "smelt", "cast")
+COUNTRY_DIMENSIONS = ("origin", *(d.key for d in _OWN if d.is_country))
 MEASURES = {"tons": "Quantity (metric tons)", "usd": "Customs value (US$)",
             "unit": "Average unit value (US$ per metric ton)"}
 PERIODS = {"13m": "Last 13 months", "25m": "Last 25 months"}
@@ -78,7 +80,7 @@ class _Ids(dict):
         return number
 
 
-_DIMENSION_ORDER = ("category", "hts6", "origin", "smelt", "cast", "total")
+_DIMENSION_ORDER = ("category", "hts6", "origin", *(d.key for d in _OWN), "total")
 _NV = 1 << 16   # room for the ids of values (countries, categories, HTS headings)
 _NP = 64        # room for the ids of months and periods
 
@@ -112,15 +114,16 @@ def refresh(today: date | None = None) -> MonitorRefresh:
     # Literal positions: with bound ones, PostgreSQL sees the GROUP BY's substr() as another expression.
     month = func.substr(cast(License.import_date, String(10)), literal_column("1"), literal_column("7"))
     hts6 = func.substr(ProductLine.hts_number, literal_column("1"), literal_column("6"))
+    own_columns = [getattr(ProductLine, d.line_attribute) for d in _OWN]
     query = (
         select(License.company_id, month, ProductLine.category, License.origin_country, hts6,
-               ProductLine.smelt_largest, ProductLine.cast_country, func.sum(ProductLine.quantity_kg),
+               *own_columns, func.sum(ProductLine.quantity_kg),
                func.sum(ProductLine.customs_value_usd))
         .join(ProductLine, ProductLine.license_id == License.id)
         .where(License.number.is_not(None), License.status != "cancelled",
                License.import_date >= start, License.import_date < end)
         .group_by(License.company_id, month, ProductLine.category, License.origin_country, hts6,
-                  ProductLine.smelt_largest, ProductLine.cast_country)
+                  *own_columns)
         .order_by(License.company_id))
     latest = db.session.scalar(select(func.max(License.issued_at)).where(License.number.is_not(None)))
     count = db.session.scalar(select(func.count()).select_from(License).where(
@@ -161,8 +164,9 @@ def refresh(today: date | None = None) -> MonitorRefresh:
 
     current, company_months = None, {}
     month_sums = company_months.get
-    atoms = [set() for _ in months]            # month id -> (category, hts6, origin, smelt, cast) imported
-    for company, in_month, category, origin, hts, smelt, cast_in, kg, usd in db.session.execute(
+    atoms = [set() for _ in months]            # month id -> (category, hts6, origin, *own) imported
+    own_bases, total_base = dim_base[3:-1], dim_base[-1]
+    for company, in_month, category, origin, hts, *own, kg, usd in db.session.execute(
             query.execution_options(yield_per=20000)):
         if company != current:
             fold(company_months)
@@ -170,10 +174,10 @@ def refresh(today: date | None = None) -> MonitorRefresh:
             month_sums = company_months.get
         kg, usd = round(kg * 100), round(usd * 100)
         c, o = ids[category], ids[origin]
-        row = (dim_base[0] + c, dim_base[1] + ids[hts], dim_base[2] + o, dim_base[3] + ids[smelt],
-               dim_base[4] + ids[cast_in], dim_base[5])
+        row = (dim_base[0] + c, dim_base[1] + ids[hts], dim_base[2] + o,
+               *[base + ids[value] for base, value in zip(own_bases, own)], total_base)
         m = month_id[in_month]
-        atoms[m].add((c, ids[hts], o, ids[smelt], ids[cast_in]))
+        atoms[m].add((c, ids[hts], o, *[ids[value] for value in own]))
         for filters in (0, o * nv, c * nv * nv, (c * nv + o) * nv):   # (category, origin) filters
             for key in row:
                 cell = (key + filters) * np_ + m
@@ -218,7 +222,8 @@ def _withhold(cells: dict[int, list[int]], atoms: list[set], periods_of: list[li
     least = int(config["MONITOR_MIN_COMPANIES"])
     share = Fraction(str(config["MONITOR_MAX_SHARE"]))
     nv, np_ = _NV, _NP
-    month = [Month([((c, h), o, s, t) for c, h, o, s, t in found]) for found in atoms]
+    own = tuple(dimension.key for dimension in _OWN)
+    month = [Month([((c, h), o, *rest) for c, h, o, *rest in found], own) for found in atoms]
     keys: dict[int, tuple] = {}
     for cell, (_, usd, companies, top) in cells.items():
         raw, when = divmod(cell, np_)

@@ -72,29 +72,43 @@ def fails_primary(figure: Figure, min_companies: int, max_share: Decimal) -> boo
 
 
 # ----- the figures of a month --------------------------------------------------------------------
-# An atom is (line, origin, smelt, cast) where line = (category, hts6). A figure's key fixes some of
-# these: (h, o, s, t), None where summed over; h is None, ("c", category), ("x", hts6: all its
+# An atom is (line, origin, *own) where line = (category, hts6) and own are the product's own
+# dimensions (aluminum: largest smelt, most recent cast). A figure's key fixes some of these:
+# (h, o, *own), None where summed over; h is None, ("c", category), ("x", hts6: all its
 # categories) or ("h", (category, hts6)). An HTS heading of one category only is keyed ("h", ...)
 # at the "x" level too, since both are the same figure.
 
-KINDS = (  # levels of (line, origin, smelt, cast) of every figure a view can show
-    (None, 0, 0, 0), ("c", 0, 0, 0), ("x", 0, 0, 0), ("h", 0, 0, 0),
-    (None, 1, 0, 0), (None, 0, 1, 0), (None, 0, 0, 1),
-    ("c", 1, 0, 0), ("x", 1, 0, 0), ("h", 1, 0, 0),
-    ("c", 0, 1, 0), (None, 1, 1, 0), ("c", 0, 0, 1), (None, 1, 0, 1),
-    ("c", 1, 1, 0), ("c", 1, 0, 1))
+def kinds(own: int) -> tuple[tuple, ...]:
+    """The levels of (line, origin, *own) of every figure a view can show, for a product with `own`
+    dimensions of its own (aluminum: 2, giving 16 kinds): each table (total, category, HTS, origin,
+    each own dimension) under each filter (none, category, origin, both)."""
+    found: list[tuple] = []
+    for by_category, by_origin in product((0, 1), repeat=2):
+        line = "c" if by_category else None
+        none = (0,) * own
+        tables = [(line, by_origin, *none), ("c", by_origin, *none), (line, 1, *none),
+                  ("h" if by_category else "x", by_origin, *none), ("h", by_origin, *none)]
+        tables += [(line, by_origin, *(int(i == j) for j in range(own))) for i in range(own)]
+        found += [kind for kind in tables if kind not in found]
+    return tuple(found)
 
-Key = tuple  # (h, o, s, t)
+
+KINDS = kinds(2)  # the aluminum monitor's (tests/test_monitor_disclosure.py reads it)
+
+Key = tuple  # (h, o, *own)
 Factor = tuple  # ((value, sign),) or ((value, 1), (other, -1))
 
 
 class Month:
     """One month's figures and the decisions on them."""
 
-    def __init__(self, atoms: list[tuple]):
-        self.atoms = sorted(atoms, key=repr)     # (line, origin, smelt, cast) with imports
+    def __init__(self, atoms: list[tuple], own: tuple[str, ...]):
+        self.own = own                           # the product's own dimensions, in atom order
+        self.kinds = kinds(len(own))
+        self.width = 2 + len(own)
+        self.atoms = sorted(atoms, key=repr)     # (line, origin, *own) with imports
         self.categories = defaultdict(set)       # hts6 -> its categories this month
-        values = [set(), set(), set(), set()]
+        values = [set() for _ in range(self.width)]
         for atom in self.atoms:
             self.categories[atom[0][1]].add(atom[0][0])
             for i, v in enumerate(atom):
@@ -114,7 +128,7 @@ class Month:
         left unset), or None for an HTS heading without imports this month."""
         h = ("c", category) if category != total else None
         o = origin if origin != total else None
-        s = t = None
+        own = [None] * len(self.own)
         if dimension == "category":
             h = ("c", key)
         elif dimension == "hts6":
@@ -128,11 +142,9 @@ class Month:
                 return None
         elif dimension == "origin":
             o = key
-        elif dimension == "smelt":
-            s = key
-        elif dimension == "cast":
-            t = key
-        return (h, o, s, t)
+        elif dimension in self.own:
+            own[self.own.index(dimension)] = key
+        return (h, o, *own)
 
     def add(self, key: Key, usd, primary_fails: bool) -> None:
         self.figures[key] = usd
@@ -169,7 +181,7 @@ class Month:
         try:
             return self._keys[atom]
         except KeyError:
-            keys = tuple(self.key_of_atom(kind, atom) for kind in KINDS)
+            keys = tuple(self.key_of_atom(kind, atom) for kind in self.kinds)
             self._keys[atom] = keys = keys if all(k in self.figures for k in keys) else None
             return keys
 
@@ -247,11 +259,11 @@ class Month:
 
     def certificate(self, key: Key) -> set[Key]:
         """The figures to withhold so that `key` is safe: those the cheapest certificate alters."""
-        fixed = [attr for attr in range(4) if key[attr] is not None]
+        fixed = [attr for attr in range(self.width) if key[attr] is not None]
         best = None
         for size in range(len(fixed), max(len(fixed) - 2, 0), -1):
             for differ in combinations(fixed, size):
-                choices = [self._options(key, attr, attr in differ) for attr in range(4)]
+                choices = [self._options(key, attr, attr in differ) for attr in range(self.width)]
                 for factors in product(*choices):
                     altered = self.altered(self.expand(factors))
                     if altered is None or key not in altered:
@@ -294,7 +306,7 @@ class Month:
         """The month's atoms, those of the smallest finest figures first (cheapest to withhold)."""
         if self._by_size is None:
             def size(atom):
-                finest = (("c", atom[0][0]), atom[1], atom[2], None)
+                finest = (("c", atom[0][0]), *atom[1:3], *[None] * (self.width - 3))
                 return (self.figures.get(finest, 0), repr(atom))
             self._by_size = sorted(self.atoms, key=size)
         return self._by_size

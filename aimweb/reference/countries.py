@@ -1,4 +1,4 @@
-"""Countries (ISO 3166 via pycountry) and the two special answers of the smelt fields."""
+"""Countries (ISO 3166 via pycountry) and the two special answers some product fields accept."""
 from __future__ import annotations
 
 from functools import lru_cache

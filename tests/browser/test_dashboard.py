@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from aimweb import licensing, rules
+from aimweb.products.aluminum import ProductLineDraft
 from aimweb.extensions import db
 from aimweb.models import License, User
 
@@ -27,7 +28,7 @@ NUMBER = r"A[A-Z0-9]{4}\d{4}"
 
 
 def line(hts="7601.10.30.00", kg="12500", usd="38750", second="NA_"):
-    return rules.ProductLineDraft(hts_number=hts, smelt_largest="CA", smelt_second=second,
+    return ProductLineDraft(hts_number=hts, smelt_largest="CA", smelt_second=second,
                                   cast_country="CA", quantity_kg=Decimal(kg),
                                   customs_value_usd=Decimal(usd))
 

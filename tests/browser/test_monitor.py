@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from aimweb import licensing, rules
+from aimweb.products.aluminum import ProductLineDraft
 from aimweb.extensions import db
 from aimweb.models import Company
 from aimweb.monitor.aggregates import refresh
@@ -79,7 +80,7 @@ def market(app, helpers):
                         exporter_name="Private Exporter SA", manufacturer_name="Undisclosed Smelter",
                         origin_country=origin, export_country=origin, port_code="1303",
                         export_date=imported - timedelta(days=7), import_date=imported,
-                        lines=[rules.ProductLineDraft(hts, origin, "NA_", origin, Decimal(kg), usd)]))
+                        lines=[ProductLineDraft(hts, origin, "NA_", origin, Decimal(kg), usd)]))
                 licensing.issue_licenses(user, drafts, on=imported - timedelta(days=8))
         refresh(TODAY)
         names = [c.name for c in db.session.scalars(select(Company))]

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from aimweb import licensing, rules
+from aimweb.products.aluminum import ProductLineDraft
 from aimweb.extensions import db
 from aimweb.models import User
 
@@ -31,7 +32,7 @@ def draft(origin="CA", largest="CA", cast="CA", hts="7601103000", kg="12500", us
         exporter_name="Northern Rolling Mills Inc.", manufacturer_name="Alouette Smelting",
         origin_country=origin, export_country=origin, port_code="1303",
         export_date=TODAY + timedelta(days=5), import_date=TODAY + timedelta(days=20),
-        lines=[rules.ProductLineDraft(hts, largest, "NA_", cast, Decimal(kg), Decimal(usd))])
+        lines=[ProductLineDraft(hts, largest, "NA_", cast, Decimal(kg), Decimal(usd))])
 
 
 @pytest.fixture
