@@ -17,6 +17,7 @@ from aimweb import licensing, rules
 from aimweb.extensions import db
 from aimweb.models import MonitorCell
 from aimweb.monitor.aggregates import DIMENSIONS, months_of, periods_available, refresh
+from aimweb.products.aluminum import ProductLineDraft
 from aimweb.monitor.disclosure import KINDS, TOTAL, Figure, Month, fails_primary
 from aimweb.reference.countries import all_countries
 from conftest import make_user
@@ -73,7 +74,7 @@ def market(app):
                     entry_type="consumption", importer_name=f"Importer {company}", exporter_name="Exporter",
                     manufacturer_name="Mill", origin_country=origin, export_country=origin, port_code="1303",
                     export_date=imported - timedelta(days=7), import_date=imported,
-                    lines=[rules.ProductLineDraft(hts, smelt, "NA_", cast, Decimal(kg), Decimal(kg) * Decimal("2.5")
+                    lines=[ProductLineDraft(hts, smelt, "NA_", cast, Decimal(kg), Decimal(kg) * Decimal("2.5")
                                                   + 11 * company)])
                     for hts, origin, smelt, cast, kg in lines_of(company, back)]
                 licensing.issue_licenses(user, drafts, on=imported - timedelta(days=8))
