@@ -66,7 +66,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     def _program():
         return {"program_name": app.config["PROGRAM_NAME"]}
 
+    register_vocabularies(app)
     return app
+
+
+def register_vocabularies(app: Flask) -> None:
+    """Templates compare with the enums (aimweb.enums), never with a spelled-out status."""
+    from .enums import Action, EventKind, LicenseStatus, ReviewState, UploadStatus
+
+    app.jinja_env.globals.update(Action=Action, EventKind=EventKind, LicenseStatus=LicenseStatus,
+                                 ReviewState=ReviewState, UploadStatus=UploadStatus)
 
 
 def _check_secret_key(app: Flask) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from .enums import LicenseStatus
 from .reference import countries
 from .reference.hts import format_hts
 
@@ -149,7 +150,7 @@ def primary_not_applicable_findings(lines: list[LineFacts]) -> list[Finding]:
 
 
 def import_passed_findings(facts: LicenseFacts, today: date, t: Thresholds) -> list[Finding]:
-    if facts.status != "submitted" or facts.import_date is None:
+    if facts.status != LicenseStatus.SUBMITTED or facts.import_date is None:
         return []
     days = (today - facts.import_date).days
     if days <= t.import_passed_days:

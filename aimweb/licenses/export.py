@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from ..clock import program_now
 from ..extensions import db
-from ..models import LICENSE_STATUSES, ProductLine
+from ..models import ProductLine
 from ..reference.countries import country_name
 from ..rules import ENTRY_TYPES
 from ..web.downloads import CSV, XLSX, attachment, safe_text
@@ -72,7 +72,7 @@ def _rows(company_id: int, filters: Filters):
         if number != last_number:
             last_number = number
             header = [
-                number, LICENSE_STATUSES.get(status, status), created_at.date(), valid_from,
+                number, status.label, created_at.date(), valid_from,
                 valid_through, safe_text(entry_number or ""), ENTRY_TYPES.get(entry_type, entry_type),
                 safe_text(importer), safe_text(exporter), safe_text(manufacturer), country(origin),
                 country(export_country), port, export_date, import_date,

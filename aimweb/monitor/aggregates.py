@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import String, bindparam, cast, delete, func, insert, literal_column, select
 
 from ..clock import application_date
+from ..enums import LicenseStatus
 from ..extensions import db
 from ..models import License, MonitorCell, MonitorRefresh, ProductLine, utcnow
 from ..reference.countries import country_name
@@ -113,14 +114,14 @@ def refresh(today: date | None = None) -> MonitorRefresh:
                ProductLine.smelt_largest, ProductLine.cast_country, func.sum(ProductLine.quantity_kg),
                func.sum(ProductLine.customs_value_usd))
         .join(ProductLine, ProductLine.license_id == License.id)
-        .where(License.number.is_not(None), License.status != "cancelled",
+        .where(License.number.is_not(None), License.status != LicenseStatus.CANCELLED,
                License.import_date >= start, License.import_date < end)
         .group_by(License.company_id, month, ProductLine.category, License.origin_country, hts6,
                   ProductLine.smelt_largest, ProductLine.cast_country)
         .order_by(License.company_id))
     latest = db.session.scalar(select(func.max(License.issued_at)).where(License.number.is_not(None)))
     count = db.session.scalar(select(func.count()).select_from(License).where(
-        License.number.is_not(None), License.status != "cancelled"))
+        License.number.is_not(None), License.status != LicenseStatus.CANCELLED))
 
     ids = _Ids()
     ids[TOTAL]  # 0
