@@ -8,9 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import make_user, sign_in
 from sqlalchemy import func, select
 from test_dashboard import add_license, page_text, row_html
-from test_review import NO_SMELT, officer, officer_post, query, text  # noqa: F401  (fixtures)
+from test_review import NO_SMELT, OFFICER, officer_post, text
 from test_single_license import HEADER, HTMX, issue, post
 
 from aimweb import licensing, rules
@@ -19,6 +20,24 @@ from aimweb.extensions import db
 from aimweb.models import License, LicenseEvent, User
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def query(app):
+    """Run a query in an app context of its own (requests must not share the test's `g`)."""
+    def run(fn):
+        with app.app_context():
+            return fn()
+    return run
+
+
+@pytest.fixture
+def officer(app, query):
+    query(lambda: make_user(OFFICER, role="officer", company=False))
+    client = app.test_client()
+    assert sign_in(client, OFFICER).status_code == 302
+    return client
+
 VOCABULARIES = (LicenseStatus, ReviewState, UploadStatus, EventKind)
 WORDS = frozenset(member.value for vocabulary in VOCABULARIES for member in vocabulary)
 
@@ -48,7 +67,7 @@ def python_literals(source: str, path: str = "<test>") -> list[tuple[int, str]]:
             and node.value in WORDS and id(node) not in allowed]
 
 
-TEMPLATE_WORD = re.compile(r"""['"](%s)['"]""" % "|".join(sorted(WORDS)))
+TEMPLATE_WORD = re.compile(r"""['"](""" + "|".join(sorted(WORDS)) + r""")['"]""")
 
 
 def template_literals(source: str) -> list[tuple[int, str]]:
@@ -130,7 +149,8 @@ def test_the_pages_offer_what_the_status_allows(app, signed_in, query):
     today = licensing.application_date()
     for number, status in [("ASUBM0126", S.SUBMITTED), ("ACORR0126", S.CORRECTED),
                            ("AACTR0126", S.ACTION_REQUIRED), ("ACANC0126", S.CANCELLED)]:
-        query(lambda: add_license(user_id, number, status=status, valid_through=today - timedelta(days=1)))
+        query(lambda number=number, status=status: add_license(
+            user_id, number, status=status, valid_through=today - timedelta(days=1)))
         modify, cancel, duplicate = ALLOWED[status]
         page = page_text(signed_in.get(f"/licenses/{number}"))
         assert f">{status.label}<" in page
@@ -211,6 +231,6 @@ def test_a_submitted_draft_can_no_longer_be_edited(signed_in, query):
     draft_id = query(lambda: db.session.scalar(select(License.id).where(License.number == number)))
     response = post(signed_in, f"/licenses/drafts/{draft_id}/lines", {**HEADER, "line-hts_number": "7601"})
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/licenses/{number}")
-    with pytest.raises(licensing.TransitionRefused, match="has already been submitted"):
-        with signed_in.application.app_context():
-            licensing.save_draft_header(db.session.get(License, draft_id), {})
+    with pytest.raises(licensing.TransitionRefused, match="has already been submitted"), \
+            signed_in.application.app_context():
+        licensing.save_draft_header(db.session.get(License, draft_id), {})

@@ -15,10 +15,10 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from .. import licensing
+from ..enums import UploadStatus
 from ..extensions import db
 from ..inputs import merge_problems
 from ..mailer import send_email
-from ..enums import UploadStatus
 from ..models import UploadBatch, User, utcnow
 from .rows import CellProblem, group_rows, place, to_draft
 from .template import COLUMNS
