@@ -77,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     def _program():
         return {"program_name": app.config["PROGRAM_NAME"], "product_of": products.get}
 
+    register_vocabularies(app)
     return app
 
 
@@ -96,6 +97,12 @@ def memory_rate_limit_warning(storage_uri: str | None, workers) -> str | None:
         f"{workers} times what it says. Set AIMWEB_RATELIMIT_STORAGE_URI=redis://HOST:6379/0.\n"
         f"{'!' * 78}"
     )
+def register_vocabularies(app: Flask) -> None:
+    """Templates compare with the enums (aimweb.enums), never with a spelled-out status."""
+    from .enums import Action, EventKind, LicenseStatus, ReviewState, UploadStatus
+
+    app.jinja_env.globals.update(Action=Action, EventKind=EventKind, LicenseStatus=LicenseStatus,
+                                 ReviewState=ReviewState, UploadStatus=UploadStatus)
 
 
 def _check_secret_key(app: Flask) -> None:

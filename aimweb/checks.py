@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from . import products
 from .products.base import Finding
+from .enums import LicenseStatus
 from .reference import countries
 from .reference.hts import format_hts
 
@@ -126,7 +127,7 @@ def transshipment_findings(origin: str, lines: list, product: products.Product) 
 
 
 def import_passed_findings(facts: LicenseFacts, today: date, t: Thresholds) -> list[Finding]:
-    if facts.status != "submitted" or facts.import_date is None:
+    if facts.status != LicenseStatus.SUBMITTED or facts.import_date is None:
         return []
     days = (today - facts.import_date).days
     if days <= t.import_passed_days:

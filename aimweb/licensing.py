@@ -15,11 +15,12 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import inputs, products, rules, screening
 from .clock import application_date, to_program_date
+from .enums import ALLOWED_FROM, Action, EventKind, LicenseStatus, ReviewState
 from .extensions import db
 from .mailer import send_email
 from .models import License, LicenseEvent, ProductLine, User, utcnow
@@ -38,6 +39,13 @@ class LicenseError(Exception):
     def __init__(self, problems: list[rules.Problem]):
         super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
+
+
+class TransitionRefused(LicenseError):
+    """The license's status does not allow the action (cancelled, already submitted, …)."""
+
+    def __init__(self, message: str):
+        super().__init__([rules.Problem("status", message)])
 
 
 def decision_date(draft: License) -> date:
@@ -83,23 +91,51 @@ def start_draft(user: User, product: str = products.DEFAULT) -> License:
     """A new draft of the product for the user's company (an untouched one is reused, not piled up)."""
     products.get(product)
     draft = db.session.scalar(
-        select(License).where(License.created_by_id == user.id, License.status == "draft",
+        select(License).where(License.created_by_id == user.id, License.status == LicenseStatus.DRAFT,
                               License.product == product,
                               License.form_data.is_(None)).order_by(License.id.desc()).limit(1)
     )
     if draft is not None and not draft.lines:
         return draft
-    draft = License(status="draft", company_id=user.company_id, created_by_id=user.id,
+    draft = License(status=LicenseStatus.DRAFT, company_id=user.company_id, created_by_id=user.id,
                     product=product)
     db.session.add(draft)
     db.session.commit()
     return draft
 
 
+# ----- the one guard of every status change ----------------------------------------------------
+
+CANCELLED_MESSAGE = ("License {number} is cancelled: a cancelled license cannot be changed or "
+                     "restored. Duplicate it to apply for a new one.")
+
+
+def _refusal(lic: License, action: Action) -> str:
+    """Why `action` is refused on the license as it stands, in the filer's or officer's words."""
+    if lic.status == LicenseStatus.CANCELLED:
+        if action is Action.CANCEL:
+            return f"License {lic.number} is already cancelled."
+        return CANCELLED_MESSAGE.format(number=lic.number)
+    if action is Action.EDIT_DRAFT or action is Action.SUBMIT:
+        return f"License {lic.number} has already been submitted: it can no longer be changed here."
+    return f"License {lic.number or ''} is {lic.status.label}: it cannot be changed this way."
+
+
+def require(lic: License, action: Action) -> None:
+    """Raise TransitionRefused (with the message to show) unless the status allows `action`."""
+    if not lic.can(action):
+        raise TransitionRefused(_refusal(lic, action))
+
+
+def _refused_meanwhile(license_id: int, action: Action) -> None:
+    """A conditional UPDATE matched nothing: say why, from the license as it is now."""
+    db.session.rollback()
+    db.session.expire_all()
+    require(db.session.get(License, license_id), action)
+
+
 def _editable_draft(draft: License) -> None:
-    if draft.status != "draft":
-        raise LicenseError([rules.Problem("lines", f"License {draft.number} has already been "
-                                                   "submitted: it can no longer be changed here.")])
+    require(draft, Action.EDIT_DRAFT)
 
 
 def save_draft_header(draft: License, data: dict) -> None:
@@ -188,15 +224,15 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
     """Issue the license: checked again, numbered, dated, recorded and mailed.
 
     Idempotent: a double click or a re-POST of the same draft returns the license already issued.
-    Safe under concurrent submits: the draft moves from "draft" in one conditional UPDATE, and
+    Safe under concurrent submits: the draft leaves Draft in one conditional UPDATE, and
     the number's unique index decides any collision (retried with a new number).
     """
     draft = db.session.get(License, draft_id)
     if draft is None:
         raise LookupError(draft_id)
-    if draft.status == "applied":
+    if draft.status == LicenseStatus.APPLIED:
         return draft.amends
-    if draft.status != "draft":
+    if not draft.can(Action.SUBMIT):
         return draft
     on = on or decision_date(draft)
     checked = check_draft(draft, on)
@@ -208,7 +244,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
     now = utcnow()
     valid_from, valid_through = rules.validity(on, header.entry_type)
     values = dict(
-        status="submitted", **header_values(header), certified_at=now, issued_at=now,
+        status=LicenseStatus.SUBMITTED, **header_values(header), certified_at=now, issued_at=now,
         created_at=now, valid_from=valid_from, valid_through=valid_through, form_data=None,
         version=version + 1,
     )
@@ -221,7 +257,8 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
         try:
             result = db.session.execute(
                 update(License)
-                .where(License.id == draft_id, License.status == "draft", License.version == version)
+                .where(License.id == draft_id, License.status.in_(ALLOWED_FROM[Action.SUBMIT]),
+                       License.version == version)
                 .values(number=new_license_number(on, letter), **values)
                 .execution_options(synchronize_session=False)
             )
@@ -233,11 +270,11 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
             db.session.rollback()
             db.session.expire_all()
             lic = db.session.get(License, draft_id)
-            if lic.status == "draft":
+            if lic.can(Action.SUBMIT):
                 raise LicenseError([rules.Problem("lines", "The license was changed in another "
                                                            "window: check it and submit again.")])
             return lic
-        db.session.add(LicenseEvent(license_id=draft_id, actor_id=user.id, at=now, kind="issued",
+        db.session.add(LicenseEvent(license_id=draft_id, actor_id=user.id, at=now, kind=EventKind.ISSUED,
                                     note="Submitted through the single-license form."))
         screening.add_volumes(draft.company_id, screening.month_of(now),
                               screening.kg_by_hts(header.lines))
@@ -271,15 +308,6 @@ def _mail(license_id: int, user: User | None, subject: str, template: str, **con
 
 # ----- duplicate, modify, cancel (the guide's License Actions) -------------------------------------
 
-CANCELLED_MESSAGE = ("License {number} is cancelled: a cancelled license cannot be changed or "
-                     "restored. Duplicate it to apply for a new one.")
-
-
-def _refuse_if_cancelled(lic: License) -> None:
-    if lic.status == "cancelled":
-        raise LicenseError([rules.Problem("status", CANCELLED_MESSAGE.format(number=lic.number))])
-
-
 def header_form_data(lic: License) -> dict:
     """A license's header as the form holds it (the certification is asked for again)."""
     data = {}
@@ -291,7 +319,7 @@ def header_form_data(lic: License) -> dict:
 
 def _draft_from(lic: License, user: User, amends: License | None = None) -> License:
     product = products.get(lic.product)
-    draft = License(status="draft", company_id=user.company_id, created_by_id=user.id,
+    draft = License(status=LicenseStatus.DRAFT, company_id=user.company_id, created_by_id=user.id,
                     product=product.key, form_data=header_form_data(lic),
                     amends_id=amends.id if amends else None)
     for line in lic.lines:
@@ -303,14 +331,15 @@ def _draft_from(lic: License, user: User, amends: License | None = None) -> Lice
 
 def duplicate_license(lic: License, user: User) -> License:
     """A new draft copied from the license; nothing is issued until Submit, the original untouched."""
+    require(lic, Action.DUPLICATE)
     return _draft_from(lic, user)
 
 
 def start_modification(lic: License, user: User) -> License:
     """The draft in which the filer modifies a license (the open one, if there is one)."""
-    _refuse_if_cancelled(lic)
+    require(lic, Action.MODIFY)
     open_draft = db.session.scalar(
-        select(License).where(License.amends_id == lic.id, License.status == "draft",
+        select(License).where(License.amends_id == lic.id, License.status == LicenseStatus.DRAFT,
                               License.company_id == user.company_id)
         .order_by(License.id.desc()).limit(1))
     return open_draft or _draft_from(lic, user, amends=lic)
@@ -349,13 +378,14 @@ def license_changes(original: License, header: dict, lines: list[ProductLine]) -
 
 def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) -> License:
     original = db.session.get(License, draft.amends_id)
-    _refuse_if_cancelled(original)
+    require(original, Action.MODIFY)
     values = header_values(header)
     changes = license_changes(original, values, list(draft.lines))
     valid_from, valid_through = rules.validity(original.valid_from, header.entry_type)
     original_id, seen, draft_id, now = original.id, original.version, draft.id, utcnow()
-    # A correction of a license marked Action Required returns to the officers as "answered".
-    review_state = "answered" if original.status == "action_required" else original.review_state
+    # A correction of a license marked Action Required returns to the officers' queue as answered.
+    review_state = (ReviewState.ANSWERED if original.status == LicenseStatus.ACTION_REQUIRED
+                    else original.review_state)
     month, company_id = screening.month_of(original.created_at), original.company_id
     volume_change = screening.kg_by_hts(draft.lines)
     for hts, kg in screening.kg_by_hts(original.lines).items():
@@ -363,23 +393,22 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) 
     db.session.commit()  # end the read transaction (see submit_draft)
     result = db.session.execute(
         update(License)
-        .where(License.id == original_id, License.status != "cancelled", License.version == seen)
-        .values(status="corrected", version=seen + 1, valid_through=valid_through,
+        .where(License.id == original_id, License.status.in_(ALLOWED_FROM[Action.MODIFY]),
+               License.version == seen)
+        .values(status=LicenseStatus.CORRECTED, version=seen + 1, valid_through=valid_through,
                 certified_at=now, updated_at=now, review_state=review_state, **values)
         .execution_options(synchronize_session=False))
     if result.rowcount == 0:
-        db.session.rollback()
-        db.session.expire_all()
-        _refuse_if_cancelled(db.session.get(License, original_id))
+        _refused_meanwhile(original_id, Action.MODIFY)
         raise LicenseError([rules.Problem("lines", "The license was changed meanwhile: open it "
                                                    "again and repeat your modification.")])
     db.session.execute(delete(ProductLine).where(ProductLine.license_id == original_id))
     db.session.execute(update(ProductLine).where(ProductLine.license_id == draft_id)
                        .values(license_id=original_id).execution_options(synchronize_session=False))
     db.session.execute(update(License).where(License.id == draft_id)
-                       .values(status="applied", form_data=None)
+                       .values(status=LicenseStatus.APPLIED, form_data=None)
                        .execution_options(synchronize_session=False))
-    db.session.add(LicenseEvent(license_id=original_id, actor_id=user.id, at=now, kind="corrected",
+    db.session.add(LicenseEvent(license_id=original_id, actor_id=user.id, at=now, kind=EventKind.CORRECTED,
                                 note=None if changes else "Submitted again without a change.",
                                 changes=changes))
     screening.add_volumes(company_id, month, {h: kg for h, kg in volume_change.items() if kg})
@@ -391,21 +420,22 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) 
 
 
 def cancel_license(lic: License, user: User) -> License:
-    """Cancelled for good: no later change, no restore. Cancelling twice is harmless."""
-    if lic.status == "cancelled":
-        return lic
+    """Cancelled for good: no later change, no restore. Cancelling twice is refused (and
+    changes nothing): TransitionRefused says the license is already cancelled."""
+    require(lic, Action.CANCEL)
     license_id, now = lic.id, utcnow()
     company_id, month = lic.company_id, screening.month_of(lic.created_at)
     volumes = screening.kg_by_hts(lic.lines)
     db.session.commit()
     result = db.session.execute(
-        update(License).where(License.id == license_id, License.status != "cancelled")
-        .values(status="cancelled", version=License.version + 1, updated_at=now)
+        update(License).where(License.id == license_id, License.status.in_(ALLOWED_FROM[Action.CANCEL]))
+        .values(status=LicenseStatus.CANCELLED, version=License.version + 1, updated_at=now)
         .execution_options(synchronize_session=False))
-    if result.rowcount:
-        db.session.add(LicenseEvent(license_id=license_id, actor_id=user.id, at=now,
-                                    kind="cancelled", note="Cancelled by the filer."))
-        screening.add_volumes(company_id, month, screening.negated(volumes))
+    if result.rowcount == 0:
+        _refused_meanwhile(license_id, Action.CANCEL)  # e.g. cancelled in another window
+    db.session.add(LicenseEvent(license_id=license_id, actor_id=user.id, at=now,
+                                kind=EventKind.CANCELLED, note="Cancelled by the filer."))
+    screening.add_volumes(company_id, month, screening.negated(volumes))
     db.session.commit()
     db.session.expire_all()
     screening.review_licenses([license_id])
@@ -463,7 +493,7 @@ def issue_licenses(user: User, drafts: list, upload_batch_id: int | None = None,
         for number, draft in zip(numbers, drafts):
             valid_from, valid_through = rules.validity(on, draft.entry_type)
             rows.append(dict(
-                number=number, status="submitted", company_id=user.company_id,
+                number=number, status=LicenseStatus.SUBMITTED, company_id=user.company_id,
                 created_by_id=user.id, license_type="standard", product=product.key,
                 **header_values(draft), certified_at=now,
                 issued_at=now, valid_from=valid_from, valid_through=valid_through, version=2,
@@ -478,7 +508,7 @@ def issue_licenses(user: User, drafts: list, upload_batch_id: int | None = None,
                     item = catalogue[normalize_hts(line.hts_number)]
                     lines.append(dict(license_id=license_id, position=position,
                                       **_line_values(product, line, item)))
-                events.append(dict(license_id=license_id, actor_id=user.id, at=now, kind="issued",
+                events.append(dict(license_id=license_id, actor_id=user.id, at=now, kind=EventKind.ISSUED,
                                    note=note))
             db.session.execute(ProductLine.__table__.insert(), lines)
             db.session.execute(LicenseEvent.__table__.insert(), events)
@@ -508,34 +538,33 @@ def _ids_by_number(numbers: list[str]) -> dict[str, int]:
 
 # ----- the officers' actions: Action Required, Clear --------------------------------------------
 
-def _officer_event(license_id: int, officer: User, kind: str, note: str | None, internal: bool) -> None:
+def _officer_event(license_id: int, officer: User, kind: EventKind, note: str | None, internal: bool) -> None:
     db.session.add(LicenseEvent(license_id=license_id, actor_id=officer.id, at=utcnow(), kind=kind,
                                 note=note, internal=internal))
 
 
 def mark_action_required(lic: License, officer: User, message: str) -> License:
     """Send the license back to the filer: "something may need to be corrected or confirmed"."""
+    require(lic, Action.MARK_ACTION_REQUIRED)
     message = " ".join((message or "").split())
     if not message:
         raise LicenseError([rules.Problem("message", "Write the message to the filer: what should "
                                                      "be corrected or confirmed.")])
     if len(message) > 2000:
         raise LicenseError([rules.Problem("message", "The message may have at most 2,000 characters.")])
-    _refuse_if_cancelled(lic)
     license_id = lic.id
     db.session.commit()  # end the read transaction (see submit_draft)
     # One conditional UPDATE: a cancel or correction committed meanwhile is not overwritten from
     # a stale copy, and the version (the PDF's cache key) always moves on.
     result = db.session.execute(
-        update(License).where(License.id == license_id, License.status != "cancelled")
-        .values(status="action_required", officer_message=message, review_state="waiting",
-                version=License.version + 1)
+        update(License).where(License.id == license_id,
+                              License.status.in_(ALLOWED_FROM[Action.MARK_ACTION_REQUIRED]))
+        .values(status=LicenseStatus.ACTION_REQUIRED, officer_message=message,
+                review_state=ReviewState.WAITING, version=License.version + 1)
         .execution_options(synchronize_session=False))
     if result.rowcount == 0:
-        db.session.rollback()
-        db.session.expire_all()
-        _refuse_if_cancelled(db.session.get(License, license_id))
-    _officer_event(license_id, officer, "action_required", message, internal=False)
+        _refused_meanwhile(license_id, Action.MARK_ACTION_REQUIRED)
+    _officer_event(license_id, officer, EventKind.ACTION_REQUIRED, message, internal=False)
     _mail(license_id, None, "AIM license {number}: Action Required", "action_required",
           message=message)
     db.session.commit()
@@ -545,6 +574,7 @@ def mark_action_required(lic: License, officer: User, message: str) -> License:
 
 def clear_license(lic: License, officer: User, note: str) -> License:
     """Close the review with an officer-only note; a pending Action Required is withdrawn."""
+    require(lic, Action.CLEAR)
     note = " ".join((note or "").split())
     if not note:
         raise LicenseError([rules.Problem("note", "Write a note for the file: why is this license "
@@ -554,17 +584,20 @@ def clear_license(lic: License, officer: User, note: str) -> License:
     license_id = lic.id
     db.session.commit()
     corrected = db.session.scalar(select(func.count()).select_from(LicenseEvent).where(
-        LicenseEvent.license_id == license_id, LicenseEvent.kind == "corrected"))
+        LicenseEvent.license_id == license_id, LicenseEvent.kind == EventKind.CORRECTED))
     # A pending Action Required is withdrawn: back to the status it had. Decided in the UPDATE
-    # itself, so a correction the filer commits meanwhile (now "corrected") is kept.
-    pending = License.status == "action_required"
-    db.session.execute(
-        update(License).where(License.id == license_id)
-        .values(status=case((pending, "corrected" if corrected else "submitted"), else_=License.status),
+    # itself, so a correction the filer commits meanwhile (now Corrected) is kept.
+    pending = License.status == LicenseStatus.ACTION_REQUIRED
+    before = LicenseStatus.CORRECTED if corrected else LicenseStatus.SUBMITTED
+    result = db.session.execute(
+        update(License).where(License.id == license_id, License.status.in_(ALLOWED_FROM[Action.CLEAR]))
+        .values(status=case((pending, literal(before, License.status.type)), else_=License.status),
                 version=case((pending, License.version + 1), else_=License.version),
-                review_state="cleared")
+                review_state=ReviewState.CLEARED)
         .execution_options(synchronize_session=False))
-    _officer_event(license_id, officer, "cleared", note, internal=True)
+    if result.rowcount == 0:
+        _refused_meanwhile(license_id, Action.CLEAR)
+    _officer_event(license_id, officer, EventKind.CLEARED, note, internal=True)
     db.session.commit()
     db.session.expire_all()
     return db.session.get(License, license_id)

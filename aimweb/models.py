@@ -7,9 +7,31 @@ from decimal import Decimal
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from .clock import utcnow  # noqa: F401  (re-exported: models.utcnow is imported widely)
+from .enums import Action, EventKind, LicenseStatus, ReviewState, UploadStatus, allows
 from .extensions import db
+
+
+class Word(TypeDecorator):
+    """A vocabulary (aimweb.enums) stored as its plain string: rows read back as enum members,
+    so `lic.status.label` works; the column stays a VARCHAR (the values never changed)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, vocabulary: type, length: int):
+        super().__init__(length)
+        self.vocabulary = vocabulary
+        # A dict look-up, not an Enum call, per row read: the export reads tens of thousands.
+        self._members = {member.value: member for member in vocabulary}
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else self.vocabulary(value).value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self._members[value]
 
 
 ROLES = ("filer", "officer", "admin")
@@ -136,19 +158,10 @@ class AccountEvent(db.Model):
     )
 
 
-LICENSE_STATUSES = {
-    "draft": "Draft",
-    "submitted": "Submitted",
-    "corrected": "Corrected",
-    "action_required": "Action Required",
-    "cancelled": "Cancelled",
-}
-
-
 class License(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(12), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[LicenseStatus] = mapped_column(Word(LicenseStatus, 20), default=LicenseStatus.DRAFT)
     company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     license_type: Mapped[str] = mapped_column(String(20), default="standard")
@@ -179,9 +192,8 @@ class License(db.Model):
     # try to drop and recreate it. Both point at rows the app never deletes.
     amends_id: Mapped[int | None]
     upload_batch_id: Mapped[int | None] = mapped_column(index=True)
-    # The officers' queue: "flagged" by the automatic checks, "answered" when the filer corrected a
-    # license marked Action Required, "cleared" by an officer; the score orders the queue.
-    review_state: Mapped[str | None] = mapped_column(String(10))
+    # The officers' queue (see ReviewState); the score orders the queue.
+    review_state: Mapped[ReviewState | None] = mapped_column(Word(ReviewState, 10))
     review_score: Mapped[int] = mapped_column(default=0)
     officer_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -209,9 +221,46 @@ class License(db.Model):
         Index("ix_license_review", "review_state", "review_score", "created_at"),
     )
 
+    # What the dashboard, the license page, the officer panel and the PDF offer or show, decided
+    # here (from aimweb.enums) and not in the templates; the licensing service refuses the same.
     @property
     def status_label(self) -> str:
-        return LICENSE_STATUSES.get(self.status, self.status)
+        return self.status.label
+
+    def can(self, action: Action) -> bool:
+        return allows(self.status, action)
+
+    @property
+    def can_modify(self) -> bool:
+        return self.can(Action.MODIFY)
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.can(Action.CANCEL)
+
+    @property
+    def can_duplicate(self) -> bool:
+        return self.can(Action.DUPLICATE)
+
+    @property
+    def is_draft(self) -> bool:
+        """Still being filled in: the form, not the license page, shows it."""
+        return self.status == LicenseStatus.DRAFT
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == LicenseStatus.CANCELLED
+
+    @property
+    def awaits_filer(self) -> bool:
+        """Marked Action Required: Commerce's message is shown until the filer corrects it."""
+        return self.status == LicenseStatus.ACTION_REQUIRED
+
+    def is_expired(self, today: date) -> bool:
+        """Issued, in force, and past its last valid day (a foreign-trade-zone license has none:
+        it never expires; a cancelled one shows as Cancelled only)."""
+        return (self.status in LicenseStatus.ISSUED and self.valid_through is not None
+                and self.valid_through < today)
 
     @property
     def total_kg(self) -> Decimal:
@@ -246,7 +295,7 @@ class LicenseEvent(db.Model):
     license_id: Mapped[int] = mapped_column(ForeignKey("license.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[EventKind] = mapped_column(Word(EventKind, 20))
     note: Mapped[str | None] = mapped_column(Text)
     changes: Mapped[list | None] = mapped_column(JSON)
     # An officer's note to other officers (a "Clear" note): never shown to the filer.
@@ -266,7 +315,7 @@ class LicensePdf(db.Model):
     )
     version: Mapped[int] = mapped_column(primary_key=True)
     # The PDF prints the status; kept so a status change that forgot to bump the version still shows.
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[LicenseStatus] = mapped_column(Word(LicenseStatus, 20))
     content: Mapped[bytes] = mapped_column(db.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -281,9 +330,6 @@ class SavedSearch(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-UPLOAD_STATUSES = ("checking", "rejected", "confirm", "issuing", "issued", "failed")
-
-
 class UploadBatch(db.Model):
     """One uploaded workbook and what became of it: rejected with its problems, or issued."""
 
@@ -296,7 +342,7 @@ class UploadBatch(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     content: Mapped[bytes] = mapped_column(db.LargeBinary, deferred=True)
-    status: Mapped[str] = mapped_column(String(12), default="checking")
+    status: Mapped[UploadStatus] = mapped_column(Word(UploadStatus, 12), default=UploadStatus.CHECKING)
     rows: Mapped[int] = mapped_column(default=0)
     progress: Mapped[int] = mapped_column(default=0)
     license_count: Mapped[int] = mapped_column(default=0)
@@ -312,6 +358,31 @@ class UploadBatch(db.Model):
     finished_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+    @property
+    def working(self) -> bool:
+        """A job is checking or issuing it (or was: see bulk.jobs.is_stale)."""
+        return self.status in UploadStatus.WORKING
+
+    @property
+    def issued(self) -> bool:
+        return self.status == UploadStatus.ISSUED
+
+    @property
+    def rejected(self) -> bool:
+        return self.status == UploadStatus.REJECTED
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        return self.status == UploadStatus.CONFIRM
+
+    @property
+    def issuing(self) -> bool:
+        return self.status == UploadStatus.ISSUING
 
     __table_args__ = (Index("ix_upload_batch_company_sha", "company_id", "sha256"),)
 

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, delete, func, select
 
 from . import checks, products
 from .clock import application_date, utcnow
+from .enums import EventKind, LicenseStatus, ReviewState
 from .extensions import db
 from .models import CompanyHtsMonth, Finding, HtsUnitValueStat, License, LicenseEvent, ProductLine
 
@@ -85,7 +86,7 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
                                            .where(HtsUnitValueStat.hts_number.in_(hts_numbers)))}
     corrections = dict(db.session.execute(
         select(LicenseEvent.license_id, func.count()).where(
-            LicenseEvent.license_id.in_(license_ids), LicenseEvent.kind == "corrected")
+            LicenseEvent.license_id.in_(license_ids), LicenseEvent.kind == EventKind.CORRECTED)
         .group_by(LicenseEvent.license_id)).all())
     # A license's volume is counted in the month it was created (see add_volumes), so the surge
     # check compares that month with the months before it, and only those since the company first
@@ -128,15 +129,16 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
                   [volumes.get((head.company_id, hts, m), Decimal(0)) for m in before
                    if m >= first_month.get((head.company_id, hts), month)])
             for hts in {line.hts_number for line in lines}})
-        found = checks.run_all(facts, context, thresholds) if head.status != "cancelled" else []
+        cancelled = head.status == LicenseStatus.CANCELLED
+        found = [] if cancelled else checks.run_all(facts, context, thresholds)
         rows += [dict(license_id=head.id, check=f.check, severity=f.severity, reason=f.reason,
                       line_position=f.line, created_at=utcnow()) for f in found]
         state = head.review_state
-        if state in (None, "cleared") and found:
-            state = "flagged"
-        elif state == "flagged" and not found:
+        if state in (None, ReviewState.CLEARED) and found:
+            state = ReviewState.FLAGGED
+        elif state == ReviewState.FLAGGED and not found:
             state = None
-        elif state == "answered" and head.status == "cancelled":
+        elif state == ReviewState.ANSWERED and cancelled:
             state = None  # nothing left to review (and no action offered on it)
         score = sum(f.severity for f in found)
         if (state, score) != (head.review_state, head.review_score):
@@ -163,7 +165,7 @@ def refresh_review(on: date | None = None, days: int = 365) -> dict:
     by_hts: dict[str, list[Decimal]] = {}
     query = (select(ProductLine.hts_number, ProductLine.unit_value)
              .join(License, License.id == ProductLine.license_id)
-             .where(License.created_at >= since, License.status != "cancelled",
+             .where(License.created_at >= since, License.status != LicenseStatus.CANCELLED,
                     License.number.is_not(None), ProductLine.unit_value.is_not(None)))
     for hts, value in db.session.execute(query.execution_options(yield_per=10000)):
         by_hts.setdefault(hts, []).append(Decimal(value))
@@ -176,7 +178,7 @@ def refresh_review(on: date | None = None, days: int = 365) -> dict:
     db.session.commit()
     limit = on - timedelta(days=checks.Thresholds.from_config(current_app.config).import_passed_days)
     stale = db.session.scalars(select(License.id).where(
-        License.status == "submitted", License.import_date < limit,
+        License.status == LicenseStatus.SUBMITTED, License.import_date < limit,
         ~select(Finding.id).where(Finding.license_id == License.id,
                                   Finding.check == "import_passed").exists())).all()
     for start in range(0, len(stale), 500):

@@ -2,7 +2,7 @@
 
 Small files are handled inside the request; larger ones in a background thread while the page
 polls the batch's progress (stored in the database, so any worker can answer). The licenses and
-the batch's "issued" status commit in one transaction: a server that dies mid-upload leaves no
+the batch's Issued status commit in one transaction: a server that dies mid-upload leaves no
 license behind, and the batch, no longer moving, reads "interrupted: nothing was issued".
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import licensing, products
+from ..enums import UploadStatus
 from ..extensions import db
 from ..inputs import merge_problems
 from ..mailer import send_email
@@ -34,13 +35,13 @@ def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: 
     digest = hashlib.sha256(data).hexdigest()
     batch = UploadBatch(company_id=user.company_id, user_id=user.id, form_token=form_token,
                         filename=(filename or "upload.xlsx")[-255:], sha256=digest, size=len(data),
-                        content=data, status="checking")
+                        content=data, status=UploadStatus.CHECKING)
     before = db.session.scalar(
         select(UploadBatch).where(UploadBatch.company_id == user.company_id,
-                                  UploadBatch.sha256 == digest, UploadBatch.status == "issued")
+                                  UploadBatch.sha256 == digest, UploadBatch.status == UploadStatus.ISSUED)
         .order_by(UploadBatch.id.desc()).limit(1))
     if before is not None and not confirmed:
-        batch.status = "confirm"
+        batch.status = UploadStatus.CONFIRM
         batch.message = (f"A file with exactly this content was uploaded on "
                          f"{before.created_at:%m/%d/%Y at %H:%M} UTC and {before.license_count} "
                          "licenses were issued from it. Uploading it again issues new licenses "
@@ -54,15 +55,15 @@ def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: 
         if existing is None:
             raise
         return existing
-    if batch.status == "checking":
+    if batch.status == UploadStatus.CHECKING:
         start(batch)
     return batch
 
 
 def confirm(batch: UploadBatch) -> None:
     """The filer asked to issue the licenses of an already-uploaded file again."""
-    if batch.status == "confirm":
-        batch.status, batch.message, batch.heartbeat_at = "checking", None, utcnow()
+    if batch.awaits_confirmation:
+        batch.status, batch.message, batch.heartbeat_at = UploadStatus.CHECKING, None, utcnow()
         db.session.commit()
         start(batch)
 
@@ -80,7 +81,7 @@ def start(batch: UploadBatch) -> None:
 
 def is_stale(batch: UploadBatch) -> bool:
     limit = timedelta(seconds=current_app.config["UPLOAD_STALE_SECONDS"])
-    return batch.status in ("checking", "issuing") and utcnow() - batch.heartbeat_at > limit
+    return batch.working and utcnow() - batch.heartbeat_at > limit
 
 
 def _progress(batch: UploadBatch, done: int) -> None:
@@ -89,7 +90,7 @@ def _progress(batch: UploadBatch, done: int) -> None:
 
 
 def _reject(batch: UploadBatch, problems: Problems | None = None, message: str | None = None) -> None:
-    batch.status, batch.finished_at = "rejected", utcnow()
+    batch.status, batch.finished_at = UploadStatus.REJECTED, utcnow()
     batch.problems = [p.as_dict() for p in problems.first()] if problems else []
     batch.problem_count = problems.total if problems else 0
     batch.message = message
@@ -110,7 +111,7 @@ def process(app: Flask, batch_id: int) -> None:
             batch = db.session.get(UploadBatch, batch_id)
             if batch is None:  # removed meanwhile (only a test database is emptied under a job)
                 return
-            batch.status, batch.finished_at = "failed", utcnow()
+            batch.status, batch.finished_at = UploadStatus.FAILED, utcnow()
             batch.message = ("An unexpected error stopped the check. Nothing was issued. Please "
                              "upload the file again; if it happens again, write to "
                              "aluminum.license@trade.gov.")
@@ -149,12 +150,12 @@ def _check_and_issue(batch: UploadBatch) -> None:
     if problems:
         _reject(batch, problems)
         return
-    batch.status = "issuing"
+    batch.status = UploadStatus.ISSUING
     _progress(batch, batch.rows)
     user = db.session.get(User, batch.user_id)
 
     def record(numbers: list[str]) -> None:  # in the licenses' own transaction
-        batch.status, batch.finished_at, batch.license_count = "issued", utcnow(), len(numbers)
+        batch.status, batch.finished_at, batch.license_count = UploadStatus.ISSUED, utcnow(), len(numbers)
         batch.result = [{"entry_id": g.entry_id, "number": n, "rows": g.rows}
                         for g, n in zip(groups, numbers)]
         try:  # the mail commits with the licenses (aimweb/outbox.py)

@@ -66,7 +66,7 @@ def batch(batch_id: int):
     batch = _batch_or_404(batch_id)
     stale = jobs.is_stale(batch)
     return render_template("bulk/batch.html", batch=batch, stale=stale,
-                           working=batch.status in ("checking", "issuing") and not stale)
+                           working=batch.working and not stale)
 
 
 @bp.get("/<int:batch_id>/progress")
@@ -74,7 +74,7 @@ def batch(batch_id: int):
 def progress(batch_id: int):
     batch = _batch_or_404(batch_id)
     stale = jobs.is_stale(batch)
-    if batch.status not in ("checking", "issuing") or stale:
+    if not batch.working or stale:
         response = Response("")
         response.headers["HX-Refresh"] = "true"  # the whole page shows the outcome
         return response
@@ -93,7 +93,7 @@ def confirm(batch_id: int):
 @filer_required
 def results(batch_id: int, kind: str):
     batch = _batch_or_404(batch_id)
-    if batch.status != "issued":
+    if not batch.issued:
         abort(404)
     rows = [["Entry ID", "License Number"]] + [[safe_text(r["entry_id"]), r["number"]] for r in batch.result]
     return table_download(rows, kind, f"AIM-licenses-upload-{batch.id}", widths={"A": 14, "B": 18})
@@ -105,7 +105,7 @@ def problems(batch_id: int):
     from .marked import marked_workbook
 
     batch = _batch_or_404(batch_id)
-    if batch.status != "rejected" or not batch.problems:
+    if not batch.rejected or not batch.problems:
         abort(404)
     spool, size = marked_workbook(batch, batch.content)
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import formatting, licensing
 from ..clock import application_date
+from ..enums import LicenseStatus
 from ..extensions import db
 from ..models import License, SavedSearch
 from ..web.access import filer_required, license_or_404
@@ -35,12 +36,13 @@ def dashboard():
         current_user.company_id, filters, request.args.get("page", 1, type=int))
     drafts = db.session.scalars(
         select(License).where(License.company_id == current_user.company_id,
-                              License.status == "draft", License.form_data.is_not(None))
+                              License.status == LicenseStatus.DRAFT, License.form_data.is_not(None))
         .options(selectinload(License.lines), selectinload(License.amends))
         .order_by(License.updated_at.desc()).limit(5)).all()
     action_required = db.session.scalar(
         select(func.count()).select_from(License).where(
-            License.company_id == current_user.company_id, License.status == "action_required"))
+            License.company_id == current_user.company_id,
+            License.status == LicenseStatus.ACTION_REQUIRED))
     context = dict(filters=filters, page=page, drafts=drafts, statuses=SEARCHABLE_STATUSES,
                    action_required=action_required,
                    saved=_saved_searches(), today=application_date(),
@@ -147,7 +149,12 @@ def export_licenses(kind: str):
 @bp.post("/<number>/duplicate")
 @filer_required
 def duplicate(number: str):
-    draft = licensing.duplicate_license(license_or_404(number), current_user)
+    lic = license_or_404(number)
+    try:
+        draft = licensing.duplicate_license(lic, current_user)
+    except licensing.LicenseError as error:
+        flash(" ".join(p.message for p in error.problems), "error")
+        return redirect(url_for("licenses.view", number=lic.number))
     flash(f"This is a copy of license {number.upper()}. Nothing is issued until you Submit; "
           "the original is unchanged.", "info")
     return redirect(url_for("licenses.draft", draft_id=draft.id))
@@ -172,13 +179,18 @@ def cancel(number: str):
     if request.method == "GET":
         return page_or_partial("licenses/cancel.html", "licenses/_cancel_confirm.html", lic=lic,
                                **formatting.helpers())
-    already = lic.status == "cancelled"
-    lic = licensing.cancel_license(lic, current_user)
+    try:
+        lic = licensing.cancel_license(lic, current_user)
+        message, category = f"License {lic.number} has been cancelled.", "success"
+    except licensing.LicenseError as error:  # e.g. cancelled already, in another window
+        db.session.expire_all()
+        lic = license_or_404(number)
+        message, category = " ".join(p.message for p in error.problems), "error"
     if wants_partial():
+        # The row as it is now says it either way: Cancelled, no Modify or Cancel offered.
         return render_template("licenses/_row.html", lic=lic, totals=line_totals([lic.id]),
                                today=application_date(), oob_summary=True,
                                **formatting.helpers())
-    if not already:
-        flash(f"License {lic.number} has been cancelled.", "success")
+    flash(message, category)
     return redirect(url_for("licenses.view", number=lic.number), code=303)
 

@@ -23,7 +23,8 @@ from sqlalchemy import select
 from .. import products
 from ..clock import program_now
 from ..extensions import db
-from ..models import LICENSE_STATUSES, ProductLine
+from ..enums import LicenseStatus
+from ..models import ProductLine
 from ..products import HEADER_FIELDS
 from ..products.base import HTS, QUANTITY, VALUE
 from ..reference.countries import country_name
@@ -87,7 +88,7 @@ def _rows(company_id: int, filters: Filters):
         if number != last_number:
             last_number = number
             status, created_at, valid_from, valid_through = row[1:5]
-            header = [number, LICENSE_STATUSES.get(status, status), created_at.date(), valid_from,
+            header = [number, LicenseStatus(status).label, created_at.date(), valid_from,
                       valid_through,
                       *[show(v) for show, v in zip(header_shown, row[5:_HEADER_END])]]
         position, hts, description, category = row[_HEADER_END:_OWN_START]

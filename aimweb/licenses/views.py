@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from .. import formatting, licensing, products
 from ..clock import application_date
+from ..enums import LicenseStatus
 from ..inputs import parse_amount
 from ..reference.hts import current_catalogue, format_hts, normalize_hts
 from ..reference.ports import all_ports
@@ -19,9 +20,6 @@ from .forms import LicenseForm, LineForm, line_form_class, show_problems
 
 LICENSE_TYPES = [("standard", "Standard License")]
 PRODUCTS = [(p.key, p.name) for p in products.PRODUCTS.values()]
-EVENT_LABELS = {"issued": "Submitted (license issued)", "corrected": "Corrected",
-                "cancelled": "Cancelled", "action_required": "Action Required (message from Commerce)",
-                "cleared": "Cleared by Commerce"}
 
 
 # ----- Apply for Single License ----------------------------------------------------------------
@@ -75,19 +73,19 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
 @filer_required
 def draft(draft_id: int):
     lic = draft_or_404(draft_id)
-    if lic.status != "draft":
+    if not lic.is_draft:
         return _to_license(lic)
     return _render_form(lic, editing=request.args.get("edit", type=int))
 
 
 def _to_license(draft):
     """A draft already submitted: its license (for a modification, the license it corrected)."""
-    lic = draft.amends if draft.status == "applied" else draft
+    lic = draft.amends if draft.status == LicenseStatus.APPLIED else draft
     return redirect(url_for("licenses.view", number=lic.number), code=303)
 
 
 def _save_header(lic):
-    if lic.status != "draft":
+    if not lic.is_draft:
         abort(_to_license(lic))
     licensing.save_draft_header(lic, request.form)
 
@@ -154,7 +152,7 @@ def preview(draft_id: int):
 @filer_required
 def show_preview(draft_id: int):
     lic = draft_or_404(draft_id)
-    if lic.status != "draft":
+    if not lic.is_draft:
         return _to_license(lic)
     checked = licensing.check_draft(lic)
     if checked.problems:
@@ -168,7 +166,7 @@ def show_preview(draft_id: int):
 @filer_required
 def submit(draft_id: int):
     lic = draft_or_404(draft_id)
-    if lic.status != "draft":
+    if not lic.is_draft:
         return _to_license(lic)  # a double click or a re-POST: the license already issued
     modifying = lic.amends_id is not None
     try:
@@ -222,6 +220,5 @@ def view(number: str):
     lic = license_or_404(number)
     # Officers' internal notes (a "Clear" note) are never shown to the filer.
     events = [e for e in lic.events if current_user.is_officer or not e.internal]
-    return render_template("licenses/view.html", lic=lic, events=events,
-                           event_labels=EVENT_LABELS, today=application_date(),
+    return render_template("licenses/view.html", lic=lic, events=events, today=application_date(),
                            **formatting.helpers())

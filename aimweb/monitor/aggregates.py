@@ -27,6 +27,7 @@ from sqlalchemy import String, bindparam, cast, delete, func, insert, literal_co
 
 from .. import products
 from ..clock import application_date
+from ..enums import LicenseStatus
 from ..extensions import db
 from ..models import License, MonitorCell, MonitorRefresh, ProductLine, utcnow
 from ..reference.countries import country_name
@@ -120,14 +121,14 @@ def refresh(today: date | None = None) -> MonitorRefresh:
                *own_columns, func.sum(ProductLine.quantity_kg),
                func.sum(ProductLine.customs_value_usd))
         .join(ProductLine, ProductLine.license_id == License.id)
-        .where(License.number.is_not(None), License.status != "cancelled",
+        .where(License.number.is_not(None), License.status != LicenseStatus.CANCELLED,
                License.import_date >= start, License.import_date < end)
         .group_by(License.company_id, month, ProductLine.category, License.origin_country, hts6,
                   *own_columns)
         .order_by(License.company_id))
     latest = db.session.scalar(select(func.max(License.issued_at)).where(License.number.is_not(None)))
     count = db.session.scalar(select(func.count()).select_from(License).where(
-        License.number.is_not(None), License.status != "cancelled"))
+        License.number.is_not(None), License.status != LicenseStatus.CANCELLED))
 
     ids = _Ids()
     ids[TOTAL]  # 0

@@ -6,13 +6,14 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 
 from ..checks import CHECKS
+from ..enums import EventKind, ReviewState
 from ..extensions import db
 from ..inputs import parse_filter_date
 from ..models import Company, Finding, License, LicenseEvent, ProductLine, User
 
 PAGE_SIZE = 25
-EVENT_LABELS = {"issued": "Submitted", "corrected": "Corrected (by the filer)", "cancelled": "Cancelled",
-                "action_required": "Marked Action Required", "cleared": "Cleared"}
+# The audit trail's "What" filter: value -> label.
+EVENT_LABELS = {kind.value: kind.label for kind in EventKind}
 
 
 def queue_filters(args) -> tuple[dict, dict]:
@@ -30,7 +31,7 @@ def queue_filters(args) -> tuple[dict, dict]:
     return raw, errors
 
 
-def _queue_ids(raw: dict, state: str):
+def _queue_ids(raw: dict, state: ReviewState):
     """Ids of licenses in one queue state matching the filters, most serious then newest first.
 
     One state at a time, so the index (review_state, review_score, created_at) gives the order
@@ -60,9 +61,9 @@ def queue_page(raw: dict, page: int) -> tuple[list, int]:
     waiting), then the flagged licenses, each most serious then newest first."""
     order = (License.review_score.desc(), License.created_at.desc())
     counts = {state: db.session.scalar(select(func.count()).select_from(_queue_ids(raw, state).subquery()))
-              for state in ("answered", "flagged")}
+              for state in ReviewState.QUEUED}
     offset, ids = (page - 1) * PAGE_SIZE, []
-    for state in ("answered", "flagged"):
+    for state in ReviewState.QUEUED:
         if offset >= counts[state]:
             offset -= counts[state]
             continue
@@ -74,7 +75,7 @@ def queue_page(raw: dict, page: int) -> tuple[list, int]:
     found = {lic.id: (lic, name) for lic, name in db.session.execute(
         select(License, Company.name).join(Company, Company.id == License.company_id)
         .where(License.id.in_(ids)))} if ids else {}
-    return [found[i] for i in ids if i in found], counts["answered"] + counts["flagged"]
+    return [found[i] for i in ids if i in found], sum(counts.values())
 
 
 def findings_of(license_ids: list[int]) -> dict[int, list[Finding]]:
@@ -97,5 +98,5 @@ def audit_query(args):
     if kind in EVENT_LABELS:
         query = query.where(LicenseEvent.kind == kind)
     if args.get("officers"):
-        query = query.where(LicenseEvent.kind.in_(("action_required", "cleared")))
+        query = query.where(LicenseEvent.kind.in_(EventKind.BY_OFFICERS))
     return query.order_by(LicenseEvent.at.desc(), LicenseEvent.id.desc())

@@ -76,7 +76,7 @@ def _license_context(lic: License) -> dict:
                                                       License.number.is_not(None), License.id != lic.id)
                                 .order_by(License.created_at.desc()).limit(10)).all()
     return dict(lic=lic, events=list(lic.events), findings=findings_of([lic.id]).get(lic.id, []),
-                recent=recent, event_labels=EVENT_LABELS, checks=CHECKS,
+                recent=recent, checks=CHECKS,
                 today=application_date(), **formatting.helpers())
 
 
@@ -160,7 +160,7 @@ def audit_csv():
         for count, (event, number, email) in enumerate(result, start=1):
             changes = "; ".join(f"{c['label']}: {c['before']} -> {c['after']}" for c in event.changes or [])
             writer.writerow([event.at.strftime("%Y-%m-%d %H:%M:%S"), number,
-                             EVENT_LABELS.get(event.kind, event.kind), email or "AIM",
+                             event.kind.label, email or "AIM",
                              "yes" if event.internal else "no", safe_text(event.note or ""),
                              safe_text(changes)])
             if count % 500 == 0:

@@ -7,6 +7,7 @@ from flask import abort, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..enums import LicenseStatus
 from ..extensions import db
 from ..models import License
 from ..security import role_required
@@ -39,7 +40,7 @@ def may_view(lic: License) -> bool:
 def license_or_404(number: str) -> License:
     """An issued license by number; another company's is "not found", not "forbidden"."""
     lic = db.session.scalar(select(License).where(License.number == (number or "").upper()[:12]))
-    if lic is None or lic.status == "draft" or not may_view(lic):
+    if lic is None or lic.status not in LicenseStatus.NUMBERED or not may_view(lic):
         abort(404)
     return lic
 

@@ -1,0 +1,145 @@
+"""The status vocabularies: license status, review state, upload status, audit event kind.
+
+StrEnums, so a member equals the string stored in the database (no data migration) and binds as
+that string; each member's label comes from the one map below, and the named groups say which
+statuses an action or a page takes. Nothing else in the code spells a status as a literal
+(tests/test_enums.py reads the source to keep it so). No Flask, no database: the base layer.
+"""
+from __future__ import annotations
+
+from enum import Enum, StrEnum
+
+
+class Vocabulary(StrEnum):
+    """A stored word with the label the user reads."""
+
+    @property
+    def label(self) -> str:
+        return LABELS[type(self)][self]
+
+
+class LicenseStatus(Vocabulary):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    CORRECTED = "corrected"
+    ACTION_REQUIRED = "action_required"
+    CANCELLED = "cancelled"
+    # A "Modify License" draft once submitted: its content moved to the license it corrected.
+    APPLIED = "applied"
+
+
+class ReviewState(Vocabulary):
+    """Where a license stands in the officers' queue (None: nothing to review)."""
+
+    FLAGGED = "flagged"      # an automatic check fired
+    WAITING = "waiting"      # marked Action Required: waiting for the filer
+    ANSWERED = "answered"    # the filer corrected (or confirmed) a license marked Action Required
+    CLEARED = "cleared"      # an officer closed the review
+
+
+class UploadStatus(Vocabulary):
+    CHECKING = "checking"
+    REJECTED = "rejected"
+    CONFIRM = "confirm"      # the same file was issued before: the filer must confirm
+    ISSUING = "issuing"
+    ISSUED = "issued"
+    FAILED = "failed"
+
+
+class EventKind(Vocabulary):
+    """What a LicenseEvent (the audit trail) records."""
+
+    ISSUED = "issued"
+    CORRECTED = "corrected"
+    CANCELLED = "cancelled"
+    ACTION_REQUIRED = "action_required"
+    CLEARED = "cleared"
+
+    @property
+    def filer_label(self) -> str:
+        """The wording of the license page's history (the audit trail uses `label`)."""
+        return FILER_EVENT_LABELS[self]
+
+
+class Action(Enum):
+    """What may be done to a license; ALLOWED_FROM says from which statuses."""
+
+    EDIT_DRAFT = "edit_draft"
+    SUBMIT = "submit"
+    MODIFY = "modify"
+    CANCEL = "cancel"
+    DUPLICATE = "duplicate"
+    MARK_ACTION_REQUIRED = "mark_action_required"
+    CLEAR = "clear"
+
+
+# The one label map: every member of every vocabulary (tests/test_enums.py checks none is missing).
+LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
+    LicenseStatus: {
+        LicenseStatus.DRAFT: "Draft",
+        LicenseStatus.SUBMITTED: "Submitted",
+        LicenseStatus.CORRECTED: "Corrected",
+        LicenseStatus.ACTION_REQUIRED: "Action Required",
+        LicenseStatus.CANCELLED: "Cancelled",
+        LicenseStatus.APPLIED: "Applied to the license",
+    },
+    ReviewState: {
+        ReviewState.FLAGGED: "Flagged",
+        ReviewState.WAITING: "Waiting for filer",
+        ReviewState.ANSWERED: "Answered",
+        ReviewState.CLEARED: "Cleared",
+    },
+    UploadStatus: {
+        UploadStatus.CHECKING: "Being checked",
+        UploadStatus.REJECTED: "Not accepted",
+        UploadStatus.CONFIRM: "Waiting for your confirmation",
+        UploadStatus.ISSUING: "Being checked",
+        UploadStatus.ISSUED: "Licenses issued",
+        UploadStatus.FAILED: "Interrupted: nothing issued",
+    },
+    EventKind: {
+        EventKind.ISSUED: "Submitted",
+        EventKind.CORRECTED: "Corrected (by the filer)",
+        EventKind.CANCELLED: "Cancelled",
+        EventKind.ACTION_REQUIRED: "Marked Action Required",
+        EventKind.CLEARED: "Cleared",
+    },
+}
+FILER_EVENT_LABELS: dict[EventKind, str] = {
+    EventKind.ISSUED: "Submitted (license issued)",
+    EventKind.CORRECTED: "Corrected",
+    EventKind.CANCELLED: "Cancelled",
+    EventKind.ACTION_REQUIRED: "Action Required (message from Commerce)",
+    EventKind.CLEARED: "Cleared by Commerce",
+}
+
+
+# ----- named groups ----------------------------------------------------------------------------
+# Set on the classes after they are built: inside the class body they would become members.
+
+# In force: issued and not cancelled. Such a license may be modified, cancelled, sent back.
+LicenseStatus.ISSUED = frozenset({LicenseStatus.SUBMITTED, LicenseStatus.CORRECTED,
+                                  LicenseStatus.ACTION_REQUIRED})
+LicenseStatus.CHANGEABLE = LicenseStatus.ISSUED
+# Every license that has a number: what the dashboard lists, searches and exports.
+LicenseStatus.NUMBERED = LicenseStatus.ISSUED | {LicenseStatus.CANCELLED}
+# The queue, in the order it shows them: answers first (the filer is waiting), then flagged.
+ReviewState.QUEUED = (ReviewState.ANSWERED, ReviewState.FLAGGED)
+# A job is at work on the file (or was, if it stopped moving: see bulk.jobs.is_stale).
+UploadStatus.WORKING = frozenset({UploadStatus.CHECKING, UploadStatus.ISSUING})
+# What an officer did (the audit trail's "officers only" filter).
+EventKind.BY_OFFICERS = frozenset({EventKind.ACTION_REQUIRED, EventKind.CLEARED})
+
+ALLOWED_FROM: dict[Action, frozenset[LicenseStatus]] = {
+    Action.EDIT_DRAFT: frozenset({LicenseStatus.DRAFT}),
+    Action.SUBMIT: frozenset({LicenseStatus.DRAFT}),
+    Action.MODIFY: LicenseStatus.CHANGEABLE,
+    Action.CANCEL: LicenseStatus.CHANGEABLE,
+    Action.DUPLICATE: LicenseStatus.NUMBERED,
+    Action.MARK_ACTION_REQUIRED: LicenseStatus.CHANGEABLE,
+    Action.CLEAR: LicenseStatus.CHANGEABLE,
+}
+
+
+def allows(status: str, action: Action) -> bool:
+    return status in ALLOWED_FROM[action]
