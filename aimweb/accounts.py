@@ -8,48 +8,15 @@ from flask import current_app
 from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .enums import AccountEventKind, SignInOutcome
 from .extensions import db
 from .models import AccountEvent, OneTimeCode, SignInThrottle, User, utcnow
 from .security import hash_password, keyed_hash, verify_password
 
 
-class EventKind:
-    """What an AccountEvent records: the one place this vocabulary is spelled."""
-
-    SIGNED_UP = "signed_up"
-    SIGN_IN = "sign_in"
-    SIGN_IN_FAILED = "sign_in_failed"
-    LOCKED = "locked"
-    SIGNED_OUT = "signed_out"
-    RESET_REQUESTED = "reset_requested"
-    PASSWORD_RESET = "password_reset"
-    PASSWORD_CHANGED = "password_changed"
-    SUSPENDED = "suspended"
-    REINSTATED = "reinstated"
-
-
-EVENT_KINDS = {
-    EventKind.SIGNED_UP: "Account created",
-    EventKind.SIGN_IN: "Signed in",
-    EventKind.SIGN_IN_FAILED: "Sign-in refused",
-    EventKind.LOCKED: "Sign-in paused",
-    EventKind.SIGNED_OUT: "Signed out",
-    EventKind.RESET_REQUESTED: "Reset code asked for",
-    EventKind.PASSWORD_RESET: "Password reset",
-    EventKind.PASSWORD_CHANGED: "Password changed",
-    EventKind.SUSPENDED: "Suspended",
-    EventKind.REINSTATED: "Reinstated",
-}
-
-OUTCOMES = {
-    "ok": "Done",
-    "wrong_password": "Wrong email or password",
-    "locked": "Paused: too many failures",
-    "suspended": "Account suspended",
-    "from_one_address": "From one client address",
-    "from_everywhere": "From all addresses (account cap)",
-    "requested": "Asked for",
-}
+# The audit's vocabulary lives in aimweb.enums; these maps are the admin page's choices.
+EVENT_KINDS = {kind: kind.label for kind in AccountEventKind}
+OUTCOMES = {outcome: outcome.label for outcome in SignInOutcome}
 
 
 @dataclass(frozen=True)
@@ -63,7 +30,7 @@ class Client:
 NO_CLIENT = Client()
 
 
-def record_event(kind: str, email: str, outcome: str = "ok", *, user: User | None = None,
+def record_event(kind: str, email: str, outcome: str = SignInOutcome.OK, *, user: User | None = None,
                  client: Client = NO_CLIENT, actor: User | None = None, note: str | None = None) -> None:
     """Add one audit row to the session; the caller's commit keeps it with what it records."""
     assert kind in EVENT_KINDS and outcome in OUTCOMES, (kind, outcome)
@@ -142,30 +109,30 @@ def sign_in(email: str, password: str, client: Client = NO_CLIENT) -> SignInResu
     user = user_by_email(email)
     for throttle in (here, everywhere):
         if throttle and throttle.locked_until and throttle.locked_until > now:
-            record_event(EventKind.SIGN_IN_FAILED, email, "locked", user=user, client=client)
+            record_event(AccountEventKind.SIGN_IN_FAILED, email, SignInOutcome.LOCKED, user=user, client=client)
             db.session.commit()
             return SignInResult(message=_lock_message(throttle.locked_until), locked=True)
     if verify_password(user.password_hash if user else None, password):
         if user.is_suspended:
-            record_event(EventKind.SIGN_IN_FAILED, email, "suspended", user=user, client=client)
+            record_event(AccountEventKind.SIGN_IN_FAILED, email, SignInOutcome.SUSPENDED, user=user, client=client)
             db.session.commit()
             return SignInResult(message=suspended_message())
         if here:
             db.session.delete(here)
         user.last_sign_in_at = now
-        record_event(EventKind.SIGN_IN, email, user=user, client=client)
+        record_event(AccountEventKind.SIGN_IN, email, user=user, client=client)
         db.session.commit()
         return SignInResult(user=user)
 
-    record_event(EventKind.SIGN_IN_FAILED, email, "wrong_password", user=user, client=client)
+    record_event(AccountEventKind.SIGN_IN_FAILED, email, SignInOutcome.WRONG_PASSWORD, user=user, client=client)
     limit = cfg["SIGN_IN_MAX_FAILURES"]
     here = _count_failure(here_key, everywhere_key, limit, now)
     everywhere = _count_failure(everywhere_key, everywhere_key, cfg["SIGN_IN_ACCOUNT_MAX_FAILURES"], now)
     message = "The email address or password is incorrect."
     locked = None
-    for throttle, scope in ((here, "from_one_address"), (everywhere, "from_everywhere")):
+    for throttle, scope in ((here, SignInOutcome.FROM_ONE_ADDRESS), (everywhere, SignInOutcome.FROM_EVERYWHERE)):
         if throttle.locked_until and throttle.locked_until > now:
-            record_event(EventKind.LOCKED, email, scope, user=user, client=client)
+            record_event(AccountEventKind.LOCKED, email, scope, user=user, client=client)
             locked = throttle.locked_until
     if locked:
         message = _lock_message(locked)
@@ -181,13 +148,13 @@ def sign_out(user: User, client: Client = NO_CLIENT) -> None:
     # The session is a signed cookie: bumping the version makes a copy taken before sign-out
     # (or left in another browser) worthless, instead of leaving it valid for its lifetime.
     user.session_version += 1
-    record_event(EventKind.SIGNED_OUT, user.email, user=user, client=client)
+    record_event(AccountEventKind.SIGNED_OUT, user.email, user=user, client=client)
     db.session.commit()
 
 
 # ----- passwords and suspension ------------------------------------------------------------------
 
-def set_password(user: User, password: str, kind: str = EventKind.PASSWORD_CHANGED,
+def set_password(user: User, password: str, kind: str = AccountEventKind.PASSWORD_CHANGED,
                  client: Client = NO_CLIENT, actor: User | None = None) -> None:
     """A new password: every other session ends, sign-in locks lift, and a verified reset code
     still held by some session (a copy of this one, say) can no longer set another."""
@@ -215,7 +182,7 @@ def suspend_user(user: User, by: User | None = None, reason: str = "", client: C
     user.suspended_at = utcnow()
     user.suspended_reason = reason.strip()[:500] or None
     user.session_version += 1
-    record_event(EventKind.SUSPENDED, user.email, user=user, client=client, actor=by, note=reason)
+    record_event(AccountEventKind.SUSPENDED, user.email, user=user, client=client, actor=by, note=reason)
     db.session.commit()
     return True
 
@@ -226,6 +193,6 @@ def reinstate_user(user: User, by: User | None = None, reason: str = "", client:
         return False
     user.suspended_at = None
     user.suspended_reason = None
-    record_event(EventKind.REINSTATED, user.email, user=user, client=client, actor=by, note=reason)
+    record_event(AccountEventKind.REINSTATED, user.email, user=user, client=client, actor=by, note=reason)
     db.session.commit()
     return True

@@ -1,4 +1,5 @@
-"""The status vocabularies: license status, review state, upload status, audit event kind.
+"""The status vocabularies: license status, review state, upload status, audit event kinds,
+sign-in outcomes and mail status.
 
 StrEnums, so a member equals the string stored in the database (no data migration) and binds as
 that string; each member's label comes from the one map below, and the named groups say which
@@ -61,6 +62,42 @@ class EventKind(Vocabulary):
         return FILER_EVENT_LABELS[self]
 
 
+class AccountEventKind(Vocabulary):
+    """What an AccountEvent (the sign-in audit) records."""
+
+    SIGNED_UP = "signed_up"
+    SIGN_IN = "sign_in"
+    SIGN_IN_FAILED = "sign_in_failed"
+    LOCKED = "locked"
+    SIGNED_OUT = "signed_out"
+    RESET_REQUESTED = "reset_requested"
+    PASSWORD_RESET = "password_reset"
+    PASSWORD_CHANGED = "password_changed"
+    SUSPENDED = "suspended"
+    REINSTATED = "reinstated"
+
+
+class SignInOutcome(Vocabulary):
+    """How an AccountEvent ended."""
+
+    OK = "ok"
+    WRONG_PASSWORD = "wrong_password"
+    LOCKED = "locked"
+    SUSPENDED = "suspended"
+    FROM_ONE_ADDRESS = "from_one_address"
+    FROM_EVERYWHERE = "from_everywhere"
+    REQUESTED = "requested"
+
+
+class MailStatus(Vocabulary):
+    """Where a mail stands in the outbox (aimweb/outbox.py)."""
+
+    PENDING = "pending"
+    SENDING = "sending"      # claimed by a deliverer (a claim that ran out is tried again)
+    SENT = "sent"
+    FAILED = "failed"        # refused by the relay, or out of attempts
+
+
 class Action(Enum):
     """What may be done to a license; ALLOWED_FROM says from which statuses."""
 
@@ -103,6 +140,33 @@ LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
         EventKind.CANCELLED: "Cancelled",
         EventKind.ACTION_REQUIRED: "Marked Action Required",
         EventKind.CLEARED: "Cleared",
+    },
+    AccountEventKind: {
+        AccountEventKind.SIGNED_UP: "Account created",
+        AccountEventKind.SIGN_IN: "Signed in",
+        AccountEventKind.SIGN_IN_FAILED: "Sign-in refused",
+        AccountEventKind.LOCKED: "Sign-in paused",
+        AccountEventKind.SIGNED_OUT: "Signed out",
+        AccountEventKind.RESET_REQUESTED: "Reset code asked for",
+        AccountEventKind.PASSWORD_RESET: "Password reset",
+        AccountEventKind.PASSWORD_CHANGED: "Password changed",
+        AccountEventKind.SUSPENDED: "Suspended",
+        AccountEventKind.REINSTATED: "Reinstated",
+    },
+    SignInOutcome: {
+        SignInOutcome.OK: "Done",
+        SignInOutcome.WRONG_PASSWORD: "Wrong email or password",
+        SignInOutcome.LOCKED: "Paused: too many failures",
+        SignInOutcome.SUSPENDED: "Account suspended",
+        SignInOutcome.FROM_ONE_ADDRESS: "From one client address",
+        SignInOutcome.FROM_EVERYWHERE: "From all addresses (account cap)",
+        SignInOutcome.REQUESTED: "Asked for",
+    },
+    MailStatus: {
+        MailStatus.PENDING: "Waiting to be sent",
+        MailStatus.SENDING: "Being sent",
+        MailStatus.SENT: "Sent",
+        MailStatus.FAILED: "Could not be sent",
     },
 }
 FILER_EVENT_LABELS: dict[EventKind, str] = {

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from .clock import utcnow  # noqa: F401  (re-exported: models.utcnow is imported widely)
-from .enums import Action, EventKind, LicenseStatus, ReviewState, UploadStatus, allows
+from .enums import (AccountEventKind, Action, EventKind, LicenseStatus, MailStatus, ReviewState, SignInOutcome,
+                    UploadStatus, allows)
 from .extensions import db
 
 
@@ -136,15 +137,15 @@ class SignInThrottle(db.Model):
 
 class AccountEvent(db.Model):
     """The sign-in audit: one row per sign-in, failure, lock, password change…; never updated.
-    The kinds are aimweb.accounts.EVENT_KINDS."""
+    The kinds are aimweb.enums.AccountEventKind."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # As typed (normalised), so failures for unregistered addresses are recorded too.
     email: Mapped[str] = mapped_column(String(254))
-    kind: Mapped[str] = mapped_column(String(20))
-    outcome: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[AccountEventKind] = mapped_column(Word(AccountEventKind, 20))
+    outcome: Mapped[SignInOutcome] = mapped_column(Word(SignInOutcome, 20))
     client_address: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     # Who did it when not the user (an administrator's suspension), and why.
@@ -456,7 +457,6 @@ class MonitorRefresh(db.Model):
     seconds: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
 
 
-MAIL_STATUSES = ("pending", "sending", "sent", "failed")
 
 
 class OutboxMessage(db.Model):
@@ -471,7 +471,7 @@ class OutboxMessage(db.Model):
     # pending -> sending (claimed by one deliverer) -> sent, or back to pending for a retry, or
     # failed after MAIL_MAX_ATTEMPTS. A "sending" row whose claim ran out (its worker died) is
     # claimable again.
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[MailStatus] = mapped_column(Word(MailStatus, 10), default=MailStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

@@ -31,6 +31,7 @@ from flask_mail import Message, sanitize_address
 from sqlalchemy import event, or_, select, true, update
 from sqlalchemy.orm import Session, object_session
 
+from .enums import MailStatus
 from .extensions import db
 from .models import OutboxMessage, utcnow
 
@@ -51,7 +52,7 @@ def _relay_down(error: Exception) -> bool:
 def add(to: str, subject: str, body_text: str, body_html: str | None = None) -> OutboxMessage:
     """Put a message in the current session: the caller's commit makes it durable with its change."""
     message = OutboxMessage(to_address=to, subject=subject, body_text=body_text,
-                            body_html=body_html, status="pending", attempts=0,
+                            body_html=body_html, status=MailStatus.PENDING, attempts=0,
                             next_attempt_at=utcnow())
     db.session.add(message)
     return message
@@ -86,7 +87,7 @@ def deliver_pending(ignore_backoff: bool = False, limit: int = 500) -> dict[str,
             select(OutboxMessage.id).where(_claimable(utcnow(), ignore_backoff))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)).all()
         session.commit()  # end the read: each claim below starts a fresh write (see licensing)
-        counts = {"sent": 0, "pending": 0, "failed": 0, "skipped": 0}
+        counts = {MailStatus.SENT: 0, MailStatus.PENDING: 0, MailStatus.FAILED: 0, "skipped": 0}
         for message_id in ids:
             attempt = _attempt(session, message_id, ignore_backoff)
             counts[attempt.status or "skipped"] += 1
@@ -103,8 +104,8 @@ def _address_refused(error: Exception) -> bool:
 
 def _claimable(now: datetime, ignore_backoff: bool):
     due = OutboxMessage.next_attempt_at <= now
-    return or_((OutboxMessage.status == "pending") & (true() if ignore_backoff else due),
-               (OutboxMessage.status == "sending") & due)
+    return or_((OutboxMessage.status == MailStatus.PENDING) & (true() if ignore_backoff else due),
+               (OutboxMessage.status == MailStatus.SENDING) & due)
 
 
 def _attempt(session: Session, message_id: int, ignore_backoff: bool) -> Attempt:
@@ -116,7 +117,7 @@ def _attempt(session: Session, message_id: int, ignore_backoff: bool) -> Attempt
     claimed = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, _claimable(now, ignore_backoff))
-        .values(status="sending", attempts=OutboxMessage.attempts + 1,
+        .values(status=MailStatus.SENDING, attempts=OutboxMessage.attempts + 1,
                 next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
         .execution_options(synchronize_session=False))
     session.commit()
@@ -129,7 +130,7 @@ def _attempt(session: Session, message_id: int, ignore_backoff: bool) -> Attempt
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the row and retried
         attempts = message.attempts
         final = attempts >= cfg["MAIL_MAX_ATTEMPTS"] or _address_refused(error)
-        values = {"status": "failed" if final else "pending", "last_error": repr(error)[:2000],
+        values = {"status": MailStatus.FAILED if final else "pending", "last_error": repr(error)[:2000],
                   "next_attempt_at": utcnow() + (timedelta(0) if final else retry_delay(attempts))}
         _finish(session, message_id, attempts, values)
         if final:
@@ -141,15 +142,15 @@ def _attempt(session: Session, message_id: int, ignore_backoff: bool) -> Attempt
                                        values["next_attempt_at"])
         return Attempt(values["status"], relay_down=_relay_down(error))
     _finish(session, message_id, message.attempts,
-            {"status": "sent", "sent_at": utcnow(), "last_error": None})
-    return Attempt("sent")
+            {"status": MailStatus.SENT, "sent_at": utcnow(), "last_error": None})
+    return Attempt(MailStatus.SENT)
 
 
 def _finish(session: Session, message_id: int, attempts: int, values: dict) -> None:
     # Only while the claim is ours: a deliverer that outlived its claim does not overwrite the
     # outcome of the one that took the message over.
     session.execute(update(OutboxMessage)
-                    .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending",
+                    .where(OutboxMessage.id == message_id, OutboxMessage.status == MailStatus.SENDING,
                            OutboxMessage.attempts == attempts)
                     .values(**values).execution_options(synchronize_session=False))
     session.commit()
@@ -269,8 +270,8 @@ def init_app(app: Flask) -> None:
         while True:
             counts = deliver_pending(ignore_backoff=ignore_backoff)
             if not loop or any(counts.values()):
-                click.echo(f"{datetime.now():%Y-%m-%d %H:%M:%S} sent {counts['sent']}, "
-                           f"to retry {counts['pending']}, failed {counts['failed']}.")
+                click.echo(f"{datetime.now():%Y-%m-%d %H:%M:%S} sent {counts[MailStatus.SENT]}, "
+                           f"to retry {counts[MailStatus.PENDING]}, failed {counts[MailStatus.FAILED]}.")
             if not loop:
                 return
             time.sleep(interval)

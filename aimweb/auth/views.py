@@ -5,7 +5,8 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, logout_user
 
 from .. import accounts
-from ..accounts import Client, EventKind
+from ..accounts import Client
+from ..enums import AccountEventKind, SignInOutcome
 from ..extensions import db, limiter
 from ..mailer import send_email
 from ..models import User, utcnow
@@ -53,7 +54,7 @@ def _send_code(purpose: str, email: str) -> str | None:
     user = _user_by_email(email)
     code = issue_code(purpose, email)  # also for unknown addresses: it counts against the throttle
     if purpose == "reset":
-        accounts.record_event(EventKind.RESET_REQUESTED, email, "requested", user=user, client=_client())
+        accounts.record_event(AccountEventKind.RESET_REQUESTED, email, SignInOutcome.REQUESTED, user=user, client=_client())
         db.session.commit()
     if purpose == "signup" and user:
         # Someone may be probing: the owner hears of it, the page says the same as ever.
@@ -155,7 +156,7 @@ def signup_create():
         )
         db.session.add(user)
         db.session.flush()
-        accounts.record_event(EventKind.SIGNED_UP, email, user=user, client=_client())
+        accounts.record_event(AccountEventKind.SIGNED_UP, email, user=user, client=_client())
         db.session.commit()
         start_session(user)
         flash("Your account was created. Now tell us about your company.", "success")
@@ -233,7 +234,7 @@ def reset_password():
             flash("Please verify your email address first.", "info")
             return redirect(url_for("auth.reset"))
         # Every other session of this user ends here, and any sign-in lock lifts.
-        accounts.set_password(user, form.password.data, EventKind.PASSWORD_RESET, client=_client())
+        accounts.set_password(user, form.password.data, AccountEventKind.PASSWORD_RESET, client=_client())
         user.last_sign_in_at = utcnow()
         send_email(email, "AIM: your password was changed", "password_changed", user=user)
         db.session.commit()
