@@ -3,6 +3,8 @@ the license page (the dashboard is dashboard.py). Thin: parse the request, call 
 render a page or a partial."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -213,7 +215,9 @@ def _hts_info(text: str) -> dict:
 
 
 def _unit_value(quantity, value):
-    return unit_value(parse_amount(quantity) or 0, parse_amount(value) or 0)
+    quantity, value = parse_amount(quantity), parse_amount(value)
+    # Text (unreadable, or beyond inputs' bounds) has no unit value; the field says why.
+    return unit_value(quantity, value) if isinstance(quantity, Decimal) and isinstance(value, Decimal) else None
 
 
 # ----- the license page --------------------------------------------------------------------------
