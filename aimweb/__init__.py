@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     login_manager.init_app(app)
 
-    from . import models  # noqa: F401  (registers the tables with the metadata)
+    from . import formatting, models  # noqa: F401  (models registers the tables with the metadata)
     from .account import bp as account_bp
     from .auth import bp as auth_bp
     from .bulk import bp as bulk_bp
@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(bulk_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(monitor_bp)
+    formatting.register(app)
     register_security(app)
     register_error_handlers(app)
     register_cli(app)

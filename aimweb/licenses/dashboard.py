@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import formatting, licensing
+from .. import licensing
 from ..clock import application_date
 from ..extensions import db
 from ..models import License, SavedSearch
@@ -43,8 +43,7 @@ def dashboard():
             License.company_id == current_user.company_id, License.status == "action_required"))
     context = dict(filters=filters, page=page, drafts=drafts, statuses=SEARCHABLE_STATUSES,
                    action_required=action_required,
-                   saved=_saved_searches(), today=application_date(),
-                   **formatting.helpers())
+                   saved=_saved_searches(), today=application_date())
     return page_or_partial("licenses/dashboard.html", "licenses/_results.html",
                            hx_target="license-results", **context)
 
@@ -56,8 +55,7 @@ def summary(number: str):
     lic = license_or_404(number)
     if not wants_partial():
         return redirect(url_for("licenses.view", number=lic.number))
-    return render_template("licenses/_summary.html", lic=lic, open=request.args.get("hide") is None,
-                           **formatting.helpers())
+    return render_template("licenses/_summary.html", lic=lic, open=request.args.get("hide") is None)
 
 
 # ----- Save This Search --------------------------------------------------------------------------
@@ -170,14 +168,12 @@ def modify(number: str):
 def cancel(number: str):
     lic = license_or_404(number)
     if request.method == "GET":
-        return page_or_partial("licenses/cancel.html", "licenses/_cancel_confirm.html", lic=lic,
-                               **formatting.helpers())
+        return page_or_partial("licenses/cancel.html", "licenses/_cancel_confirm.html", lic=lic)
     already = lic.status == "cancelled"
     lic = licensing.cancel_license(lic, current_user)
     if wants_partial():
         return render_template("licenses/_row.html", lic=lic, totals=line_totals([lic.id]),
-                               today=application_date(), oob_summary=True,
-                               **formatting.helpers())
+                               today=application_date(), oob_summary=True)
     if not already:
         flash(f"License {lic.number} has been cancelled.", "success")
     return redirect(url_for("licenses.view", number=lic.number), code=303)

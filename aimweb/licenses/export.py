@@ -20,11 +20,10 @@ from decimal import Decimal
 from flask import Response, current_app, stream_with_context
 from sqlalchemy import select
 
+from .. import formatting
 from ..clock import program_now
 from ..extensions import db
 from ..models import LICENSE_STATUSES, ProductLine
-from ..reference.countries import country_name
-from ..rules import ENTRY_TYPES
 from ..web.downloads import CSV, XLSX, attachment, safe_text
 from .search import Filters, license_query
 
@@ -59,7 +58,7 @@ def _rows(company_id: int, filters: Filters):
 
     def country(code):
         if code not in names:
-            names[code] = country_name(code)
+            names[code] = formatting.country(code)
         return names[code]
 
     result = db.session.execute(query.execution_options(yield_per=2000, stream_results=True))
@@ -73,12 +72,12 @@ def _rows(company_id: int, filters: Filters):
             last_number = number
             header = [
                 number, LICENSE_STATUSES.get(status, status), created_at.date(), valid_from,
-                valid_through, safe_text(entry_number or ""), ENTRY_TYPES.get(entry_type, entry_type),
+                valid_through, safe_text(entry_number or ""), formatting.entry_type(entry_type),
                 safe_text(importer), safe_text(exporter), safe_text(manufacturer), country(origin),
                 country(export_country), port, export_date, import_date,
             ]
         yield header + [
-            position + 1, f"{hts[:4]}.{hts[4:6]}.{hts[6:8]}.{hts[8:]}", description, category,
+            position + 1, formatting.hts(hts), description, category,
             country(smelt_largest), country(smelt_second), country(cast), kg, usd, unit,
         ]
 
@@ -94,7 +93,7 @@ def _csv_formatter():
             return value
         if isinstance(value, date):
             if value not in dates:
-                dates[value] = value.strftime("%m/%d/%Y")
+                dates[value] = formatting.us_date(value)
             return dates[value]
         return str(value)
 

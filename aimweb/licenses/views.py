@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import formatting, licensing
+from .. import licensing
 from ..clock import application_date
 from ..inputs import parse_amount
 from ..reference.hts import current_catalogue, format_hts, normalize_hts
@@ -68,8 +68,7 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
                    line_problems=line_problems, ports=all_ports().values(),
                    hts_info=_hts_info(typed["hts_number"] or ""),
                    hts_revision=current_catalogue().revision,
-                   line_unit_value=_unit_value(typed["quantity_kg"], typed["customs_value_usd"]),
-                   **formatting.helpers())
+                   line_unit_value=_unit_value(typed["quantity_kg"], typed["customs_value_usd"]))
     if partial:
         return render_template("licenses/_product_lines.html", **context)
     return render_template("licenses/draft.html", **context)
@@ -164,8 +163,7 @@ def show_preview(draft_id: int):
     if checked.problems:
         flash("Some information is missing or wrong: correct it, then click Preview again.", "warning")
         return redirect(url_for("licenses.draft", draft_id=lic.id))
-    return render_template("licenses/preview.html", draft=lic, header=checked.header,
-                           **formatting.helpers())
+    return render_template("licenses/preview.html", draft=lic, header=checked.header)
 
 
 @bp.post("/drafts/<int:draft_id>/submit")
@@ -229,5 +227,4 @@ def view(number: str):
     # Officers' internal notes (a "Clear" note) are never shown to the filer.
     events = [e for e in lic.events if current_user.is_officer or not e.internal]
     return render_template("licenses/view.html", lic=lic, events=events,
-                           event_labels=EVENT_LABELS, today=application_date(),
-                           **formatting.helpers())
+                           event_labels=EVENT_LABELS, today=application_date())
