@@ -40,7 +40,7 @@ def marked_workbook(batch: UploadBatch) -> bytes:
     for cell in listing[1]:
         cell.font = bold
     for problem in batch.problems or []:
-        listing.append([problem["row"], problem["column"], problem["title"], problem["message"]])
+        listing.append([problem["row"], problem["column"], problem["title"], safe_text(problem["message"])])
     listing.column_dimensions["C"].width = 30
     listing.column_dimensions["D"].width = 110
     out = io.BytesIO()
