@@ -78,11 +78,6 @@ def hts(number: str) -> str:
     return format_hts(number) if number and len(number) == 10 and number.isdigit() else number
 
 
-def license_number(number: str | None) -> str:
-    """License numbers are shown as issued, upper case, or a dash for a draft."""
-    return (number or "").upper() or MISSING
-
-
 def port(code: str | None) -> str:
     found = all_ports().get(code or "")
     return found.label if found else (code or MISSING)
@@ -93,7 +88,7 @@ def entry_type(code: str) -> str:
 
 
 FILTERS = (us_date, us_datetime, long_date, long_datetime, iso_datetime, amount, usd, kg,
-           metric_tons, whole, country, hts, license_number, port, entry_type)
+           metric_tons, whole, country, hts, port, entry_type)
 # The product-line templates still call these as functions until they show each field with
 # field.display(value) (the `products` work): kept as globals here, in the one place.
 GLOBALS = (amount, country, hts)
