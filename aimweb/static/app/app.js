@@ -106,10 +106,24 @@ document.addEventListener("htmx:sendError", function () {
     "connection and try again; what you typed is still here.");
 });
 
-// The next request that works clears the message.
+// The message stays until the request that failed works (a retry of Add Products), not when some
+// other request, such as the live unit value still on its way, succeeds. Compared by method and
+// path: the retried control may have been swapped out of the page by then.
+function aimRequestKey(detail) {
+  var config = detail.requestConfig || {};
+  return (config.verb || "") + " " + (config.path || "");
+}
+var aimFailedRequest = null;
+document.addEventListener("htmx:responseError", function (event) {
+  aimFailedRequest = aimRequestKey(event.detail);
+});
+document.addEventListener("htmx:sendError", function (event) {
+  aimFailedRequest = aimRequestKey(event.detail);
+});
 document.addEventListener("htmx:afterRequest", function (event) {
   var region = document.getElementById("aim-request-alert");
-  if (region && event.detail.successful) {
+  if (region && event.detail.successful && aimRequestKey(event.detail) === aimFailedRequest) {
     region.replaceChildren();
+    aimFailedRequest = null;
   }
 });
