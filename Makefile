@@ -1,4 +1,5 @@
-# aimweb: `make run` serves the demo, `make test` runs the whole suite. Both install what they need.
+# aimweb: `make run` serves the demo, `make test` runs the whole suite, `make lint` runs ruff.
+# Each installs what it needs, and only that.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -11,15 +12,26 @@ PORT ?= 5000
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils libreoffice-calc-nogui
 
-.PHONY: run test install system-deps-run system-deps-test node-deps vendor db demo clean bench migration
+.PHONY: run test lint install install-test install-lint system-deps-run system-deps-test node-deps vendor db demo clean bench migration
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+# One marker per set of extras: running needs the package alone, the tests and lint their extras
+# too. Each is redone when pyproject.toml changes, so switching targets never runs on stale deps.
+$(VENV)/.installed-run: pyproject.toml $(VENV)/.created
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-%: pyproject.toml $(VENV)/.created
+	$(PY) -m pip install -q -e '.[$*]'
+	touch $@
+
+install: $(VENV)/.installed-run
+install-test: $(VENV)/.installed-test
+install-lint: $(VENV)/.installed-lint
 
 # Installs the Debian packages that are missing (root, or sudo when available).
 system-deps-run: PACKAGES = $(RUN_PACKAGES)
@@ -56,20 +68,29 @@ db: install instance/secret_key
 demo: db
 	AIMWEB_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) seed-demo
 
+# Rate limits in Redis when one answers on 127.0.0.1:6379 (as in production), else in memory.
 run: system-deps-run demo
+	@if [ -z "$$AIMWEB_RATELIMIT_STORAGE_URI" ] && $(PY) -c 'import redis; redis.Redis(socket_timeout=0.5).ping()' 2>/dev/null; then \
+	  echo "Rate limits: redis://127.0.0.1:6379/0"; export AIMWEB_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0; \
+	else echo "Rate limits: $${AIMWEB_RATELIMIT_STORAGE_URI:-memory:// (no Redis on 127.0.0.1:6379)}"; fi; \
 	AIMWEB_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host $(HOST) --port $(PORT)
 
-test: system-deps-test install node-deps
+test: system-deps-test install-test node-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: install
+lint: install-lint
+	$(PY) -m ruff check aimweb tests bench migrations wsgi.py
+
+# The benchmarks drive a real SMTP server (aiosmtpd), one of the test extras.
+bench: install-test
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache
 
-# A new migration from the models: make migration MSG="what changed". Read what it wrote: on
-# SQLite, batch operations copy a table, which the license table's foreign keys forbid.
+# A new migration from the models: make migration MSG="what changed". create_app turns batch mode
+# off (on SQLite it copies a table, which the license table's foreign keys forbid), so it writes
+# plain op.add_column / op.create_index; read it before committing all the same.
 migration: install
 	rm -f /tmp/aimweb-migration.sqlite3
 	export AIMWEB_SECRET_KEY=x AIMWEB_SQLALCHEMY_DATABASE_URI=sqlite:////tmp/aimweb-migration.sqlite3; \

@@ -22,14 +22,20 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     _check_secret_key(app)
+    warning = memory_rate_limit_warning(app.config.get("RATELIMIT_STORAGE_URI"),
+                                        os.environ.get("WEB_CONCURRENCY"))
+    if warning:
+        logging.getLogger(__name__).warning(warning)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
             app.instance_path, "aimweb.sqlite3"
         )
 
     db.init_app(app)
+    # No batch mode: on SQLite it rebuilds a table by copying it, which the license table's
+    # foreign keys forbid; autogenerate writes plain op.add_column/op.create_index instead.
     migrate.init_app(
-        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True
+        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=False
     )
     mail.init_app(app)
     csrf.init_app(app)
@@ -39,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import formatting, models  # noqa: F401  (models registers the tables with the metadata)
     from .account import bp as account_bp
+    from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .bulk import bp as bulk_bp
     from .cli import register_cli
@@ -46,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .licenses import bp as licenses_bp
     from .main import bp as main_bp
     from .monitor import bp as monitor_bp
+    from .outbox import init_app as init_outbox
     from .reference.cli import register_reference_cli
     from .review import bp as review_bp
     from .security import register_security
@@ -57,17 +65,37 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(bulk_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(monitor_bp)
+    app.register_blueprint(admin_bp)
     formatting.register(app)
     register_security(app)
     register_error_handlers(app)
     register_cli(app)
     register_reference_cli(app)
+    init_outbox(app)
 
     @app.context_processor
     def _program():
         return {"program_name": app.config["PROGRAM_NAME"]}
 
     return app
+
+
+def memory_rate_limit_warning(storage_uri: str | None, workers) -> str | None:
+    """The start-up warning when rate limits live in each worker's memory and several workers
+    serve: every worker counts alone, so each limit is multiplied by the number of workers.
+    Called by create_app (WEB_CONCURRENCY) and by gunicorn.conf.py (gunicorn's worker count)."""
+    try:
+        workers = int(workers or 1)
+    except ValueError:
+        workers = 1
+    if workers <= 1 or not (storage_uri or "memory://").startswith("memory://"):
+        return None
+    return (
+        f"\n{'!' * 78}\nRATE LIMITS ARE PER WORKER: {workers} workers serve with "
+        "AIMWEB_RATELIMIT_STORAGE_URI unset (memory://),\nso every limit (sign-in, codes) is "
+        f"{workers} times what it says. Set AIMWEB_RATELIMIT_STORAGE_URI=redis://HOST:6379/0.\n"
+        f"{'!' * 78}"
+    )
 
 
 def _check_secret_key(app: Flask) -> None:

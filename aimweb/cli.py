@@ -17,17 +17,37 @@ def register_cli(app: Flask) -> None:
     @click.option("--admin", is_flag=True, help="Give the account the admin role.")
     def create_officer(email, password, first_name, last_name, admin):
         """Create a verified officer account (or make an existing account an officer)."""
-        problem = password_problem(password)
+        problem = password_problem(password, [email, first_name, last_name])
         if problem:
             raise click.BadParameter(problem, param_hint="--password")
         user, created = upsert_verified_user(email, password, "admin" if admin else "officer",
                                              first_name, last_name)
         if not created:
+            from . import accounts
+
             user.role = "admin" if admin else "officer"
-            user.password_hash = hash_password(password)
-            user.session_version += 1
+            accounts.set_password(user, password)  # ends its sessions, recorded in the audit
         db.session.commit()
         click.echo(f"{'Created' if created else 'Updated'} {user.role} {user.email}.")
+
+    @app.cli.command("suspend-user")
+    @click.argument("email")
+    @click.option("--reason", default="", help="Why (kept in the sign-in audit).")
+    @click.option("--lift", is_flag=True, help="Lift the suspension instead.")
+    def suspend_user(email, reason, lift):
+        """Suspend an account (no sign-in, its sessions end at once), or lift it with --lift."""
+        from . import accounts
+
+        user = accounts.user_by_email(email)
+        if user is None:
+            raise click.BadParameter(f"No account has the email address {email}.", param_hint="EMAIL")
+        if lift:
+            done = accounts.reinstate_user(user, reason=reason)
+            click.echo(f"Lifted the suspension of {user.email}." if done else f"{user.email} was not suspended.")
+        else:
+            done = accounts.suspend_user(user, reason=reason)
+            click.echo(f"Suspended {user.email}; its sessions have ended." if done
+                       else f"{user.email} was already suspended.")
 
     @app.cli.command("review-refresh")
     def review_refresh():

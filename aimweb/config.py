@@ -17,6 +17,17 @@ class Defaults:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "AIM Licensing <no-reply@aim.example.gov>"
+    MAIL_TIMEOUT_SECONDS = 30
+    # Mail goes through the outbox (aimweb/outbox.py): a failed attempt is retried after
+    # MAIL_RETRY_SECONDS, doubling up to MAIL_RETRY_MAX_SECONDS, and given up after
+    # MAIL_MAX_ATTEMPTS (about 4.5 hours of retries with these values).
+    MAIL_MAX_ATTEMPTS = 15
+    MAIL_RETRY_SECONDS = 30
+    MAIL_RETRY_MAX_SECONDS = 1800
+    # What happens once a request has committed mail: "thread" hands it to a delivery thread of
+    # the process; "inline" delivers it before the answer leaves (tests); "none" leaves it all to
+    # `flask mail-deliver` (or a job queue).
+    MAIL_KICK = "thread"
     # MAIL_SUPPRESS_SEND (true: no mail at all, not even on the console) is deliberately not set
     # here: unset, Flask-Mail turns it on under TESTING, and aimweb.mailer reads it as off.
 
@@ -63,14 +74,22 @@ class Defaults:
     CODE_MAX_ATTEMPTS = 5
     CODE_RESEND_INTERVAL_SECONDS = 60
     CODE_MAX_PER_HOUR = 5
-    # Wrong passwords for one e-mail address: lock after this many, for this long.
+    # Wrong codes typed for one address and purpose within an hour, over all its codes.
+    CODE_MAX_WRONG_PER_HOUR = 10
+    # Wrong passwords for one e-mail address from one client address: pause that address's tries
+    # after this many, for this long. From all addresses together: pause every try after
+    # SIGN_IN_ACCOUNT_MAX_FAILURES. Failures older than the window are forgotten.
     SIGN_IN_MAX_FAILURES = 5
     SIGN_IN_LOCK_SECONDS = 15 * 60
+    SIGN_IN_ACCOUNT_MAX_FAILURES = 50
+    SIGN_IN_FAILURE_WINDOW_SECONDS = 3600
+    # Named in the message a suspended user reads.
+    SUPPORT_EMAIL = "aim-helpdesk@trade.example.gov"
 
     # Content-Security-Policy: no inline script anywhere.
     CONTENT_SECURITY_POLICY = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
     # The covered-HTS catalogue loaded by `flask hts-load`; empty: instance/hts_catalogue.json

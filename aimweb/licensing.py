@@ -2,8 +2,9 @@
 
 The single-license form, the Excel upload and the officer queue all call these functions; each
 validates with aimweb.rules (through aimweb.inputs for typed text), owns its transaction, writes
-the audit event and sends the mail, then has aimweb.screening re-check the licenses it changed.
-Views only parse the request and render the answer.
+the audit event and puts the mail in the same transaction (aimweb/outbox.py), then has
+aimweb.screening re-check the licenses it changed. Views only parse the request and render the
+answer.
 """
 from __future__ import annotations
 
@@ -224,20 +225,28 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
                                     note="Submitted through the single-license form."))
         screening.add_volumes(draft.company_id, screening.month_of(now),
                               screening.kg_by_hts(header.lines))
+        _mail(draft_id, user, "AIM license {number} issued", "license_issued")
         db.session.commit()
         break
     else:  # pragma: no cover - 25 collisions in a row: the month's numbers are nearly gone
         raise RuntimeError("could not draw a free license number")
     db.session.expire_all()
     screening.review_licenses([draft_id], on)
-    lic = db.session.get(License, draft_id)
-    _mail(lic, user, f"AIM license {lic.number} issued", "license_issued")
-    return lic
+    return db.session.get(License, draft_id)
 
 
-def _mail(lic: License, user: User, subject: str, template: str, **context) -> None:
-    # The license is saved whatever happens to the mail: a relay outage is logged, not shown as a
-    # failed submit (the filer sees the number on the page and can print the PDF).
+def _mail(license_id: int, user: User | None, subject: str, template: str, **context) -> None:
+    """Put the mail about this change in its transaction (the outbox): call it before the commit.
+
+    `user` None: the license's filer. The subject's {number} is the license number.
+    """
+    # Rendered from the license as this transaction has it: the UPDATEs bypassed loaded copies.
+    db.session.flush()
+    db.session.expire_all()
+    lic = db.session.get(License, license_id)
+    user = user or lic.created_by
+    subject = subject.format(number=lic.number)
+    # A mail that cannot even be rendered must not undo the change: logged, not shown.
     try:
         send_email(user.email, subject, template, lic=lic, user=user, **context)
     except Exception:  # noqa: BLE001
@@ -392,12 +401,11 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) 
                                 note=None if changes else "Submitted again without a change.",
                                 changes=changes))
     screening.add_volumes(company_id, month, {h: kg for h, kg in volume_change.items() if kg})
+    _mail(original_id, user, "AIM license {number} corrected", "license_corrected", changes=changes)
     db.session.commit()
     db.session.expire_all()
     screening.review_licenses([original_id])
-    lic = db.session.get(License, original_id)
-    _mail(lic, user, f"AIM license {lic.number} corrected", "license_corrected", changes=changes)
-    return lic
+    return db.session.get(License, original_id)
 
 
 def cancel_license(lic: License, user: User) -> License:
@@ -550,12 +558,11 @@ def mark_action_required(lic: License, officer: User, message: str) -> License:
         db.session.expire_all()
         _refuse_if_cancelled(db.session.get(License, license_id))
     _officer_event(license_id, officer, "action_required", message, internal=False)
+    _mail(license_id, None, "AIM license {number}: Action Required", "action_required",
+          message=message)
     db.session.commit()
     db.session.expire_all()
-    lic = db.session.get(License, license_id)
-    _mail(lic, lic.created_by, f"AIM license {lic.number}: Action Required", "action_required",
-          message=message)
-    return lic
+    return db.session.get(License, license_id)
 
 
 def clear_license(lic: License, officer: User, note: str) -> License:

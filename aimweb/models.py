@@ -56,6 +56,9 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
+    # Set by an administrator (aimweb/accounts.py): no sign-in, and every session ends at once.
+    suspended_at: Mapped[datetime | None]
+    suspended_reason: Mapped[str | None] = mapped_column(String(500))
 
     company: Mapped[Company | None] = relationship(back_populates="users")
 
@@ -66,6 +69,10 @@ class User(UserMixin, db.Model):
     @property
     def is_officer(self) -> bool:
         return self.role in ("officer", "admin")
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
     @property
     def full_name(self) -> str:
@@ -85,17 +92,48 @@ class OneTimeCode(db.Model):
     # Set when the code was used, replaced by a newer one, or burnt by too many wrong tries.
     consumed_at: Mapped[datetime | None]
     verified_at: Mapped[datetime | None]
+    # Set when the verified code did its job (account created, password changed): never again.
+    spent_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_one_time_code_lookup", "purpose", "email", "created_at"),)
 
 
 class SignInThrottle(db.Model):
-    """Wrong-password count per e-mail address (registered or not, so it reveals nothing)."""
+    """Wrong-password count of one e-mail address (registered or not, so it reveals nothing):
+    one row per (address, client address), and one for the address from everywhere (the cap)."""
 
     email_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The key of the address alone, shared by all its rows: a password reset lifts them all.
+    account_key: Mapped[str | None] = mapped_column(String(64), index=True)
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     last_failure_at: Mapped[datetime | None]
+    # Failures older than the window are forgotten: the count starts again.
+    window_started_at: Mapped[datetime | None]
+
+
+class AccountEvent(db.Model):
+    """The sign-in audit: one row per sign-in, failure, lock, password change…; never updated.
+    The kinds are aimweb.accounts.EVENT_KINDS."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # As typed (normalised), so failures for unregistered addresses are recorded too.
+    email: Mapped[str] = mapped_column(String(254))
+    kind: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))
+    client_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    # Who did it when not the user (an administrator's suspension), and why.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        Index("ix_account_event_at", "at"),
+        Index("ix_account_event_email_at", "email", "at"),
+        Index("ix_account_event_user_at", "user_id", "at"),
+    )
 
 
 LICENSE_STATUSES = {
@@ -340,3 +378,27 @@ class MonitorRefresh(db.Model):
     included_through: Mapped[datetime | None]
     licenses: Mapped[int] = mapped_column(default=0)
     seconds: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
+
+
+MAIL_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+class OutboxMessage(db.Model):
+    """A rendered mail, committed with the change it reports and delivered later (aimweb/outbox.py)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # pending -> sending (claimed by one deliverer) -> sent, or back to pending for a retry, or
+    # failed after MAIL_MAX_ATTEMPTS. A "sending" row whose claim ran out (its worker died) is
+    # claimable again.
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, current_app, session
+from flask import Flask, abort, current_app, request, session
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 
@@ -38,8 +38,9 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def password_problem(password: str) -> str | None:
-    """None when the password follows the portal's rule, else what is wrong with it, briefly."""
+def password_problem(password: str, user_inputs=()) -> str | None:
+    """None when the password follows the portal's rule and is not easy to guess, else what is
+    wrong with it, briefly."""
     if len(password) < 8:
         return "The password is too short: use at least 8 characters."
     if len(password) > 64:
@@ -50,13 +51,39 @@ def password_problem(password: str) -> str | None:
         "a number": any(c.isdigit() for c in password),
         "a symbol": any(not c.isalnum() and not c.isspace() for c in password),
     }
-    if sum(kinds.values()) >= 3:
+    if sum(kinds.values()) < 3:
+        missing = ", ".join(k for k, present in kinds.items() if not present)
+        return (
+            f"The password has {sum(kinds.values())} of the 4 kinds of characters and needs at least 3. "
+            f"Missing: {missing}."
+        )
+    return guessable_problem(password, user_inputs)
+
+
+# zxcvbn's estimate of the guesses an attacker needs, from its lists of the ~30,000 most common
+# leaked passwords, names, English words, keyboard walks, dates, sequences and l33t variants, and
+# the user's own e-mail and names. Under 10^8 ("Welcome2024!", "Password1!", "Michael1985!") is
+# refused; 8 random characters of 3 kinds (10^8) are just enough, so the stated rule still holds.
+MIN_PASSWORD_GUESSES = 10**8
+
+
+def guessable_problem(password: str, user_inputs=()) -> str | None:
+    """Why a password is too easy to guess (common, breached-list, built from the user's own
+    details), by zxcvbn's offline estimate; None when it is not."""
+    from zxcvbn import zxcvbn
+
+    words = []
+    for value in user_inputs:
+        value = (value or "").lower()
+        words += [value, *value.replace("@", " ").replace(".", " ").replace("-", " ").split()]
+    result = zxcvbn(password, user_inputs=[w for w in words if w])
+    if result["guesses"] >= MIN_PASSWORD_GUESSES:
         return None
-    missing = ", ".join(k for k, present in kinds.items() if not present)
-    return (
-        f"The password has {sum(kinds.values())} of the 4 kinds of characters and needs at least 3. "
-        f"Missing: {missing}."
-    )
+    warning = (result["feedback"].get("warning") or "").rstrip(".")
+    if any(m.get("dictionary_name") == "user_inputs" for m in result["sequence"]):
+        warning = "It contains your email address or name"
+    reason = warning or "It follows a common pattern"
+    return f"This password is too easy to guess. {reason}. Add another word or two that are not common."
 
 
 def keyed_hash(*parts: str) -> str:
@@ -118,13 +145,22 @@ def _load_user(user_id: str):
     uid, _, version = user_id.partition(":")
     if not uid.isdigit() or not version.isdigit():
         return None
+    if int(uid) > 2**62:
+        return None
     user = db.session.get(User, int(uid))
-    if user is None or user.session_version != int(version):
+    # A suspension bumps the version too; checking it here as well costs nothing.
+    if user is None or user.session_version != int(version) or user.suspended_at is not None:
         return None
     return user
 
 
 def register_security(app: Flask) -> None:
+    # Over HTTPS the session cookie takes the __Host- prefix: browsers then refuse it unless it is
+    # Secure, for "/" and for this host only, so a sibling subdomain can't plant or shadow it.
+    if app.config.get("SESSION_COOKIE_SECURE") and not app.config.get("SESSION_COOKIE_DOMAIN"):
+        if not app.config.get("SESSION_COOKIE_NAME", "session").startswith("__Host-"):
+            app.config["SESSION_COOKIE_NAME"] = "__Host-" + app.config.get("SESSION_COOKIE_NAME", "session")
+        app.config["SESSION_COOKIE_PATH"] = "/"
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
@@ -152,4 +188,10 @@ def register_security(app: Flask) -> None:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if "HX-Request" not in response.vary:
             response.vary.add("HX-Request")
+        # Nothing a signed-in user is shown (page, partial, export, PDF) stays in a browser's or a
+        # proxy's cache for the next person at that computer; static files are the same for all.
+        if request.endpoint != "static" and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
+            response.headers.pop("Pragma", None)
         return response

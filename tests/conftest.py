@@ -46,6 +46,16 @@ class Mailbox:
     def to(self, address: str) -> list[Message]:
         return [m for m in self.messages if address in m["X-Envelope-To"]]
 
+    def wait_for(self, address: str, count: int = 1, timeout: float = 5.0) -> list[Message]:
+        """The messages to this address once there are `count` (delivery happens after the answer)."""
+        deadline = time.monotonic() + timeout
+        while len(self.to(address)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{count} message(s) to {address} expected, "
+                                     f"{len(self.to(address))} arrived")
+            time.sleep(0.02)
+        return self.to(address)
+
     def body(self, msg: Message) -> str:
         part = msg.get_payload(decode=True) if not msg.is_multipart() else msg.get_payload(0).get_payload(decode=True)
         return part.decode()
@@ -92,6 +102,9 @@ def make_test_config(database_uri: str, smtp_port: int, **extra) -> dict:
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
         "MAIL_SUPPRESS_SEND": False,  # Flask-Mail suppresses mail under TESTING by default
+        # Mail is delivered before the test client gets the answer: what a test reads is settled.
+        # The browser tests' live server uses the real delivery thread.
+        "MAIL_KICK": "inline",
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
         **extra,

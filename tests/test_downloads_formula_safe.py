@@ -78,11 +78,12 @@ def test_every_download_writes_typed_text_as_text(app, client):
         "bulk.template": [],
         "monitor.download": [],
         "review.audit_csv": [EVIL_EMAIL],
+        "admin.sign_ins_csv": [EVIL_EMAIL],
     }
     assert set(urls) == set(expected)
     batch_ids = {"bulk.results": done, "bulk.problems": rejected}
     for endpoint, paths in urls.items():
-        officer = endpoint.startswith("review.")
+        officer = endpoint.startswith(("review.", "admin."))
         if officer:
             other = app.test_client()
             assert sign_in(other, "officer@example.com").status_code == 302

@@ -128,7 +128,7 @@ def test_modify_keeps_the_number_marks_it_corrected_records_and_mails_the_change
         ("Importer Name", "Gulf Coast Metals LLC", "Bayou Aluminum Trading"),
         ("Product 1 Volume (KG)", "12,500.00", "10,000.00")}
 
-    mail, = mailbox.to("filer@example.com")
+    mail, = mailbox.wait_for("filer@example.com")
     body = mailbox.body(mail)
     assert number in mail["Subject"] and "corrected" in mail["Subject"].lower()
     assert number in body and "Gulf Coast Metals LLC -> Bayou Aluminum Trading" in body

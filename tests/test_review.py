@@ -242,7 +242,7 @@ def test_action_required_round_trip_with_mail_answer_ask_again_and_clear(signed_
     message = "The smelt and cast are in China but the origin is Vietnam: please confirm the origin."
     response = officer_post(officer, f"/review/licenses/{number}/action-required", {"message": message})
     assert response.status_code == 303 and response.headers["Location"] == f"/review/licenses/{number}"
-    assert f"License {number} is marked Action Required; the filer was emailed." in text(
+    assert f"License {number} is marked Action Required; the filer will be emailed." in text(
         officer.get(response.headers["Location"]))
     after = state(query, number)
     assert (after["status"], after["review_state"], after["officer_message"]) == (
@@ -251,7 +251,7 @@ def test_action_required_round_trip_with_mail_answer_ask_again_and_clear(signed_
     assert number not in queue(officer)  # waiting for the filer
 
     # The filer's mail, read from the SMTP server.
-    mail, = mailbox.to(FILER)
+    mail, = mailbox.wait_for(FILER)
     assert mail["Subject"] == f"AIM license {number}: Action Required"
     body = mailbox.body(mail)
     assert number in body and message in body and "Modify License" in body
@@ -282,7 +282,7 @@ def test_action_required_round_trip_with_mail_answer_ask_again_and_clear(signed_
     again = "Thank you. Please also confirm the exporter."
     officer_post(officer, f"/review/licenses/{number}/action-required", {"message": again})
     assert state(query, number)["status"] == "action_required"
-    assert again in mailbox.body(mailbox.to(FILER)[-1])
+    assert again in mailbox.body(mailbox.wait_for(FILER)[-1])
     assert again in text(signed_in.get(f"/licenses/{number}"))
     modify(signed_in, number, header={**VIETNAM, "origin_country": "CN", "export_country": "VN"})
     assert state(query, number)["review_state"] == "answered"
@@ -388,9 +388,9 @@ def test_htmx_actions_return_the_panel_and_take_the_row_out_of_the_queue(signed_
     assert f'id="q-{lic_id}"' not in queue_now and f"/review/licenses/{other}" in queue_now
     assert "1 license to review" in queue_now
     page = html.unescape(body)
-    assert f"License {number} is marked Action Required; the filer was emailed." in page
+    assert f"License {number} is marked Action Required; the filer will be emailed." in page
     assert "Waiting for the filer. Message sent: “Please give the smelt country.”" in page
-    assert len(mailbox.to(FILER)) == 3  # two issued, then Action Required
+    assert len(mailbox.wait_for(FILER, 3)) == 3  # two issued, then Action Required
     # Nothing was left over for a later full page.
     assert "is marked Action Required" not in text(officer.get("/review/"))
 

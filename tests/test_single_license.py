@@ -88,7 +88,7 @@ def test_whole_application_issues_a_license_number_and_mails_it(signed_in, mailb
     page = signed_in.get(f"/licenses/{number}").get_data(as_text=True)
     assert f"License {number} has been issued" in page
     assert "Submitted" in page and "View/Print" in page and "Gulf Coast Metals LLC" in page
-    mail = mailbox.to("filer@example.com")[-1]
+    mail = mailbox.wait_for("filer@example.com")[-1]
     assert number in mail["Subject"] and number in mailbox.body(mail)
 
 

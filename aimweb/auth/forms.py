@@ -45,8 +45,11 @@ class NewPasswordForm(FlaskForm):
         ],
     )
 
+    # What the user typed elsewhere (e-mail, names): a password built from them is easy to guess.
+    user_inputs: tuple | list = ()
+
     def validate_password(self, field):
-        problem = password_problem(field.data or "")
+        problem = password_problem(field.data or "", self.user_inputs)
         if problem:
             raise ValidationError(problem)
 

@@ -1,18 +1,17 @@
 """Views of the account steps, in the order and words of the portal guide."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
-from sqlalchemy import select
 
+from .. import accounts
+from ..accounts import Client, EventKind
 from ..extensions import db, limiter
 from ..mailer import send_email
-from ..models import SignInThrottle, User, utcnow
-from ..security import hash_password, is_safe_next, keyed_hash, start_session, verify_password
+from ..models import User, utcnow
+from ..security import hash_password, is_safe_next, start_session
 from . import bp
-from .codes import check_code, issue_code, throttle_message, verified_recently
+from .codes import check_code, issue_code, spend_code, throttle_message, verified_recently
 from .forms import CodeForm, CreateAccountForm, EmailForm, NewPasswordForm, SignInForm
 
 
@@ -24,8 +23,11 @@ def _code_limit():
     return current_app.config["RATELIMIT_CODES"]
 
 
-def _user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == email))
+_user_by_email = accounts.user_by_email
+
+
+def _client() -> Client:
+    return Client(request.remote_addr, request.headers.get("User-Agent"))
 
 
 def _landing():
@@ -42,22 +44,25 @@ FLOWS = {
 
 
 def _send_code(purpose: str, email: str) -> str | None:
-    """Send a code for this flow, or the reason it can't be sent yet. Reveals nothing either way."""
+    """Send a code for this flow, or the reason it can't be sent yet. Reveals nothing either way:
+    every path does the same work (a code issued and counted, an audit row for a reset) and
+    differs only in which mail, if any, is handed to send_email."""
     waiting = throttle_message(purpose, email)
     if waiting:
         return waiting
     user = _user_by_email(email)
+    code = issue_code(purpose, email)  # also for unknown addresses: it counts against the throttle
+    if purpose == "reset":
+        accounts.record_event(EventKind.RESET_REQUESTED, email, "requested", user=user, client=_client())
+        db.session.commit()
     if purpose == "signup" and user:
         # Someone may be probing: the owner hears of it, the page says the same as ever.
         send_email(email, "AIM: you already have an account", "already_registered")
-        issue_code(purpose, email)  # counts against the throttle like a real send
-    elif purpose == "reset" and not user:
-        issue_code(purpose, email)
-    else:
-        code = issue_code(purpose, email)
-        subject = "AIM: your verification code"
-        send_email(email, subject, f"{purpose}_code", code=code, email=email,
+    elif purpose == "signup" or user:
+        send_email(email, "AIM: your verification code", f"{purpose}_code", code=code, email=email,
                    minutes=current_app.config["CODE_TTL_SECONDS"] // 60)
+    # A reset for an unregistered address mails nothing at all.
+    db.session.commit()  # the code and its mail together (the mail is sent after the request)
     return None
 
 
@@ -94,7 +99,7 @@ def _resend(purpose: str):
     if not email:
         return redirect(url_for(f"auth.{purpose}"))
     problem = _send_code(purpose, email)
-    flash(problem or "We have emailed you a new code. The old one no longer works.",
+    flash(problem or "A new code will be emailed to you. The old one no longer works.",
           "warning" if problem else "success")
     return redirect(url_for(f"auth.{purpose}_verify"))
 
@@ -134,8 +139,9 @@ def signup_create():
         flash("Please verify your email address first.", "info")
         return redirect(url_for("auth.signup"))
     form = CreateAccountForm()
+    form.user_inputs = [email]
     if form.validate_on_submit():
-        if _user_by_email(email):
+        if _user_by_email(email) or not spend_code(session.get(FLOWS["signup"]["code_key"]), "signup", email):
             flash("An account with this email address already exists. Please sign in.", "info")
             return redirect(url_for("auth.sign_in"))
         user = User(
@@ -148,6 +154,8 @@ def signup_create():
             email_verified_at=utcnow(),
         )
         db.session.add(user)
+        db.session.flush()
+        accounts.record_event(EventKind.SIGNED_UP, email, user=user, client=_client())
         db.session.commit()
         start_session(user)
         flash("Your account was created. Now tell us about your company.", "success")
@@ -157,15 +165,6 @@ def signup_create():
 
 # ----- Sign in / out ---------------------------------------------------------------------------
 
-def _lock_message(until) -> str:
-    minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
-    return (
-        "Too many failed sign-in attempts. For your security, sign-in to this account is paused "
-        f"for about {minutes} minute{'s' if minutes != 1 else ''}. You can wait, or reset your "
-        "password now with “Forgot your password?”."
-    )
-
-
 @bp.route("/signin", methods=["GET", "POST"])
 @limiter.limit(_sign_in_limit, methods=["POST"])
 def sign_in():
@@ -174,49 +173,22 @@ def sign_in():
     form = SignInForm()
     next_url = request.values.get("next")
     if form.validate_on_submit():
-        email = form.email.data
-        now = utcnow()
-        key = keyed_hash("signin", email)
-        throttle = db.session.get(SignInThrottle, key)
-        if throttle and throttle.locked_until and throttle.locked_until > now:
-            form.password.errors.append(_lock_message(throttle.locked_until))
-            return render_template("auth/sign_in.html", form=form, next=next_url), 429
-        user = _user_by_email(email)
-        if verify_password(user.password_hash if user else None, form.password.data):
-            if throttle:
-                db.session.delete(throttle)
-            user.last_sign_in_at = now
-            db.session.commit()
-            start_session(user)
-            if not user.company_id and not user.is_officer:
+        result = accounts.sign_in(form.email.data, form.password.data, _client())
+        if result.user:
+            start_session(result.user)
+            if not result.user.company_id and not result.user.is_officer:
                 return redirect(url_for("account.company"))
             return redirect(next_url if is_safe_next(next_url) else _landing())
-        throttle = throttle or SignInThrottle(email_key=key, failures=0)
-        throttle.failures += 1
-        throttle.last_failure_at = now
-        db.session.add(throttle)
-        limit = current_app.config["SIGN_IN_MAX_FAILURES"]
-        message = "The email address or password is incorrect."
-        if throttle.failures >= limit:
-            throttle.failures = 0
-            throttle.locked_until = now + timedelta(seconds=current_app.config["SIGN_IN_LOCK_SECONDS"])
-            message = _lock_message(throttle.locked_until)
-        elif throttle.failures >= limit - 2:
-            left = limit - throttle.failures
-            message += (f" {left} more wrong {'try' if left == 1 else 'tries'} and sign-in will be "
-                        "paused for a while. Forgot it? Use “Forgot your password?”.")
-        db.session.commit()
-        form.password.errors.append(message)
+        form.password.errors.append(result.message)
+        if result.locked:
+            return render_template("auth/sign_in.html", form=form, next=next_url), 429
     return render_template("auth/sign_in.html", form=form, next=next_url)
 
 
 @bp.post("/signout")
 def sign_out():
-    # The session is a signed cookie: bumping the version makes a copy taken before sign-out
-    # (or left in another browser) worthless, instead of leaving it valid for its lifetime.
     if current_user.is_authenticated:
-        current_user.session_version += 1
-        db.session.commit()
+        accounts.sign_out(current_user, _client())
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
@@ -250,20 +222,22 @@ def reset_password():
     if not user:
         flash("Please verify your email address first.", "info")
         return redirect(url_for("auth.reset"))
+    if user.is_suspended:
+        flash(accounts.suspended_message(), "error")
+        return redirect(url_for("auth.sign_in"))
     form = NewPasswordForm()
+    form.user_inputs = [email, user.first_name, user.last_name, user.display_name]
     if form.validate_on_submit():
-        user.password_hash = hash_password(form.password.data)
-        # Every other session of this user ends here.
-        user.session_version += 1
+        # Spent here, so a copy of this session can't set a password with the same code later.
+        if not spend_code(session.get(FLOWS["reset"]["code_key"]), "reset", email):
+            flash("Please verify your email address first.", "info")
+            return redirect(url_for("auth.reset"))
+        # Every other session of this user ends here, and any sign-in lock lifts.
+        accounts.set_password(user, form.password.data, EventKind.PASSWORD_RESET, client=_client())
         user.last_sign_in_at = utcnow()
-        db.session.execute(
-            SignInThrottle.__table__.delete().where(
-                SignInThrottle.email_key == keyed_hash("signin", email)
-            )
-        )
+        send_email(email, "AIM: your password was changed", "password_changed", user=user)
         db.session.commit()
         start_session(user)
-        send_email(email, "AIM: your password was changed", "password_changed", user=user)
         flash("Your password was changed and you are signed in.", "success")
         if not user.company_id and not user.is_officer:
             return redirect(url_for("account.company"))

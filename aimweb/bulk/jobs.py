@@ -96,7 +96,7 @@ def process(app: Flask, batch_id: int) -> None:
         except UploadRejected as error:
             db.session.rollback()
             _reject(batch, message=str(error))
-        except Exception:  # noqa: BLE001 - the filer gets a message, the log the trace
+        except Exception:  # the filer gets a message, the log the trace
             app.logger.exception("Upload %s failed", batch_id)
             db.session.rollback()
             batch = db.session.get(UploadBatch, batch_id)
@@ -137,15 +137,14 @@ def _check_and_issue(batch: UploadBatch) -> None:
         batch.status, batch.finished_at, batch.license_count = "issued", utcnow(), len(numbers)
         batch.result = [{"entry_id": g.entry_id, "number": n, "rows": g.rows}
                         for g, n in zip(groups, numbers)]
+        try:  # the mail commits with the licenses (aimweb/outbox.py)
+            send_email(user.email, f"AIM: {len(numbers)} licenses issued from {batch.filename}",
+                       "upload_issued", batch=batch, user=user)
+        except Exception:  # noqa: BLE001 - the licenses stand; the filer sees them on the page
+            current_app.logger.exception("Could not mail the result of upload %s", batch_id)
 
     try:
         licensing.issue_licenses(user, drafts, upload_batch_id=batch.id, before_commit=record)
     except licensing.LicenseError as error:  # checked again at issue: e.g. the date moved on
         db.session.rollback()
         _reject(batch, [CellProblem(2, "A", "Entry ID", p.message) for p in error.problems[:50]])
-        return
-    try:
-        send_email(user.email, f"AIM: {batch.license_count} licenses issued from {batch.filename}",
-                   "upload_issued", batch=batch, user=user)
-    except Exception:  # noqa: BLE001 - the licenses stand; the filer sees them on the page
-        current_app.logger.exception("Could not mail the result of upload %s", batch_id)

@@ -144,8 +144,9 @@ def license_pdf(number: str):
         response = Response(cached_license_pdf(lic), mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'inline; filename="AIM-license-{number}.pdf"'
     response.set_etag(etag)
-    # Revalidated on every use (cheap: 304), so a corrected or cancelled license shows at once.
-    response.headers["Cache-Control"] = "private, no-cache"
+    # Never kept (like every signed-in response, see security.py): a corrected or cancelled license
+    # shows at once, and nothing stays on a shared computer. The ETag still answers a revalidation.
+    response.headers["Cache-Control"] = "no-store"
     # Chrome shows an inline PDF through an internal <embed>: the portal's CSP (object-src 'none',
     # default-src 'self') would blank it (crbug.com/271452). A PDF runs no script; only framing matters.
     response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"

@@ -181,9 +181,9 @@ def submit(draft_id: int):
         return redirect(url_for("licenses.draft", draft_id=draft_id))
     if modifying:
         flash(f"License {lic.number} has been modified and now shows as Corrected. "
-              "A confirmation was emailed to you.", "success")
+              "A confirmation will be emailed to you.", "success")
     else:
-        flash(f"License {lic.number} has been issued. A confirmation was emailed to you.", "success")
+        flash(f"License {lic.number} has been issued. A confirmation will be emailed to you.", "success")
     return redirect(url_for("licenses.view", number=lic.number), code=303)
 
 

@@ -120,7 +120,7 @@ def action_required(number: str):
         lic = licensing.mark_action_required(lic, current_user, message)
     except licensing.LicenseError as error:
         return _after_action(lic, error=error, typed={"message": message[:2000]})
-    return _after_action(lic, f"License {lic.number} is marked Action Required; the filer was emailed.")
+    return _after_action(lic, f"License {lic.number} is marked Action Required; the filer will be emailed.")
 
 
 @bp.post("/licenses/<number>/clear")

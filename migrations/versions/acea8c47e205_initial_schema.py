@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: acea8c47e205
-Revises: 
+Revises:
 Create Date: 2026-11-23 01:02:38.568466
 
 """

@@ -75,7 +75,8 @@ class _QuietHandler(WSGIRequestHandler):
 
 @pytest.fixture(scope="session")
 def live_server(helpers, database_uri, smtp_server, _schema):
-    app = create_app(helpers.make_test_config(database_uri, smtp_server[0].port))
+    # Mail goes through the production path: a delivery thread after the answer.
+    app = create_app(helpers.make_test_config(database_uri, smtp_server[0].port, MAIL_KICK="thread"))
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="aimweb-live-server", daemon=True)
     thread.start()

@@ -13,7 +13,8 @@ else:
         "playwright.sync_api", reason="the playwright package is not installed"
     ).expect
 
-PASSWORD = "Riverstone-2024"
+# Not built from the test users' e-mail or names ("riverstone-metals"): such a password is refused.
+PASSWORD = "Tideline-Quarry-84"
 
 
 def field(page, label: str):

@@ -92,7 +92,7 @@ def test_officer_flags_filer_corrects_officer_clears(page, new_page, console, fl
     field(page, "Message to the filer").fill(MESSAGE)
     page.get_by_role("button", name="Mark Action Required").click()
     expect(panel.get_by_role("status")).to_contain_text(
-        f"License {number} is marked Action Required; the filer was emailed.")
+        f"License {number} is marked Action Required; the filer will be emailed.")
     expect(panel).to_contain_text("Waiting for the filer")
     expect(panel.locator(".aim-license-head")).to_contain_text("Action Required")
     # The panel is whole (its tables survived the out-of-band swap) and the row left the queue.
@@ -104,7 +104,7 @@ def test_officer_flags_filer_corrects_officer_clears(page, new_page, console, fl
     assert page.evaluate("() => window.aimNoReload") == "still here", "an htmx step reloaded the page"
     screenshot(page, "queue-after-flag")
     console.assert_clean("Mark Action Required")
-    assert MESSAGE in mailbox.body(mailbox.to(FILER)[-1])
+    assert MESSAGE in mailbox.body(mailbox.wait_for(FILER)[-1])
 
     # ----- The filer, in a browser of their own: the count, the message, Modify License.
     filer = new_page()

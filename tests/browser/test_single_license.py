@@ -209,7 +209,7 @@ def test_filer_applies_with_live_product_lines_previews_submits_and_prints(
         "Submitted (license issued)")
     screenshot(page, "license", mobile=True)
     audit("license-page")
-    assert number in mailbox.body(mailbox.to(email)[-1])
+    assert number in mailbox.body(mailbox.wait_for(email)[-1])
 
     # View/Print: a PDF with the number and the figures, fetched with the page's own session.
     link = page.get_by_role("link", name="View/Print")
