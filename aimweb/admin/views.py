@@ -12,9 +12,9 @@ from sqlalchemy.orm import aliased
 from .. import formatting
 from ..accounts import EVENT_KINDS, OUTCOMES
 from ..extensions import db
-from ..web.downloads import safe_text
 from ..models import AccountEvent, User
 from ..security import role_required
+from ..web.downloads import safe_text
 from . import bp
 
 officer_required = role_required("officer", "admin")
