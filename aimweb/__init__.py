@@ -44,7 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     login_manager.init_app(app)
 
-    from . import models  # noqa: F401  (registers the tables with the metadata)
+    from . import formatting, models  # noqa: F401  (models registers the tables with the metadata)
     from .account import bp as account_bp
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(monitor_bp)
     app.register_blueprint(admin_bp)
+    formatting.register(app)
     register_security(app)
     register_error_handlers(app)
     register_cli(app)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from . import products
-from .products.base import Finding
+from . import formatting, products
 from .enums import LicenseStatus
+from .products.base import Finding
 from .reference import countries
 from .reference.hts import format_hts
 
@@ -86,10 +86,6 @@ class Context:
     volumes: Mapping[str, tuple[Decimal, list[Decimal]]] = field(default_factory=dict)
 
 
-def _money(value: Decimal) -> str:
-    return f"${value:,.2f}"
-
-
 def unit_value_findings(lines: list, stats: Mapping[str, UnitValueStat],
                         t: Thresholds) -> list[Finding]:
     found = []
@@ -104,8 +100,8 @@ def unit_value_findings(lines: list, stats: Mapping[str, UnitValueStat],
             side = "above" if line.unit_value > stat.median else "below"
             found.append(Finding(
                 "unit_value", 3 if z > 2 * t.unit_value_limit else 2,
-                f"Product {line.position + 1}: unit value {_money(line.unit_value)}/kg is far {side} the "
-                f"usual {_money(stat.median)}/kg for HTS {format_hts(line.hts_number)} (median of "
+                f"Product {line.position + 1}: unit value {formatting.usd(line.unit_value)}/kg is far {side} the "
+                f"usual {formatting.usd(stat.median)}/kg for HTS {format_hts(line.hts_number)} (median of "
                 f"{stat.sample} recent licenses; {z:.0f} times the typical spread). Misclassification "
                 "or a wrong value?", line.position))
     return found
@@ -153,9 +149,9 @@ def surge_findings(volumes: Mapping[str, tuple[Decimal, list[Decimal]]], t: Thre
         if average > 0 and current >= t.surge_ratio * average:
             found.append(Finding(
                 "surge", 2,
-                f"This company's volume of HTS {format_hts(hts)} this month, {current:,.0f} kg, is "
+                f"This company's volume of HTS {format_hts(hts)} this month, {formatting.kg(current)}, is "
                 f"{current / average:.1f} times its monthly average of the previous "
-                f"{len(history)} months ({average:,.0f} kg)."))
+                f"{len(history)} months ({formatting.kg(average)})."))
     return found
 
 

@@ -1,5 +1,5 @@
 """Readable error pages: no stack trace ever reaches a user."""
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -14,14 +14,21 @@ MESSAGES = {
 }
 
 
-def _render(code: int, message: str | None = None):
+def _render(code: int, message: str | None = None, *, token_renewed: bool = False):
     title, default = MESSAGES.get(code, ("Error", "Something went wrong."))
-    return render_template("errors/error.html", code=code, title=title, message=message or default), code
+    return render_template("errors/error.html", code=code, title=title, message=message or default,
+                           token_renewed=token_renewed), code
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):
+        if request.headers.get("HX-Request"):
+            # The page stays as it is (htmx swaps nothing on an error): app.js shows this text and
+            # puts the fresh token of this response's <meta name="csrf-token"> into the page.
+            return _render(400, "For your security, this page's form had expired, so that last "
+                                "step was not sent. Nothing you typed is lost: press the button "
+                                "again.", token_renewed=True)
         return _render(
             400,
             "This form had been open too long or your session ended, so for your security it was "

@@ -25,12 +25,27 @@ def clean(text) -> str:
     return " ".join(str(text if text is not None else "").split())[:MAX_TEXT]
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+# Typed dates: a year outside these is a slip ("07/31/26" read as the year 26, 9999 for "never"),
+# and 9999-12-31 would overflow the date arithmetic of the rules and the search's "to" day.
+MAX_AMOUNT_DIGITS = 15
+# Amounts: no field allows 10^15 or more, or more than 15 places after the point; beyond that
+# Decimal's quantize and division raise InvalidOperation, so such text goes to the rules as text.
+
+
+class UnreadableDate(ValueError):
+    """Why a typed value is not a date the portal takes, in words for the person who typed it."""
+
+
 def parse_date(value) -> date | None:
-    """A date, an ISO date (from <input type=date>) or MM/DD/YYYY (typed, as in the guide)."""
+    """A date, an ISO date (from <input type=date>) or MM/DD/YYYY (typed, as in the guide).
+
+    The one date reader for the license form, the upload rows, the dashboard search and the
+    officers' queue: years FIRST_YEAR–LAST_YEAR, 4-digit years only. Raises UnreadableDate."""
     if isinstance(value, datetime):
-        return value.date()
+        return _in_range(value.date(), value)
     if isinstance(value, date):
-        return value
+        return _in_range(value, value)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 20000 < value < 80000:
         # A spreadsheet date without a date format arrives as its serial number (days since 1899-12-30).
         return date(1899, 12, 30) + timedelta(days=int(value))
@@ -40,40 +55,36 @@ def parse_date(value) -> date | None:
     m = _US_DATE.fullmatch(text)  # the usual MM/DD/YYYY without strptime (5,000 in one upload)
     if m:
         try:
-            return date(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+            typed = date(int(m.group(3)), int(m.group(1)), int(m.group(2)))
         except ValueError:
-            raise ValueError(text) from None
+            raise UnreadableDate(f"“{text}” is not a date. Enter it like 07/31/2026.") from None
+        return _in_range(typed, text)
+    if re.fullmatch(r"\d{1,2}[/-]\d{1,2}[/-]\d{1,2}", text):
+        raise UnreadableDate(f"“{text}”: type the year with 4 digits, like 07/31/2026.")
     for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
-
-
-def parse_filter_date(text: str) -> date | None:
-    """ISO (from <input type=date>) or MM/DD/YYYY (typed, as in the guide).
-
-    A year outside 1900–2999 is refused: a 2-digit year ("07/31/26" would read as the year 26)
-    is a typing slip, and 12/31/9999 would overflow the "to" day's end."""
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
         try:
             parsed = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-        if 1900 <= parsed.year <= 2999:
-            return parsed
-    raise ValueError
+        return _in_range(parsed, text)
+    raise UnreadableDate(f"“{text}” is not a date. Enter it like 07/31/2026.")
+
+
+def _in_range(parsed: date, typed) -> date:
+    if FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        return parsed
+    shown = typed if isinstance(typed, str) else f"{parsed:%m/%d/%Y}"
+    raise UnreadableDate(f"“{shown}”: the year must be between {FIRST_YEAR} and {LAST_YEAR}.")
 
 
 def parse_amount(value) -> Decimal | str | None:
     """A number, or numeric text with thousands separators or a $: else the text, for the rules."""
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, (int, Decimal)):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
+    if isinstance(value, (int, Decimal, float)):
+        # A spreadsheet number: a float by its shortest repr, so 0.1 stays 0.1.
+        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        return amount if _within_bounds(amount) else str(value)
     text = clean(value).replace(",", "").replace("$", "").strip()
     if not text:
         return None
@@ -81,7 +92,14 @@ def parse_amount(value) -> Decimal | str | None:
         amount = Decimal(text)
     except InvalidOperation:
         return text
-    return amount if amount.is_finite() else text
+    return amount if _within_bounds(amount) else text
+
+
+def _within_bounds(amount: Decimal) -> bool:
+    if not amount.is_finite():
+        return False
+    return not amount or -MAX_AMOUNT_DIGITS <= amount.adjusted() < MAX_AMOUNT_DIGITS and \
+        amount.as_tuple().exponent >= -MAX_AMOUNT_DIGITS
 
 
 def parse_country(value) -> str:
@@ -102,9 +120,8 @@ def parse_port(value) -> str:
     return found[0].code if len(found) == 1 else text
 
 
-def _date_problem(name: str, raw) -> Problem:
-    return Problem(name, f"{HEADER[name].label}: “{clean(raw)}” is not a date. Enter it like "
-                         "07/31/2026.")
+def _date_problem(name: str, error: UnreadableDate) -> Problem:
+    return Problem(name, f"{HEADER[name].label}: {error}")
 
 
 _READ = {"country": parse_country, "port": parse_port, "amount": parse_amount}
@@ -119,8 +136,8 @@ def header_from_data(data: Mapping, product: str = DEFAULT) -> tuple[LicenseDraf
         if spec.kind == "date":
             try:
                 setattr(draft, spec.name, parse_date(data.get(spec.name)))
-            except ValueError:
-                unreadable_dates.append(_date_problem(spec.name, data.get(spec.name)))
+            except UnreadableDate as error:
+                unreadable_dates.append(_date_problem(spec.name, error))
         else:
             setattr(draft, spec.name, _READ.get(spec.kind, clean)(data.get(spec.name)) or spec.default)
     port = draft.port_code

@@ -93,7 +93,10 @@ def unit_value(quantity_kg, customs_value_usd) -> Decimal | None:
         return None
     if not q.is_finite() or not v.is_finite() or q <= 0:
         return None
-    return (v / q).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    try:
+        return (v / q).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # a quotient beyond Decimal's precision (1e308 / 0.01): no unit value
+        return None
 
 
 def validity(issue_date: date, entry_type: str) -> tuple[date, date | None]:

@@ -295,15 +295,15 @@ def test_filters_combine(signed_in, assorted):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"created_from": "2026-13-45"}, "Creation Date from: enter a date like 07/31/2026."),
-    ({"import_to": "tomorrow"}, "Date of Import to: enter a date like 07/31/2026."),
+    ({"created_from": "2026-13-45"}, "Creation Date from: “2026-13-45” is not a date. Enter it like 07/31/2026."),
+    ({"import_to": "tomorrow"}, "Date of Import to: “tomorrow” is not a date. Enter it like 07/31/2026."),
     ({"created_from": "2026-07-10", "created_to": "2026-07-01"},
      "Creation Date: “To” must be on or after “From”."),
     ({"import_from": "07/10/2026", "import_to": "2026-07-09"},
      "Date of Import: “To” must be on or after “From”."),
     ({"status": "draft"}, "Choose a status from the list."),
-    ({"created_to": "9999-12-31"}, "Creation Date to: enter a date"),
-    ({"import_from": "07/31/26"}, "Date of Import from: enter a date"),
+    ({"created_to": "9999-12-31"}, "Creation Date to: “9999-12-31”: the year must be between 1900 and 2999."),
+    ({"import_from": "07/31/26"}, "Date of Import from: “07/31/26”: type the year with 4 digits"),
 ])
 def test_bad_filters_get_a_clear_message_not_an_error(signed_in, assorted, params, message):
     response = signed_in.get("/licenses/", query_string=params)
@@ -521,7 +521,7 @@ def test_export_with_a_bad_filter_goes_back_with_a_message(signed_in, exportable
         "created_from": ["31/31/2026"], "status": ["submitted"]}
     page = page_text(signed_in.get(response.headers["Location"]))
     assert "Correct the search before exporting it." in page
-    assert "Creation Date from: enter a date like 07/31/2026." in page
+    assert "Creation Date from: “31/31/2026” is not a date. Enter it like 07/31/2026." in page
 
 
 def test_export_links_carry_the_current_filters(signed_in, exportable):

@@ -172,7 +172,8 @@ def test_queue_filters_by_check_category_country_company_and_date(signed_in, off
 
     # Bad filters: a message at the field, not an error page.
     page = markup(officer.get("/review/?created_from=31/31/2025&check=nonsense"))
-    assert "Enter a date like 07/31/2026." in page and "Choose a check from the list." in page
+    assert "“31/31/2025” is not a date. Enter it like 07/31/2026." in page and "Choose a check from the list." in page
+    assert "the year must be between 1900 and 2999" in markup(officer.get("/review/?created_to=12/31/9999"))
     assert 'aria-invalid="true"' in page
 
 

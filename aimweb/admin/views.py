@@ -9,11 +9,12 @@ from flask import Response, abort, render_template, request, stream_with_context
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from .. import formatting
 from ..accounts import EVENT_KINDS, OUTCOMES
 from ..extensions import db
-from ..web.downloads import safe_text
 from ..models import AccountEvent, User
 from ..security import role_required
+from ..web.downloads import safe_text
 from . import bp
 
 officer_required = role_required("officer", "admin")
@@ -65,7 +66,7 @@ def sign_ins_csv():
         result = db.session.execute(_query(filters).execution_options(yield_per=2000))
         for count, (event, actor_email) in enumerate(result, start=1):
             writer.writerow([
-                event.at.strftime("%Y-%m-%d %H:%M:%S"), safe_text(event.email),
+                formatting.iso_datetime(event.at), safe_text(event.email),
                 EVENT_KINDS.get(event.kind, event.kind), OUTCOMES.get(event.outcome, event.outcome),
                 safe_text(event.client_address or ""), safe_text(event.user_agent or ""),
                 safe_text(actor_email or ""), safe_text(event.note or ""),

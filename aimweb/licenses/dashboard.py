@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import formatting, licensing
+from .. import licensing
 from ..clock import application_date
 from ..enums import LicenseStatus
 from ..extensions import db
@@ -45,8 +45,7 @@ def dashboard():
             License.status == LicenseStatus.ACTION_REQUIRED))
     context = dict(filters=filters, page=page, drafts=drafts, statuses=SEARCHABLE_STATUSES,
                    action_required=action_required,
-                   saved=_saved_searches(), today=application_date(),
-                   **formatting.helpers())
+                   saved=_saved_searches(), today=application_date())
     return page_or_partial("licenses/dashboard.html", "licenses/_results.html",
                            hx_target="license-results", **context)
 
@@ -58,8 +57,7 @@ def summary(number: str):
     lic = license_or_404(number)
     if not wants_partial():
         return redirect(url_for("licenses.view", number=lic.number))
-    return render_template("licenses/_summary.html", lic=lic, open=request.args.get("hide") is None,
-                           **formatting.helpers())
+    return render_template("licenses/_summary.html", lic=lic, open=request.args.get("hide") is None)
 
 
 # ----- Save This Search --------------------------------------------------------------------------
@@ -177,8 +175,7 @@ def modify(number: str):
 def cancel(number: str):
     lic = license_or_404(number)
     if request.method == "GET":
-        return page_or_partial("licenses/cancel.html", "licenses/_cancel_confirm.html", lic=lic,
-                               **formatting.helpers())
+        return page_or_partial("licenses/cancel.html", "licenses/_cancel_confirm.html", lic=lic)
     try:
         lic = licensing.cancel_license(lic, current_user)
         message, category = f"License {lic.number} has been cancelled.", "success"
@@ -189,8 +186,7 @@ def cancel(number: str):
     if wants_partial():
         # The row as it is now says it either way: Cancelled, no Modify or Cancel offered.
         return render_template("licenses/_row.html", lic=lic, totals=line_totals([lic.id]),
-                               today=application_date(), oob_summary=True,
-                               **formatting.helpers())
+                               today=application_date(), oob_summary=True)
     flash(message, category)
     return redirect(url_for("licenses.view", number=lic.number), code=303)
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 from flask import Response, current_app, stream_with_context
 from sqlalchemy import select
 
-from .. import products
+from .. import formatting, products
 from ..clock import program_now
 from ..extensions import db
 from ..enums import LicenseStatus
@@ -109,7 +109,7 @@ def _csv_formatter():
             return value
         if isinstance(value, date):
             if value not in dates:
-                dates[value] = value.strftime("%m/%d/%Y")
+                dates[value] = formatting.us_date(value)
             return dates[value]
         return str(value)
 

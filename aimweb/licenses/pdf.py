@@ -41,7 +41,6 @@ def license_pdf_html(lic: License) -> str:
         total_kg=total_kg,
         total_usd=total_usd,
         total_unit=unit_value(total_kg, total_usd),
-        **{k: v for k, v in formatting.helpers().items() if k not in ("port", "entry_type")},
     )
 
 

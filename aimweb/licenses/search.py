@@ -11,8 +11,8 @@ from decimal import Decimal
 from sqlalchemy import Select, func, or_, select
 
 from ..extensions import db
-from ..inputs import parse_filter_date
 from ..enums import LicenseStatus
+from ..inputs import UnreadableDate, parse_date
 from ..models import License, ProductLine
 from ..rules import normalize_entry_number
 
@@ -59,9 +59,9 @@ def parse_filters(args) -> Filters:
             name = f"{prefix}_{end}"
             if raw[name]:
                 try:
-                    setattr(f, name, parse_filter_date(raw[name]))
-                except ValueError:
-                    f.errors[name] = f"{label} {end}: enter a date like 07/31/2026."
+                    setattr(f, name, parse_date(raw[name]))
+                except UnreadableDate as error:
+                    f.errors[name] = f"{label} {end}: {error}"
         start, stop = getattr(f, f"{prefix}_from"), getattr(f, f"{prefix}_to")
         if start and stop and stop < start:
             f.errors[f"{prefix}_to"] = f"{label}: “To” must be on or after “From”."

@@ -3,10 +3,12 @@ the license page (the dashboard is dashboard.py). Thin: parse the request, call 
 render a page or a partial."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import formatting, licensing, products
+from .. import licensing, products
 from ..clock import application_date
 from ..enums import LicenseStatus
 from ..inputs import parse_amount
@@ -62,8 +64,7 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
                    line_problems=line_problems, ports=all_ports().values(),
                    hts_info=_hts_info(typed["hts_number"] or ""),
                    hts_revision=current_catalogue().revision,
-                   line_unit_value=_unit_value(typed["quantity_kg"], typed["customs_value_usd"]),
-                   **formatting.helpers())
+                   line_unit_value=_unit_value(typed["quantity_kg"], typed["customs_value_usd"]))
     if partial:
         return render_template("licenses/_product_lines.html", **context)
     return render_template("licenses/draft.html", **context)
@@ -158,8 +159,7 @@ def show_preview(draft_id: int):
     if checked.problems:
         flash("Some information is missing or wrong: correct it, then click Preview again.", "warning")
         return redirect(url_for("licenses.draft", draft_id=lic.id))
-    return render_template("licenses/preview.html", draft=lic, header=checked.header,
-                           **formatting.helpers())
+    return render_template("licenses/preview.html", draft=lic, header=checked.header)
 
 
 @bp.post("/drafts/<int:draft_id>/submit")
@@ -209,7 +209,9 @@ def _hts_info(text: str) -> dict:
 
 
 def _unit_value(quantity, value):
-    return unit_value(parse_amount(quantity) or 0, parse_amount(value) or 0)
+    quantity, value = parse_amount(quantity), parse_amount(value)
+    # Text (unreadable, or beyond inputs' bounds) has no unit value; the field says why.
+    return unit_value(quantity, value) if isinstance(quantity, Decimal) and isinstance(value, Decimal) else None
 
 
 # ----- the license page --------------------------------------------------------------------------
@@ -220,5 +222,4 @@ def view(number: str):
     lic = license_or_404(number)
     # Officers' internal notes (a "Clear" note) are never shown to the filer.
     events = [e for e in lic.events if current_user.is_officer or not e.internal]
-    return render_template("licenses/view.html", lic=lic, events=events, today=application_date(),
-                           **formatting.helpers())
+    return render_template("licenses/view.html", lic=lic, events=events, today=application_date())

@@ -7,6 +7,7 @@ from functools import lru_cache
 from flask import current_app, render_template, request
 from markupsafe import Markup, escape
 
+from .. import formatting
 from ..clock import application_date
 from ..reference.countries import all_countries
 from ..reference.hts import current_catalogue
@@ -63,7 +64,7 @@ def _table(c: dict):
 def _fmt(value: Decimal | None, measure: str) -> str:
     if value is None:
         return "(D)"
-    return f"{value:,.1f}" if measure == "tons" else f"{value:,.0f}"
+    return formatting.metric_tons(value) if measure == "tons" else formatting.whole(value)
 
 
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

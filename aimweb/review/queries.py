@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from ..checks import CHECKS
 from ..enums import EventKind, ReviewState
 from ..extensions import db
-from ..inputs import parse_filter_date
+from ..inputs import UnreadableDate, parse_date
 from ..models import Company, Finding, License, LicenseEvent, ProductLine, User
 
 PAGE_SIZE = 25
@@ -23,9 +23,9 @@ def queue_filters(args) -> tuple[dict, dict]:
     for name in ("created_from", "created_to"):
         if raw[name]:
             try:
-                parse_filter_date(raw[name])
-            except ValueError:
-                errors[name] = "Enter a date like 07/31/2026."
+                parse_date(raw[name])
+            except UnreadableDate as error:
+                errors[name] = str(error)
     if raw["check"] and raw["check"] not in CHECKS:
         errors["check"] = "Choose a check from the list."
     return raw, errors
@@ -50,9 +50,9 @@ def _queue_ids(raw: dict, state: ReviewState):
         query = query.where(License.company_id.in_(
             select(Company.id).where(Company.name.ilike(f"%{raw['company']}%"))))
     if raw["created_from"]:
-        query = query.where(License.created_at >= datetime.combine(parse_filter_date(raw["created_from"]), time.min))
+        query = query.where(License.created_at >= datetime.combine(parse_date(raw["created_from"]), time.min))
     if raw["created_to"]:
-        query = query.where(License.created_at < datetime.combine(parse_filter_date(raw["created_to"]) + timedelta(days=1), time.min))
+        query = query.where(License.created_at < datetime.combine(parse_date(raw["created_to"]) + timedelta(days=1), time.min))
     return query
 
 

@@ -53,7 +53,7 @@ def _queue_context(args) -> dict:
         rows, count = queue_page(raw, page)
     findings = findings_of([lic.id for lic, _ in rows])
     return dict(rows=rows, findings=findings, count=count, page=page, raw=raw, errors=errors,
-                checks=CHECKS, pages=max(1, -(-count // PAGE_SIZE)), **formatting.helpers())
+                checks=CHECKS, pages=max(1, -(-count // PAGE_SIZE)))
 
 
 def _queue_args_of_the_page():
@@ -77,7 +77,7 @@ def _license_context(lic: License) -> dict:
                                 .order_by(License.created_at.desc()).limit(10)).all()
     return dict(lic=lic, events=list(lic.events), findings=findings_of([lic.id]).get(lic.id, []),
                 recent=recent, checks=CHECKS,
-                today=application_date(), **formatting.helpers())
+                today=application_date())
 
 
 @bp.get("/licenses/<number>")
@@ -145,7 +145,7 @@ def audit():
     # The filters without the page: the page links add their own.
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("review/audit.html", rows=rows, page=page, labels=EVENT_LABELS,
-                           args=args, **formatting.helpers())
+                           args=args)
 
 
 @bp.get("/audit.csv")
@@ -159,8 +159,8 @@ def audit_csv():
         result = db.session.execute(audit_query(request.args).execution_options(yield_per=2000))
         for count, (event, number, email) in enumerate(result, start=1):
             changes = "; ".join(f"{c['label']}: {c['before']} -> {c['after']}" for c in event.changes or [])
-            writer.writerow([event.at.strftime("%Y-%m-%d %H:%M:%S"), number,
-                             event.kind.label, email or "AIM",
+            writer.writerow([formatting.iso_datetime(event.at), number,
+                             event.kind.label, safe_text(email or "AIM"),
                              "yes" if event.internal else "no", safe_text(event.note or ""),
                              safe_text(changes)])
             if count % 500 == 0:

@@ -25,7 +25,9 @@ def attachment(response: Response, filename: str) -> Response:
 def table_download(rows: list[list], kind: str, name: str, *, note: str | None = None,
                    widths: dict[str, int] | None = None, sheet_title: str | None = None) -> Response:
     """`rows` (the first one the header) as `name`.csv or `name`.xlsx, with an optional note
-    after the table. The CSV starts with a BOM so Excel reads it as UTF-8."""
+    after the table. The CSV starts with a BOM so Excel reads it as UTF-8. Every text cell goes
+    through safe_text here, so no caller can forget it."""
+    rows = [[safe_text(v) if isinstance(v, str) else v for v in row] for row in rows]
     if kind == "csv":
         out = io.StringIO()
         out.write("\ufeff")

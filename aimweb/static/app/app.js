@@ -41,3 +41,89 @@ document.addEventListener("submit", function (event) {
     }, 0);
   }
 });
+
+// htmx 2 swaps nothing when a request fails (a 4xx/5xx, or no connection), so without this a
+// click on Add Products after an idle hour would do nothing at all. Show the server's message
+// (the .aim-error-message of its error page) in the alert region at the top of the content.
+// When the page's CSRF token had expired, that error page carries a fresh one: it goes into the
+// page, so pressing the button again works and nothing typed is lost.
+function aimShowRequestAlert(message) {
+  var region = document.getElementById("aim-request-alert");
+  if (!region) {
+    return;
+  }
+  var alert = document.createElement("div");
+  alert.className = "usa-alert usa-alert--error usa-alert--slim";
+  alert.setAttribute("tabindex", "-1");
+  var body = document.createElement("div");
+  body.className = "usa-alert__body";
+  var text = document.createElement("p");
+  text.className = "usa-alert__text";
+  text.textContent = message;
+  body.appendChild(text);
+  alert.appendChild(body);
+  region.replaceChildren(alert);
+  alert.focus();
+}
+
+function aimRenewToken(token) {
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  if (meta) {
+    meta.setAttribute("content", token);
+  }
+  document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) {
+    input.value = token;
+  });
+}
+
+var AIM_STATUS_MESSAGES = {
+  413: "That was larger than this portal accepts. Nothing was saved.",
+  429: "You have made too many requests in a short time. Please wait a minute and try again.",
+};
+
+document.addEventListener("htmx:responseError", function (event) {
+  var xhr = event.detail.xhr;
+  var message = AIM_STATUS_MESSAGES[xhr.status] ||
+    "Something went wrong and that step was not done. Please try again.";
+  try {
+    var page = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    var said = page.querySelector(".aim-error-message");
+    if (said && said.textContent.trim()) {
+      message = said.textContent.trim();
+      var fresh = page.querySelector('meta[name="csrf-token"]');
+      if (said.hasAttribute("data-token-renewed") && fresh) {
+        aimRenewToken(fresh.getAttribute("content"));
+      }
+    }
+  } catch (ignored) {
+    // Not HTML: the status's own message stays.
+  }
+  aimShowRequestAlert(message);
+});
+
+document.addEventListener("htmx:sendError", function () {
+  aimShowRequestAlert("The portal could not be reached, so that step was not done. Check your " +
+    "connection and try again; what you typed is still here.");
+});
+
+// The message stays until the request that failed works (a retry of Add Products), not when some
+// other request, such as the live unit value still on its way, succeeds. Compared by method and
+// path: the retried control may have been swapped out of the page by then.
+function aimRequestKey(detail) {
+  var config = detail.requestConfig || {};
+  return (config.verb || "") + " " + (config.path || "");
+}
+var aimFailedRequest = null;
+document.addEventListener("htmx:responseError", function (event) {
+  aimFailedRequest = aimRequestKey(event.detail);
+});
+document.addEventListener("htmx:sendError", function (event) {
+  aimFailedRequest = aimRequestKey(event.detail);
+});
+document.addEventListener("htmx:afterRequest", function (event) {
+  var region = document.getElementById("aim-request-alert");
+  if (region && event.detail.successful && aimRequestKey(event.detail) === aimFailedRequest) {
+    region.replaceChildren();
+    aimFailedRequest = null;
+  }
+});
