@@ -11,10 +11,13 @@ from sqlalchemy.engine import Engine
 
 from .config import Defaults
 from .extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
+from .web.bounds import init_app as init_bounds
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    # Before any route is added: the bounded id and NUL-free text converters apply to every rule.
+    init_bounds(app)
     app.config.from_object(Defaults)
     app.config.from_prefixed_env("AIMWEB")
     if test_config:
@@ -57,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .reference.cli import register_reference_cli
     from .review import bp as review_bp
     from .security import register_security
+    from .web.access import public
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -66,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(monitor_bp)
     app.register_blueprint(admin_bp)
+    app.view_functions["static"] = public(app.view_functions["static"])
     register_security(app)
     register_error_handlers(app)
     register_cli(app)

@@ -4,7 +4,7 @@ render a page or a partial."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from .. import formatting, licensing
 from ..clock import application_date
@@ -12,7 +12,7 @@ from ..inputs import parse_amount
 from ..reference.hts import current_catalogue, format_hts, normalize_hts
 from ..reference.ports import all_ports
 from ..rules import unit_value
-from ..web.access import draft_or_404, filer_required, license_or_404
+from ..web.access import draft_or_404, filer_required, license_or_404, signed_in
 from ..web.htmx import wants_partial
 from . import bp
 from .forms import LicenseForm, LineForm, show_problems
@@ -219,7 +219,7 @@ def _unit_value(quantity, value):
 # ----- the license page --------------------------------------------------------------------------
 
 @bp.get("/<number>")
-@login_required
+@signed_in
 def view(number: str):
     lic = license_or_404(number)
     # Officers' internal notes (a "Clear" note) are never shown to the filer.
