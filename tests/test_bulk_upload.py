@@ -72,14 +72,6 @@ def result_page(client, response, timeout=20.0) -> str:
         time.sleep(0.2)
 
 
-@pytest.fixture
-def query(app):
-    def run(fn):
-        with app.app_context():
-            return fn()
-    return run
-
-
 def test_template_has_the_16_columns_lists_and_instructions(signed_in):
     response = signed_in.get("/licenses/multiple/template.xlsx?product=aluminum")
     assert response.status_code == 200

@@ -37,15 +37,6 @@ LINE_B = dict(LINE_A, hts_number="7606123035", description="Plates, sheets and s
 
 # ----- helpers -----------------------------------------------------------------------------------
 
-@pytest.fixture
-def query(app):
-    """Run a query in an app context of its own (requests must not share the test's `g`)."""
-    def run(fn):
-        with app.app_context():
-            return fn()
-    return run
-
-
 def page_text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 

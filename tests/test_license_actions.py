@@ -18,15 +18,6 @@ from aimweb.models import License, LicenseEvent, SavedSearch
 NEW_HEADER = {**HEADER, "importer_name": "Bayou Aluminum Trading"}
 
 
-@pytest.fixture
-def query(app):
-    """Run a query in an app context of its own (requests must not share the test's `g`)."""
-    def run(fn):
-        with app.app_context():
-            return fn()
-    return run
-
-
 def license_state(query, number):
     """What a user could notice of a license: its fields, products and history."""
     def read():

@@ -30,15 +30,6 @@ LINE = {
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def query(app):
-    """Run a query in an app context of its own (requests must not share the test's `g`)."""
-    def run(fn):
-        with app.app_context():
-            return fn()
-    return run
-
-
 def count(query, *where) -> int:
     return query(lambda: db.session.scalar(select(func.count()).select_from(License).where(*where)))
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from ..accounts import EVENT_KINDS, OUTCOMES
 from ..extensions import db
-from ..licenses.export import safe_text
+from ..web.downloads import safe_text
 from ..models import AccountEvent, User
 from ..web.access import officer_required
 from ..web.bounds import page_number

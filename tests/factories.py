@@ -1,0 +1,88 @@
+"""Test data builders: the one user builder (its argon2 hash computed once per run) and the
+licenses, drafts, upload batches and saved searches the tests need, written straight into the
+database. Each runs in the caller's app context and commits."""
+from __future__ import annotations
+
+import zlib
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+
+from aimweb.clock import application_date, utcnow
+from aimweb.extensions import db
+from aimweb.models import Company, License, ProductLine, SavedSearch, UploadBatch, User
+from aimweb.security import hash_password
+
+PASSWORD = "Correct-Horse-9"
+
+LINE_A = dict(hts_number="7601103000", description="Unwrought aluminum, not alloyed",
+              category="Unwrought aluminum", smelt_largest="CA", smelt_second="NA_",
+              cast_country="CA", quantity_kg=Decimal("1000.00"), customs_value_usd=Decimal("3100.00"),
+              unit_value=Decimal("3.10"))
+
+
+@cache
+def password_hash(password: str = PASSWORD) -> str:
+    """argon2 is slow on purpose: each password is hashed once per test run."""
+    return hash_password(password)
+
+
+def make_user(email="filer@example.com", password=PASSWORD, role="filer", company=True,
+              company_name: str | None = None) -> User:
+    """A verified account (with a company of its own unless company=False)."""
+    user = User(email=email, display_name="Test Filer", first_name="Test", last_name="Filer",
+                password_hash=password_hash(password), role=role, email_verified_at=utcnow())
+    if company:
+        user.company = Company(
+            ein=f"12-{zlib.crc32(email.encode()) % 10**7:07d}",
+            name=company_name or f"Company of {email}", company_type="importer",
+            street="4800 Riverstone Blvd", city="Missouri City", state="TX", zip_code="77459",
+            phone="281-555-0134", contact_first_name="Test", contact_last_name="Filer", email=email,
+        )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def add_license(user_id: int, number: str | None, *, status="submitted", created: datetime | None = None,
+                import_date: date | None = None, valid_through: date | None = None,
+                importer="Gulf Coast Metals LLC", exporter="Northern Rolling Mills Inc.",
+                manufacturer="Alouette Smelting", entry_number=None, port="1303",
+                lines=(LINE_A,)) -> int:
+    """A license (or, with status "draft" and no number, a draft) of the user's company: its id."""
+    user = db.session.get(User, user_id)
+    created = created or utcnow()
+    today = application_date()
+    lic = License(
+        number=number, status=status, company_id=user.company_id, created_by_id=user.id,
+        entry_number=entry_number, entry_type="consumption", importer_name=importer,
+        exporter_name=exporter, manufacturer_name=manufacturer, origin_country="CA",
+        export_country="CA", port_code=port, export_date=(import_date or today) - timedelta(days=5),
+        import_date=import_date or today + timedelta(days=20), certified_at=created,
+        issued_at=created, created_at=created, updated_at=created, valid_from=created.date(),
+        valid_through=valid_through or created.date() + timedelta(days=75))
+    if status == "draft":
+        lic.form_data, lic.certified_at, lic.issued_at = {}, None, None
+    for position, line in enumerate(lines):
+        lic.lines.append(ProductLine(position=position, **line))
+    db.session.add(lic)
+    db.session.commit()
+    return lic.id
+
+
+def add_upload_batch(user_id: int, *, status="rejected", filename="licenses.xlsx") -> int:
+    """An upload of the user's company that was checked and rejected (nothing issued): its id."""
+    user = db.session.get(User, user_id)
+    batch = UploadBatch(company_id=user.company_id, user_id=user.id, form_token=f"t-{user.id}-{filename}",
+                        filename=filename, sha256="0" * 64, size=0, content=b"", status=status,
+                        message="The file has problems.", problems=[], finished_at=utcnow())
+    db.session.add(batch)
+    db.session.commit()
+    return batch.id
+
+
+def add_saved_search(user_id: int, name="Submitted", query="status=submitted") -> int:
+    search = SavedSearch(user_id=user_id, name=name, query=query)
+    db.session.add(search)
+    db.session.commit()
+    return search.id
