@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -32,7 +32,7 @@ def program_now() -> datetime:
 
 def utcnow() -> datetime:
     """Naive UTC: the same value round-trips through SQLite and PostgreSQL."""
-    return program_now().astimezone(timezone.utc).replace(tzinfo=None)
+    return program_now().astimezone(UTC).replace(tzinfo=None)
 
 
 def application_date() -> date:
@@ -42,4 +42,4 @@ def application_date() -> date:
 
 def to_program_date(moment: datetime) -> date:
     """The New York date of a stored (naive UTC) time."""
-    return moment.replace(tzinfo=timezone.utc).astimezone(PROGRAM_TZ).date()
+    return moment.replace(tzinfo=UTC).astimezone(PROGRAM_TZ).date()

@@ -12,20 +12,14 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
+from factories import PASSWORD, PROGRAM_TODAY, make_user  # noqa: F401  (PASSWORD re-exported for older tests)
+from factories import password_hash as _password_hash  # noqa: F401  (re-exported for older tests)
 from flask import has_app_context
+from helpers import csrf_token, post_form, sign_in  # noqa: F401  (re-exported for older tests)
 from sqlalchemy import text
 
 from aimweb import create_app
 from aimweb.extensions import db, limiter
-from factories import PASSWORD, make_user
-from factories import password_hash as _password_hash  # noqa: F401  (re-exported for older tests)
-from helpers import csrf_token, post_form, sign_in  # noqa: F401  (re-exported for older tests)
-
-# The date the HTTP tests run on (AIMWEB_PROGRAM_TODAY): a Tuesday, mid-quarter, far enough from a
-# month's or year's end that "in 20 days" and "75 days ago" stay in ordinary months.
-PROGRAM_TODAY = "2026-05-12"
-# Also outside the app (module-level dates in the tests are computed at import): the same clock.
-os.environ["AIMWEB_PROGRAM_TODAY"] = PROGRAM_TODAY
 
 
 class Mailbox:

@@ -3,6 +3,7 @@ licenses, drafts, upload batches and saved searches the tests need, written stra
 database. Each runs in the caller's app context and commits."""
 from __future__ import annotations
 
+import os
 import zlib
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -14,6 +15,12 @@ from aimweb.models import Company, License, ProductLine, SavedSearch, UploadBatc
 from aimweb.security import hash_password
 
 PASSWORD = "Correct-Horse-9"
+
+# The date the tests run on (aimweb/clock.py, PROGRAM_TODAY): a Tuesday in mid-May, far from a
+# month's or year's end, so "in 20 days" and "75 days ago" stay ordinary dates. Set here, the first
+# test module imported, so dates computed at import agree with the app's clock.
+PROGRAM_TODAY = "2026-05-12"
+os.environ["AIMWEB_PROGRAM_TODAY"] = PROGRAM_TODAY
 
 LINE_A = dict(hts_number="7601103000", description="Unwrought aluminum, not alloyed",
               category="Unwrought aluminum", smelt_largest="CA", smelt_second="NA_",
@@ -61,7 +68,7 @@ def add_license(user_id: int, number: str | None, *, status="submitted", created
         import_date=import_date or today + timedelta(days=20), certified_at=created,
         issued_at=created, created_at=created, updated_at=created, valid_from=created.date(),
         valid_through=valid_through or created.date() + timedelta(days=75))
-    if status == "draft":
+    if status == "draft" and number is None:
         lic.form_data, lic.certified_at, lic.issued_at = {}, None, None
     for position, line in enumerate(lines):
         lic.lines.append(ProductLine(position=position, **line))
@@ -71,11 +78,15 @@ def add_license(user_id: int, number: str | None, *, status="submitted", created
 
 
 def add_upload_batch(user_id: int, *, status="rejected", filename="licenses.xlsx") -> int:
-    """An upload of the user's company that was checked and rejected (nothing issued): its id."""
+    """An upload of the user's company: rejected with one problem (nothing issued), or "issued"
+    (with no licenses, enough for its pages): its id."""
     user = db.session.get(User, user_id)
-    batch = UploadBatch(company_id=user.company_id, user_id=user.id, form_token=f"t-{user.id}-{filename}",
+    problems = [{"row": 2, "column": "A", "title": "Entry ID", "message": "Enter the Entry ID."}]
+    batch = UploadBatch(company_id=user.company_id, user_id=user.id, form_token=f"t-{user.id}-{status}-{filename}",
                         filename=filename, sha256="0" * 64, size=0, content=b"", status=status,
-                        message="The file has problems.", problems=[], finished_at=utcnow())
+                        message="The file has problems." if status == "rejected" else None,
+                        problems=problems if status == "rejected" else None,
+                        result=[] if status == "issued" else None, finished_at=utcnow())
     db.session.add(batch)
     db.session.commit()
     return batch.id

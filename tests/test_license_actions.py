@@ -7,10 +7,10 @@ import io
 
 import pytest
 from conftest import csrf_token, make_user, sign_in
+from factories import add_license
+from helpers import HEADER, HTMX, LINE, add_line, issue, page_text, post, row_html, rows, signed_in_as, start
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from test_dashboard import add_license, page_text, row_html, rows, signed_in_as
-from test_single_license import HEADER, HTMX, LINE, add_line, issue, post, start
 
 from aimweb.extensions import db
 from aimweb.models import License, LicenseEvent, SavedSearch
