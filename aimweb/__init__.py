@@ -16,8 +16,6 @@ from .web.bounds import init_app as init_bounds
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    # Before any route is added: the bounded id and NUL-free text converters apply to every rule.
-    init_bounds(app)
     app.config.from_object(Defaults)
     app.config.from_prefixed_env("AIMWEB")
     if test_config:
@@ -45,6 +43,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
+    # After htmx's request class, before any route: ids within 64 bits, no NUL in text.
+    init_bounds(app)
 
     from . import models  # noqa: F401  (registers the tables with the metadata)
     from .account import bp as account_bp

@@ -97,3 +97,20 @@ def add_saved_search(user_id: int, name="Submitted", query="status=submitted") -
     db.session.add(search)
     db.session.commit()
     return search.id
+
+
+def seed_world() -> dict:
+    """Two filers' companies, each with a license, a draft, a rejected and an issued upload and a
+    saved search, and an officer: the values of every route's URL parts, per company ("own" is
+    filer@example.com's, "other" is other@example.com's)."""
+    filer = make_user("filer@example.com")
+    other = make_user("other@example.com")
+    make_user("officer@example.com", role="officer", company=False)
+    world = {}
+    for name, user, number in (("own", filer, "AOWN10126"), ("other", other, "AOTH10126")):
+        add_license(user.id, number)
+        world[name] = dict(number=number, draft_id=add_license(user.id, None, status="draft"),
+                           batch_id=add_upload_batch(user.id), search_id=add_saved_search(user.id),
+                           issued_batch_id=add_upload_batch(user.id, status="issued"),
+                           position=0, kind="csv", filename="app/app.css")
+    return world

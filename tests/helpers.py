@@ -158,3 +158,12 @@ def result_page(client, response, timeout=20.0) -> str:
         if "Checking " not in html or time.monotonic() > deadline:
             return html
         time.sleep(0.2)
+
+
+def url_for_rule(app, rule, values: dict) -> str:
+    """The URL of a url_map rule with its parts taken from `values` (see factories.seed_world)."""
+    if rule.endpoint == "bulk.results":  # only an issued upload has results to download
+        values = {**values, "batch_id": values["issued_batch_id"]}
+    with app.test_request_context():
+        return app.url_map.bind("localhost").build(
+            rule.endpoint, {name: values[name] for name in rule.arguments}, force_external=False)

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from factories import add_license, add_saved_search, add_upload_batch, make_user
-from helpers import csrf_token, signed_in_as
+from factories import seed_world
+from helpers import csrf_token, signed_in_as, url_for_rule
 
 from aimweb.web.access import LEVELS
 
@@ -27,30 +27,8 @@ def test_every_endpoint_declares_its_access_level(app):
 
 
 @pytest.fixture
-def world(app, query):
-    """A filer's company with a license, a draft, an upload and a saved search; another company
-    with the same; an officer."""
-    def make():
-        filer = make_user("filer@example.com")
-        other = make_user("other@example.com")
-        make_user("officer@example.com", role="officer", company=False)
-        ids = {}
-        for name, user, number in (("own", filer, "AAAA00000001"), ("other", other, "BBBB00000001")):
-            add_license(user.id, number)
-            ids[name] = dict(number=number, draft_id=add_license(user.id, None, status="draft"),
-                             batch_id=add_upload_batch(user.id), search_id=add_saved_search(user.id),
-                             issued_batch_id=add_upload_batch(user.id, status="issued"),
-                             position=0, kind="csv", filename="app/app.css")
-        return ids
-    return query(make)
-
-
-def url_for_rule(app, rule, values: dict) -> str:
-    if rule.endpoint == "bulk.results":  # only an issued upload has results to download
-        values = {**values, "batch_id": values["issued_batch_id"]}
-    with app.test_request_context():
-        return app.url_map.bind("localhost").build(
-            rule.endpoint, {name: values[name] for name in rule.arguments}, force_external=False)
+def world(query):
+    return query(seed_world)
 
 
 def rules(app):

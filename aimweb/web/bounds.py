@@ -3,7 +3,7 @@ NUL bytes in a path, query parameter or form field. Bad input gets a 404 or the 
 message, never an overflow or a NUL error from the database driver (a 500)."""
 from __future__ import annotations
 
-from flask import Flask, Request, abort
+from flask import Flask, abort
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
@@ -53,10 +53,6 @@ class NulFreeMultiDict(ImmutableMultiDict):
         super().__init__(list(_without_nul(mapping)))
 
 
-class AimRequest(Request):
-    parameter_storage_class = NulFreeMultiDict
-
-
 def page_number(args, max_page: int = MAX_PAGE) -> int:
     """The `page` query parameter: 1 when missing or not a number; below 1 or beyond `max_page` a
     made-up URL, so "not found" (an offset past 64 bits overflows the database driver)."""
@@ -67,7 +63,9 @@ def page_number(args, max_page: int = MAX_PAGE) -> int:
 
 
 def init_app(app: Flask) -> None:
-    app.request_class = AimRequest
+    """Call after the extensions (htmx sets its own request class, extended here) and before any
+    route is added (the converters apply to the rules as they are added)."""
+    app.request_class = type("AimRequest", (app.request_class,), {"parameter_storage_class": NulFreeMultiDict})
     app.url_map.converters["int"] = IdConverter
     app.url_map.converters["default"] = TextConverter
     app.url_map.converters["string"] = TextConverter
