@@ -35,16 +35,17 @@ def password_hash(password: str = PASSWORD) -> str:
 
 
 def make_user(email="filer@example.com", password=PASSWORD, role="filer", company=True,
-              company_name: str | None = None) -> User:
+              company_name: str | None = None, *, first="Test", last="Filer", company_type="importer",
+              ein: str | None = None) -> User:
     """A verified account (with a company of its own unless company=False)."""
-    user = User(email=email, display_name="Test Filer", first_name="Test", last_name="Filer",
+    user = User(email=email, display_name=f"{first} {last}", first_name=first, last_name=last,
                 password_hash=password_hash(password), role=role, email_verified_at=utcnow())
     if company:
         user.company = Company(
-            ein=f"12-{zlib.crc32(email.encode()) % 10**7:07d}",
-            name=company_name or f"Company of {email}", company_type="importer",
+            ein=ein or f"12-{zlib.crc32(email.encode()) % 10**7:07d}",
+            name=company_name or f"Company of {email}", company_type=company_type,
             street="4800 Riverstone Blvd", city="Missouri City", state="TX", zip_code="77459",
-            phone="281-555-0134", contact_first_name="Test", contact_last_name="Filer", email=email,
+            phone="281-555-0134", contact_first_name=first, contact_last_name=last, email=email,
         )
     db.session.add(user)
     db.session.commit()
