@@ -38,8 +38,13 @@ def rules(app):
 def answer(client, app, rule, values, token):
     url = url_for_rule(app, rule, values)
     if "GET" in rule.methods:
-        return "GET", url, client.get(url)
-    return "POST", url, client.post(url, data={"csrf_token": token})
+        method, response = "GET", client.get(url)
+    else:
+        method, response = "POST", client.post(url, data={"csrf_token": token})
+    # Read to the end and closed: an export streams from a server-side cursor until then.
+    response.get_data()
+    response.close()
+    return method, url, response
 
 
 def _signed_in_check(response) -> bool:
