@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from . import products
 from .config import Defaults
 from .extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
+from .web.bounds import init_app as init_bounds
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -43,6 +44,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
+    # After htmx's request class, before any route: ids within 64 bits, no NUL in text.
+    init_bounds(app)
 
     from . import formatting, models  # noqa: F401  (models registers the tables with the metadata)
     from .account import bp as account_bp
@@ -58,6 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .reference.cli import register_reference_cli
     from .review import bp as review_bp
     from .security import register_security
+    from .web.access import public
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -68,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(monitor_bp)
     app.register_blueprint(admin_bp)
     formatting.register(app)
+    app.view_functions["static"] = public(app.view_functions["static"])
     register_security(app)
     register_error_handlers(app)
     register_cli(app)

@@ -97,3 +97,5 @@ class Defaults:
     HTS_CATALOGUE_FILE = None
     PREFERRED_URL_SCHEME = "http"
     PROGRAM_NAME = "Aluminum Import Monitoring and Analysis (AIM)"
+    # Tests and demos only: run the clock on this day (YYYY-MM-DD; aimweb/clock.py). Never in production.
+    PROGRAM_TODAY = None

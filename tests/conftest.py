@@ -3,26 +3,23 @@ a real SMTP server (aiosmtpd) that keeps what it receives, and sign-in helpers."
 from __future__ import annotations
 
 import email
-from functools import cache
 import os
 import re
 import socket
 import threading
-import zlib
 import time
 from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
+from factories import PASSWORD, PROGRAM_TODAY, make_user  # noqa: F401  (PASSWORD re-exported for older tests)
+from factories import password_hash as _password_hash  # noqa: F401  (re-exported for older tests)
 from flask import has_app_context
+from helpers import csrf_token, post_form, sign_in  # noqa: F401  (re-exported for older tests)
 from sqlalchemy import text
 
 from aimweb import create_app
 from aimweb.extensions import db, limiter
-from aimweb.models import Company, User, utcnow
-from aimweb.security import hash_password
-
-PASSWORD = "Correct-Horse-9"
 
 
 class Mailbox:
@@ -107,6 +104,7 @@ def make_test_config(database_uri: str, smtp_port: int, **extra) -> dict:
         "MAIL_KICK": "inline",
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
+        "PROGRAM_TODAY": PROGRAM_TODAY,
         **extra,
     }
 
@@ -158,57 +156,19 @@ def mailbox(smtp_server):
     return smtp_server[1]
 
 
-def csrf_token(client, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    m = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf-token" content="([^"]+)"', html
-    )
-    assert m, f"no CSRF token on {path}"
-    return m.group(1)
-
-
-def post_form(client, path: str, data: dict, **kwargs):
-    """POST a form the way a browser does: with the CSRF token from the page."""
-    return client.post(path, data={"csrf_token": csrf_token(client, path), **data}, **kwargs)
-
-
-def make_user(email="filer@example.com", password=PASSWORD, role="filer", company=True) -> User:
-    user = User(email=email, display_name="Test Filer", first_name="Test", last_name="Filer",
-                password_hash=hash_password(password), role=role, email_verified_at=utcnow())
-    if company:
-        user.company = Company(
-            ein=f"12-{zlib.crc32(email.encode()) % 10**7:07d}", name=f"Company of {email}", company_type="importer",
-            street="4800 Riverstone Blvd", city="Missouri City", state="TX", zip_code="77459",
-            phone="281-555-0134", contact_first_name="Test", contact_last_name="Filer", email=email,
-        )
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-@cache
-def _password_hash() -> str:
-    return hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per test run
-
-
 def add_user(app, email="filer@example.com", company=True, role="filer") -> int:
-    """A verified account with PASSWORD (and a company), straight into the database: its id."""
+    """A verified account with PASSWORD (and the company "Gulf Coast Metals LLC"): its id."""
     with app.app_context():
-        user = User(email=email, display_name="Test Filer", first_name="Test", last_name="Filer",
-                    password_hash=_password_hash(), role=role, email_verified_at=utcnow())
-        if company:
-            user.company = Company(
-                ein="12-7654321", name="Gulf Coast Metals LLC", company_type="importer",
-                street="4800 Riverstone Blvd", city="Missouri City", state="TX", zip_code="77459",
-                phone="281-555-0134", contact_first_name="Test", contact_last_name="Filer", email=email,
-            )
-        db.session.add(user)
-        db.session.commit()
-        return user.id
+        return make_user(email, role=role, company=company, company_name="Gulf Coast Metals LLC").id
 
 
-def sign_in(client, email="filer@example.com", password=PASSWORD, **kwargs):
-    return post_form(client, "/signin", {"email": email, "password": password}, **kwargs)
+@pytest.fixture
+def query(app):
+    """Run a query in an app context of its own (requests must not share the test's `g`)."""
+    def run(fn):
+        with app.app_context():
+            return fn()
+    return run
 
 
 @pytest.fixture

@@ -4,15 +4,14 @@ from __future__ import annotations
 import html
 import re
 import time
-from functools import cache
 
 import pytest
-from conftest import PASSWORD, post_form, sign_in
+from conftest import post_form, sign_in
+from factories import make_user
 from sqlalchemy import func, select
 
 from aimweb.extensions import db
-from aimweb.models import Company, User, utcnow
-from aimweb.security import hash_password
+from aimweb.models import Company, User
 
 VALID = {
     "ein": "12-3456789", "cbp_importer_number": "", "name": "Riverstone Metals LLC",
@@ -26,24 +25,10 @@ TAKEN = ("This {} is already registered in AIM, so the company already has an ac
          "Please write to aluminum.license@trade.gov to be added to it.")
 
 
-@cache
-def _password_hash() -> str:
-    return hash_password(PASSWORD)
-
-
 def add_user(app, email="newcomer@example.com", company=False, role="filer") -> int:
     with app.app_context():
-        user = User(email=email, display_name="Dana W", first_name="Dana", last_name="Whitaker",
-                    password_hash=_password_hash(), role=role, email_verified_at=utcnow())
-        if company:
-            user.company = Company(
-                ein="12-7654321", name="Gulf Coast Metals LLC", company_type="customs_broker",
-                street="4800 Riverstone Blvd", city="Missouri City", state="TX", zip_code="77459",
-                phone="281-555-0134", contact_first_name="Dana", contact_last_name="Whitaker", email=email,
-            )
-        db.session.add(user)
-        db.session.commit()
-        return user.id
+        return make_user(email, role=role, company=company, company_name="Gulf Coast Metals LLC",
+                         first="Dana", last="Whitaker", company_type="customs_broker", ein="12-7654321").id
 
 
 def add_company(app, **fields) -> None:

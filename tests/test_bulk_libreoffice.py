@@ -15,12 +15,14 @@ import subprocess
 import zipfile
 
 import pytest
+from helpers import UPLOAD_EXPORT as EXPORT
+from helpers import UPLOAD_IMPORT as IMPORT
+from helpers import result_page, upload
 from sqlalchemy import select
 
 from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 from aimweb.extensions import db
 from aimweb.models import License
-from test_bulk_upload import EXPORT, IMPORT, result_page, upload
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 

@@ -3,81 +3,22 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from datetime import datetime, timedelta
 
 import openpyxl
 import pytest
+from conftest import csrf_token
+from helpers import result_page, row, upload, workbook
 from sqlalchemy import func, select
 
 from aimweb import licensing
 from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 from aimweb.extensions import db
 from aimweb.models import License, UploadBatch
-from conftest import csrf_token
 
 TODAY = licensing.application_date()
 IMPORT = datetime.combine(TODAY + timedelta(days=20), datetime.min.time())
 EXPORT = IMPORT - timedelta(days=10)
-
-
-def row(entry_id, hts="7601.10.30.00", kg=12500, usd=38750, **changes):
-    values = {
-        "Entry ID": entry_id, "Customs Entry #": "", "Importer Name": "Gulf Coast Metals LLC",
-        "Exporter Name": "Northern Rolling Mills", "Manufacturer": "Alouette", "Country of Origin": "Canada",
-        "Country of Export": "CA", "Port of Entry": "1303 - Baltimore, MD",
-        "Expected Date of Export": EXPORT, "Expected Date of Import": IMPORT.strftime("%m/%d/%Y"),
-        "HTS Number": hts, "Country of Largest Smelt": "Canada",
-        "Country of Second Largest Smelt": "Not applicable", "Country of Most Recent Cast": "CAN",
-        "Volume (KG)": kg, "Customs Value (US$)": usd,
-    }
-    values.update(changes)
-    return [values[t] for t in TITLES]
-
-
-def workbook(rows, template: bytes | None = None) -> bytes:
-    wb = openpyxl.load_workbook(io.BytesIO(template)) if template else openpyxl.Workbook()
-    sheet = wb.worksheets[0]
-    if not template:
-        sheet.append(TITLES)
-    for values in rows:
-        sheet.append(values)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def upload(client, data: bytes, filename="licenses.xlsx", certified=True, token=None):
-    page = client.get("/licenses/multiple/").get_data(as_text=True)
-    token = token or re.search(r'name="form_token" value="([^"]+)"', page).group(1)
-    form = {"csrf_token": csrf_token(client, "/licenses/multiple/"), "form_token": token,
-            "file": (io.BytesIO(data), filename)}
-    if certified:
-        form["certified"] = "y"
-    response = client.post("/licenses/multiple/", data=form, content_type="multipart/form-data")
-    # Werkzeug's test client spools a body over 500 KB to a temporary file and, unless it follows
-    # redirects, never closes it: closed here rather than left to the garbage collector.
-    response.request.environ["wsgi.input"].close()
-    return response
-
-
-def result_page(client, response, timeout=20.0) -> str:
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    location = response.headers["Location"]
-    deadline = time.monotonic() + timeout
-    while True:
-        html = client.get(location).get_data(as_text=True)
-        if "Checking " not in html or time.monotonic() > deadline:
-            return html
-        time.sleep(0.2)
-
-
-@pytest.fixture
-def query(app):
-    def run(fn):
-        with app.app_context():
-            return fn()
-    return run
 
 
 def test_template_has_the_16_columns_lists_and_instructions(signed_in):

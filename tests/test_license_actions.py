@@ -7,24 +7,15 @@ import io
 
 import pytest
 from conftest import csrf_token, make_user, sign_in
+from factories import add_license
+from helpers import HEADER, HTMX, LINE, add_line, issue, page_text, post, row_html, rows, signed_in_as, start
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from test_dashboard import add_license, page_text, row_html, rows, signed_in_as
-from test_single_license import HEADER, HTMX, LINE, add_line, issue, post, start
 
 from aimweb.extensions import db
 from aimweb.models import License, LicenseEvent, SavedSearch
 
 NEW_HEADER = {**HEADER, "importer_name": "Bayou Aluminum Trading"}
-
-
-@pytest.fixture
-def query(app):
-    """Run a query in an app context of its own (requests must not share the test's `g`)."""
-    def run(fn):
-        with app.app_context():
-            return fn()
-    return run
 
 
 def license_state(query, number):

@@ -16,14 +16,13 @@ from decimal import Decimal
 
 import pytest
 from conftest import csrf_token, make_user, sign_in
+from factories import LINE_A, add_license
+from helpers import HEADER, HTMX, LINE, issue, post
 from sqlalchemy import select
-from test_dashboard import LINE_A, add_license
-from test_single_license import HEADER, HTMX, LINE, issue, post
 
 from aimweb import licensing, screening
 from aimweb.extensions import db
-from aimweb.models import (CompanyHtsMonth, Finding, HtsUnitValueStat, License, LicenseEvent, User,
-                           utcnow)
+from aimweb.models import CompanyHtsMonth, Finding, HtsUnitValueStat, License, LicenseEvent, User, utcnow
 
 FILER = "filer@example.com"
 OFFICER = "officer@example.com"
@@ -34,15 +33,6 @@ VIETNAM = {**HEADER, "origin_country": "VN", "export_country": "VN"}
 # Unalloyed unwrought aluminum with no smelt country (severity 3).
 NO_SMELT = ({**LINE, "line-smelt_largest": "NA_"},)
 PLAIN = (LINE,)
-
-
-@pytest.fixture
-def query(app):
-    """Run a query in an app context of its own (requests must not share the test's `g`)."""
-    def run(fn):
-        with app.app_context():
-            return fn()
-    return run
 
 
 @pytest.fixture

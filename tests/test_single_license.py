@@ -5,39 +5,17 @@ import re
 import threading
 from datetime import timedelta
 
-import pytest
+from conftest import csrf_token, make_user, sign_in
+from helpers import HEADER, HTMX, LINE, add_line, issue, post, start
 from sqlalchemy import func, select
 
 from aimweb import licensing
 from aimweb.extensions import db
 from aimweb.models import License, LicenseEvent
-from conftest import csrf_token, make_user, sign_in
 
 TODAY = licensing.application_date()
 IMPORT = TODAY + timedelta(days=20)
 EXPORT = TODAY + timedelta(days=5)
-
-HEADER = {
-    "entry_number": "ABC-1234567-6", "entry_type": "consumption",
-    "importer_name": "Gulf Coast Metals LLC", "exporter_name": "Northern Rolling Mills Inc.",
-    "manufacturer_name": "Alouette Smelting", "origin_country": "CA", "export_country": "CA",
-    "port_code": "1303", "export_date": EXPORT.isoformat(), "import_date": IMPORT.isoformat(),
-}
-LINE = {
-    "line-hts_number": "7601.10.30.00", "line-smelt_largest": "CA", "line-smelt_second": "NA_",
-    "line-cast_country": "CA", "line-quantity_kg": "12,500", "line-customs_value_usd": "38750.00",
-}
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def query(app):
-    """Run a query in an app context of its own (requests must not share the test's `g`)."""
-    def run(fn):
-        with app.app_context():
-            return fn()
-    return run
-
 
 def count(query, *where) -> int:
     return query(lambda: db.session.scalar(select(func.count()).select_from(License).where(*where)))
@@ -45,34 +23,6 @@ def count(query, *where) -> int:
 
 def by_number(number):
     return db.session.scalar(select(License).where(License.number == number))
-
-
-def start(client) -> str:
-    """Apply for Single License → Standard License, Aluminum: the URL of the new draft."""
-    token = csrf_token(client, "/licenses/apply")
-    response = client.post("/licenses/apply", data={"csrf_token": token, "license_type": "standard",
-                                                    "product": "aluminum"})
-    assert response.status_code == 302
-    return response.headers["Location"]
-
-
-def post(client, path, data, **kwargs):
-    return client.post(path, data={"csrf_token": csrf_token(client, "/licenses/apply"), **data},
-                       **kwargs)
-
-
-def add_line(client, draft, line=LINE, header=HEADER, htmx=True):
-    return post(client, f"{draft}/lines", {**header, **line}, headers=HTMX if htmx else {})
-
-
-def issue(client, lines=(LINE,), header=HEADER) -> str:
-    draft = start(client)
-    for line in lines:
-        assert "aim-line--error" not in add_line(client, draft, line, header).get_data(as_text=True)
-    assert post(client, f"{draft}/preview", {**header, "certified": "y"}).status_code == 302
-    response = post(client, f"{draft}/submit", {})
-    assert response.status_code == 303
-    return response.headers["Location"].rsplit("/", 1)[1]
 
 
 def test_apply_page_offers_standard_license_and_aluminum(signed_in):

@@ -1,10 +1,11 @@
 """Company registration and profile views."""
 from flask import flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..models import Company
+from ..web.access import signed_in
 from . import bp
 from .forms import CompanyForm
 
@@ -16,7 +17,7 @@ _FIELDS = [
 
 
 @bp.route("/company", methods=["GET", "POST"])
-@login_required
+@signed_in
 def company():
     existing = current_user.company
     if existing is None and current_user.is_officer:

@@ -5,21 +5,20 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, abort, render_template, request, stream_with_context
+from flask import Response, render_template, request, stream_with_context
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from .. import formatting
 from ..accounts import EVENT_KINDS, OUTCOMES
 from ..extensions import db
-from ..models import AccountEvent, User
-from ..security import role_required
 from ..web.downloads import safe_text
+from ..models import AccountEvent, User
+from ..web.access import officer_required
+from ..web.bounds import page_number
 from . import bp
 
-officer_required = role_required("officer", "admin")
 PAGE_SIZE = 50
-MAX_PAGE = 10_000  # 500,000 rows back; a larger number is a made-up URL
 
 
 def _filters(args) -> dict:
@@ -41,9 +40,7 @@ def _query(filters: dict):
 @bp.get("/sign-ins")
 @officer_required
 def sign_ins():
-    page = request.args.get("page", 1, type=int)
-    if page < 1 or page > MAX_PAGE:
-        abort(404)
+    page = page_number(request.args)
     filters = _filters(request.args)
     rows = db.session.execute(
         _query(filters).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()

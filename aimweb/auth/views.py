@@ -11,6 +11,7 @@ from ..extensions import db, limiter
 from ..mailer import send_email
 from ..models import User, utcnow
 from ..security import hash_password, is_safe_next, start_session
+from ..web.access import public
 from . import bp
 from .codes import check_code, issue_code, spend_code, throttle_message, verified_recently
 from .forms import CodeForm, CreateAccountForm, EmailForm, NewPasswordForm, SignInForm
@@ -116,24 +117,28 @@ def _verified_email(purpose: str) -> str | None:
 # ----- Sign Up Now -----------------------------------------------------------------------------
 
 @bp.route("/signup", methods=["GET", "POST"])
+@public
 @limiter.limit(_code_limit, methods=["POST"])
 def signup():
     return _email_step("signup", "auth/signup_email.html")
 
 
 @bp.route("/signup/verify", methods=["GET", "POST"])
+@public
 @limiter.limit(_code_limit, methods=["POST"])
 def signup_verify():
     return _verify_step("signup", "auth.signup_create")
 
 
 @bp.post("/signup/resend")
+@public
 @limiter.limit(_code_limit)
 def signup_resend():
     return _resend("signup")
 
 
 @bp.route("/signup/create", methods=["GET", "POST"])
+@public
 def signup_create():
     email = _verified_email("signup")
     if not email:
@@ -167,6 +172,7 @@ def signup_create():
 # ----- Sign in / out ---------------------------------------------------------------------------
 
 @bp.route("/signin", methods=["GET", "POST"])
+@public
 @limiter.limit(_sign_in_limit, methods=["POST"])
 def sign_in():
     if current_user.is_authenticated:
@@ -187,6 +193,7 @@ def sign_in():
 
 
 @bp.post("/signout")
+@public
 def sign_out():
     if current_user.is_authenticated:
         accounts.sign_out(current_user, _client())
@@ -199,24 +206,28 @@ def sign_out():
 # ----- Forgot your password? -------------------------------------------------------------------
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@public
 @limiter.limit(_code_limit, methods=["POST"])
 def reset():
     return _email_step("reset", "auth/reset_email.html")
 
 
 @bp.route("/password/verify", methods=["GET", "POST"])
+@public
 @limiter.limit(_code_limit, methods=["POST"])
 def reset_verify():
     return _verify_step("reset", "auth.reset_password")
 
 
 @bp.post("/password/resend")
+@public
 @limiter.limit(_code_limit)
 def reset_resend():
     return _resend("reset")
 
 
 @bp.route("/password/new", methods=["GET", "POST"])
+@public
 def reset_password():
     email = _verified_email("reset")
     user = _user_by_email(email) if email else None

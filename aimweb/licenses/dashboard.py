@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -11,7 +11,7 @@ from ..clock import application_date
 from ..enums import LicenseStatus
 from ..extensions import db
 from ..models import License, SavedSearch
-from ..web.access import filer_required, license_or_404
+from ..web.access import filer_required, license_or_404, signed_in
 from ..web.htmx import page_or_partial, wants_partial
 from . import bp, export
 from .search import SEARCHABLE_STATUSES, dashboard_page, line_totals, parse_filters
@@ -25,7 +25,7 @@ def _saved_searches():
 
 
 @bp.get("/")
-@login_required
+@signed_in
 def dashboard():
     if current_user.is_officer:
         return redirect(url_for("review.queue"))

@@ -9,7 +9,6 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from flask import Response, current_app, render_template, request
-from flask_login import login_required
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +16,7 @@ from .. import formatting
 from ..extensions import db
 from ..models import License, LicensePdf
 from ..rules import unit_value
-from ..web.access import license_or_404
+from ..web.access import license_or_404, signed_in
 from . import bp
 
 # PDFs rendered by this process: the tests prove a cached download renders nothing.
@@ -133,7 +132,7 @@ def cached_license_pdf(lic: License) -> bytes:
 
 
 @bp.get("/<number>/pdf", endpoint="pdf")
-@login_required
+@signed_in
 def license_pdf(number: str):
     lic = license_or_404(number)
     number = lic.number

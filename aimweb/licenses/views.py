@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from .. import licensing, products
 from ..clock import application_date
@@ -15,7 +15,7 @@ from ..inputs import parse_amount
 from ..reference.hts import current_catalogue, format_hts, normalize_hts
 from ..reference.ports import all_ports
 from ..rules import unit_value
-from ..web.access import draft_or_404, filer_required, license_or_404
+from ..web.access import draft_or_404, filer_required, license_or_404, signed_in
 from ..web.htmx import wants_partial
 from . import bp
 from .forms import LicenseForm, LineForm, line_form_class, show_problems
@@ -217,7 +217,7 @@ def _unit_value(quantity, value):
 # ----- the license page --------------------------------------------------------------------------
 
 @bp.get("/<number>")
-@login_required
+@signed_in
 def view(number: str):
     lic = license_or_404(number)
     # Officers' internal notes (a "Clear" note) are never shown to the filer.

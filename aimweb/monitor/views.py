@@ -11,6 +11,7 @@ from .. import formatting
 from ..clock import application_date
 from ..reference.countries import all_countries
 from ..reference.hts import current_catalogue
+from ..web.access import public
 from ..web.downloads import table_download
 from . import bp
 from .aggregates import (COUNTRY_DIMENSIONS, DIMENSIONS, MEASURES, TOTAL, included_through,
@@ -110,6 +111,7 @@ def _latest(t, keys: list[str], measure: str) -> list[dict]:
 
 
 @bp.get("/")
+@public
 def index():
     c = _choices()
     ch = c["choice"]
@@ -139,6 +141,7 @@ def index():
 
 
 @bp.get("/surges")
+@public
 def surge_view():
     c = _choices()
     ch = c["choice"]
@@ -153,6 +156,7 @@ def surge_view():
 
 
 @bp.get("/table.<any(csv, xlsx):kind>")
+@public
 def download(kind: str):
     c = _choices()
     ch = c["choice"]

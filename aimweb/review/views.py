@@ -23,6 +23,7 @@ from ..models import License
 from ..reference.countries import all_countries
 from ..reference.hts import current_catalogue
 from ..web.access import officer_required
+from ..web.bounds import page_number
 from ..web.downloads import CSV, attachment, safe_text
 from ..web.htmx import current_page, page_or_partial, wants_partial
 from . import bp
@@ -47,7 +48,7 @@ def queue():
 
 def _queue_context(args) -> dict:
     raw, errors = queue_filters(args)
-    page = max(args.get("page", 1, type=int), 1)
+    page = page_number(args)
     rows, count = [], 0
     if not errors:
         rows, count = queue_page(raw, page)
@@ -140,7 +141,7 @@ def clear(number: str):
 @bp.get("/audit")
 @officer_required
 def audit():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     rows = db.session.execute(audit_query(request.args).limit(50).offset((page - 1) * 50)).all()
     # The filters without the page: the page links add their own.
     args = {k: v for k, v in request.args.items() if k != "page"}

@@ -1,4 +1,10 @@
-"""Who may do what: filer and officer views, and a filer's licenses (another company's is "not found")."""
+"""Who may do what: every view declares its access level, and a filer's licenses (another
+company's is "not found").
+
+Each decorator records its level on the view (`view.access`); tests/test_architecture.py walks
+app.url_map and fails for an endpoint without one, then checks every route answers each role as
+its level says. A new route is covered the day it is added.
+"""
 from __future__ import annotations
 
 from functools import wraps
@@ -12,8 +18,37 @@ from ..extensions import db
 from ..models import License
 from ..security import role_required
 
-# Officers and admins read every license; "Mark Action Required" and "Clear" are theirs.
-officer_required = role_required("officer", "admin")
+# The levels, loosest first. "filer" is a signed-in filer with a registered company.
+LEVELS = ("public", "signed-in", "filer", "officer")
+
+
+def _declare(view, level: str):
+    try:
+        view.access = level
+    except AttributeError:  # a bound method (Flask's static view) takes no attributes: wrap it
+        inner = view
+
+        @wraps(inner)
+        def view(*args, **kwargs):
+            return inner(*args, **kwargs)
+
+        view.access = level
+    return view
+
+
+def public(view):
+    """Anyone, signed in or not (sign-in pages, the landing page, the public monitor, static)."""
+    return _declare(view, "public")
+
+
+def signed_in(view):
+    """Any signed-in account; the view decides what a filer and an officer each see."""
+    return _declare(login_required(view), "signed-in")
+
+
+def officer_required(view):
+    """Officers and admins: they read every license; "Mark Action Required" and "Clear" are theirs."""
+    return _declare(role_required("officer", "admin")(view), "officer")
 
 
 def filer_required(view):
@@ -28,7 +63,7 @@ def filer_required(view):
             return redirect(url_for("account.company"))
         return view(*args, **kwargs)
 
-    return wrapped
+    return _declare(wrapped, "filer")
 
 
 def may_view(lic: License) -> bool:

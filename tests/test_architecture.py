@@ -1,0 +1,259 @@
+"""Tests that guard the architecture: every route declares who may use it and answers each role
+accordingly (after GOV.UK Notify's permission tests, walking app.url_map), no module imports from
+a higher layer, no status literal outside aimweb/enums.py, no test module imports another."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from factories import seed_world
+from helpers import csrf_token, signed_in_as, url_for_rule
+
+from aimweb.web.access import LEVELS
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "aimweb"
+
+# ----- 1. every route declares its access, and each role gets the right answer ------------------
+
+
+def test_every_endpoint_declares_its_access_level(app):
+    undeclared = sorted(endpoint for endpoint, view in app.view_functions.items()
+                        if getattr(view, "access", None) not in LEVELS)
+    assert not undeclared, (f"{undeclared}: mark each view with a decorator from aimweb/web/access.py "
+                            "(public, signed_in, filer_required, officer_required)")
+
+
+@pytest.fixture
+def world(query):
+    return query(seed_world)
+
+
+def rules(app):
+    return sorted(app.url_map.iter_rules(), key=lambda r: r.rule)
+
+
+def answer(client, app, rule, values, token):
+    url = url_for_rule(app, rule, values)
+    if "GET" in rule.methods:
+        method, response = "GET", client.get(url)
+    else:
+        method, response = "POST", client.post(url, data={"csrf_token": token})
+    # Read to the end and closed: an export streams from a server-side cursor until then.
+    response.get_data()
+    response.close()
+    return method, url, response
+
+
+def _signed_in_check(response) -> bool:
+    return response.status_code == 302 and "/signin" in response.headers["Location"]
+
+
+def _walk(app, world, client, token, judge):
+    wrong = []
+    for rule in rules(app):
+        level = app.view_functions[rule.endpoint].access
+        method, url, response = answer(client, app, rule, world["own"], token)
+        problem = judge(level, method, response)
+        if problem:
+            wrong.append(f"{method} {url} ({level}): {response.status_code} {problem}")
+    return wrong
+
+
+def test_anonymous_is_sent_to_sign_in_from_every_protected_route(app, client, world):
+    token = csrf_token(client, "/signin")
+
+    def judge(level, method, response):
+        if level == "public":
+            return None if response.status_code < 500 and response.status_code not in (401, 403) else "refused"
+        return None if _signed_in_check(response) else "not sent to sign-in"
+
+    assert _walk(app, world, client, token, judge) == []
+
+
+def test_a_filer_gets_filer_pages_and_is_refused_officer_pages(app, world):
+    client = signed_in_as(app, "filer@example.com")
+    token = csrf_token(client, "/licenses/")
+
+    def judge(level, method, response):
+        status = response.status_code
+        if level == "officer":
+            return None if status == 403 else "an officer page answered a filer"
+        if method == "GET":
+            return None if status < 400 else "refused"
+        return None if status < 500 and status not in (401, 403) else "refused"
+
+    assert _walk(app, world, client, token, judge) == []
+
+
+def test_an_officer_gets_officer_pages_and_is_refused_filing(app, world):
+    client = signed_in_as(app, "officer@example.com")
+    token = csrf_token(client, "/review/")
+
+    def judge(level, method, response):
+        status = response.status_code
+        if level == "filer":
+            return None if status == 403 else "a filer page answered an officer"
+        if method == "GET":
+            return None if status < 400 else "refused"
+        return None if status < 500 and status not in (401, 403) else "refused"
+
+    assert _walk(app, world, client, token, judge) == []
+
+
+def test_another_company_s_objects_are_not_found(app, world):
+    """Every filer route with a license, draft, upload or saved search in its path answers 404 for
+    another company's (GET and POST alike: nothing of theirs is read or changed)."""
+    client = signed_in_as(app, "filer@example.com")
+    token = csrf_token(client, "/licenses/")
+    owned = {"number", "draft_id", "batch_id", "search_id"}
+    wrong = []
+    for rule in rules(app):
+        if app.view_functions[rule.endpoint].access != "filer" or not owned & rule.arguments:
+            continue
+        values = {**world["own"], **{k: world["other"][k] for k in owned | {"issued_batch_id"}}}
+        method, url, response = answer(client, app, rule, values, token)
+        if response.status_code != 404:
+            wrong.append(f"{method} {url}: {response.status_code}")
+    assert wrong == []
+
+
+# ----- 2. layers ---------------------------------------------------------------------------------
+
+# From the README's architecture, top to bottom: a module imports only its own layer and those below.
+# A module is placed by its longest listed prefix; a new package or module must be placed here.
+LAYER_ORDER = ("base", "pure", "services", "web", "app")
+LAYERS = {
+    "aimweb": "app", "aimweb.cli": "app", "aimweb.reference.cli": "app",
+    # web: the blueprints, what they share, the error pages
+    "aimweb.web": "web", "aimweb.errors": "web", "aimweb.auth": "web", "aimweb.account": "web",
+    "aimweb.licenses": "web", "aimweb.bulk": "web", "aimweb.review": "web", "aimweb.main": "web",
+    "aimweb.admin": "web", "aimweb.monitor": "web",
+    # services: transactions, mail, the monitor's pre-computed figures (also made by `flask` commands)
+    "aimweb.licensing": "services", "aimweb.screening": "services", "aimweb.accounts": "services",
+    "aimweb.mailer": "services", "aimweb.outbox": "services", "aimweb.demo": "services",
+    "aimweb.monitor.aggregates": "services", "aimweb.monitor.disclosure": "services",
+    # pure: decisions on values (formatting reads the rules' labels, so it sits here, not in base)
+    "aimweb.rules": "pure", "aimweb.checks": "pure", "aimweb.inputs": "pure", "aimweb.formatting": "pure",
+    "aimweb.products": "pure",
+    # base
+    "aimweb.models": "base", "aimweb.reference": "base", "aimweb.clock": "base", "aimweb.config": "base",
+    "aimweb.extensions": "base", "aimweb.security": "base", "aimweb.enums": "base",
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(module: str) -> str | None:
+    candidates = [name for name in LAYERS if module == name or module.startswith(name + ".")]
+    return LAYERS[max(candidates, key=len)] if candidates else None
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every aimweb module `path` imports, at the top or inside a function."""
+    module = module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.split(".")[0] == "aimweb"}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] != "aimweb":
+                continue
+            if node.module is None:  # from . import views: the submodules themselves
+                found |= {f"{target}.{alias.name}" for alias in node.names}
+            else:
+                found.add(target)
+    return found
+
+
+def python_modules():
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_every_module_is_placed_in_a_layer():
+    unplaced = [module_name(p) for p in python_modules() if layer_of(module_name(p)) is None]
+    assert unplaced == [], "place these in LAYERS (tests/test_architecture.py), after the README"
+
+
+def test_no_module_imports_from_a_higher_layer():
+    upward = []
+    for path in python_modules():
+        module = module_name(path)
+        mine = LAYER_ORDER.index(layer_of(module) or "app")
+        for target in imports_of(path):
+            theirs = layer_of(target)
+            if theirs is not None and LAYER_ORDER.index(theirs) > mine:
+                upward.append(f"{module} ({LAYER_ORDER[mine]}) imports {target} ({theirs})")
+    assert upward == []
+
+
+def test_the_layer_check_sees_relative_and_function_level_imports(monkeypatch):
+    """The check above can fail: a base module importing a blueprint inside a function is seen."""
+    fake = PACKAGE / "clock.py"
+    source = "def f():\n    from .licenses import views\n    import aimweb.licensing\n"
+    monkeypatch.setattr(Path, "read_text", lambda self, encoding=None: source)
+    assert imports_of(fake) == {"aimweb.licenses", "aimweb.licensing"}
+    assert layer_of("aimweb.clock") == "base" and layer_of("aimweb.licenses.views") == "web"
+
+
+# ----- 3. status literals live in aimweb/enums.py -----------------------------------------------
+
+ENUMS = PACKAGE / "enums.py"
+# Words that happen to equal a status value but mean something else where they appear.
+UNRELATED = {
+    "draft",  # rendered as the draft's heading and link text in templates too
+}
+
+
+def _status_values() -> set[str]:
+    import enum
+
+    import aimweb.enums as enums
+
+    return {member.value for obj in vars(enums).values()
+            if isinstance(obj, type) and issubclass(obj, enum.StrEnum) and obj is not enum.StrEnum
+            for member in obj}
+
+
+@pytest.mark.skipif(not ENUMS.exists(), reason="aimweb/enums.py does not exist yet on this branch")
+def test_no_status_literal_outside_the_enum_module():
+    values = _status_values() - UNRELATED
+    found = []
+    for path in python_modules():
+        if path == ENUMS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in values:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
+    quoted = re.compile("[\"'](" + "|".join(map(re.escape, sorted(values))) + ")[\"']")
+    for path in sorted((PACKAGE / "templates").rglob("*.html")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for match in quoted.finditer(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {match.group(0)}")
+    assert found == []
+
+
+# ----- 4. test modules -------------------------------------------------------------------------
+
+
+def test_no_test_module_imports_another():
+    tests = Path(__file__).resolve().parent
+    modules = {p.stem for p in tests.rglob("test_*.py")}
+    wrong = []
+    for path in sorted(tests.rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            wrong += [f"{path.relative_to(tests)} imports {n}" for n in names if n.split(".")[-1] in modules]
+    assert wrong == [], "move shared helpers to tests/helpers.py or tests/factories.py"
