@@ -130,7 +130,7 @@ def _attempt(session: Session, message_id: int, ignore_backoff: bool) -> Attempt
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the row and retried
         attempts = message.attempts
         final = attempts >= cfg["MAIL_MAX_ATTEMPTS"] or _address_refused(error)
-        values = {"status": MailStatus.FAILED if final else "pending", "last_error": repr(error)[:2000],
+        values = {"status": MailStatus.FAILED if final else MailStatus.PENDING, "last_error": repr(error)[:2000],
                   "next_attempt_at": utcnow() + (timedelta(0) if final else retry_delay(attempts))}
         _finish(session, message_id, attempts, values)
         if final:

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 import openpyxl
 from factories import PASSWORD
 
-from aimweb.bulk.template import TITLES
 from aimweb.clock import application_date
+from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 
 HTMX = {"HX-Request": "true"}
 _TODAY = application_date()

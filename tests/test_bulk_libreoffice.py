@@ -98,7 +98,7 @@ def test_the_marked_problems_workbook_opens_in_libreoffice_with_its_marks(soffic
 
     import openpyxl
 
-    from test_bulk_upload import row, workbook
+    from helpers import row, workbook
 
     data = workbook([row(1), row(2, hts="7602.00.00.00"), row(3, kg=0)])
     html = result_page(signed_in, upload(signed_in, data))

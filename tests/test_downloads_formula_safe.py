@@ -11,7 +11,7 @@ from sqlalchemy import select
 from aimweb.extensions import db
 from aimweb.models import UploadBatch, User
 from conftest import make_user, sign_in
-from test_single_license import HEADER, LINE, issue
+from helpers import HEADER, LINE, issue
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")
 TYPED = {"importer_name": "=HYPERLINK(\"http://evil.example\")", "exporter_name": "+1+1",

@@ -2,17 +2,16 @@
 and a refused change shown to the user as a message (never a 500)."""
 from __future__ import annotations
 
-import ast
+import html
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from conftest import make_user, sign_in
+from factories import add_license
+from helpers import HEADER, HTMX, LINE, csrf_token, issue, page_text, post, row_html
 from sqlalchemy import func, select
-from test_dashboard import add_license, page_text, row_html
-from test_review import NO_SMELT, OFFICER, officer_post, text
-from test_single_license import HEADER, HTMX, issue, post
 
 from aimweb import licensing, rules
 from aimweb.enums import LABELS, EventKind, LicenseStatus, ReviewState, UploadStatus
@@ -20,6 +19,18 @@ from aimweb.extensions import db
 from aimweb.models import License, LicenseEvent, User
 
 ROOT = Path(__file__).resolve().parents[1]
+OFFICER = "officer@example.com"
+# Unalloyed unwrought aluminum with no smelt country (an officer check fires).
+NO_SMELT = ({**LINE, "line-smelt_largest": "NA_"},)
+
+
+def text(response) -> str:
+    """What a person reads: the page without its tags, spaces collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(response.get_data(as_text=True))).split())
+
+
+def officer_post(client, path, data, **kwargs):
+    return client.post(path, data={"csrf_token": csrf_token(client, "/review/"), **data}, **kwargs)
 
 
 @pytest.fixture
@@ -39,68 +50,6 @@ def officer(app, query):
     return client
 
 VOCABULARIES = (LicenseStatus, ReviewState, UploadStatus, EventKind)
-WORDS = frozenset(member.value for vocabulary in VOCABULARIES for member in vocabulary)
-
-# A word of the vocabulary used for something else: (file, word, the call it is an argument of).
-NOT_A_STATUS = {
-    # The mail template's name (templates/email/action_required.*), not the status.
-    ("aimweb/licensing.py", "action_required", "_mail"): "mail template name",
-}
-
-
-def _call_name(node: ast.Call) -> str:
-    func_ = node.func
-    return func_.attr if isinstance(func_, ast.Attribute) else getattr(func_, "id", "")
-
-
-def python_literals(source: str, path: str = "<test>") -> list[tuple[int, str]]:
-    """(line, word) of every string constant that is a word of the vocabularies."""
-    tree = ast.parse(source)
-    allowed = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            for arg in [*node.args, *(k.value for k in node.keywords)]:
-                if isinstance(arg, ast.Constant) and (path, arg.value, _call_name(node)) in NOT_A_STATUS:
-                    allowed.add(id(arg))
-    return [(node.lineno, node.value) for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)
-            and node.value in WORDS and id(node) not in allowed]
-
-
-TEMPLATE_WORD = re.compile(r"""['"](""" + "|".join(sorted(WORDS)) + r""")['"]""")
-
-
-def template_literals(source: str) -> list[tuple[int, str]]:
-    return [(number, m.group(1)) for number, line in enumerate(source.splitlines(), 1)
-            for m in TEMPLATE_WORD.finditer(line)]
-
-
-def test_the_source_scan_finds_a_status_literal():
-    """The rule the next test applies catches the ways a status used to be written."""
-    assert python_literals('if lic.status != "cancelled":\n    x = ("checking", "issuing")\n') == [
-        (1, "cancelled"), (2, "checking"), (2, "issuing")]
-    assert python_literals('query.where(LicenseEvent.kind == "corrected")') == [(1, "corrected")]
-    assert template_literals("{% if lic.review_state == 'answered' %}\n{{ x }}\n"
-                             "{% if b.status == \"issued\" %}") == [(1, "answered"), (3, "issued")]
-    # An allowed use is allowed only where it is listed.
-    assert python_literals('_mail(lic, u, "s", "action_required")', "aimweb/licensing.py") == []
-    assert python_literals('_mail(lic, u, "s", "action_required")', "aimweb/other.py") == [
-        (1, "action_required")]
-
-
-def test_no_status_literal_outside_the_enum_module():
-    found = []
-    for path in sorted((ROOT / "aimweb").rglob("*.py")):
-        relative = path.relative_to(ROOT).as_posix()
-        if relative == "aimweb/enums.py":
-            continue
-        found += [f"{relative}:{line} {word!r}"
-                  for line, word in python_literals(path.read_text(encoding="utf-8"), relative)]
-    for path in sorted((ROOT / "aimweb" / "templates").rglob("*")):
-        if path.is_file():
-            found += [f"{path.relative_to(ROOT).as_posix()}:{line} {word!r}"
-                      for line, word in template_literals(path.read_text(encoding="utf-8"))]
-    assert found == [], "use the members of aimweb.enums:\n" + "\n".join(found)
 
 
 def test_every_member_has_a_label():

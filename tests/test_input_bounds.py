@@ -5,7 +5,7 @@ import pytest
 
 from aimweb import inputs
 from conftest import csrf_token
-from test_single_license import HEADER, HTMX, LINE, start
+from helpers import HEADER, HTMX, LINE, start
 
 HUGE = ["1e308", "9" * 400, "1E+400000", "-1e308", "1e-400", "0." + "0" * 398 + "1"]
 

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from aimweb import licensing, rules
-from aimweb.products.aluminum import ProductLineDraft
 from aimweb.extensions import db
 from aimweb.models import License, User
+from aimweb.products.aluminum import ProductLineDraft
 
 from .steps import expect, field, sign_in
 

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import select
 
 from aimweb import licensing, rules
-from aimweb.products.aluminum import ProductLineDraft
 from aimweb.extensions import db
 from aimweb.models import Company
 from aimweb.monitor.aggregates import refresh
+from aimweb.products.aluminum import ProductLineDraft
 
 from .steps import expect, field
 

@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from .steps import expect, field, sign_in
-from .test_single_license import fill_header, fill_line, product_rows, start_application
+from .steps import expect, field, fill_header, fill_line, product_rows, sign_in, start_application
 
 pytestmark = pytest.mark.browser
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 
 from aimweb import licensing, rules
-from aimweb.products.aluminum import ProductLineDraft
 from aimweb.extensions import db
 from aimweb.models import User
+from aimweb.products.aluminum import ProductLineDraft
 
 from .steps import expect, field, sign_in
 

@@ -11,69 +11,21 @@ import pytest
 
 from aimweb import licensing
 
-from .steps import expect, field, sign_in
+from .steps import (
+    IMPORT,
+    expect,
+    field,
+    fill_header,
+    fill_line,
+    product_rows,
+    sign_in,
+    start_application,
+)
 
 pytestmark = pytest.mark.browser
 
 TODAY = licensing.application_date()
-EXPORT = TODAY + timedelta(days=5)
-IMPORT = TODAY + timedelta(days=20)
 NUMBER = re.compile(r"A[A-Z0-9]{4}" + TODAY.strftime("%m%y"))
-
-
-def start_application(page):
-    """Dashboard → "Apply for Single License" → Standard License, Aluminum → Continue."""
-    page.goto("/licenses/")
-    page.get_by_role("link", name="Apply for Single License").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Single License")
-    field(page, "License Type").select_option(label="Standard License")
-    field(page, "Product").select_option(label="Aluminum")
-    page.get_by_role("button", name="Continue").click()
-    expect(page).to_have_url(re.compile(r"/licenses/drafts/\d+$"))
-    expect(page.get_by_role("heading", name="Products")).to_be_visible()
-
-
-def type_date(page, label: str, day):
-    """A date input as a person types it in an en-US browser: mm, dd, yyyy."""
-    box = field(page, label)
-    if page.evaluate("() => document.documentElement.classList.contains('aim-js')"):
-        box.click()
-        box.press_sequentially(day.strftime("%m%d%Y"))
-    else:  # the same keystrokes; fill() is the only way Playwright offers without a script
-        box.fill(day.isoformat())
-    expect(box).to_have_value(day.isoformat())
-
-
-def fill_header(page):
-    field(page, "Customs Entry Number (optional)").fill("ABC-1234567-6")
-    field(page, "Entry Type").select_option(label="Consumption")
-    field(page, "Importer Name").fill("Gulf Coast Metals LLC")
-    field(page, "Exporter Name").fill("Northern Rolling Mills Inc.")
-    field(page, "Manufacturer Name").fill("Alouette Smelting")
-    field(page, "Country of Origin").select_option(label="Canada")
-    field(page, "Country from which the product(s) were exported").select_option(label="Canada")
-    port = field(page, "Expected Port of Entry")
-    port.press_sequentially("Baltimore")
-    # The port list offers Baltimore by its city; choosing it puts the code in the field.
-    expect(page.locator(f"#{port.get_attribute('list')} option[value='1303']")).to_have_text(
-        re.compile("Baltimore, MD"))
-    port.fill("1303")
-    type_date(page, "Expected Date of Export", EXPORT)
-    type_date(page, "Expected Date of Import", IMPORT)
-
-
-def fill_line(page, hts: str, kg: str, usd: str, largest="Canada", second="Not applicable",
-              cast="Canada"):
-    field(page, "HTS Number").fill(hts)
-    field(page, "Country of Largest Smelt").select_option(label=largest)
-    field(page, "Country of Second Largest Smelt").select_option(label=second)
-    field(page, "Country of Most Recent Cast").select_option(label=cast)
-    field(page, "Volume (KG)").fill(kg)
-    field(page, "Customs Value (US$)").fill(usd)
-
-
-def product_rows(page):
-    return page.locator("#products table.aim-lines tbody tr")
 
 
 def test_filer_applies_with_live_product_lines_previews_submits_and_prints(
