@@ -13,7 +13,6 @@ from .extensions import db
 from .models import AccountEvent, OneTimeCode, SignInThrottle, User, utcnow
 from .security import hash_password, keyed_hash, verify_password
 
-
 # The audit's vocabulary lives in aimweb.enums; these maps are the admin page's choices.
 EVENT_KINDS = {kind: kind.label for kind in AccountEventKind}
 OUTCOMES = {outcome: outcome.label for outcome in SignInOutcome}

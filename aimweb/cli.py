@@ -5,7 +5,7 @@ import click
 from flask import Flask
 
 from .extensions import db
-from .security import hash_password, password_problem, upsert_verified_user
+from .security import password_problem, upsert_verified_user
 
 
 def register_cli(app: Flask) -> None:

@@ -145,7 +145,7 @@ def _seed_demo_market() -> int:
             user.company = Company(
                 ein=f"12-34567{n:02d}", name=f"Demo Importer {n} Inc.", company_type="importer",
                 street=f"{100 + n} Harbor Way", city="Baltimore", state="MD", zip_code="21230",
-                phone="410-555-01{:02d}".format(n), contact_first_name="Demo",
+                phone=f"410-555-01{n:02d}", contact_first_name="Demo",
                 contact_last_name=f"Importer {n}", email=email)
         db.session.commit()
         by_date: dict = {}

@@ -98,8 +98,8 @@ def parse_amount(value) -> Decimal | str | None:
 def _within_bounds(amount: Decimal) -> bool:
     if not amount.is_finite():
         return False
-    return not amount or -MAX_AMOUNT_DIGITS <= amount.adjusted() < MAX_AMOUNT_DIGITS and \
-        amount.as_tuple().exponent >= -MAX_AMOUNT_DIGITS
+    return not amount or (-MAX_AMOUNT_DIGITS <= amount.adjusted() < MAX_AMOUNT_DIGITS and \
+        amount.as_tuple().exponent >= -MAX_AMOUNT_DIGITS)
 
 
 def parse_country(value) -> str:

@@ -302,7 +302,7 @@ def _mail(license_id: int, user: User | None, subject: str, template: str, **con
     # A mail that cannot even be rendered must not undo the change: logged, not shown.
     try:
         send_email(user.email, subject, template, lic=lic, user=user, **context)
-    except Exception:  # noqa: BLE001
+    except Exception:
         current_app.logger.exception("Could not mail %r for license %s", subject, lic.number)
 
 

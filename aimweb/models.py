@@ -5,13 +5,23 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, true as sa_true
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from .clock import utcnow  # noqa: F401  (re-exported: models.utcnow is imported widely)
-from .enums import (AccountEventKind, Action, EventKind, LicenseStatus, MailStatus, ReviewState, SignInOutcome,
-                    UploadStatus, allows)
+from .clock import utcnow
+from .enums import (
+    AccountEventKind,
+    Action,
+    EventKind,
+    LicenseStatus,
+    MailStatus,
+    ReviewState,
+    SignInOutcome,
+    UploadStatus,
+    allows,
+)
 from .extensions import db
 
 

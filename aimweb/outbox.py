@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask import Flask, current_app, has_app_context, has_request_context, request
@@ -167,7 +167,7 @@ def _send(message: OutboxMessage) -> None:
     # The same Message-ID and Date on every attempt: a receiver can tell a retry from a new mail.
     domain = sanitize_address(mail.sender).rpartition("@")[2] or "aimweb"
     mail.msgId = f"<outbox-{message.id}-{message.created_at:%Y%m%d%H%M%S}@{domain}>"
-    mail.date = message.created_at.replace(tzinfo=timezone.utc).timestamp()
+    mail.date = message.created_at.replace(tzinfo=UTC).timestamp()
     smtp_class = smtplib.SMTP_SSL if cfg.get("MAIL_USE_SSL") else smtplib.SMTP
     with smtp_class(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT_SECONDS"]) as smtp:
         if cfg.get("MAIL_USE_TLS"):
@@ -249,7 +249,7 @@ def _deliver_kicked(app: Flask, batches: queue.Queue) -> None:
             with app.app_context():
                 for message_id in batch:
                     deliver(message_id)
-        except Exception:  # noqa: BLE001 - the rows stay pending; mail-deliver sends them later
+        except Exception:
             app.logger.exception("Mail delivery of %s failed", batch)
 
 

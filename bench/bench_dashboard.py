@@ -242,10 +242,9 @@ def bulk_load(raw, dialect: str, table: str, rows) -> None:
             ([convert(v) for v in row] for row in rows))
         cursor.close()
     else:
-        with raw.cursor() as cursor:
-            with cursor.copy(f"COPY {quoted} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        with raw.cursor() as cursor, cursor.copy(f"COPY {quoted} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def seed(app) -> dict:

@@ -38,13 +38,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import bench_dashboard as base  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+import bench_dashboard as base
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
-from aimweb.extensions import db  # noqa: E402
-from aimweb.models import MonitorCell  # noqa: E402
-from aimweb.monitor.aggregates import included_through, refresh  # noqa: E402
+from aimweb.extensions import db
+from aimweb.models import MonitorCell
+from aimweb.monitor.aggregates import included_through, refresh
 
 SMALL = 10_000
 SMALL_FILE = base.ROOT / "bench" / "out" / "monitor-10k.sqlite3"

@@ -25,14 +25,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import text, update  # noqa: E402
+from flask_migrate import upgrade
+from sqlalchemy import text, update
 
-from aimweb import create_app  # noqa: E402
-from aimweb.extensions import db  # noqa: E402
-from aimweb.licenses import pdf  # noqa: E402
-from aimweb.models import Company, License, LicensePdf, ProductLine, User, utcnow  # noqa: E402
-from aimweb.security import hash_password  # noqa: E402
+from aimweb import create_app
+from aimweb.extensions import db
+from aimweb.licenses import pdf
+from aimweb.models import Company, License, LicensePdf, ProductLine, User, utcnow
+from aimweb.security import hash_password
 
 PASSWORD = "Bench-Password-9"
 NUMBER = "ABNCH1225"

@@ -25,13 +25,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import bench_dashboard as base  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+import bench_dashboard as base
+from sqlalchemy import func, select, text
 
-from aimweb import screening  # noqa: E402
-from aimweb.extensions import db  # noqa: E402
-from aimweb.models import CompanyHtsMonth, Finding, License, User, utcnow  # noqa: E402
-from aimweb.security import hash_password  # noqa: E402
+from aimweb import screening
+from aimweb.extensions import db
+from aimweb.models import CompanyHtsMonth, Finding, License, User, utcnow
+from aimweb.security import hash_password
 
 OFFICER = "officer@bench.example.com"
 SAMPLE_EVERY = 50

@@ -30,14 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiosmtpd.controller import Controller  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from aiosmtpd.controller import Controller
+from flask_migrate import upgrade
+from sqlalchemy import func, select, text
 
-from aimweb import create_app, licensing  # noqa: E402
-from aimweb.extensions import db  # noqa: E402
-from aimweb.models import Company, License, User, utcnow  # noqa: E402
-from aimweb.security import hash_password  # noqa: E402
+from aimweb import create_app, licensing
+from aimweb.extensions import db
+from aimweb.models import Company, License, User, utcnow
+from aimweb.security import hash_password
 
 PASSWORD = "Bench-Password-9"
 EMAIL = "bench@example.com"

@@ -32,14 +32,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from flask_migrate import upgrade
+from sqlalchemy import func, select, text
 
-from aimweb import create_app, licensing, screening  # noqa: E402
-from aimweb.bulk import template as bulk_template  # noqa: E402
-from aimweb.extensions import db  # noqa: E402
-from aimweb.models import Company, License, ProductLine, User, utcnow  # noqa: E402
-from aimweb.security import hash_password  # noqa: E402
+from aimweb import create_app, licensing, screening
+from aimweb.bulk import template as bulk_template
+from aimweb.extensions import db
+from aimweb.models import Company, License, ProductLine, User, utcnow
+from aimweb.security import hash_password
 
 PASSWORD = "Bench-Password-9"
 EMAIL = "bench@example.com"

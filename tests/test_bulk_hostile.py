@@ -22,10 +22,10 @@ import pytest
 from helpers import result_page, row, upload, workbook
 from sqlalchemy import func, select
 
-from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 from aimweb.bulk.workbook import MAX_ROWS, UploadRejected, read_first_sheet
 from aimweb.extensions import db
 from aimweb.models import License, LicenseEvent, ProductLine, UploadBatch
+from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -20,9 +20,9 @@ from helpers import UPLOAD_IMPORT as IMPORT
 from helpers import result_page, upload
 from sqlalchemy import select
 
-from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 from aimweb.extensions import db
 from aimweb.models import License
+from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
@@ -97,7 +97,6 @@ def test_the_marked_problems_workbook_opens_in_libreoffice_with_its_marks(soffic
     import re
 
     import openpyxl
-
     from helpers import row, workbook
 
     data = workbook([row(1), row(2, hts="7602.00.00.00"), row(3, kg=0)])

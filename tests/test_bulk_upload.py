@@ -12,9 +12,9 @@ from helpers import result_page, row, upload, workbook
 from sqlalchemy import func, select
 
 from aimweb import licensing
-from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 from aimweb.extensions import db
 from aimweb.models import License, UploadBatch
+from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 
 TODAY = licensing.application_date()
 IMPORT = datetime.combine(TODAY + timedelta(days=20), datetime.min.time())
@@ -120,7 +120,7 @@ def test_upload_needs_a_file_and_the_certification(signed_in):
 @pytest.mark.parametrize(("make", "words"), [
     (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "Excel 97-2003 (.xls)"),
     (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le") + b"\0" * 600, "password-protected"),
-    (lambda: "Entry ID,Customs Entry #\n1,\n".encode(), "not an Excel workbook"),
+    (lambda: b"Entry ID,Customs Entry #\n1,\n", "not an Excel workbook"),
     (lambda: b"PK\x03\x04" + b"\0" * 100, "damaged"),
     (lambda: b"", "empty"),
 ])

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from aimweb.demo import DEMO_FILER, DEMO_OFFICER
 from aimweb.extensions import db
-from aimweb.models import License, Company, User
+from aimweb.models import Company, License, User
 from aimweb.security import verify_password
 
 

@@ -5,13 +5,13 @@ import csv
 import io
 import re
 
+from conftest import make_user, sign_in
+from helpers import HEADER, LINE, issue
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from aimweb.extensions import db
 from aimweb.models import UploadBatch, User
-from conftest import make_user, sign_in
-from helpers import HEADER, LINE, issue
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")
 TYPED = {"importer_name": "=HYPERLINK(\"http://evil.example\")", "exporter_name": "+1+1",

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import PASSWORD, make_user, post_form
 
 from aimweb.reference.hts import PACKAGED_REVISION, packaged_catalogue
-from conftest import PASSWORD, make_user, post_form
 
 HEADER = "hts10,description,category,heading,full_description,unit\n"
 

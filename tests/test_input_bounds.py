@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
-
-from aimweb import inputs
 from conftest import csrf_token
 from helpers import HEADER, HTMX, LINE, start
+
+from aimweb import inputs
 
 HUGE = ["1e308", "9" * 400, "1E+400000", "-1e308", "1e-400", "0." + "0" * 398 + "1"]
 

@@ -9,13 +9,13 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
+from conftest import Mailbox, _free_port, csrf_token, post_form
 from sqlalchemy import func, select
 
 from aimweb import licensing, outbox
 from aimweb.extensions import db
 from aimweb.mailer import send_email
 from aimweb.models import OutboxMessage, utcnow
-from conftest import Mailbox, _free_port, csrf_token, post_form
 
 TODAY = licensing.application_date()
 HEADER = {

@@ -8,14 +8,14 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from conftest import make_user
 
 from aimweb import licensing, rules
-from aimweb.products.aluminum import ProductLineDraft
 from aimweb.extensions import db
 from aimweb.models import Company, User
 from aimweb.monitor.aggregates import refresh
 from aimweb.monitor.disclosure import Figure, fails_primary
-from conftest import make_user
+from aimweb.products.aluminum import ProductLineDraft
 
 
 def fig(usd, companies=5, top=None):

@@ -12,15 +12,15 @@ from decimal import Decimal
 from itertools import product
 
 import pytest
+from conftest import make_user
 
 from aimweb import licensing, rules
 from aimweb.extensions import db
 from aimweb.models import MonitorCell
 from aimweb.monitor.aggregates import DIMENSIONS, months_of, periods_available, refresh
-from aimweb.products.aluminum import ProductLineDraft
 from aimweb.monitor.disclosure import KINDS, TOTAL, Figure, Month, fails_primary
+from aimweb.products.aluminum import ProductLineDraft
 from aimweb.reference.countries import all_countries
-from conftest import make_user
 
 TODAY = licensing.application_date()
 P = 2**61 - 1  # a prime: a figure not determined modulo P is not determined over the rationals

@@ -6,13 +6,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from conftest import make_user, sign_in
 from pypdf import PdfReader
 
 from aimweb.extensions import db
 from aimweb.licenses import pdf
 from aimweb.models import License, LicensePdf, ProductLine
 from aimweb.reference.hts import packaged_catalogue
-from conftest import make_user, sign_in
 
 LINES = [  # hts, largest smelt, second smelt, cast, kg, US$
     ("7601103000", "CA", "NA_", "CA", "12500.00", "38750.00"),

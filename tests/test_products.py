@@ -94,7 +94,7 @@ def test_the_rule_catches_what_it_is_meant_to(tmp_path):
                       'cast_in = 1\n'
                       'key = "cast"\n'
                       'label = "Country of Most Recent Cast is required."\n', "utf-8")
-    global ROOT  # noqa: PLW0603 - relative paths in the messages
+    global ROOT
     saved, ROOT = ROOT, tmp_path / "pkg"
     try:
         found = _python_offences(sample)

@@ -661,7 +661,7 @@ def seed_months(query, email, kg_by_months_back: dict[int, int], hts="7601103000
 
 
 def test_surge_against_the_company_own_history(signed_in, query):
-    seed_months(query, FILER, {k: 4000 for k in range(1, 7)})  # 4,000 kg a month for six months
+    seed_months(query, FILER, dict.fromkeys(range(1, 7), 4000))  # 4,000 kg a month for six months
     usual = issue(signed_in, PLAIN)  # 12,500 kg: 3.1 times the average, but ...
     assert state(query, usual)["findings"] == ["surge"]
     # ... a license counts with the others of the month: a second one is flagged too.
@@ -670,7 +670,7 @@ def test_surge_against_the_company_own_history(signed_in, query):
 
 
 def test_no_surge_below_three_times_or_for_a_newcomer(signed_in, query, app):
-    seed_months(query, FILER, {k: 5000 for k in range(1, 7)})  # 12,500 kg is 2.5 times
+    seed_months(query, FILER, dict.fromkeys(range(1, 7), 5000))  # 12,500 kg is 2.5 times
     assert state(query, issue(signed_in, PLAIN))["findings"] == []
     # A company that began last month has too little history to surge against.
     query(lambda: make_user("new@example.com"))

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 
 from aimweb import rules
-from aimweb.reference import countries, hts, ports
 from aimweb.products import aluminum
 from aimweb.products.aluminum import ProductLineDraft
+from aimweb.reference import countries, hts, ports
 from aimweb.rules import LicenseDraft
 
 NA, UNK = countries.NOT_APPLICABLE, countries.UNKNOWN

@@ -10,7 +10,7 @@ import zipcodes
 
 # The IRS has never issued EINs with these two-digit prefixes.
 INVALID_EIN_PREFIXES = frozenset(
-    "00 07 08 09 17 18 19 28 29 49 69 70 78 79 89 96 97".split()
+    ["00", "07", "08", "09", "17", "18", "19", "28", "29", "49", "69", "70", "78", "79", "89", "96", "97"]
 )
 _EIN = re.compile(r"^(\d{2})-?(\d{7})$")
 # CBP-assigned importer number: YYDDPP-NNNNN.

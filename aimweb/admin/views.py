@@ -12,10 +12,10 @@ from sqlalchemy.orm import aliased
 from .. import formatting
 from ..accounts import EVENT_KINDS, OUTCOMES
 from ..extensions import db
-from ..web.downloads import safe_text
 from ..models import AccountEvent, User
 from ..web.access import officer_required
 from ..web.bounds import page_number
+from ..web.downloads import safe_text
 from . import bp
 
 PAGE_SIZE = 50

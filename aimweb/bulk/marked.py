@@ -63,7 +63,7 @@ def _cell(ref: str, value, bad: bool = False, bold: bool = False) -> str:
     style = 2 if bad else 1 if bold else 0
     if isinstance(value, bool):
         return f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, int) or isinstance(value, float) and math.isfinite(value):
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
         return f'<c r="{ref}" s="{style}"><v>{value!r}</v></c>'
     if isinstance(value, (datetime, date)):
         moment = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)

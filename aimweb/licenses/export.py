@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from .. import formatting, products
 from ..clock import program_now
-from ..extensions import db
 from ..enums import LicenseStatus
+from ..extensions import db
 from ..models import ProductLine
 from ..products import HEADER_FIELDS
 from ..products.base import HTS, QUANTITY, VALUE

@@ -1,17 +1,16 @@
 """Dashboard search: filters read from the URL, checked, and turned into one query."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlencode
-
-import re
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from sqlalchemy import Select, func, or_, select
 
-from ..extensions import db
 from ..enums import LicenseStatus
+from ..extensions import db
 from ..inputs import UnreadableDate, parse_date
 from ..models import License, ProductLine
 from ..rules import normalize_entry_number

@@ -14,8 +14,18 @@ from ..reference.hts import current_catalogue
 from ..web.access import public
 from ..web.downloads import table_download
 from . import bp
-from .aggregates import (COUNTRY_DIMENSIONS, DIMENSIONS, MEASURES, TOTAL, included_through,
-                         label, measure_value, periods_available, surges, table)
+from .aggregates import (
+    COUNTRY_DIMENSIONS,
+    DIMENSIONS,
+    MEASURES,
+    TOTAL,
+    included_through,
+    label,
+    measure_value,
+    periods_available,
+    surges,
+    table,
+)
 from .charts import bar_chart, line_chart
 
 

@@ -187,7 +187,7 @@ class Product:
         return self.fields[name].label
 
     @cached_property
-    def LineDraft(self) -> type:  # noqa: N802 (a class)
+    def LineDraft(self) -> type:
         """A product line before it is saved: hts_number, the own fields, quantity_kg, customs_value_usd."""
         return make_dataclass(
             f"{self.name}LineDraft",
@@ -197,7 +197,7 @@ class Product:
                ("customs_value_usd", Decimal | None, field(default=None))])
 
     @cached_property
-    def LineFacts(self) -> type:  # noqa: N802 (a class)
+    def LineFacts(self) -> type:
         """What the officer checks know of a saved line (aimweb.checks)."""
         return make_dataclass(
             f"{self.name}LineFacts",

@@ -5,9 +5,8 @@ Revises: 648ff43e4ed6
 Create Date: 2026-11-25 18:28:41.598504
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '03bd846acf7a'

@@ -5,9 +5,8 @@ Revises: e9b8e7a65dd4
 Create Date: 2026-12-01 18:47:43.364467
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '1914c2b28c83'

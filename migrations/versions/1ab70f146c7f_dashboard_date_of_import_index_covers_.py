@@ -6,8 +6,6 @@ Create Date: 2026-11-25 19:07:27.342895
 
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 # revision identifiers, used by Alembic.
 revision = '1ab70f146c7f'

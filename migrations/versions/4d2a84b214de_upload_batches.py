@@ -5,9 +5,8 @@ Revises: 69d7a7352f95
 Create Date: 2026-11-25 18:04:27.845263
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '4d2a84b214de'

@@ -5,9 +5,8 @@ Revises: acea8c47e205
 Create Date: 2026-11-25 17:45:54.972124
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '58cdd6756c6e'

@@ -5,9 +5,8 @@ Revises: 5e0a3c1d9b27
 Create Date: 2026-12-01 19:05:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5c1e9a2d7f3b'

@@ -5,9 +5,8 @@ Revises: 1914c2b28c83
 Create Date: 2026-12-01 19:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5e0a3c1d9b27'

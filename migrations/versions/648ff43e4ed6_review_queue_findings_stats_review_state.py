@@ -5,9 +5,8 @@ Revises: 4d2a84b214de
 Create Date: 2026-11-25 18:10:52.262457
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '648ff43e4ed6'

@@ -5,9 +5,8 @@ Revises: 58cdd6756c6e
 Create Date: 2026-11-25 17:52:25.892534
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '69d7a7352f95'

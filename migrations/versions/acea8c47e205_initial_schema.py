@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-23 01:02:38.568466
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'acea8c47e205'

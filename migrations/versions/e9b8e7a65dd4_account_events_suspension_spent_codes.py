@@ -5,9 +5,8 @@ Revises: 1ab70f146c7f
 Create Date: 2026-12-01 18:46:37.226327
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e9b8e7a65dd4'
