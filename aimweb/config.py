@@ -1,5 +1,6 @@
 """Default settings; every one can be overridden by an AIMWEB_* environment variable."""
 from datetime import timedelta
+from typing import ClassVar
 
 
 class Defaults:
@@ -7,7 +8,7 @@ class Defaults:
     SECRET_KEY = None
     # Filled in by create_app with an absolute path under instance/ when left empty.
     SQLALCHEMY_DATABASE_URI = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {}
 
     # Mail: with no MAIL_SERVER, messages are printed to the console (development).
     MAIL_SERVER = None

@@ -134,7 +134,7 @@ MARKET = [  # category-typical HTS numbers, US$/kg, and the countries that ship 
 def _seed_demo_market() -> int:
     """Eight more demo importers with licenses over the last 14 months, so the public monitor
     has figures (and some withheld ones) to show. Issued through the licensing service."""
-    rng = random.Random(2026)
+    rng = random.Random(2026)  # noqa: S311 - demo data from a fixed seed: reproducible, not secret
     today = application_date()
     catalogue = {hts for hts, _, _ in MARKET if hts in ALUMINUM.catalogue().items}
     total = 0

@@ -71,8 +71,8 @@ class AccountEventKind(Vocabulary):
     LOCKED = "locked"
     SIGNED_OUT = "signed_out"
     RESET_REQUESTED = "reset_requested"
-    PASSWORD_RESET = "password_reset"
-    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - an event kind, not a password
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an event kind, not a password
     SUSPENDED = "suspended"
     REINSTATED = "reinstated"
 
@@ -81,7 +81,7 @@ class SignInOutcome(Vocabulary):
     """How an AccountEvent ended."""
 
     OK = "ok"
-    WRONG_PASSWORD = "wrong_password"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 - an outcome, not a password
     LOCKED = "locked"
     SUSPENDED = "suspended"
     FROM_ONE_ADDRESS = "from_one_address"

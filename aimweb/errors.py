@@ -10,7 +10,8 @@ MESSAGES = {
     405: ("Not allowed", "That action is not available here."),
     413: ("File too large", "The file is larger than this portal accepts. Split it into smaller files and try again."),
     429: ("Too many requests", "You have made too many requests in a short time. Please wait a minute and try again."),
-    500: ("Something went wrong", "An unexpected error happened on our side. Nothing was saved half-way. Please try again."),
+    500: ("Something went wrong", "An unexpected error happened on our side. Nothing was saved half-way. "
+                                  "Please try again."),
 }
 
 
@@ -41,7 +42,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error):
-        app.logger.exception("Unhandled error")
+        app.logger.error("Unhandled error", exc_info=error)
         from .extensions import db
 
         db.session.rollback()

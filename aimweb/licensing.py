@@ -381,7 +381,7 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) 
     require(original, Action.MODIFY)
     values = header_values(header)
     changes = license_changes(original, values, list(draft.lines))
-    valid_from, valid_through = rules.validity(original.valid_from, header.entry_type)
+    _valid_from, valid_through = rules.validity(original.valid_from, header.entry_type)
     original_id, seen, draft_id, now = original.id, original.version, draft.id, utcnow()
     # A correction of a license marked Action Required returns to the officers' queue as answered.
     review_state = (ReviewState.ANSWERED if original.status == LicenseStatus.ACTION_REQUIRED

@@ -159,7 +159,7 @@ def _finish(session: Session, message_id: int, attempts: int, values: dict) -> N
 def _send(message: OutboxMessage) -> None:
     cfg = current_app.config
     if not cfg.get("MAIL_SERVER"):
-        print(f"\n----- mail to {message.to_address}: {message.subject} -----\n"
+        print(f"\n----- mail to {message.to_address}: {message.subject} -----\n"  # noqa: T201 - no MAIL_SERVER (development): the mail is shown on the console
               f"{message.body_text}\n-----", file=sys.stdout, flush=True)
         return
     mail = Message(subject=message.subject, recipients=[message.to_address],

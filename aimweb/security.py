@@ -22,7 +22,7 @@ _hasher = PasswordHasher()  # argon2id, the library's OWASP-sized defaults
 _DUMMY_HASH = _hasher.hash("not a real password")
 
 PASSWORD_RULE = (  # shown as the hint before the user types
-    "The password must be between 8 and 64 characters and have at least 3 of the following: "
+    "The password must be between 8 and 64 characters and have at least 3 of the following: "  # noqa: S105 - the rule's hint, not a password
     "a lowercase letter, an uppercase letter, a number, a symbol."
 )
 

@@ -205,7 +205,7 @@ def draft_rows(end: datetime):
 def seeded(conn) -> dict | None:
     try:
         rows = conn.execute(text("SELECT key, value FROM bench_seed")).all()
-    except Exception:  # no marker table: not seeded (or not completely)
+    except Exception:  # noqa: BLE001 - no marker table (the error differs by driver): not seeded (or not completely)
         conn.rollback()
         return None
     meta = dict(rows)
@@ -279,7 +279,7 @@ def seed(app) -> dict:
         bulk_load(driver, dialect, "license", draft_rows(end))
         driver.commit()
         loaded = time.perf_counter() - started
-        for name, ddl in indexes:
+        for _name, ddl in indexes:
             driver.execute(ddl)
         driver.commit()
         if dialect == "postgresql":

@@ -69,7 +69,7 @@ def prepare(app) -> None:
 
 
 def main(rounds: int) -> None:
-    uri, meta, _fresh = base.prepare_database(False)
+    uri, _meta, _fresh = base.prepare_database(False)
     app = base.make_app(uri)
     with app.app_context():
         prepare(app)

@@ -217,7 +217,7 @@ def child(path: str | None) -> None:
 
 
 def run_child(path: str | None) -> dict:
-    process = subprocess.Popen([sys.executable, __file__, "--child", path or ""], cwd=ROOT,
+    process = subprocess.Popen([sys.executable, __file__, "--child", path or ""], cwd=ROOT,  # noqa: S603 - this script, by this interpreter
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = process.stdout.read(), process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)

@@ -119,7 +119,8 @@ def test_upload_needs_a_file_and_the_certification(signed_in):
 
 @pytest.mark.parametrize(("make", "words"), [
     (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "Excel 97-2003 (.xls)"),
-    (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le") + b"\0" * 600, "password-protected"),
+    (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le") + b"\0" * 600,
+     "password-protected"),
     (lambda: b"Entry ID,Customs Entry #\n1,\n", "not an Excel workbook"),
     (lambda: b"PK\x03\x04" + b"\0" * 100, "damaged"),
     (lambda: b"", "empty"),

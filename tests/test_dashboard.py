@@ -429,7 +429,7 @@ def test_xlsx_export_has_typed_numbers_and_dates_and_no_formulas(signed_in, expo
     data = response.get_data()
     assert int(response.headers["Content-Length"]) == len(data)
     sheet = load_workbook(io.BytesIO(data))["Licenses"]
-    table = [[cell for cell in row] for row in sheet.iter_rows()]
+    table = [list(row) for row in sheet.iter_rows()]
     header = [cell.value for cell in table[0]]
     assert header[:3] == ["License Number", "Status", "Created"]
     records = [dict(zip(header, row)) for row in table[1:]]

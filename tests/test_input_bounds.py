@@ -55,7 +55,7 @@ def test_one_date_parser_with_one_set_of_limits():
     assert str(inputs.parse_date("1900-01-01")) == "1900-01-01"
     assert str(inputs.parse_date("12/31/2999")) == "2999-12-31"
     for bad in ("12/31/9999", "9999-12-31", "1899-12-31", "07/31/26", "7/31/0026", "2026-02-30", "soon"):
-        with pytest.raises(ValueError):
+        with pytest.raises(inputs.UnreadableDate):
             inputs.parse_date(bad)
 
 

@@ -53,7 +53,8 @@ def market(app):
         users = [make_user(f"co{i}@example.com") for i in range(5)]
         numbers = []
         for i, user in enumerate(users):
-            numbers.append(_issue(user, "CA", "7601103000", 10000 + 1000 * i, 31000 + 3000 * i, month, month - timedelta(days=10)))
+            numbers.append(_issue(user, "CA", "7601103000", 10000 + 1000 * i, 31000 + 3000 * i, month,
+                                  month - timedelta(days=10)))
         for user in users[:2]:
             numbers.append(_issue(user, "CN", "7607191000", 5000, 22000, month, month - timedelta(days=10)))
         for user in users[2:]:  # a small third category: the complementary suppression takes it
@@ -62,7 +63,8 @@ def market(app):
         lic = db.session.scalar(db.select(licensing.License).where(licensing.License.number == cancelled))
         licensing.cancel_license(lic, users[4])
         refresh(today)
-        names = [c.name for c in db.session.scalars(db.select(Company))] + [u.email for u in db.session.scalars(db.select(User))]
+        names = ([c.name for c in db.session.scalars(db.select(Company))]
+                 + [u.email for u in db.session.scalars(db.select(User))])
         yield {"numbers": numbers + [cancelled], "names": names, "month": month}
 
 

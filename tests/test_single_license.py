@@ -67,9 +67,11 @@ def test_hts_number_fills_in_description_and_category_or_says_not_covered(signed
 
 
 def test_unit_value_is_computed_from_volume_and_value(signed_in):
-    html = signed_in.get("/licenses/unit-value?line-quantity_kg=12,500&line-customs_value_usd=38750").get_data(as_text=True)
+    html = signed_in.get("/licenses/unit-value?line-quantity_kg=12,500&line-customs_value_usd=38750").get_data(
+        as_text=True)
     assert ">3.10<" in html
-    assert "—" in signed_in.get("/licenses/unit-value?line-quantity_kg=0&line-customs_value_usd=x").get_data(as_text=True)
+    assert "—" in signed_in.get("/licenses/unit-value?line-quantity_kg=0&line-customs_value_usd=x").get_data(
+        as_text=True)
 
 
 def test_add_products_with_htmx_returns_only_the_product_lines(signed_in):

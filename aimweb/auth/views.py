@@ -55,7 +55,8 @@ def _send_code(purpose: str, email: str) -> str | None:
     user = _user_by_email(email)
     code = issue_code(purpose, email)  # also for unknown addresses: it counts against the throttle
     if purpose == "reset":
-        accounts.record_event(AccountEventKind.RESET_REQUESTED, email, SignInOutcome.REQUESTED, user=user, client=_client())
+        accounts.record_event(AccountEventKind.RESET_REQUESTED, email, SignInOutcome.REQUESTED, user=user,
+                              client=_client())
         db.session.commit()
     if purpose == "signup" and user:
         # Someone may be probing: the owner hears of it, the page says the same as ever.

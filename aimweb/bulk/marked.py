@@ -120,7 +120,8 @@ def more_text(more: int) -> str:
 def _comments(marked: dict[str, list[str]]) -> str:
     items = "".join(f'<comment ref="{ref}" authorId="0"><text>{_text(chr(10).join(messages))}</text></comment>'
                     for ref, messages in marked.items())
-    return f'{_HEAD}<comments {_NS}><authors><author>AIM</author></authors><commentList>{items}</commentList></comments>'
+    return (f'{_HEAD}<comments {_NS}><authors><author>AIM</author></authors>'
+            f'<commentList>{items}</commentList></comments>')
 
 
 def _drawing(marked: dict[str, list[str]]) -> str:
@@ -205,7 +206,7 @@ def write_marked_workbook(batch: UploadBatch, content: bytes, target) -> None:
 
 def marked_workbook(batch: UploadBatch, content: bytes):
     """The marked workbook in a temporary file, at its start, and its size."""
-    spool = tempfile.TemporaryFile()
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - returned open to the caller, who closes it; closed here on failure
     try:
         with one_large_file_at_a_time:
             write_marked_workbook(batch, content, spool)

@@ -17,6 +17,7 @@ dropped.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import io
 import posixpath
@@ -440,16 +441,23 @@ def _copy_part(archive: zipfile.ZipFile, name: str, target: zipfile.ZipFile, as_
 
 _CONTENT_TYPES = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                   b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                  b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                  b'<Default Extension="rels"'
+                  b' ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
                   b'<Default Extension="xml" ContentType="application/xml"/>'
-                  b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-                  b'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                  b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-                  b'<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+                  b'<Override PartName="/xl/workbook.xml"'
+                  b' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                  b'<Override PartName="/xl/worksheets/sheet1.xml"'
+                  b' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                  b'<Override PartName="/xl/sharedStrings.xml"'
+                  b' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+                  b'<Override PartName="/xl/styles.xml"'
+                  b' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
                   b'</Types>')
-_REL = b'<Relationship Id="%s" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/%s" Target="%s"/>'
+_REL = (b'<Relationship Id="%s"'
+        b' Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/%s" Target="%s"/>')
 _RELS = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-         b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">%s</Relationships>')
+         b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+         b'%s</Relationships>')
 
 
 def _rebuild(target, archive: zipfile.ZipFile, parts: _Parts, sheet: bytes) -> None:
@@ -528,10 +536,8 @@ one_large_file_at_a_time = threading.Lock()
 def release_memory() -> None:
     """Hand the memory of a read workbook back to the system once it is freed. A full file's cells
     are some 80,000 blocks that glibc keeps in its heap: without this a worker stayed at 600 MB."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its allocator returns memory its own way
         ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: its allocator returns memory its own way
-        pass
 
 
 def _cells(found, columns: int) -> list[list]:

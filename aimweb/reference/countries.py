@@ -50,7 +50,7 @@ def _names() -> dict[str, str]:
 def _by_code() -> dict[str, str]:
     """Alpha-2 -> display name: one dict look-up per call (pycountry's get() is about 100x slower,
     and an upload of 5,000 rows asks about 20,000 times)."""
-    return {code: name for code, name in all_countries()}
+    return dict(all_countries())
 
 
 def country_name(code: str) -> str:

@@ -52,7 +52,8 @@ def _queue_ids(raw: dict, state: ReviewState):
     if raw["created_from"]:
         query = query.where(License.created_at >= datetime.combine(parse_date(raw["created_from"]), time.min))
     if raw["created_to"]:
-        query = query.where(License.created_at < datetime.combine(parse_date(raw["created_to"]) + timedelta(days=1), time.min))
+        until = parse_date(raw["created_to"]) + timedelta(days=1)
+        query = query.where(License.created_at < datetime.combine(until, time.min))
     return query
 
 

@@ -102,7 +102,7 @@ def _after_action(lic: License, done: str | None = None, error: licensing.Licens
         # it (or moves) and the count is right. Not a bare <tr> delete: that fails (and logs an
         # error) when the row is already gone, e.g. a Clear after a Mark Action Required.
         queue_args = _queue_args_of_the_page() if error is None else None
-        queue_html = (Markup(render_template("review/_queue_results.html", oob=True,
+        queue_html = (Markup(render_template("review/_queue_results.html", oob=True,  # noqa: S704 - Jinja autoescaped it
                                              **_queue_context(queue_args)))
                       if queue_args is not None else None)
         return render_template("review/_panel.html", done=done, queue_html=queue_html, **context)

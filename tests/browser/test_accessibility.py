@@ -49,6 +49,11 @@ class Audit:
                 text = describe(f"{name} ({label})", violation)
                 (self.blocking if violation["impact"] in BLOCKING else self.other).append(text)
             page.screenshot(path=str(ARTIFACTS / f"a11y--{name}-{label}.png"), full_page=True)
+            # No page is wider than the screen: a wide table scrolls inside its own container.
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            if width > size["width"]:
+                self.blocking.append(f"{name} ({label}): the page is {width} px wide on a "
+                                     f"{size['width']} px screen (it scrolls sideways)")
         page.set_viewport_size(DESKTOP)
         self.console.assert_clean(name)
 

@@ -77,7 +77,8 @@ def rows(page):
 
 
 def row(page, number):
-    return page.locator("#license-results tbody tr.aim-row").filter(has=page.get_by_role("link", name=number, exact=True))
+    return page.locator("#license-results tbody tr.aim-row").filter(
+        has=page.get_by_role("link", name=number, exact=True))
 
 
 def numbers(page) -> list[str]:
@@ -124,7 +125,7 @@ def test_filer_searches_saves_exports_duplicates_modifies_and_cancels(page, cons
     assert numbers(page) == [lic["wanted"]]
     expect(page.locator("#license-results")).to_contain_text("1 license matches this search")
     url = page.url
-    in_url = {k: v for k, v in parse_qs(urlsplit(url).query).items()}
+    in_url = dict(parse_qs(urlsplit(url).query).items())
     assert in_url == {"q": ["gulf coast"], "status": ["submitted"],
                       "import_from": [f"{TODAY + timedelta(days=15):%Y-%m-%d}"]}, url
     assert_no_reload(page, "the search")

@@ -128,7 +128,8 @@ def test_company_form_shows_every_error_at_once_and_keeps_values(page, console, 
         message = page.locator("#" + box.get_attribute("id") + "-error")
         expect(message).to_be_visible()
         expect(message).to_contain_text(re.compile(re.escape(words), re.IGNORECASE))
-        expect(summary.get_by_role("link", name=label, exact=True)).to_have_attribute("href", "#" + box.get_attribute("id"))
+        expect(summary.get_by_role("link", name=label, exact=True)).to_have_attribute(
+            "href", "#" + box.get_attribute("id"))
     screenshot(page, "company-errors", mobile=True)
     # Typed values are kept, the wrong ones too, so the person can correct them.
     expect(field(page, "City")).to_have_value("Missouri City")
