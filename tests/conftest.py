@@ -144,6 +144,9 @@ def app(database_uri, smtp_server, _schema, request):
     yield app
     with app.app_context():
         db.session.remove()
+        # Close the pooled connections now: left to the garbage collector, psycopg warns (an error
+        # under filterwarnings) in whichever later test the collection happens to run.
+        db.engine.dispose()
 
 
 @pytest.fixture
