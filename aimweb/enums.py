@@ -98,6 +98,10 @@ class MailStatus(Vocabulary):
     FAILED = "failed"        # refused by the relay, or out of attempts
 
 
+# The two entry types a license may be for (19 CFR 361.103(c)(1)): stored code -> label.
+ENTRY_TYPES = {"consumption": "Consumption", "ftz": "Foreign trade zone admission"}
+
+
 class Action(Enum):
     """What may be done to a license; ALLOWED_FROM says from which statuses."""
 

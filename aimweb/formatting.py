@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from .enums import ENTRY_TYPES
 from .reference.countries import country_name
 from .reference.hts import format_hts
 from .reference.ports import all_ports
-from .rules import ENTRY_TYPES
 
 MISSING = "—"
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, make_dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .enums import ENTRY_TYPES
 from .products import DEFAULT, HEADER, HEADER_FIELDS, Product, get
 from .products.base import HTS, QUANTITY, VALUE
 from .reference import countries
@@ -29,7 +30,6 @@ MAX_UNIT_VALUE = Decimal("1000")
 MAX_QUANTITY_KG = Decimal("1000000000")
 MAX_VALUE_USD = Decimal("10000000000")
 MAX_NAME_LENGTH = 200
-ENTRY_TYPES = {"consumption": "Consumption", "ftz": "Foreign trade zone admission"}
 
 # The license as the rules see it: the header fields (aimweb/products/base.py), the product lines
 # (the product's LineDraft), the filer's "Certify" checkbox (19 CFR 361.103(c)(2): nothing is

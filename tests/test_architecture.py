@@ -136,12 +136,13 @@ LAYERS = {
     "aimweb.licensing": "services", "aimweb.screening": "services", "aimweb.accounts": "services",
     "aimweb.mailer": "services", "aimweb.outbox": "services", "aimweb.demo": "services",
     "aimweb.monitor.aggregates": "services", "aimweb.monitor.disclosure": "services",
-    # pure: decisions on values (formatting reads the rules' labels, so it sits here, not in base)
-    "aimweb.rules": "pure", "aimweb.checks": "pure", "aimweb.inputs": "pure", "aimweb.formatting": "pure",
+    # pure: decisions on values
+    "aimweb.rules": "pure", "aimweb.checks": "pure", "aimweb.inputs": "pure",
     "aimweb.products": "pure",
     # base
     "aimweb.models": "base", "aimweb.reference": "base", "aimweb.clock": "base", "aimweb.config": "base",
     "aimweb.extensions": "base", "aimweb.security": "base", "aimweb.enums": "base",
+    "aimweb.formatting": "base",
 }
 
 

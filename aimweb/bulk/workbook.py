@@ -151,20 +151,27 @@ _UNPACK_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, Ru
                   ValueError, zlib.error)
 
 
-def _read_part(archive: zipfile.ZipFile, name: str) -> bytes:
-    """The part, unpacked to at most its declared size (checked above): zipfile hands its
-    decompressor the size asked for, so asking for more would unpack a part that lies about its
-    size in full before cutting it."""
+@contextlib.contextmanager
+def _unpacking():
+    """A part that is missing or cannot be unpacked, said as the filer can act on it."""
     try:
-        info = archive.getinfo(name)
-        with archive.open(info) as part:
-            data = part.read(min(info.file_size, MAX_UNCOMPRESSED) + 1)
+        yield
     except KeyError as error:
         raise UploadRejected("The file is not a complete Excel workbook (a part is missing). Save "
                              "it again as .xlsx and upload it.") from error
     except _UNPACK_ERRORS as error:
         raise UploadRejected("The file is damaged (a part of the workbook cannot be unpacked). "
                              "Save it again from Excel and upload the new copy.") from error
+
+
+def _read_part(archive: zipfile.ZipFile, name: str) -> bytes:
+    """The part, unpacked to at most its declared size (checked above): zipfile hands its
+    decompressor the size asked for, so asking for more would unpack a part that lies about its
+    size in full before cutting it."""
+    with _unpacking():
+        info = archive.getinfo(name)
+        with archive.open(info) as part:
+            data = part.read(min(info.file_size, MAX_UNCOMPRESSED) + 1)
     if len(data) > MAX_UNCOMPRESSED:
         raise UploadRejected("The workbook expands to far more data than allowed, so it was not opened.")
     return data
@@ -404,39 +411,32 @@ def _copy_part(archive: zipfile.ZipFile, name: str, target: zipfile.ZipFile, as_
     of them (an 80 MB part, a 9 MB upload) took 200 MB.
     """
     count = 0
-    try:
-        with archive.open(name) as part, target.open(as_name, "w", force_zip64=True) as out:
-            data = part.read(_CHUNK)
-            at = _utf8_xml(data)
+    with _unpacking(), archive.open(name) as part, target.open(as_name, "w", force_zip64=True) as out:
+        data = part.read(_CHUNK)
+        at = _utf8_xml(data)
+        if strings:
+            start = _SST_START.search(data, at)
+            if start is None:  # the <sst> tag is the first thing after the declaration
+                raise UploadRejected(_NOT_READABLE)
+            data = data[:start.start()] + _COUNT_ATTR.sub(b"", start.group(0)) + data[start.end():]
+        carry = b""
+        while True:
+            out.write(data)
+            buffer = carry + data  # a tag cut between two chunks is seen whole here
+            cut = max(len(buffer) - 16, 0) if data else len(buffer)
+            if _DECLARATION.search(buffer):
+                raise UploadRejected(_ENTITIES)
             if strings:
-                start = _SST_START.search(data, at)
-                if start is None:  # the <sst> tag is the first thing after the declaration
-                    raise UploadRejected(_NOT_READABLE)
-                data = data[:start.start()] + _COUNT_ATTR.sub(b"", start.group(0)) + data[start.end():]
-            carry = b""
-            while True:
-                out.write(data)
-                buffer = carry + data  # a tag cut between two chunks is seen whole here
-                cut = max(len(buffer) - 16, 0) if data else len(buffer)
-                if _DECLARATION.search(buffer):
-                    raise UploadRejected(_ENTITIES)
-                if strings:
-                    # the tags that start before the cut (those after it start the next buffer)
-                    count += sum(buffer.count(tag, 0, cut + 3) for tag in _SHARED_STRING_TAGS)
-                    if count > MAX_SHARED_STRINGS:
-                        raise UploadRejected(
-                            f"The workbook holds more than {MAX_SHARED_STRINGS:,} different texts "
-                            "(in all its sheets), far more than a filled-in template. Copy your rows "
-                            "into a fresh template and upload that.")
-                if not data:
-                    return
-                carry, data = buffer[cut:], part.read(_CHUNK)
-    except KeyError as error:
-        raise UploadRejected("The file is not a complete Excel workbook (a part is missing). Save "
-                             "it again as .xlsx and upload it.") from error
-    except _UNPACK_ERRORS as error:
-        raise UploadRejected("The file is damaged (a part of the workbook cannot be unpacked). "
-                             "Save it again from Excel and upload the new copy.") from error
+                # the tags that start before the cut (those after it start the next buffer)
+                count += sum(buffer.count(tag, 0, cut + 3) for tag in _SHARED_STRING_TAGS)
+                if count > MAX_SHARED_STRINGS:
+                    raise UploadRejected(
+                        f"The workbook holds more than {MAX_SHARED_STRINGS:,} different texts "
+                        "(in all its sheets), far more than a filled-in template. Copy your rows "
+                        "into a fresh template and upload that.")
+            if not data:
+                return
+            carry, data = buffer[cut:], part.read(_CHUNK)
 
 
 _CONTENT_TYPES = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

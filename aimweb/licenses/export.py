@@ -22,13 +22,12 @@ from sqlalchemy import select
 
 from .. import formatting, products
 from ..clock import program_now
-from ..enums import LicenseStatus
+from ..enums import ENTRY_TYPES, LicenseStatus
 from ..extensions import db
 from ..models import ProductLine
 from ..products import HEADER_FIELDS
 from ..products.base import HTS, QUANTITY, VALUE
 from ..reference.countries import country_name
-from ..rules import ENTRY_TYPES
 from ..web.downloads import CSV, XLSX, attachment, safe_text
 from .search import Filters, license_query
 

@@ -13,8 +13,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 
 from .. import products
+from ..enums import ENTRY_TYPES
 from ..reference import countries
-from ..rules import ENTRY_TYPES, Problem
+from ..rules import Problem
 
 PICK = [("", "- Select -")]
 
