@@ -89,13 +89,8 @@ def entry_type(code: str) -> str:
 
 FILTERS = (us_date, us_datetime, long_date, long_datetime, iso_datetime, amount, usd, kg,
            metric_tons, whole, country, hts, port, entry_type)
-# The product-line templates still call these as functions until they show each field with
-# field.display(value) (the `products` work): kept as globals here, in the one place.
-GLOBALS = (amount, country, hts)
 
 
 def register(app) -> None:
     for fn in FILTERS:
         app.add_template_filter(fn)
-    for fn in GLOBALS:
-        app.add_template_global(fn)
