@@ -71,7 +71,7 @@ def test_sign_up_works_on_a_phone_without_javascript(new_page, console, mailbox,
     expect(page.get_by_role("heading", level=1)).to_have_text("License Dashboard")
     # Without a script the menu can't open, so the navigation and sign-out are shown in place.
     header = page.get_by_role("banner")
-    expect(header.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(header.get_by_role("button", name="Menu", exact=True)).to_be_hidden()
     expect(header.get_by_text("Signed in as No Script Metals")).to_be_visible()
     expect(header.get_by_role("link", name="Company Profile")).to_be_visible()
     screenshot(page, "no-script-dashboard")
