@@ -74,29 +74,18 @@ def test_anonymous_is_sent_to_sign_in_from_every_protected_route(app, client, wo
     assert _walk(app, world, client, token, judge) == []
 
 
-def test_a_filer_gets_filer_pages_and_is_refused_officer_pages(app, world):
-    client = signed_in_as(app, "filer@example.com")
-    token = csrf_token(client, "/licenses/")
+@pytest.mark.parametrize(("email", "home", "refused_level"), [
+    ("filer@example.com", "/licenses/", "officer"),    # a filer gets filer pages, not officer pages
+    ("officer@example.com", "/review/", "filer"),      # an officer gets officer pages, not filing
+])
+def test_each_role_gets_its_pages_and_is_refused_the_others(app, world, email, home, refused_level):
+    client = signed_in_as(app, email)
+    token = csrf_token(client, home)
 
     def judge(level, method, response):
         status = response.status_code
-        if level == "officer":
-            return None if status == 403 else "an officer page answered a filer"
-        if method == "GET":
-            return None if status < 400 else "refused"
-        return None if status < 500 and status not in (401, 403) else "refused"
-
-    assert _walk(app, world, client, token, judge) == []
-
-
-def test_an_officer_gets_officer_pages_and_is_refused_filing(app, world):
-    client = signed_in_as(app, "officer@example.com")
-    token = csrf_token(client, "/review/")
-
-    def judge(level, method, response):
-        status = response.status_code
-        if level == "filer":
-            return None if status == 403 else "a filer page answered an officer"
+        if level == refused_level:
+            return None if status == 403 else f"a {refused_level} page answered {email}"
         if method == "GET":
             return None if status < 400 else "refused"
         return None if status < 500 and status not in (401, 403) else "refused"

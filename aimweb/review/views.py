@@ -112,28 +112,28 @@ def _after_action(lic: License, done: str | None = None, error: licensing.Licens
     return redirect(url_for("review.license", number=lic.number), code=303)
 
 
+def _officer_action(number: str, field: str, act, done: str):
+    """Mark Action Required or Clear: the officer's text from `field`, the service's answer."""
+    lic = _license_or_404(number)
+    text = request.form.get(field, "")
+    try:
+        lic = act(lic, current_user, text)
+    except licensing.LicenseError as error:
+        return _after_action(lic, error=error, typed={field: text[:2000]})
+    return _after_action(lic, done.format(number=lic.number))
+
+
 @bp.post("/licenses/<number>/action-required")
 @officer_required
 def action_required(number: str):
-    lic = _license_or_404(number)
-    message = request.form.get("message", "")
-    try:
-        lic = licensing.mark_action_required(lic, current_user, message)
-    except licensing.LicenseError as error:
-        return _after_action(lic, error=error, typed={"message": message[:2000]})
-    return _after_action(lic, f"License {lic.number} is marked Action Required; the filer will be emailed.")
+    return _officer_action(number, "message", licensing.mark_action_required,
+                           "License {number} is marked Action Required; the filer will be emailed.")
 
 
 @bp.post("/licenses/<number>/clear")
 @officer_required
 def clear(number: str):
-    lic = _license_or_404(number)
-    note = request.form.get("note", "")
-    try:
-        lic = licensing.clear_license(lic, current_user, note)
-    except licensing.LicenseError as error:
-        return _after_action(lic, error=error, typed={"note": note[:2000]})
-    return _after_action(lic, f"License {lic.number} is cleared.")
+    return _officer_action(number, "note", licensing.clear_license, "License {number} is cleared.")
 
 
 # ----- the audit trail ---------------------------------------------------------------------------
