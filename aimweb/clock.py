@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -16,9 +17,15 @@ def pinned_today() -> date | None:
     """PROGRAM_TODAY (config, or AIMWEB_PROGRAM_TODAY outside an app), YYYY-MM-DD: for tests and
     demos only, the clock runs on that day (at the real time of day), so every date a rule, a
     stamp or a test computes agrees. Never set in production."""
-    value = current_app.config.get("PROGRAM_TODAY") if has_app_context() else None
-    value = value or os.environ.get("AIMWEB_PROGRAM_TODAY")
-    return date.fromisoformat(value) if value else None
+    # In an app, its config (which AIMWEB_PROGRAM_TODAY already overrides); read on every stamp.
+    value = (current_app.config.get("PROGRAM_TODAY") if has_app_context()
+             else os.environ.get("AIMWEB_PROGRAM_TODAY"))
+    return _day(value) if value else None
+
+
+@lru_cache(maxsize=8)
+def _day(value: str) -> date:
+    return date.fromisoformat(value)
 
 
 def program_now() -> datetime:

@@ -260,7 +260,8 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
                 .where(License.id == draft_id, License.status.in_(ALLOWED_FROM[Action.SUBMIT]),
                        License.version == version)
                 .values(number=new_license_number(on, letter), **values)
-                .execution_options(synchronize_session=False)
+                # The draft in this session takes the new values: the mail renders from it.
+                .execution_options(synchronize_session="evaluate")
             )
         except IntegrityError:
             db.session.rollback()  # the number was taken: draw another
@@ -278,7 +279,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
                                     note="Submitted through the single-license form."))
         screening.add_volumes(draft.company_id, screening.month_of(now),
                               screening.kg_by_hts(header.lines))
-        _mail(draft_id, user, "AIM license {number} issued", "license_issued")
+        _mail(draft, user, "AIM license {number} issued", "license_issued")
         db.session.commit()
         break
     else:  # pragma: no cover - 25 collisions in a row: the month's numbers are nearly gone
@@ -288,15 +289,12 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
     return db.session.get(License, draft_id)
 
 
-def _mail(license_id: int, user: User | None, subject: str, template: str, **context) -> None:
-    """Put the mail about this change in its transaction (the outbox): call it before the commit.
+def _mail(lic: License, user: User | None, subject: str, template: str, **context) -> None:
+    """Put the mail about this change in its transaction (the outbox): call it before the commit,
+    with `lic` as this transaction has it (the callers' UPDATEs synchronize or refresh it).
 
     `user` None: the license's filer. The subject's {number} is the license number.
     """
-    # Rendered from the license as this transaction has it: the UPDATEs bypassed loaded copies.
-    db.session.flush()
-    db.session.expire_all()
-    lic = db.session.get(License, license_id)
     user = user or lic.created_by
     subject = subject.format(number=lic.number)
     # A mail that cannot even be rendered must not undo the change: logged, not shown.
@@ -412,7 +410,10 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) 
                                 note=None if changes else "Submitted again without a change.",
                                 changes=changes))
     screening.add_volumes(company_id, month, {h: kg for h, kg in volume_change.items() if kg})
-    _mail(original_id, user, "AIM license {number} corrected", "license_corrected", changes=changes)
+    db.session.flush()
+    db.session.expire_all()  # the UPDATEs above moved lines and values past the loaded copies
+    _mail(db.session.get(License, original_id), user, "AIM license {number} corrected",
+          "license_corrected", changes=changes)
     db.session.commit()
     db.session.expire_all()
     screening.review_licenses([original_id])
@@ -565,8 +566,8 @@ def mark_action_required(lic: License, officer: User, message: str) -> License:
     if result.rowcount == 0:
         _refused_meanwhile(license_id, Action.MARK_ACTION_REQUIRED)
     _officer_event(license_id, officer, EventKind.ACTION_REQUIRED, message, internal=False)
-    _mail(license_id, None, "AIM license {number}: Action Required", "action_required",
-          message=message)
+    db.session.refresh(lic)  # the UPDATE bypassed the loaded copy
+    _mail(lic, None, "AIM license {number}: Action Required", "action_required", message=message)
     db.session.commit()
     db.session.expire_all()
     return db.session.get(License, license_id)

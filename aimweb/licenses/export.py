@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Response, current_app, stream_with_context
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 
 from .. import formatting, products
 from ..clock import program_now
@@ -46,11 +46,13 @@ _OWN_START = _HEADER_END + 4
 MAX_EXPORT_LICENSES = 100_000
 
 
-def _rows(company_id: int, filters: Filters):
-    """(License number, …) tuples, one per product line, newest license first."""
+def _rows(company_id: int, filters: Filters, show_date=None):
+    """(License number, …) lists, one per product line, newest license first. `show_date`, when
+    given, converts the date columns (once per license: they are all header columns)."""
     licenses = license_query(company_id, filters).limit(MAX_EXPORT_LICENSES).subquery()
     query = (
-        select(licenses.c.number, licenses.c.status, licenses.c.created_at, licenses.c.valid_from,
+        # The status as stored (a str): looked up in status_labels, no enum built per row.
+        select(licenses.c.number, type_coerce(licenses.c.status, String), licenses.c.created_at, licenses.c.valid_from,
                licenses.c.valid_through, *(licenses.c[f.name] for f in HEADER_FIELDS),
                ProductLine.position, ProductLine.hts_number, ProductLine.description,
                ProductLine.category, *(getattr(ProductLine, f.name) for f in OWN_FIELDS),
@@ -65,19 +67,24 @@ def _rows(company_id: int, filters: Filters):
             names[code] = country_name(code) if code else ""
         return names[code]
 
-    def text(value):
-        return safe_text(value or "")
-
     def entry_type(code):
         return ENTRY_TYPES.get(code, code)
 
     def same(value):
         return value
 
-    shown = {"country": country, "entry_type": entry_type, "text": text, "entry_number": text}
-    header_shown = [shown.get(f.kind, same) for f in HEADER_FIELDS]
+    # safe_text leaves None as None: an empty cell in both formats.
+    shown = {"country": country, "entry_type": entry_type, "text": safe_text, "entry_number": safe_text}
+    # Only the header fields that are shown differently from their stored value are converted.
+    header_shown = [(i, shown[f.kind]) for i, f in enumerate(HEADER_FIELDS, start=5) if f.kind in shown]
     own_shown = [shown.get(f.kind, same) for f in OWN_FIELDS]
     own_end = _OWN_START + len(OWN_FIELDS)
+    status_labels = {status: status.label for status in LicenseStatus}
+    date_columns = sorted(DATE_COLUMNS)
+    # Lines repeat a few HTS numbers and a few combinations of their own fields (countries):
+    # each is shown once and then looked up, so a row costs a slice and two dict lookups.
+    own_cells: dict[tuple, list] = {}
+    hts_cells: dict[str, str] = {}
     result = db.session.execute(query.execution_options(yield_per=2000, stream_results=True))
     # A license's header columns are built once for all of its lines: the export of 10,000
     # licenses spends its time here.
@@ -86,43 +93,49 @@ def _rows(company_id: int, filters: Filters):
         number = row[0]
         if number != last_number:
             last_number = number
-            status, created_at, valid_from, valid_through = row[1:5]
-            header = [number, LicenseStatus(status).label, created_at.date(), valid_from,
-                      valid_through,
-                      *[show(v) for show, v in zip(header_shown, row[5:_HEADER_END])]]
+            header = list(row[:_HEADER_END])
+            header[1] = status_labels[header[1]]
+            header[2] = header[2].date()
+            for i, show in header_shown:
+                header[i] = show(header[i])
+            if show_date is not None:
+                for i in date_columns:
+                    header[i] = show_date(header[i])
         position, hts, description, category = row[_HEADER_END:_OWN_START]
-        yield header + [
-            position + 1, f"{hts[:4]}.{hts[4:6]}.{hts[6:8]}.{hts[8:]}", description, category,
-            *[show(v) for show, v in zip(own_shown, row[_OWN_START:own_end])], *row[own_end:],
-        ]
+        own = row[_OWN_START:own_end]
+        cells = own_cells.get(own)
+        if cells is None:
+            cells = own_cells[own] = [show(v) for show, v in zip(own_shown, own)]
+        shown_hts = hts_cells.get(hts)
+        if shown_hts is None:
+            shown_hts = hts_cells[hts] = f"{hts[:4]}.{hts[4:6]}.{hts[6:8]}.{hts[8:]}"
+        yield [*header, position + 1, shown_hts, description, category, *cells, *row[own_end:]]
 
 
-def _csv_formatter():
-    """value -> CSV text; a date as MM/DD/YYYY (formatted once per distinct date)."""
+def _csv_date():
+    """date -> MM/DD/YYYY, formatted once per distinct date; None -> None (an empty cell)."""
     dates: dict[date, str] = {}
 
-    def text(value) -> str:
+    def us(value):
         if value is None:
-            return ""
-        if isinstance(value, str):
-            return value
-        if isinstance(value, date):
-            if value not in dates:
-                dates[value] = formatting.us_date(value)
-            return dates[value]
-        return str(value)
+            return None
+        shown = dates.get(value)
+        if shown is None:
+            shown = dates[value] = formatting.us_date(value)
+        return shown
 
-    return text
+    return us
 
 
 def _csv_stream(company_id: int, filters: Filters):
     buffer = io.StringIO()
+    # The csv module writes None as an empty field and numbers (Decimal, int) as str() does: only
+    # the dates need formatting, done by _rows once per license.
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a byte-order mark
     writer.writerow(COLUMNS)
-    text = _csv_formatter()
-    for count, row in enumerate(_rows(company_id, filters), start=1):
-        writer.writerow([text(v) for v in row])
+    for count, row in enumerate(_rows(company_id, filters, show_date=_csv_date()), start=1):
+        writer.writerow(row)
         if count % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
