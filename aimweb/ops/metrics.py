@@ -10,6 +10,7 @@ registry, so two apps of one process never clash over metric names.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 
 from flask import Flask
@@ -19,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_flask_exporter import PrometheusMetrics
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..enums import MailStatus, UploadStatus
 from ..extensions import db
@@ -26,6 +28,7 @@ from ..models import OutboxMessage, UploadBatch
 from ..web.access import allowed_networks
 
 EXTENSION = "aimweb_metrics"
+log = logging.getLogger(__name__)
 
 
 def queue_depth() -> dict[str, int]:
@@ -48,7 +51,13 @@ class QueueDepthCollector:
 
     def collect(self):
         gauge = GaugeMetricFamily("aimweb_queue_depth", "Jobs waiting in each queue", labels=["queue"])
-        for queue, count in sorted(self.depth().items()):
+        try:
+            depth = self.depth()
+        except SQLAlchemyError as error:  # the request metrics are still worth scraping
+            db.session.rollback()
+            log.warning("queue depth unavailable: %s", error)
+            depth = {}
+        for queue, count in sorted(depth.items()):
             gauge.add_metric([queue], count)
         yield gauge
 
