@@ -12,25 +12,30 @@ from collections.abc import Callable
 import redis
 from flask import Flask
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
 
 def check_database(app: Flask, timeout: float) -> None:
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "postgresql":
-        connect_args = {"connect_timeout": max(1, round(timeout)),
-                        "options": f"-c statement_timeout={int(timeout * 1000)}"}
-    else:
-        connect_args = {"timeout": timeout}
-    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    finally:
-        engine.dispose()
+    with _probe_engine(app, timeout).connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _probe_engine(app: Flask, timeout: float) -> Engine:
+    """An engine of its own (made once per app: making one costs more than the probe), no pool."""
+    key = (app.config["SQLALCHEMY_DATABASE_URI"], timeout)
+    engines = app.extensions.setdefault("aimweb_readiness_engines", {})
+    if key not in engines:
+        url = make_url(key[0])
+        if url.get_backend_name() == "postgresql":
+            connect_args = {"connect_timeout": max(1, round(timeout)),
+                            "options": f"-c statement_timeout={int(timeout * 1000)}"}
+        else:
+            connect_args = {"timeout": timeout}
+        engines[key] = create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    return engines[key]
 
 
 def redis_uris(app: Flask) -> list[str]:
