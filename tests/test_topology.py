@@ -13,7 +13,6 @@ import html
 import io
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -30,6 +29,7 @@ import requests
 from helpers import (
     COMPANY,
     HEADER,
+    HTMX,
     LINE,
     add_line,
     csrf_token,
@@ -183,20 +183,27 @@ class Browser:
     """One user's browser: one cookie jar, each request sent to the next server in turn (or to the
     one named). Speaks enough of Flask's test client for tests/helpers.py's form helpers."""
 
-    def __init__(self, urls: list[str], only: int | None = None, session: requests.Session | None = None):
+    def __init__(self, urls: list[str], only: int | None = None, session: requests.Session | None = None,
+                 log: list | None = None):
         self.urls, self.session = urls, session or requests.Session()
         self._next = cycle(range(len(urls))) if only is None else cycle([only])
-        self.answered_by: list[str] = []
+        self._only = only
+        # (server, method, path, status) of every request of this browser, through any server.
+        self.log: list[tuple[str, str, str, int]] = [] if log is None else log
 
     def on(self, index: int) -> Browser:
         """The same browser, this time through one server only."""
-        return Browser(self.urls, only=index, session=self.session)
+        return Browser(self.urls, only=index, session=self.session, log=self.log)
+
+    @property
+    def answered_by(self) -> list[str]:
+        return [server for server, *_rest in self.log]
 
     def _send(self, method: str, path: str, **kwargs) -> Answer:
         index = next(self._next)
         response = self.session.request(method, self.urls[index] + path, allow_redirects=False, timeout=30,
                                         **kwargs)
-        self.answered_by.append("AB"[index])
+        self.log.append(("AB"[index], method, path.split("?")[0], response.status_code))
         return Answer(response, "AB"[index])
 
     def get(self, path: str, headers=None) -> Answer:
@@ -251,6 +258,11 @@ def test_one_user_alternating_between_two_servers_and_a_worker(servers, mailbox)
     # An upload to A is checked in A's background; B shows its progress and outcome.
     response = upload(a, workbook([row(1), row(2), row(3)]))
     assert response.status_code == 303
+    progress = b.get(response.headers["Location"] + "/progress", headers=HTMX)  # what the page polls
+    assert progress.status_code == 200
+    # Still working: the progress bar as A's background job last stored it; done: reload the page.
+    assert ('id="upload-progress"' in progress.get_data(as_text=True)
+            or progress.headers.get("HX-Refresh") == "true")
     outcome = result_page(b, response, timeout=60)
     assert "All licenses are created successfully." in outcome
 
@@ -278,12 +290,16 @@ def test_one_user_alternating_between_two_servers_and_a_worker(servers, mailbox)
     assert all("Retry-After" in answer.headers for answer in answers[allowed:])  # the limiter's answer
     assert {stranger.answered_by[i] for i in range(1 + allowed, len(stranger.answered_by))} == {"A", "B"}
 
-    # Metrics: A's two workers add up; the histogram has the endpoints used; the queue is empty.
+    # Metrics: the histogram has the endpoints used, A's two workers added up (the count is every
+    # dashboard A served, whichever worker served it); the queue is empty.
+    for _ in range(4):
+        assert a.get("/licenses/").status_code == 200
     scraped = a.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert scraped.status_code == 200
     metrics = scraped.get_data(as_text=True)
-    assert re.search(r'aimweb_http_request_duration_seconds_count\{endpoint="licenses.dashboard",'
-                     r'method="GET",status="200"\} [1-9]', metrics)
+    served_by_a = browser.log.count(("A", "GET", "/licenses/", 200))
+    assert (f'aimweb_http_request_duration_seconds_count{{endpoint="licenses.dashboard",method="GET",'
+            f'status="200"}} {served_by_a}.0') in metrics
     assert 'aimweb_queue_depth{queue="mail"} 0.0' in metrics
     assert b.get("/metrics").status_code == 404  # the user's own session gives nothing here
 
