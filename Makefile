@@ -73,7 +73,7 @@ run: system-deps-run demo
 	@if [ -z "$$AIMWEB_RATELIMIT_STORAGE_URI" ] && $(PY) -c 'import redis; redis.Redis(socket_timeout=0.5).ping()' 2>/dev/null; then \
 	  echo "Rate limits: redis://127.0.0.1:6379/0"; export AIMWEB_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0; \
 	else echo "Rate limits: $${AIMWEB_RATELIMIT_STORAGE_URI:-memory:// (no Redis on 127.0.0.1:6379)}"; fi; \
-	AIMWEB_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host $(HOST) --port $(PORT)
+	AIMWEB_LOG_FORMAT=$${AIMWEB_LOG_FORMAT:-text} AIMWEB_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: system-deps-test install-test node-deps
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,7 +1,38 @@
 """gunicorn's settings for aimweb: read by `gunicorn` started from this directory."""
 import os
+import shutil
+import tempfile
 
 wsgi_app = "wsgi:app"
+
+# Prometheus under gunicorn: every worker is a process of its own, so each writes its samples to
+# files in PROMETHEUS_MULTIPROC_DIR and a scrape of any worker adds them all up (aimweb/ops/metrics.py).
+# Set before any worker imports prometheus_client. A directory given in the environment is used
+# (and emptied at start, as prometheus_client requires); otherwise a temporary one, removed at exit.
+_OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="aimweb-prometheus-")
+
+# gunicorn's own messages (start, worker boots and deaths) in the app's format: one JSON object per
+# line unless AIMWEB_LOG_FORMAT says otherwise. Its access log stays off: the app logs every request
+# itself, with the request id (aimweb/web/requestlog.py).
+if os.environ.get("AIMWEB_LOG_FORMAT", "json").strip('"') == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": "WARNING", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+        },
+        "handlers": {
+            "error_console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+        },
+        "formatters": {
+            "json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": "%(levelname)s %(name)s %(message)s",
+                     "timestamp": "time", "rename_fields": {"levelname": "level", "name": "logger"}},
+        },
+    }
 
 
 def on_starting(server):
@@ -11,3 +42,20 @@ def on_starting(server):
     warning = memory_rate_limit_warning(os.environ.get("AIMWEB_RATELIMIT_STORAGE_URI"), server.cfg.workers)
     if warning:
         server.log.warning(warning)
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):  # a previous run's samples would be added to this one's
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    # A dead worker's gauges go; its counters and histograms stay in the totals (prometheus_client).
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

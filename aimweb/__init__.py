@@ -13,6 +13,7 @@ from . import products
 from .config import Defaults
 from .extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 from .web.bounds import init_app as init_bounds
+from .web.requestlog import init_app as init_request_log
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -23,6 +24,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Last, so a test never runs against a database named in the environment.
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    # Logging and the request id first, so every later hook and extension logs with the id.
+    init_request_log(app)
+    from .ops import init_app as init_ops
+
+    init_ops(app)  # /healthz, /readyz, /metrics; the request-latency histogram times what follows
     _check_secret_key(app)
     warning = memory_rate_limit_warning(app.config.get("RATELIMIT_STORAGE_URI"),
                                         os.environ.get("WEB_CONCURRENCY"))

@@ -39,6 +39,17 @@ class Defaults:
     RATELIMIT_SIGN_IN = "20 per minute;200 per hour"
     RATELIMIT_CODES = "10 per minute;60 per hour"
 
+    # Operations (aimweb/ops, aimweb/web/requestlog.py). Logs: "json" (one object per line, with the
+    # request id; production), "text" (the same fields for a person; `make run`) or "none" (leave
+    # logging as Python sets it up).
+    LOG_FORMAT = "json"
+    # Who may read GET /metrics: a scraper sending "Authorization: Bearer <METRICS_TOKEN>", or a
+    # client address inside one of METRICS_ALLOWED_NETWORKS (CIDRs). Neither set: nobody (404).
+    METRICS_TOKEN = None
+    METRICS_ALLOWED_NETWORKS: ClassVar[list] = []
+    # GET /readyz gives the database and Redis this long each before answering 503.
+    READYZ_TIMEOUT_SECONDS = 2
+
     # Session cookie: short idle lifetime, hard cap enforced by auth (see aimweb/security.py).
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

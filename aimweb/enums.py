@@ -98,6 +98,13 @@ class MailStatus(Vocabulary):
     FAILED = "failed"        # refused by the relay, or out of attempts
 
 
+class Health(Vocabulary):
+    """What GET /healthz and GET /readyz answer a load balancer (aimweb/ops)."""
+
+    OK = "ok"
+    UNAVAILABLE = "unavailable"
+
+
 # The two entry types a license may be for (19 CFR 361.103(c)(1)): stored code -> label.
 ENTRY_TYPES = {"consumption": "Consumption", "ftz": "Foreign trade zone admission"}
 
@@ -171,6 +178,10 @@ LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
         MailStatus.SENDING: "Being sent",
         MailStatus.SENT: "Sent",
         MailStatus.FAILED: "Could not be sent",
+    },
+    Health: {
+        Health.OK: "Ready",
+        Health.UNAVAILABLE: "Not ready",
     },
 }
 FILER_EVENT_LABELS: dict[EventKind, str] = {

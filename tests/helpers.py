@@ -65,6 +65,17 @@ def row_html(response, number: str) -> str:
     return html.unescape(body[start:body.index("</tr>", start)])
 
 
+# The company a new filer registers on /account/company (every field of the form).
+COMPANY = {
+    "ein": "12-3456789", "cbp_importer_number": "", "name": "Riverstone Metals LLC",
+    "company_type": "importer", "street": "4800 Riverstone Blvd", "city": "Missouri City",
+    "state": "TX", "zip_code": "77459", "phone": "281-555-0134", "fax": "",
+    "contact_first_name": "Dana", "contact_last_name": "Whitaker", "email": "dana@example.com",
+    "alternate_email": "", "branch_name": "", "branch_street": "", "branch_city": "",
+    "branch_state": "", "branch_zip": "",
+}
+
+
 # ----- the single-license form --------------------------------------------------------------------
 
 HEADER = {

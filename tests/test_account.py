@@ -8,19 +8,13 @@ import time
 import pytest
 from conftest import post_form, sign_in
 from factories import make_user
+from helpers import COMPANY
 from sqlalchemy import func, select
 
 from aimweb.extensions import db
 from aimweb.models import Company, User
 
-VALID = {
-    "ein": "12-3456789", "cbp_importer_number": "", "name": "Riverstone Metals LLC",
-    "company_type": "importer", "street": "4800 Riverstone Blvd", "city": "Missouri City",
-    "state": "TX", "zip_code": "77459", "phone": "281-555-0134", "fax": "",
-    "contact_first_name": "Dana", "contact_last_name": "Whitaker", "email": "dana@example.com",
-    "alternate_email": "", "branch_name": "", "branch_street": "", "branch_city": "",
-    "branch_state": "", "branch_zip": "",
-}
+VALID = COMPANY
 TAKEN = ("This {} is already registered in AIM, so the company already has an account. "
          "Please write to aluminum.license@trade.gov to be added to it.")
 

@@ -52,6 +52,11 @@ def _signed_in_check(response) -> bool:
     return response.status_code == 302 and "/signin" in response.headers["Location"]
 
 
+def _internal_check(response) -> str | None:
+    """A machines-only route (the metrics) is "not found" to people, signed in or not."""
+    return None if response.status_code == 404 else "answered without the scraper's token"
+
+
 def _walk(app, world, client, token, judge):
     wrong = []
     for rule in rules(app):
@@ -69,6 +74,8 @@ def test_anonymous_is_sent_to_sign_in_from_every_protected_route(app, client, wo
     def judge(level, method, response):
         if level == "public":
             return None if response.status_code < 500 and response.status_code not in (401, 403) else "refused"
+        if level == "internal":
+            return _internal_check(response)
         return None if _signed_in_check(response) else "not sent to sign-in"
 
     assert _walk(app, world, client, token, judge) == []
@@ -84,6 +91,8 @@ def test_each_role_gets_its_pages_and_is_refused_the_others(app, world, email, h
 
     def judge(level, method, response):
         status = response.status_code
+        if level == "internal":
+            return _internal_check(response)
         if level == refused_level:
             return None if status == 403 else f"a {refused_level} page answered {email}"
         if method == "GET":
@@ -120,7 +129,7 @@ LAYERS = {
     # web: the blueprints, what they share, the error pages
     "aimweb.web": "web", "aimweb.errors": "web", "aimweb.auth": "web", "aimweb.account": "web",
     "aimweb.licenses": "web", "aimweb.bulk": "web", "aimweb.review": "web", "aimweb.main": "web",
-    "aimweb.admin": "web", "aimweb.monitor": "web",
+    "aimweb.admin": "web", "aimweb.monitor": "web", "aimweb.ops": "web",
     # services: transactions, mail, the monitor's pre-computed figures (also made by `flask` commands)
     "aimweb.licensing": "services", "aimweb.screening": "services", "aimweb.accounts": "services",
     "aimweb.mailer": "services", "aimweb.outbox": "services", "aimweb.demo": "services",

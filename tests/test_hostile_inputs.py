@@ -50,11 +50,16 @@ def clients(app, world):
     anonymous = app.test_client()
     filer = signed_in_as(app, "filer@example.com")
     officer = signed_in_as(app, "officer@example.com")
+    # The metrics scraper, with its token (aimweb/web/access.py "internal").
+    app.config["METRICS_TOKEN"] = "hostile-walk-token"
+    scraper = app.test_client()
+    scraper.environ_base["HTTP_AUTHORIZATION"] = "Bearer hostile-walk-token"
     return {
         "public": [(anonymous, csrf_token(anonymous, "/signin"))],
         "signed-in": [(filer, csrf_token(filer, "/licenses/")), (officer, csrf_token(officer, "/review/"))],
         "filer": [(filer, csrf_token(filer, "/licenses/"))],
         "officer": [(officer, csrf_token(officer, "/review/"))],
+        "internal": [(scraper, "")],
     }
 
 

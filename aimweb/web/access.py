@@ -7,9 +7,11 @@ its level says. A new route is covered the day it is added.
 """
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from functools import wraps
 
-from flask import abort, redirect, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -18,8 +20,9 @@ from ..extensions import db
 from ..models import License
 from ..security import role_required
 
-# The levels, loosest first. "filer" is a signed-in filer with a registered company.
-LEVELS = ("public", "signed-in", "filer", "officer")
+# The levels, loosest first. "filer" is a signed-in filer with a registered company. "internal" is
+# for machines, not people: the metrics scraper (signing in gives nothing there).
+LEVELS = ("public", "signed-in", "filer", "officer", "internal")
 
 
 def _declare(view, level: str):
@@ -64,6 +67,40 @@ def filer_required(view):
         return view(*args, **kwargs)
 
     return _declare(wrapped, "filer")
+
+
+def internal(view):
+    """The Prometheus scraper inside the network: "Authorization: Bearer <METRICS_TOKEN>", or a
+    client address in METRICS_ALLOWED_NETWORKS. Anyone else, signed in or not, is told "not found"
+    (nothing says the endpoint exists)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not is_internal_caller():
+            abort(404)
+        return view(*args, **kwargs)
+
+    return _declare(wrapped, "internal")
+
+
+def is_internal_caller() -> bool:
+    token = current_app.config.get("METRICS_TOKEN")
+    sent = request.headers.get("Authorization", "")
+    if token and sent.startswith("Bearer ") and hmac.compare_digest(sent[7:].encode(), str(token).encode()):
+        return True
+    networks = allowed_networks(current_app.config.get("METRICS_ALLOWED_NETWORKS"))
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
+def allowed_networks(value) -> list[str]:
+    """METRICS_ALLOWED_NETWORKS as a list: JSON ["10.0.0.0/8"] from the environment, or "a, b"."""
+    if isinstance(value, str):
+        return [n for n in value.replace(",", " ").split() if n]
+    return list(value or [])
 
 
 def may_view(lic: License) -> bool:
