@@ -15,6 +15,7 @@ import uuid
 
 from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
+from sqlalchemy import inspect as sa_inspect
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # What a caller's id may look like: short, no spaces or quotes that could forge a log field.
@@ -71,6 +72,12 @@ def init_app(app: Flask) -> None:
         g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
         g.request_started = time.perf_counter()
 
+    def _user_id(user) -> int | None:
+        # From the identity map's key: reading user.id after the request's last commit would
+        # reload the expired row (one more SELECT on every page).
+        state = sa_inspect(user, raiseerr=False) if user is not None else None
+        return state.identity[0] if state is not None and state.identity else None
+
     @app.after_request
     def _finish(response):
         request_id = g.get("request_id") or request_id_from(None)
@@ -87,7 +94,7 @@ def init_app(app: Flask) -> None:
                 "endpoint": request.endpoint,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-                "user_id": getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None,
+                "user_id": _user_id(user),
                 "remote_addr": request.remote_addr,
             },
         )
