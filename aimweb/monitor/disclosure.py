@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import combinations, islice, product
+from itertools import chain, combinations, islice, product
 
 TOTAL = "*"
 
@@ -228,8 +228,8 @@ class Month:
         weights, withheld = self._weights, self.withheld
         if weights is None:
             self._weights = weights = {k: usd * 2 ** sum(v is None for v in k) for k, usd in self.figures.items()}
-        new = [weights[k] for k in keys if k not in withheld]
-        return (sum(new), len(new))
+        new = keys - withheld
+        return (sum([weights[k] for k in new]), len(new)) if new else (0, 0)
 
     def altered_by(self, factors: tuple[Factor, ...]) -> set[Key] | None:
         """`altered(expand(factors))` without expanding: the signed count of a product of factors
@@ -268,26 +268,26 @@ class Month:
         return tuple(value for value, count in counts.items() if count)
 
     # -- choosing a certificate for a figure --
-    def _ranked(self, key: Key, attr: int, values, level=None, tag="", count: int = 0) -> list:
-        """`values` (a list, or a function giving it on the first call) whose figure (`key` with that
-        value of `attr`) exists: withheld first, then the smallest (sorted once per month; `tag`
-        tells lists of values apart); the first `count` of them (all: 0)."""
-        cache_key = (key, attr, level, tag)
-        found = self._rankings.get(cache_key)
+    def _ranked(self, key: Key, attr: int, level=None, keep=None, count: int = 0) -> list:
+        """The values of `attr` (those `keep` accepts) whose figure (`key` with that value of `attr`,
+        projected to `level`) exists: withheld first, then the smallest; the first `count` of
+        them (all: 0). Sorted once per month for all the figures differing only in `attr`."""
+        place = (self._with(key, attr, None), attr, level)
+        found = self._rankings.get(place)
         if found is None:
-            figures, rank = self.figures, self._rank[attr]
-            pairs = [((self._with(key, attr, self._project(attr, level, v) if level else v)), v)
-                     for v in (values() if callable(values) else values)]
+            figures, rank, blank = self.figures, self._rank[attr], place[0]
+            pairs = [(self._with(blank, attr, self._project(attr, level, v) if level else v), v)
+                     for v in self.values[attr]]
             found = sorted(((k, v) for k, v in pairs if k in figures), key=lambda kv: (figures[kv[0]], rank[kv[1]]))
-            self._rankings[cache_key] = found
+            self._rankings[place] = found
         withheld, out = self.withheld, []
         for k, v in found:
-            if k in withheld:
+            if k in withheld and (keep is None or keep(v)):
                 out.append(v)
                 if len(out) == count:
                     return out
         for k, v in found:
-            if k not in withheld:
+            if k not in withheld and (keep is None or keep(v)):
                 out.append(v)
                 if len(out) == count:
                     return out
@@ -301,33 +301,32 @@ class Month:
             if fixed is None:
                 if differ:
                     return []
-                return [((line, 1),) for line in self._ranked(key, 0, lines, "c", count=limit)]
+                return [((line, 1),) for line in self._ranked(key, 0, "c", count=limit)]
             level, value = fixed
             if level == "h":
-                def in_figure():
-                    return [value]
+                def inside(line):
+                    return line == value
             elif level == "x":
-                def in_figure():
-                    return [line for line in lines if line[1] == value]
+                def inside(line):
+                    return line[1] == value
             else:
-                def in_figure():
-                    return [line for line in lines if line[0] == value]
-            mine = self._ranked(key, 0, in_figure, "h", "mine", count=1) or in_figure()[:1]
+                def inside(line):
+                    return line[0] == value
+            mine = self._ranked(key, 0, "h", inside, count=1) or [line for line in lines if inside(line)][:1]
             if not differ:
                 return [((line, 1),) for line in mine]
-            others = self._ranked(key, 0, lambda: [line for line in lines if self._project(0, level, line) != fixed],
-                                  level, count=limit)
+            others = self._ranked(key, 0, level, lambda line: self._project(0, level, line) != fixed, count=limit)
             return [((a, 1), (b, -1)) for a in mine for b in others]
         if fixed is None:
             if differ:
                 return []
-            ranked = self._ranked(key, attr, self.values[attr], count=limit)
+            ranked = self._ranked(key, attr, count=limit)
             if len(ranked) < limit:
                 ranked += [v for v in self.values[attr] if v not in ranked]
             return [((v, 1),) for v in ranked[:limit]]
         if not differ:
             return [((fixed, 1),)]
-        others = [v for v in self._ranked(key, attr, self.values[attr], count=limit + 1) if v != fixed]
+        others = [v for v in self._ranked(key, attr, count=limit + 1) if v != fixed]
         return [((fixed, 1), (v, -1)) for v in others[:limit]]
 
     @staticmethod
@@ -340,7 +339,15 @@ class Month:
         """The figures to withhold so that `key` is safe: those the cheapest certificate alters."""
         fixed = [attr for attr in range(self.width) if key[attr] is not None]
         best, options = None, {}   # (attr, differ) -> the factor's options (nothing is withheld meanwhile)
-        for size in range(len(fixed), max(len(fixed) - 2, 0), -1):
+        # Every product below holds an atom made of its factors' first values: one of these. When
+        # none has all its figures, no product is valid (most figures of a sparse month).
+        for attr in range(self.width):
+            options[(attr, False)] = self._options(key, attr, False)
+        firsts = [[factor[0][0] for factor in options[(attr, False)]] for attr in range(self.width)]
+        sizes = range(len(fixed), max(len(fixed) - 2, 0), -1)
+        if not any(self.keys(atom) is not None for atom in product(*firsts)):
+            sizes = ()
+        for size in sizes:
             for differ in combinations(fixed, size):
                 choices = []
                 for attr in range(self.width):
@@ -368,7 +375,7 @@ class Month:
         found = set(inside)
         outside = list(islice((a for a in self.by_size() if a not in found), 20))
         keyset, inside = self.keyset, inside[:2]
-        changes = [keyset(a) for a in inside] + [keyset(a) ^ keyset(b) for a in inside for b in outside]
+        changes = chain((keyset(a) for a in inside), (keyset(a) ^ keyset(b) for a in inside for b in outside))
         for altered in changes:
             if key in altered:
                 cost = self.cost(altered)
