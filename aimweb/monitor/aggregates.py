@@ -1,17 +1,16 @@
-"""The monitor's figures: rebuilt from the licenses by `flask monitor-refresh`, read as tables.
+"""The monitor's figures: rebuilt month by month from the licenses, read as tables.
 
-Why a scheduled rebuild and not an update per license: the disclosure rules need, for every
-published figure, the number of distinct companies and the largest company's share, which are
-not additive; keeping them exact on every issue, modification and cancellation would put a
-recount of the cell's companies inside each submit. A rebuild (hourly or nightly by cron; the
-program itself publishes weekly) reads the licenses once, grouped by company, and writes every
-figure with its counts; a page then reads a few hundred pre-computed rows whatever the number of
-licenses (bench/bench_monitor.py: the same page time with 10,000 and 1,000,000 licenses; the
-rebuild of 1,000,000 licenses, ~500,000 figures, takes minutes). The page says up to which time
-it includes licenses. Cancelled licenses never count; corrected ones count with their current
-figures (the license row is corrected in place). The rebuild also decides, once for every view,
-which figures are withheld (disclosure.py: per month over all dimensions and filters; a period's
-figure only from published months), so a page never suppresses anything itself.
+Why not an update per license: the disclosure rules need, for every published figure, the number
+of distinct companies and the largest company's share, which are not additive. But a figure never
+spans two months and a month's withheld figures are decided over that month alone, so a month is
+rebuilt alone: licensing.py marks the months of imports a license change touches (MonitorChange,
+in the change's transaction) and refresh() rebuilds those (bench/bench_monitor.py: the refresh after
+200 issued licenses against the full rebuild, with 10,000 and 1,000,000 licenses). A period's
+figures are sums of its months' in SQL, withheld when any month's is. A page reads a few hundred
+pre-computed rows whatever the number of licenses, and says up to which time it includes licenses.
+Cancelled licenses never count; corrected ones count with their current figures (the license row
+is corrected in place, and both its old and new months are marked). The rebuild decides, once for
+every view, which figures are withheld (disclosure.py), so a page never suppresses anything itself.
 """
 from __future__ import annotations
 
