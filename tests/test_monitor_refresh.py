@@ -51,6 +51,12 @@ def figures() -> set[tuple]:
             for c in db.session.scalars(db.select(MonitorCell))}
 
 
+def month_total(back: int) -> Decimal:
+    return db.session.scalar(db.select(MonitorCell.kg).where(
+        MonitorCell.dimension == "total", MonitorCell.category == "*", MonitorCell.origin == "*",
+        MonitorCell.period == f"{month_day(back):%Y-%m}"))
+
+
 def modify(lic: License, user, imported: date) -> None:
     """Moves a license to another month of imports through Modify License."""
     modification = licensing.start_modification(lic, user)
@@ -95,15 +101,11 @@ def test_a_license_appears_in_the_monitor_at_the_next_refresh(app, client):
         for user in users[:3]:
             issue(rng, user, [1])
         refresh(TODAY)
-        before = db.session.scalar(db.select(MonitorCell.kg).where(
-            MonitorCell.dimension == "total", MonitorCell.category == "*", MonitorCell.origin == "*",
-            MonitorCell.period == f"{month_day(1):%Y-%m}"))
+        before = month_total(1)
         imported = month_day(1, 20)
         licensing.issue_licenses(users[3], [draft(rng, imported)], on=imported - timedelta(days=8))
         log = refresh(TODAY)
-        after = db.session.scalar(db.select(MonitorCell.kg).where(
-            MonitorCell.dimension == "total", MonitorCell.category == "*", MonitorCell.origin == "*",
-            MonitorCell.period == f"{month_day(1):%Y-%m}"))
+        after = month_total(1)
         assert after > before and log.licenses == 4
     page = client.get("/monitor/").get_data(as_text=True)
     assert "Includes licenses issued through" in page and "4 licenses" in page
