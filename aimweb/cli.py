@@ -59,12 +59,14 @@ def register_cli(app: Flask) -> None:
                    f"{done['lines']} product lines; {done['rechecked']} licenses re-checked.")
 
     @app.cli.command("monitor-refresh")
-    def monitor_refresh():
-        """Rebuild the public monitor's figures from the licenses (run it hourly or nightly)."""
+    @click.option("--full", is_flag=True, help="Rebuild every month, not only those licenses changed "
+                                               "(after a change of MONITOR_MIN_COMPANIES or MONITOR_MAX_SHARE).")
+    def monitor_refresh(full):
+        """Bring the public monitor's figures up to date (every 5 minutes: the months licenses changed)."""
         from .monitor.aggregates import refresh
 
-        log = refresh()
-        click.echo(f"Monitor rebuilt from {log.licenses:,} licenses in {log.seconds} s.")
+        log = refresh(full=full)
+        click.echo(f"Monitor {'rebuilt' if full else 'refreshed'}: {log.licenses:,} licenses, {log.seconds} s.")
 
     @app.cli.command("seed-demo")
     def seed_demo():

@@ -23,7 +23,7 @@ from .clock import application_date, to_program_date
 from .enums import ALLOWED_FROM, Action, EventKind, LicenseStatus, ReviewState
 from .extensions import db
 from .mailer import send_email
-from .models import License, LicenseEvent, ProductLine, User, utcnow
+from .models import License, LicenseEvent, MonitorChange, ProductLine, User, utcnow
 from .products import HEADER_FIELDS, Product
 from .reference.hts import normalize_hts
 from .reference.ports import all_ports
@@ -54,6 +54,14 @@ def decision_date(draft: License) -> date:
     if draft.amends_id is not None and draft.amends is not None and draft.amends.issued_at:
         return to_program_date(draft.amends.issued_at)
     return application_date()
+
+
+def _monitor_changed(*import_dates: date | None) -> None:
+    """The public monitor's months these licenses count in are stale (its refresh rebuilds them):
+    rows added to the change's own transaction, so a rolled-back change marks nothing."""
+    months = sorted({f"{d:%Y-%m}" for d in import_dates if d is not None})
+    if months:
+        db.session.execute(MonitorChange.__table__.insert(), [{"month": m} for m in months])
 
 
 def new_license_number(issued: date, letter: str) -> str:
@@ -279,6 +287,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
                                     note="Submitted through the single-license form."))
         screening.add_volumes(draft.company_id, screening.month_of(now),
                               screening.kg_by_hts(header.lines))
+        _monitor_changed(header.import_date)
         _mail(draft, user, "AIM license {number} issued", "license_issued")
         db.session.commit()
         break
@@ -385,6 +394,7 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) 
     review_state = (ReviewState.ANSWERED if original.status == LicenseStatus.ACTION_REQUIRED
                     else original.review_state)
     month, company_id = screening.month_of(original.created_at), original.company_id
+    imported_before = original.import_date
     volume_change = screening.kg_by_hts(draft.lines)
     for hts, kg in screening.kg_by_hts(original.lines).items():
         volume_change[hts] = volume_change.get(hts, Decimal(0)) - kg
@@ -410,6 +420,7 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) 
                                 note=None if changes else "Submitted again without a change.",
                                 changes=changes))
     screening.add_volumes(company_id, month, {h: kg for h, kg in volume_change.items() if kg})
+    _monitor_changed(imported_before, header.import_date)
     db.session.flush()
     db.session.expire_all()  # the UPDATEs above moved lines and values past the loaded copies
     _mail(db.session.get(License, original_id), user, "AIM license {number} corrected",
@@ -426,7 +437,7 @@ def cancel_license(lic: License, user: User) -> License:
     require(lic, Action.CANCEL)
     license_id, now = lic.id, utcnow()
     company_id, month = lic.company_id, screening.month_of(lic.created_at)
-    volumes = screening.kg_by_hts(lic.lines)
+    volumes, imported = screening.kg_by_hts(lic.lines), lic.import_date
     db.session.commit()
     result = db.session.execute(
         update(License).where(License.id == license_id, License.status.in_(ALLOWED_FROM[Action.CANCEL]))
@@ -437,6 +448,8 @@ def cancel_license(lic: License, user: User) -> License:
     db.session.add(LicenseEvent(license_id=license_id, actor_id=user.id, at=now,
                                 kind=EventKind.CANCELLED, note="Cancelled by the filer."))
     screening.add_volumes(company_id, month, screening.negated(volumes))
+    if result.rowcount:
+        _monitor_changed(imported)
     db.session.commit()
     db.session.expire_all()
     screening.review_licenses([license_id])
@@ -514,6 +527,7 @@ def issue_licenses(user: User, drafts: list, upload_batch_id: int | None = None,
             db.session.execute(ProductLine.__table__.insert(), lines)
             db.session.execute(LicenseEvent.__table__.insert(), events)
             screening.add_volumes(user.company_id, screening.month_of(now), screening.kg_by_hts(lines))
+            _monitor_changed(*(draft.import_date for draft in drafts))
             if before_commit is not None:
                 before_commit(numbers)
             db.session.commit()

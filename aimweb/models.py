@@ -228,6 +228,7 @@ class License(db.Model):
         Index("ix_license_company_status_created", "company_id", "status", "created_at"),
         # Covers the date-of-import filter with its status and ordering: count and page index-only.
         Index("ix_license_company_import_status", "company_id", "import_date", "status", "created_at"),
+        Index("ix_license_import_date", "import_date"),   # the monitor rebuilds a month of imports
         Index("ix_license_entry_number", "entry_number"),
         Index("ix_license_review", "review_state", "review_score", "created_at"),
     )
@@ -449,12 +450,24 @@ class MonitorCell(db.Model):
     key: Mapped[str] = mapped_column(String(60))
     kg: Mapped[Decimal] = mapped_column(Numeric(18, 2))
     usd: Mapped[Decimal] = mapped_column(Numeric(18, 2))
-    companies: Mapped[int]
-    top_usd: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    # A month's figure: its distinct companies and largest company's value (the disclosure rules);
+    # a period's figure has none (NULL): it is published only when all its months are.
+    companies: Mapped[int | None]
+    top_usd: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     # Decided by the refresh for every view at once (aimweb/monitor/disclosure.py), never per table.
     withheld: Mapped[bool] = mapped_column(default=True, server_default=sa_true())  # undecided: withheld
 
     __table_args__ = (Index("ix_monitor_cell_lookup", "dimension", "category", "origin", "period"),)
+
+
+class MonitorChange(db.Model):
+    """A month of imports whose monitor figures a license change made stale: written by
+    aimweb/licensing.py in the transaction of the change (one row per transaction and month, never
+    updated: concurrent submits do not wait on each other), read and deleted by the monitor's refresh,
+    which rebuilds those months only."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))   # "2026-07", of the license's import date
 
 
 class MonitorRefresh(db.Model):

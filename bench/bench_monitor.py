@@ -14,7 +14,9 @@ license, 28 countries, created over two years; imports 3 weeks to 2 months later
   * 10k: the same generator at 1/100 scale, 10,000 licenses (bench/out/monitor-10k.sqlite3, or
          the PostgreSQL database <name>_10k next to the one of AIMWEB_BENCH_DATABASE_URI)
 
-it runs refresh() (timed) and then, anonymously through the test client, median and p95 of
+it runs refresh(full=True) (timed: every month rebuilt), issues 200 licenses through the
+licensing service (imports this month and last) and times refresh() (the periodic one: the months
+those changed), and then, anonymously through the test client, median and p95 of
 
   (1) GET /monitor/                                           default view: by product category
   (2) GET /monitor/?dimension=origin&measure=usd&category=Foil   filtered: ranking of countries
@@ -22,8 +24,9 @@ it runs refresh() (timed) and then, anonymously through the test client, median 
 
 Target: (1) and (2) p95 < 100 ms, and no slower with 1,000,000 licenses than with 10,000.
 
-Run: .venv/bin/python bench/bench_monitor.py [rounds] [--keep-figures]     (rounds: 100)
-     (--keep-figures: time the pages on the figures of the last refresh, when there are some)
+Run: .venv/bin/python bench/bench_monitor.py [rounds] [--keep-figures] [--10k|--1M]    (rounds: 100)
+     (--keep-figures: time the pages on the figures of the last refresh, when there are some;
+      --10k / --1M: that data set only)
      AIMWEB_BENCH_DATABASE_URI=postgresql+psycopg://postgres@127.0.0.1:5432/bench_dash \\
          .venv/bin/python bench/bench_monitor.py
 """
@@ -33,6 +36,8 @@ import os
 import statistics
 import sys
 import time
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -119,6 +124,33 @@ def prepare_small(big_uri: str) -> str:
 
 # ----- the measures ------------------------------------------------------------------------------------
 
+FILED = 200
+
+
+def refresh_after_filing() -> tuple[float, list[str]]:
+    """The periodic refresh after a burst of filing: FILED licenses issued through the licensing
+    service (one upload) with imports this month and last month, then refresh() (those months only)."""
+    from aimweb import licensing, rules
+    from aimweb.models import MonitorChange, User
+    from aimweb.products.aluminum import ProductLineDraft
+
+    today = licensing.application_date()
+    user = db.session.scalar(select(User).where(User.company_id.is_not(None)).order_by(User.id).limit(1))
+    drafts = []
+    for i in range(FILED):
+        imported = today.replace(day=1) - timedelta(days=20 * (i % 2))
+        drafts.append(rules.LicenseDraft(
+            entry_type="consumption", importer_name="Bench Importer", exporter_name="Exporter",
+            manufacturer_name="Mill", origin_country="CA", export_country="CA", port_code="1303",
+            export_date=imported - timedelta(days=7), import_date=imported,
+            lines=[ProductLineDraft("7601103000", "CA", "NA_", "CA", Decimal(20_000 + i), Decimal(55_000 + i))]))
+    licensing.issue_licenses(user, drafts, on=today.replace(day=1) - timedelta(days=28))
+    marked = sorted(set(db.session.scalars(select(MonitorChange.month))))
+    started = time.perf_counter()
+    refresh()
+    return time.perf_counter() - started, marked
+
+
 def measure(uri: str, name: str, rounds: int, keep: bool = False) -> dict:
     app = base.make_app(uri)
     result = {}
@@ -129,10 +161,14 @@ def measure(uri: str, name: str, rounds: int, keep: bool = False) -> dict:
         log = included_through() if keep else None
         if log is None:
             started = time.perf_counter()
-            log = refresh()
+            log = refresh(full=True)
             result["refresh"] = time.perf_counter() - started
         else:
             result["refresh"] = float(log.seconds)
+        result["incremental"], marked = refresh_after_filing()
+        print(f"refresh() after {FILED} new licenses (months {', '.join(marked)}): "
+              f"{result['incremental']:.1f} s; {load()}", flush=True)
+        log = included_through()
         cells = db.session.scalar(select(func.count()).select_from(MonitorCell))
         print(f"refresh(): {result['refresh']:.1f} s{' (the last one, kept)' if keep else ''}, {cells:,} "
               f"figures for {log.licenses:,} counted licenses (cancelled excluded), through "
@@ -162,11 +198,17 @@ def measure(uri: str, name: str, rounds: int, keep: bool = False) -> dict:
     return result
 
 
-def main(rounds: int, keep: bool) -> None:
+def main(rounds: int, keep: bool, only: str | None = None) -> None:
     print(f"Start: {load()}")
     big_uri, meta, fresh = base.prepare_database(False)
     print(f"1M seed: {'built' if fresh else 'reused'}, of {meta['end'][:10]}")
     small = prepare_small(big_uri)
+    if only == "10k":
+        measure(small, "10,000 licenses", rounds, keep)
+        return
+    if only == "1M":
+        measure(big_uri, "1,000,000 licenses", rounds, keep)
+        return
     results = {"1M": measure(big_uri, "1,000,000 licenses", rounds, keep),
                "10k": measure(small, "10,000 licenses", rounds, keep)}
 
@@ -180,10 +222,12 @@ def main(rounds: int, keep: bool) -> None:
         print(f"{label:<34}{statistics.median(results['10k'][key]) * 1000:>9.1f} ms{small_p95 * 1000:>7.1f} ms"
               f"{statistics.median(results['1M'][key]) * 1000:>9.1f} ms{big_p95 * 1000:>7.1f} ms"
               f"{big_p95 / small_p95:>11.2f}x{verdict}")
-    print(f"{'refresh() (flask monitor-refresh)':<34}{results['10k']['refresh']:>19.1f} s"
-          f"{results['1M']['refresh']:>19.1f} s{results['1M']['refresh'] / results['10k']['refresh']:>11.0f}x")
+    for key, label in (("refresh", "refresh(full=True)"), ("incremental", f"refresh() after {FILED} issued")):
+        print(f"{label:<34}{results['10k'][key]:>19.1f} s"
+              f"{results['1M'][key]:>19.1f} s{results['1M'][key] / results['10k'][key]:>11.1f}x")
 
 
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    main(int(args[0]) if args else 100, "--keep-figures" in sys.argv)
+    only = next((a[2:] for a in sys.argv if a in ("--10k", "--1M")), None)
+    main(int(args[0]) if args else 100, "--keep-figures" in sys.argv, only)

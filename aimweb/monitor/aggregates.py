@@ -1,35 +1,33 @@
-"""The monitor's figures: rebuilt from the licenses by `flask monitor-refresh`, read as tables.
+"""The monitor's figures: rebuilt month by month from the licenses, read as tables.
 
-Why a scheduled rebuild and not an update per license: the disclosure rules need, for every
-published figure, the number of distinct companies and the largest company's share, which are
-not additive; keeping them exact on every issue, modification and cancellation would put a
-recount of the cell's companies inside each submit. A rebuild (hourly or nightly by cron; the
-program itself publishes weekly) reads the licenses once, grouped by company, and writes every
-figure with its counts; a page then reads a few hundred pre-computed rows whatever the number of
-licenses (bench/bench_monitor.py: the same page time with 10,000 and 1,000,000 licenses; the
-rebuild of 1,000,000 licenses, ~500,000 figures, takes minutes). The page says up to which time
-it includes licenses. Cancelled licenses never count; corrected ones count with their current
-figures (the license row is corrected in place). The rebuild also decides, once for every view,
-which figures are withheld (disclosure.py: per month over all dimensions and filters; a period's
-figure only from published months), so a page never suppresses anything itself.
+Why not an update per license: the disclosure rules need, for every published figure, the number
+of distinct companies and the largest company's share, which are not additive. But a figure never
+spans two months and a month's withheld figures are decided over that month alone, so a month is
+rebuilt alone: licensing.py marks the months of imports a license change touches (MonitorChange,
+in the change's transaction) and refresh() rebuilds those (bench/bench_monitor.py: the refresh after
+200 issued licenses against the full rebuild, with 10,000 and 1,000,000 licenses). A period's
+figures are sums of its months' in SQL, withheld when any month's is. A page reads a few hundred
+pre-computed rows whatever the number of licenses, and says up to which time it includes licenses.
+Cancelled licenses never count; corrected ones count with their current figures (the license row
+is corrected in place, and both its old and new months are marked). The rebuild decides, once for
+every view, which figures are withheld (disclosure.py), so a page never suppresses anything itself.
 """
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 from flask import current_app
-from sqlalchemy import String, bindparam, cast, delete, func, insert, literal_column, select
+from sqlalchemy import String, bindparam, case, delete, func, insert, literal, literal_column, select
 
 from .. import products
 from ..clock import application_date
 from ..enums import LicenseStatus
 from ..extensions import db
-from ..models import License, MonitorCell, MonitorRefresh, ProductLine, utcnow
+from ..models import License, MonitorCell, MonitorChange, MonitorRefresh, ProductLine, utcnow
 from ..reference.countries import country_name
 from .disclosure import TOTAL, Figure, Month
 
@@ -83,132 +81,42 @@ class _Ids(dict):
 
 _DIMENSION_ORDER = ("category", "hts6", "origin", *(d.key for d in _OWN), "total")
 _NV = 1 << 16   # room for the ids of values (countries, categories, HTS headings)
-_NP = 64        # room for the ids of months and periods
 
 
-def refresh(today: date | None = None) -> MonitorRefresh:
-    """Rebuild every figure: sums, distinct companies and the largest company's value per cell.
+def window(today: date) -> list[str]:
+    """The months the monitor shows (every period's), oldest first."""
+    first = min(_month_index(today) - 24, (today.year - 2) * 12)
+    return [_month_name(i) for i in range(first, _month_index(today) + 1)]
 
-    One query reads the product lines summed per company and per everything a figure can be keyed
-    by, ordered by company. Each company's contributions to every cell (months, then periods) are
-    summed on their own, then folded into the cells: +1 company, and the largest company's value
-    kept. Memory holds the cells and one company's contributions, never a company list per cell,
-    so 1,000,000 licenses fit. A cell is one int while counting (dimension, category filter,
-    origin filter, key, month or period: cheap to hash); amounts are integer cents and hundredths
-    of a kg."""
+
+def refresh(today: date | None = None, *, full: bool = False) -> MonitorRefresh:
+    """Bring the figures up to date: the months that license changes marked (MonitorChange, written
+    by licensing.py with each issue, modification and cancellation), or every month of the window
+    (`full`, and the first refresh). Then every period's figures are summed from its months in SQL.
+
+    A month is rebuilt alone (its figures are sums over its own imports; its withheld figures are
+    decided over its own figures, disclosure.py), so a refresh costs the months changed, not the
+    licenses held: after a day of filing, the current month and the next ones. A month that leaves
+    the window is dropped; one that enters it was marked when its licenses were issued."""
     started = time.perf_counter()
     today = today or application_date()
-    first = min(_month_index(today) - 24, (today.year - 2) * 12)
-    start = date(first // 12, first % 12 + 1, 1)
-    end_index = _month_index(today) + 1
-    end = date(end_index // 12, end_index % 12 + 1, 1)
-    periods = list(periods_available(today))
-    months = [_month_name(i) for i in range(first, end_index)]
-    times = months + periods                     # id of a month or period: its place here
-    assert len(times) <= _NP
-    month_id = {m: i for i, m in enumerate(months)}
-    periods_of = [[] for _ in months]            # month id -> ids of the periods it is part of
-    for period in periods:
-        for m in months_of(period, today):
-            periods_of[month_id[m]].append(times.index(period))
+    months = window(today)
+    changes = db.session.execute(select(MonitorChange.id, MonitorChange.month)).all()
+    first_time = db.session.scalar(select(MonitorRefresh.id).limit(1)) is None
+    todo = months if full or first_time else sorted({m for _, m in changes} & set(months))
 
-    # Literal positions: with bound ones, PostgreSQL sees the GROUP BY's substr() as another expression.
-    month = func.substr(cast(License.import_date, String(10)), literal_column("1"), literal_column("7"))
-    hts6 = func.substr(ProductLine.hts_number, literal_column("1"), literal_column("6"))
-    own_columns = [getattr(ProductLine, d.line_attribute) for d in _OWN]
-    query = (
-        select(License.company_id, month, ProductLine.category, License.origin_country, hts6,
-               *own_columns, func.sum(ProductLine.quantity_kg),
-               func.sum(ProductLine.customs_value_usd))
-        .join(ProductLine, ProductLine.license_id == License.id)
-        .where(License.number.is_not(None), License.status != LicenseStatus.CANCELLED,
-               License.import_date >= start, License.import_date < end)
-        .group_by(License.company_id, month, ProductLine.category, License.origin_country, hts6,
-                  *own_columns)
-        .order_by(License.company_id))
+    db.session.execute(delete(MonitorCell).where(MonitorCell.period.not_in(months)))  # periods, old months
+    for month in todo:
+        _rebuild_month(month)
+    for period in periods_available(today):
+        _sum_period(period, months_of(period, today))
+    done = [i for i, month in changes if month <= months[-1]]   # later months wait for their turn
+    for at in range(0, len(done), 1000):
+        db.session.execute(delete(MonitorChange).where(MonitorChange.id.in_(done[at:at + 1000])))
+
     latest = db.session.scalar(select(func.max(License.issued_at)).where(License.number.is_not(None)))
     count = db.session.scalar(select(func.count()).select_from(License).where(
         License.number.is_not(None), License.status != LicenseStatus.CANCELLED))
-
-    ids = _Ids()
-    ids[TOTAL]  # 0
-    nv, np_ = _NV, _NP
-    dim_base = [d * nv ** 3 for d in range(len(_DIMENSION_ORDER))]
-    # cell (an int) -> [kg, usd, companies, largest company's usd]
-    cells: dict[int, list[int]] = {}
-
-    def fold(company_months: dict[int, list[int]]) -> None:
-        company_periods: dict[int, list[int]] = {}
-        period_sums = company_periods.get
-        for cell, (kg, usd) in company_months.items():
-            in_month = cell % np_
-            base = cell - in_month
-            for period in periods_of[in_month]:
-                sums = period_sums(base + period)
-                if sums is None:
-                    company_periods[base + period] = [kg, usd]
-                else:
-                    sums[0] += kg
-                    sums[1] += usd
-        figure_of = cells.get
-        for part in (company_months, company_periods):
-            for cell, (kg, usd) in part.items():
-                figure = figure_of(cell)
-                if figure is None:
-                    cells[cell] = [kg, usd, 1, usd]
-                else:
-                    figure[0] += kg
-                    figure[1] += usd
-                    figure[2] += 1
-                    if usd > figure[3]:  # noqa: PLR1730 (max() is slower in this loop)
-                        figure[3] = usd
-
-    current, company_months = None, {}
-    month_sums = company_months.get
-    atoms = [set() for _ in months]            # month id -> (category, hts6, origin, *own) imported
-    own_bases, total_base = dim_base[3:-1], dim_base[-1]
-    for company, in_month, category, origin, hts, *own, kg, usd in db.session.execute(
-            query.execution_options(yield_per=20000)):
-        if company != current:
-            fold(company_months)
-            current, company_months = company, {}
-            month_sums = company_months.get
-        kg, usd = round(kg * 100), round(usd * 100)
-        c, o = ids[category], ids[origin]
-        row = (dim_base[0] + c, dim_base[1] + ids[hts], dim_base[2] + o,
-               *[base + ids[value] for base, value in zip(own_bases, own)], total_base)
-        m = month_id[in_month]
-        atoms[m].add((c, ids[hts], o, *[ids[value] for value in own]))
-        for filters in (0, o * nv, c * nv * nv, (c * nv + o) * nv):   # (category, origin) filters
-            for key in row:
-                cell = (key + filters) * np_ + m
-                sums = month_sums(cell)
-                if sums is None:
-                    company_months[cell] = [kg, usd]
-                else:
-                    sums[0] += kg
-                    sums[1] += usd
-    fold(company_months)
-
-    names = {number: value for value, number in ids.items()}
-    withheld = _withhold(cells, atoms, periods_of, len(months))
-    db.session.execute(delete(MonitorCell))
-    batch = []
-    for cell, (kg, usd, companies, top) in cells.items():
-        hidden = cell in withheld
-        cell, when = divmod(cell, np_)
-        cell, key = divmod(cell, nv)
-        cell, of = divmod(cell, nv)
-        dimension, cf = divmod(cell, nv)
-        batch.append({"dimension": _DIMENSION_ORDER[dimension], "category": names[cf], "origin": names[of],
-                      "period": times[when], "key": names[key], "kg": Decimal(kg).scaleb(-2),
-                      "usd": Decimal(usd).scaleb(-2), "companies": companies,
-                      "top_usd": Decimal(top).scaleb(-2), "withheld": hidden})
-        if len(batch) == 10000:
-            db.session.execute(insert(MonitorCell), batch)
-            batch = []
-    if batch:
-        db.session.execute(insert(MonitorCell), batch)
     log = MonitorRefresh(refreshed_at=utcnow(), included_through=latest, licenses=count or 0,
                          seconds=Decimal(f"{time.perf_counter() - started:.2f}"))
     db.session.add(log)
@@ -216,40 +124,128 @@ def refresh(today: date | None = None) -> MonitorRefresh:
     return log
 
 
-def _withhold(cells: dict[int, list[int]], atoms: list[set], periods_of: list[list[int]], n_months: int) -> set[int]:
-    """The cells (as numbered by refresh) to show as "(D)": each month's figures decided together
-    (disclosure.Month), then a period's figure withheld when it is withheld in any of its months."""
+def _rebuild_month(month: str) -> None:
+    """One month's figures: sums, distinct companies and the largest company's value per figure,
+    and which are withheld.
+
+    One query reads the month's product lines summed per company and per everything a figure can
+    be keyed by, ordered by company. Each company's contributions to every figure are summed on
+    their own, then folded into the figures: +1 company, and the largest company's value kept.
+    Memory holds the month's figures and one company's contributions, never a company list per
+    figure. A figure is one int while counting (dimension, category filter, origin filter, key:
+    cheap to hash); amounts are integer cents and hundredths of a kg."""
+    year, number = int(month[:4]), int(month[5:])
+    start = date(year, number, 1)
+    end = date(year + number // 12, number % 12 + 1, 1)
+    hts6 = func.substr(ProductLine.hts_number, literal_column("1"), literal_column("6"))
+    own_columns = [getattr(ProductLine, d.line_attribute) for d in _OWN]
+    query = (
+        select(License.company_id, ProductLine.category, License.origin_country, hts6,
+               *own_columns, func.sum(ProductLine.quantity_kg), func.sum(ProductLine.customs_value_usd))
+        .join(ProductLine, ProductLine.license_id == License.id)
+        .where(License.import_date >= start, License.import_date < end,
+               License.number.is_not(None), License.status != LicenseStatus.CANCELLED)
+        .group_by(License.company_id, ProductLine.category, License.origin_country, hts6, *own_columns)
+        .order_by(License.company_id))
+
+    ids = _Ids()
+    ids[TOTAL]  # 0
+    nv = _NV
+    dim_base = [d * nv ** 3 for d in range(len(_DIMENSION_ORDER))]
+    cells: dict[int, list[int]] = {}   # figure -> [kg, usd, companies, largest company's usd]
+
+    def fold(company_cells: dict[int, list[int]]) -> None:
+        figure_of = cells.get
+        for cell, (kg, usd) in company_cells.items():
+            figure = figure_of(cell)
+            if figure is None:
+                cells[cell] = [kg, usd, 1, usd]
+            else:
+                figure[0] += kg
+                figure[1] += usd
+                figure[2] += 1
+                if usd > figure[3]:  # noqa: PLR1730 (max() is slower in this loop)
+                    figure[3] = usd
+
+    current, company_cells = None, {}
+    sums_of = company_cells.get
+    atoms = set()                      # (category, hts6, origin, *own) imported
+    own_bases, total_base = dim_base[3:-1], dim_base[-1]
+    for company, category, origin, hts, *own, kg, usd in db.session.execute(
+            query.execution_options(yield_per=20000)):
+        if company != current:
+            fold(company_cells)
+            current, company_cells = company, {}
+            sums_of = company_cells.get
+        kg, usd = round(kg * 100), round(usd * 100)
+        c, o, h, own_ids = ids[category], ids[origin], ids[hts], [ids[value] for value in own]
+        row = (dim_base[0] + c, dim_base[1] + h, dim_base[2] + o,
+               *[base + i for base, i in zip(own_bases, own_ids)], total_base)
+        atoms.add((c, h, o, *own_ids))
+        for filters in (0, o * nv, c * nv * nv, (c * nv + o) * nv):   # (category, origin) filters
+            for key in row:
+                cell = key + filters
+                sums = sums_of(cell)
+                if sums is None:
+                    company_cells[cell] = [kg, usd]
+                else:
+                    sums[0] += kg
+                    sums[1] += usd
+    fold(company_cells)
+
+    names = {number: value for value, number in ids.items()}
+    withheld = _withhold(cells, atoms)
+    db.session.execute(delete(MonitorCell).where(MonitorCell.period == month))
+    batch, cells_table = [], MonitorCell.__table__   # Core executemany: the ORM's bulk path costs more
+    for cell, (kg, usd, companies, top) in cells.items():
+        rest, key = divmod(cell, nv)
+        rest, of = divmod(rest, nv)
+        dimension, cf = divmod(rest, nv)
+        batch.append({"dimension": _DIMENSION_ORDER[dimension], "category": names[cf], "origin": names[of],
+                      "period": month, "key": names[key], "kg": Decimal(kg).scaleb(-2),
+                      "usd": Decimal(usd).scaleb(-2), "companies": companies,
+                      "top_usd": Decimal(top).scaleb(-2), "withheld": cell in withheld})
+        if len(batch) == 10000:
+            db.session.execute(cells_table.insert(), batch)
+            batch = []
+    if batch:
+        db.session.execute(cells_table.insert(), batch)
+
+
+def _withhold(cells: dict[int, list[int]], atoms: set) -> set[int]:
+    """The figures of a month (as numbered by _rebuild_month) to show as "(D)": decided together
+    over every view (disclosure.Month)."""
     config = current_app.config
     least = int(config["MONITOR_MIN_COMPANIES"])
     share = Fraction(str(config["MONITOR_MAX_SHARE"]))
-    nv, np_ = _NV, _NP
+    nv = _NV
     own = tuple(dimension.key for dimension in _OWN)
-    month = [Month([((c, h), o, *rest) for c, h, o, *rest in found], own) for found in atoms]
+    month = Month([((c, h), o, *rest) for c, h, o, *rest in atoms], own)
     keys: dict[int, tuple] = {}
     for cell, (_, usd, companies, top) in cells.items():
-        raw, when = divmod(cell, np_)
-        if when >= n_months:
-            continue
-        rest, key = divmod(raw, nv)
+        rest, key = divmod(cell, nv)
         rest, of = divmod(rest, nv)
         dimension, cf = divmod(rest, nv)
-        figure = month[when].key_of(_DIMENSION_ORDER[dimension], cf, of, key, total=0)
+        figure = month.key_of(_DIMENSION_ORDER[dimension], cf, of, key, total=0)
         keys[cell] = figure
-        if figure not in month[when].figures:
+        if figure not in month.figures:
             fails = companies < least or (usd > 0 and top * share.denominator > share.numerator * usd)
-            month[when].add(figure, usd, fails)
-    for m in month:
-        m.decide()
-    withheld = set()
-    in_periods = defaultdict(set)              # a cell's figure without its period -> its periods withheld
-    for cell, figure in keys.items():
-        raw, when = divmod(cell, np_)
-        if figure in month[when].withheld:
-            withheld.add(cell)
-            in_periods[raw].update(periods_of[when])
-    for raw, periods in in_periods.items():
-        withheld.update(raw * np_ + period for period in periods)
-    return withheld
+            month.add(figure, usd, fails)
+    month.decide()
+    return {cell for cell, figure in keys.items() if figure in month.withheld}
+
+
+def _sum_period(period: str, months: list[str]) -> None:
+    """A period's figures, summed from its months' in one statement: withheld when withheld in any
+    of its months, so a published one is a sum of published monthly figures (disclosure.py)."""
+    c = MonitorCell
+    withheld = func.max(case((c.withheld, 1), else_=0)) == 1
+    figures = (select(c.dimension, c.category, c.origin, literal(period, String(7)), c.key,
+                      func.sum(c.kg), func.sum(c.usd), withheld)
+               .where(c.period.in_(months))
+               .group_by(c.dimension, c.category, c.origin, c.key))
+    db.session.execute(insert(MonitorCell).from_select(
+        ["dimension", "category", "origin", "period", "key", "kg", "usd", "withheld"], figures))
 
 
 # ----- reading a table -----------------------------------------------------------------------------
@@ -302,7 +298,8 @@ def table(dimension: str, period: str, today: date, category: str = TOTAL, origi
     for dim, cell_period, key, kg, usd, companies, top, withheld in cells:
         row = TOTAL if dim == "total" else key
         column = TOTAL if cell_period == period else cell_period
-        figures[(row, column)] = Figure(Decimal(kg), Decimal(usd), companies, Decimal(top))
+        figures[(row, column)] = Figure(Decimal(kg), Decimal(usd), companies,
+                                        None if top is None else Decimal(top))
         if withheld:
             hidden.add((row, column))
 

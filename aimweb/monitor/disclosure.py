@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import combinations, islice, product
+from itertools import chain, combinations, islice, product
 
 TOTAL = "*"
 
@@ -122,6 +122,14 @@ class Month:
         self._atoms_in: dict | None = None
         self._rankings: dict = {}
         self._keys: dict = {}                    # atom -> keys(atom), once the figures are all in
+        self._valid: dict = {}                   # atom -> whether every figure containing it exists
+        self._counted: dict = {}                 # (attr, level, factor) -> values it counts in
+        self._weights: dict | None = None
+        self._keysets: dict = {}
+        # kinds, the finest first (the likeliest to be missing); levels of the attributes after the
+        # first are 0 or 1
+        self._checking_order = sorted(self.kinds, key=lambda kind: -sum(bool(level) for level in kind))
+        self._rank = [{v: i for i, v in enumerate(values)} for values in self.values]   # sorted by repr
 
     def key_of(self, dimension: str, category, origin, key, total=TOTAL) -> Key | None:
         """The figure a view's cell shows (`dimension` "total": the "All" row; `total`: a filter
@@ -178,12 +186,24 @@ class Month:
 
     def keys(self, atom: tuple) -> tuple[Key, ...] | None:
         """The figures containing an atom (one per kind), or None when one is zero."""
-        try:
-            return self._keys[atom]
-        except KeyError:
-            keys = tuple(self.key_of_atom(kind, atom) for kind in self.kinds)
-            self._keys[atom] = keys = keys if all(k in self.figures for k in keys) else None
+        keys = self._keys.get(atom, self)
+        if keys is not self:
             return keys
+        # key_of_atom for every kind, written out: most atoms tried by a certificate are not real
+        # and are ruled out by their first missing figure.
+        line, *rest = atom
+        whole = ("h", line)
+        first = {None: None, "c": ("c", line[0]), "h": whole, "x": ("x", line[1]) if line[1] in self.mixed else whole}
+        pairs = [(None, v) for v in rest]
+        figures, keys = self.figures, []
+        for level, *levels in self._checking_order:
+            key = (first[level], *[pair[fixed] for pair, fixed in zip(pairs, levels)])
+            if key not in figures:
+                self._keys[atom] = None
+                return None
+            keys.append(key)
+        self._keys[atom] = keys = tuple(keys)
+        return keys
 
     @staticmethod
     def expand(factors: tuple[Factor, ...]) -> list[tuple[tuple, int]]:
@@ -201,54 +221,112 @@ class Month:
         return tuple(None if not level else self._project(attr, level, atom[attr]) for attr, level in enumerate(kind))
 
 
-    def cost(self, keys: set[Key]):
+    def cost(self, keys: set[Key]) -> tuple:
         """The value newly withheld, a figure counting double for every attribute it sums over:
-        withholding Bars from Mexico in every cut costs less than withholding the month's total."""
-        return sum(self.figures[k] * 2 ** sum(v is None for v in k) for k in keys if k not in self.withheld)
+        withholding Bars from Mexico in every cut costs less than withholding the month's total;
+        then the number of figures newly withheld."""
+        weights, withheld = self._weights, self.withheld
+        if weights is None:
+            self._weights = weights = {k: usd * 2 ** sum(v is None for v in k) for k, usd in self.figures.items()}
+        new = keys - withheld
+        return (sum([weights[k] for k in new]), len(new)) if new else (0, 0)
+
+    def altered_by(self, factors: tuple[Factor, ...]) -> set[Key] | None:
+        """`altered(expand(factors))` without expanding: the signed count of a product of factors
+        in a figure is the product, attribute by attribute, of the factor's signed count in the
+        figure's value of that attribute (a figure fixes each attribute or sums over it), so the
+        figures altered are, kind by kind, the products of the values with a non-zero count.
+        (Measured: the refresh of 10,000 licenses spent most of its time expanding.)"""
+        valid = self._valid
+        for atom in product(*[[v for v, _ in f] for f in factors]):
+            ok = valid.get(atom)
+            if ok is None:
+                ok = valid[atom] = self.keys(atom) is not None
+            if not ok:
+                return None
+        out: set[Key] = set()
+        counted = self._counted
+        for kind in self.kinds:
+            parts = []
+            for attr, level in enumerate(kind):
+                place = (attr, level, factors[attr])
+                values = counted.get(place)
+                if values is None:
+                    values = counted[place] = self._count(attr, level, factors[attr])
+                if not values:
+                    break
+                parts.append(values)
+            else:
+                out.update(product(*parts))
+        return out
+
+    def _count(self, attr: int, level, factor: Factor) -> tuple:
+        """The values of a figure's attribute (at a kind's level) in which a factor counts non-zero."""
+        counts: dict = defaultdict(int)
+        for value, sign in factor:
+            counts[self._project(attr, level, value) if level else None] += sign
+        return tuple(value for value, count in counts.items() if count)
 
     # -- choosing a certificate for a figure --
-    def _ranked(self, key: Key, attr: int, values, level=None, tag="") -> list:
-        """`values` whose figure (`key` with that value of `attr`) exists: withheld first, then the
-        smallest (sorted once per month; `tag` tells lists of values apart)."""
-        cache_key = (key, attr, level, tag)
-        found = self._rankings.get(cache_key)
+    def _ranked(self, key: Key, attr: int, level=None, keep=None, count: int = 0) -> list:
+        """The values of `attr` (those `keep` accepts) whose figure (`key` with that value of `attr`,
+        projected to `level`) exists: withheld first, then the smallest; the first `count` of
+        them (all: 0). Sorted once per month for all the figures differing only in `attr`."""
+        place = (self._with(key, attr, None), attr, level)
+        found = self._rankings.get(place)
         if found is None:
-            pairs = [((self._with(key, attr, self._project(attr, level, v) if level else v)), v) for v in values]
-            found = [(k, v) for k, v in sorted(((k, v) for k, v in pairs if k in self.figures),
-                                                key=lambda kv: (self.figures[kv[0]], repr(kv[1])))]
-            self._rankings[cache_key] = found
-        withheld = self.withheld
-        return [v for k, v in found if k in withheld] + [v for k, v in found if k not in withheld]
+            figures, rank, blank = self.figures, self._rank[attr], place[0]
+            pairs = [(self._with(blank, attr, self._project(attr, level, v) if level else v), v)
+                     for v in self.values[attr]]
+            found = sorted(((k, v) for k, v in pairs if k in figures), key=lambda kv: (figures[kv[0]], rank[kv[1]]))
+            self._rankings[place] = found
+        withheld, out = self.withheld, []
+        for k, v in found:
+            if k in withheld and (keep is None or keep(v)):
+                out.append(v)
+                if len(out) == count:
+                    return out
+        for k, v in found:
+            if k not in withheld and (keep is None or keep(v)):
+                out.append(v)
+                if len(out) == count:
+                    return out
+        return out
 
     def _options(self, key: Key, attr: int, differ: bool, limit: int = 2) -> list[Factor]:
         """A factor's few best choices (the search is a heuristic: any certificate found is valid)."""
         fixed = key[attr]
+        lines = self.values[0]
         if attr == 0:
             if fixed is None:
-                lines = self._ranked(key, 0, self.values[0], "c")
-                return [((line, 1),) for line in lines[:limit]] if not differ else []
+                if differ:
+                    return []
+                return [((line, 1),) for line in self._ranked(key, 0, "c", count=limit)]
             level, value = fixed
             if level == "h":
-                mine = [value]
+                def inside(line):
+                    return line == value
             elif level == "x":
-                mine = [line for line in self.values[0] if line[1] == value]
+                def inside(line):
+                    return line[1] == value
             else:
-                mine = [line for line in self.values[0] if line[0] == value]
-            mine = self._ranked(key, 0, mine, "h", "mine")[:1] or mine[:1]
+                def inside(line):
+                    return line[0] == value
+            mine = self._ranked(key, 0, "h", inside, count=1) or [line for line in lines if inside(line)][:1]
             if not differ:
                 return [((line, 1),) for line in mine]
-            others = [line for line in self.values[0] if self._project(0, level, line) != fixed]
-            others = self._ranked(key, 0, others, level)
-            return [((a, 1), (b, -1)) for a in mine for b in others[:limit]]
+            others = self._ranked(key, 0, level, lambda line: self._project(0, level, line) != fixed, count=limit)
+            return [((a, 1), (b, -1)) for a in mine for b in others]
         if fixed is None:
             if differ:
                 return []
-            ranked = self._ranked(key, attr, self.values[attr])
-            rest = [v for v in self.values[attr] if v not in ranked]
-            return [((v, 1),) for v in (ranked + rest)[:limit]]
+            ranked = self._ranked(key, attr, count=limit)
+            if len(ranked) < limit:
+                ranked += [v for v in self.values[attr] if v not in ranked]
+            return [((v, 1),) for v in ranked[:limit]]
         if not differ:
             return [((fixed, 1),)]
-        others = [v for v in self._ranked(key, attr, self.values[attr]) if v != fixed]
+        others = [v for v in self._ranked(key, attr, count=limit + 1) if v != fixed]
         return [((fixed, 1), (v, -1)) for v in others[:limit]]
 
     @staticmethod
@@ -260,15 +338,29 @@ class Month:
     def certificate(self, key: Key) -> set[Key]:
         """The figures to withhold so that `key` is safe: those the cheapest certificate alters."""
         fixed = [attr for attr in range(self.width) if key[attr] is not None]
-        best = None
-        for size in range(len(fixed), max(len(fixed) - 2, 0), -1):
+        best, options = None, {}   # (attr, differ) -> the factor's options (nothing is withheld meanwhile)
+        # Every product below holds an atom made of its factors' first values: one of these. When
+        # none has all its figures, no product is valid (most figures of a sparse month).
+        for attr in range(self.width):
+            options[(attr, False)] = self._options(key, attr, False)
+        firsts = [[factor[0][0] for factor in options[(attr, False)]] for attr in range(self.width)]
+        sizes = range(len(fixed), max(len(fixed) - 2, 0), -1)
+        if not any(self.keys(atom) is not None for atom in product(*firsts)):
+            sizes = ()
+        for size in sizes:
             for differ in combinations(fixed, size):
-                choices = [self._options(key, attr, attr in differ) for attr in range(self.width)]
+                choices = []
+                for attr in range(self.width):
+                    place = (attr, attr in differ)
+                    found = options.get(place)
+                    if found is None:
+                        found = options[place] = self._options(key, *place)
+                    choices.append(found)
                 for factors in product(*choices):
-                    altered = self.altered(self.expand(factors))
+                    altered = self.altered_by(factors)
                     if altered is None or key not in altered:
                         continue
-                    cost = (self.cost(altered), len(altered - self.withheld))
+                    cost = self.cost(altered)
                     if best is None or cost < best[0]:
                         best = (cost, altered)
                         if not cost[0]:
@@ -277,17 +369,29 @@ class Month:
                 return best[1]
         # Two atoms of real data, one inside the figure and one outside (every figure either is in
         # exists), else one atom: a figure too thin for a product of factors (one origin only, ...).
+        # Real atoms have every figure containing them, and two atoms alter the figures that hold
+        # one and not the other (a figure holding both counts them alike): sets, not sums.
         inside = self.atoms_in(key)
-        outside = list(islice((a for a in self.by_size() if a not in inside), 20))
-        inside = inside[:2]
-        for change in [[(a, 1)] for a in inside] + [[(a, 1), (b, -1)] for a in inside for b in outside]:
-            altered = self.altered(change)
-            if altered is not None and key in altered:
-                cost = (self.cost(altered), len(altered - self.withheld))
+        found = set(inside)
+        outside = list(islice((a for a in self.by_size() if a not in found), 20))
+        keyset, inside = self.keyset, inside[:2]
+        changes = chain((keyset(a) for a in inside), (keyset(a) ^ keyset(b) for a in inside for b in outside))
+        for altered in changes:
+            if key in altered:
+                cost = self.cost(altered)
                 if best is None or cost < best[0]:
                     best = (cost, altered)
+                    if cost == (0, 0):   # nothing cheaper exists
+                        return altered
         assert best is not None, key
         return best[1]
+
+    def keyset(self, atom: tuple) -> frozenset[Key]:
+        """The figures containing a real atom."""
+        found = self._keysets.get(atom)
+        if found is None:
+            found = self._keysets[atom] = frozenset(self.keys(atom))
+        return found
 
     def atoms_in(self, key: Key) -> list[tuple]:
         """The month's atoms inside a figure (an index built once)."""
