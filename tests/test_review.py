@@ -629,24 +629,67 @@ def signed_in_officer(app, query):
     return client
 
 
-def test_review_refresh_flags_a_license_whose_import_date_passed(signed_in, filer, query, app):
+def test_a_license_applied_for_after_its_import_is_flagged_when_issued(signed_in, officer, query):
     today = licensing.application_date()
+    late_header = {**HEADER, "entry_number": "", "export_date": (today - timedelta(days=9)).isoformat(),
+                   "import_date": (today - timedelta(days=6)).isoformat()}
+    late = issue(signed_in, PLAIN, late_header)
+    on_time = issue(signed_in, PLAIN)
+    assert state(query, late)["findings"] == ["late_filing"] and state(query, late)["review_state"] == "flagged"
+    assert state(query, on_time)["findings"] == []
+    assert queue(officer) == [late] and queue(officer, check="late_filing") == [late]
+    row = queue_row(officer, late)
+    assert "Applied for after the import" in row
+    assert (f"Applied for 6 days after the expected date of import ({today - timedelta(days=6):%m/%d/%Y}): "
+            "the goods were imported before the license existed. No customs entry number was given: "
+            "ask the filer for it.") in row
+    # Filed on time, the import date since passed: not in the queue (the old check flagged it).
+    assert queue(officer, check="transshipment") == []
+
+
+def test_review_refresh_flags_late_filings_of_the_recent_window_only(signed_in, filer, query, app, officer):
+    today = licensing.application_date()
+    now = utcnow()
 
     def seed():
-        return [add_license(filer.id, "APAST13126", import_date=today - timedelta(days=31),
-                            created=utcnow() - timedelta(days=60)),
-                add_license(filer.id, "APAST03026", import_date=today - timedelta(days=30),
-                            created=utcnow() - timedelta(days=60)),
-                add_license(filer.id, "ACORR13126", import_date=today - timedelta(days=90),
-                            status="corrected", created=utcnow() - timedelta(days=120))]
+        return [
+            # applied for 3 days after its import, 5 days ago, before the check existed
+            add_license(filer.id, "ALATE00526", created=now - timedelta(days=5),
+                        import_date=today - timedelta(days=8), entry_number="ABC-1234567-6"),
+            # the same, 200 days ago: outside the 90-day window, history rather than work
+            add_license(filer.id, "ALATE01125", created=now - timedelta(days=200),
+                        import_date=today - timedelta(days=203)),
+            # applied for before its import, which has long passed: nothing to act on
+            add_license(filer.id, "AUSED00326", created=now - timedelta(days=60),
+                        import_date=today - timedelta(days=31)),
+            # late, but cancelled
+            add_license(filer.id, "ACANC00526", status="cancelled", created=now - timedelta(days=5),
+                        import_date=today - timedelta(days=8)),
+        ]
     query(seed)
     result = app.test_cli_runner().invoke(args=["review-refresh"])
-    assert result.exit_code == 0 and "1 licenses re-checked" in result.output
-    assert state(query, "APAST13126")["findings"] == ["import_passed"]
-    assert state(query, "APAST13126")["review_state"] == "flagged"
-    assert state(query, "APAST03026")["findings"] == [] and state(query, "ACORR13126")["findings"] == []
+    assert result.exit_code == 0 and "1 licenses re-checked" in result.output, result.output
+    assert state(query, "ALATE00526")["findings"] == ["late_filing"]
+    assert state(query, "ALATE00526")["review_state"] == "flagged"
+    for number in ("ALATE01125", "AUSED00326", "ACANC00526"):
+        assert state(query, number)["findings"] == [] and state(query, number)["review_state"] is None
+    assert queue(officer, check="late_filing") == ["ALATE00526"]
+    assert "Check that customs entry ABC-1234567-6 quotes it." in queue_row(officer, "ALATE00526")
     # Run again: nothing more to do.
     assert "0 licenses re-checked" in app.test_cli_runner().invoke(args=["review-refresh"]).output
+
+
+@pytest.mark.parametrize("app", [{"REVIEW_QUEUE_COUNT_LIMIT": 2}], indirect=True)
+def test_the_queue_is_counted_and_paged_up_to_the_limit(signed_in, officer, query):
+    flagged = [issue(signed_in, NO_SMELT) for _ in range(3)]
+    page = text(officer.get("/review/"))
+    assert "2+ licenses to review" in page
+    assert "Counted up to 2 as the queue stands now; the pages show the 2 most serious." in page
+    assert len(queue(officer)) == 2 and set(queue(officer)) < set(flagged)
+    assert officer.get("/review/?page=2").status_code == 404  # no page beyond the counted ones
+    # A filter that leaves fewer is counted exactly.
+    narrow = text(officer.get("/review/", query_string={"check": "transshipment"}))
+    assert "0 licenses to review" in narrow and "Counted up to" not in narrow
 
 
 def seed_months(query, email, kg_by_months_back: dict[int, int], hts="7601103000"):
