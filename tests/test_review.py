@@ -239,6 +239,7 @@ def test_action_required_round_trip_with_mail_answer_ask_again_and_clear(signed_
         "action_required", "waiting", message)
     assert_only_appended(trail, trail := events(query))
     assert number not in queue(officer)  # waiting for the filer
+    assert number not in queue(officer, check="transshipment")
 
     # The filer's mail, read from the SMTP server.
     mail, = mailbox.wait_for(FILER)
@@ -305,13 +306,18 @@ def test_clear_without_a_change_keeps_the_license_as_it_is(signed_in, officer, q
     assert after == {**before, "review_state": "cleared"}  # same status, version and data
     assert after["findings"] == ["primary_not_applicable"]  # the finding stays on record
     assert number not in queue(officer)
+    # ... but the queue filtered by that check (read from the findings) no longer lists it.
+    assert queue(officer, check="primary_not_applicable") == []
+    assert "0 licenses to review" in text(officer.get("/review/?check=primary_not_applicable"))
     assert_only_appended(trail, events(query))
     assert mailbox.to(FILER) == []  # the filer is not told about a Clear
 
 
 def test_clear_withdraws_a_pending_action_required(signed_in, officer, query):
     number = issue(signed_in, NO_SMELT)
+    assert queue(officer, check="primary_not_applicable") == [number]
     officer_post(officer, f"/review/licenses/{number}/action-required", {"message": "Smelt country?"})
+    assert queue(officer, check="primary_not_applicable") == []
     officer_post(officer, f"/review/licenses/{number}/clear", {"note": "Asked by mistake."})
     after = state(query, number)
     assert (after["status"], after["review_state"]) == ("submitted", "cleared")
@@ -687,6 +693,10 @@ def test_the_queue_is_counted_and_paged_up_to_the_limit(signed_in, officer, quer
     assert "Counted up to 2 as the queue stands now; the pages show the 2 most serious." in page
     assert len(queue(officer)) == 2 and set(queue(officer)) < set(flagged)
     assert officer.get("/review/?page=2").status_code == 404  # no page beyond the counted ones
+    # The same bound on the queue filtered by a check, alone and with another filter.
+    assert "2+ licenses to review" in text(officer.get("/review/?check=primary_not_applicable"))
+    assert len(queue(officer, check="primary_not_applicable")) == 2
+    assert "2+ licenses to review" in text(officer.get("/review/?check=primary_not_applicable&country=CA"))
     # A filter that leaves fewer is counted exactly.
     narrow = text(officer.get("/review/", query_string={"check": "transshipment"}))
     assert "0 licenses to review" in narrow and "Counted up to" not in narrow
@@ -730,3 +740,11 @@ def test_three_modifications_are_flagged(signed_in, query):
     assert state(query, number)["findings"] == []
     modify(signed_in, number, {**LINE, "line-quantity_kg": "10,000"})
     assert state(query, number)["findings"] == ["modifications"]
+
+
+def test_a_check_that_fires_on_two_lines_lists_and_counts_the_license_once(signed_in, officer, query):
+    number = issue(signed_in, TRANSSHIPPED * 2, VIETNAM)
+    assert state(query, number)["findings"] == ["transshipment", "transshipment"]
+    assert queue(officer, check="transshipment") == [number]
+    assert "1 license to review" in text(officer.get("/review/?check=transshipment"))
+    assert queue(officer, check="transshipment", country="VN") == [number]
