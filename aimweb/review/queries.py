@@ -14,6 +14,9 @@ from ..models import Company, Finding, License, LicenseEvent, ProductLine, User
 
 PAGE_SIZE = 25
 
+# The audit trail's "What" filter: value -> label.
+EVENT_LABELS = {kind.value: kind.label for kind in EventKind}
+
 
 def count_limit() -> int:
     """The queue is counted up to REVIEW_QUEUE_COUNT_LIMIT (1,000; the page then says "1,000+")
@@ -25,8 +28,6 @@ def count_limit() -> int:
 
 def max_queue_page() -> int:
     return -(-count_limit() // PAGE_SIZE)
-# The audit trail's "What" filter: value -> label.
-EVENT_LABELS = {kind.value: kind.label for kind in EventKind}
 
 
 def queue_filters(args) -> tuple[dict, dict]:
@@ -94,8 +95,11 @@ def queue_page(raw: dict, page: int) -> tuple[list, int, bool]:
     limit = count_limit()
     counts, left = {}, limit + 1
     for state in ReviewState.QUEUED:
+        # In the queue's order too: the index is read in that order and the count stops early
+        # (PostgreSQL otherwise sorts every finding of a check to make them DISTINCT).
+        query, order = _queue_ids(raw, state)
         counts[state] = db.session.scalar(select(func.count()).select_from(
-            _queue_ids(raw, state)[0].limit(left).subquery())) if left else 0
+            query.order_by(*order).limit(left).subquery())) if left else 0
         left -= counts[state]
     room = min(PAGE_SIZE, limit - (page - 1) * PAGE_SIZE)  # the last counted page may be short
     offset, ids = (page - 1) * PAGE_SIZE, []
