@@ -21,7 +21,8 @@ queue's share of the licenses and per check, then median and p95 of:
       request without the waits for a core: all of it on SQLite, the Python side on PostgreSQL)
       and of the time spent in the database driver's execute (the queries, waits included)
 
-Run: .venv/bin/python bench/bench_review.py [rounds]      (rounds: 100)
+Run: .venv/bin/python bench/bench_review.py [rounds] [--explain]   (rounds: 100; --explain: each
+     view's queue queries with their plans and database time, instead of the timings)
      AIMWEB_BENCH_DATABASE_URI=postgresql+psycopg://postgres@127.0.0.1:5432/bench_dash \\
          .venv/bin/python bench/bench_review.py
 """
@@ -143,7 +144,49 @@ def views() -> list[tuple[str, str]]:
     return out
 
 
-def main(rounds: int) -> None:
+def explain_views(app, client, urls) -> None:
+    """--explain: per view, each queue query's plan and how long the database itself takes to run
+    it (PostgreSQL: EXPLAIN ANALYZE's execution time; SQLite: the median of 5 runs in this
+    process), apart from the machine's load on the request as a whole."""
+    with app.app_context():
+        engine = db.engine
+    recorder = base.Recorder(engine)
+    for label, url in urls:
+        recorder.statements, recorder.on = [], True
+        client.get(url)
+        recorder.on = False
+        raw = engine.raw_connection()
+        try:
+            cursor, total, lines = raw.cursor(), 0.0, []
+            for statement, parameters in recorder.statements:
+                if "FROM license" not in statement and "FROM finding" not in statement:
+                    continue
+                if engine.dialect.name == "sqlite":
+                    cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+                    plan = [row[3] for row in cursor.fetchall()]
+                    runs = []
+                    for _ in range(5):
+                        started = time.perf_counter()
+                        cursor.execute(statement, parameters)
+                        cursor.fetchall()
+                        runs.append(time.perf_counter() - started)
+                    took = statistics.median(runs) * 1000
+                else:
+                    cursor.execute("EXPLAIN (ANALYZE, TIMING OFF) " + statement, parameters)
+                    rows = [row[0] for row in cursor.fetchall()]
+                    plan = [" ".join(r.replace("->", "").split("(cost=")[0].split()) for r in rows
+                            if "Scan" in r or "Sort  (" in r or "Unique" in r]
+                    took = float(next(r for r in rows if r.startswith("Execution Time")).split()[2])
+                total += took
+                lines.append(f"      {took:6.2f} ms  {' / '.join(plan)}")
+            raw.rollback()
+        finally:
+            raw.close()
+        print(f"  {label}: {total:.1f} ms in the database")
+        print("\n".join(lines))
+
+
+def main(rounds: int, explain: bool = False) -> None:
     uri, _meta, _fresh = base.prepare_database(False)
     app = base.make_app(uri)
     with app.app_context():
@@ -180,6 +223,9 @@ def main(rounds: int) -> None:
     # The floor: the same page, session and officer check with an unreadable date, so no queue
     # query runs. The views are timed in turns (one request of each per round), so a busy
     # machine weighs on all of them alike; "over floor" is the p95 less the floor's median.
+    if explain:
+        explain_views(app, client, urls)
+        return
     urls = [("floor: the page without its queries", "/review/?created_from=99/99/2026"), *urls]
     samples: dict[str, list[float]] = {label: [] for label, _ in urls}
     cpu: dict[str, list[float]] = {label: [] for label, _ in urls}
@@ -205,4 +251,5 @@ def main(rounds: int) -> None:
               f"  p95 SQL {base.p95(sql[label]) * 1000:5.1f} ms  [{headings[label]}]")
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100)
+    numbers = [a for a in sys.argv[1:] if a.isdigit()]
+    main(int(numbers[0]) if numbers else 100, explain="--explain" in sys.argv)
