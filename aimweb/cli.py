@@ -51,7 +51,7 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("review-refresh")
     def review_refresh():
-        """Daily: recompute unit-value statistics per HTS and re-check licenses whose import date passed."""
+        """Daily: recompute unit-value statistics per HTS and check recent licenses applied for after their import."""
         from . import screening
 
         done = screening.refresh_review()

@@ -73,7 +73,9 @@ class Defaults:
     REVIEW_SURGE_MIN_KG = 10000
     REVIEW_SURGE_HISTORY_MONTHS = 6
     REVIEW_MODIFICATIONS_LIMIT = 3
-    REVIEW_IMPORT_PASSED_DAYS = 30
+    REVIEW_LATE_FILING_DAYS = 0         # days after the date of import a license may be applied for unflagged
+    REVIEW_LATE_FILING_WINDOW_DAYS = 90  # review-refresh looks for unflagged late filings this far back
+    REVIEW_QUEUE_COUNT_LIMIT = 1000     # the queue is counted ("1,000+") and paged this far
 
     # The public monitor's disclosure rules and surge highlight (aimweb/monitor/).
     MONITOR_MIN_COMPANIES = 3           # distinct filer companies a published figure needs

@@ -579,6 +579,7 @@ def mark_action_required(lic: License, officer: User, message: str) -> License:
         .execution_options(synchronize_session=False))
     if result.rowcount == 0:
         _refused_meanwhile(license_id, Action.MARK_ACTION_REQUIRED)
+    screening.sync_queue(license_id)
     _officer_event(license_id, officer, EventKind.ACTION_REQUIRED, message, internal=False)
     db.session.refresh(lic)  # the UPDATE bypassed the loaded copy
     _mail(lic, None, "AIM license {number}: Action Required", "action_required", message=message)
@@ -612,6 +613,7 @@ def clear_license(lic: License, officer: User, note: str) -> License:
         .execution_options(synchronize_session=False))
     if result.rowcount == 0:
         _refused_meanwhile(license_id, Action.CLEAR)
+    screening.sync_queue(license_id)
     _officer_event(license_id, officer, EventKind.CLEARED, note, internal=True)
     db.session.commit()
     db.session.expire_all()

@@ -230,7 +230,10 @@ class License(db.Model):
         Index("ix_license_company_import_status", "company_id", "import_date", "status", "created_at"),
         Index("ix_license_import_date", "import_date"),   # the monitor rebuilds a month of imports
         Index("ix_license_entry_number", "entry_number"),
-        Index("ix_license_review", "review_state", "review_score", "created_at"),
+        # The officers' queue, one state at a time, in its order; covers the country and company
+        # filters, so a filtered page and its bounded count read the index alone.
+        Index("ix_license_queue", "review_state", "review_score", "created_at", "id", "origin_country",
+              "company_id"),
     )
 
     # What the dashboard, the license page, the officer panel and the PDF offer or show, decided
@@ -285,7 +288,9 @@ class License(db.Model):
 
 class ProductLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    license_id: Mapped[int] = mapped_column(ForeignKey("license.id"), index=True)
+    # Indexed by ix_product_line_license_category (the license's lines, and the queue's category
+    # filter without reading the rows).
+    license_id: Mapped[int] = mapped_column(ForeignKey("license.id"))
     position: Mapped[int] = mapped_column(default=0)
     hts_number: Mapped[str] = mapped_column(String(10))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -298,6 +303,8 @@ class ProductLine(db.Model):
     unit_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
 
     license: Mapped[License] = relationship(back_populates="lines")
+
+    __table_args__ = (Index("ix_product_line_license_category", "license_id", "category"),)
 
 
 class LicenseEvent(db.Model):
@@ -409,8 +416,16 @@ class Finding(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     line_position: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The license's place in the queue, copied here (screening.py keeps it) so that the queue
+    # filtered by a check reads one index in the queue's order: the state while it is queued
+    # (answered or flagged; None otherwise), its score and creation time.
+    queue_state: Mapped[ReviewState | None] = mapped_column(Word(ReviewState, 10))
+    queue_score: Mapped[int] = mapped_column(default=0)
+    license_created_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_finding_check", "check", "license_id"),)
+    __table_args__ = (Index("ix_finding_check", "check", "license_id"),
+                      Index("ix_finding_queue", "check", "queue_state", "queue_score", "license_created_at",
+                            "license_id"))
 
 
 class HtsUnitValueStat(db.Model):

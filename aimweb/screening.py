@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, case, delete, func, select, update
 
 from . import checks, products
-from .clock import application_date, utcnow
+from .clock import application_date, to_program_date, utcnow
 from .enums import EventKind, LicenseStatus, ReviewState
 from .extensions import db
 from .models import CompanyHtsMonth, Finding, HtsUnitValueStat, License, LicenseEvent, ProductLine
@@ -66,7 +66,8 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
     lt, pt = License.__table__, ProductLine.__table__
     heads = db.session.execute(
         select(lt.c.id, lt.c.company_id, lt.c.status, lt.c.origin_country, lt.c.import_date,
-               lt.c.created_at, lt.c.review_state, lt.c.review_score, lt.c.product)
+               lt.c.created_at, lt.c.review_state, lt.c.review_score, lt.c.product, lt.c.issued_at,
+               lt.c.entry_number)
         .where(lt.c.id.in_(license_ids))).all()
     catalogues = {key: products.get(key).catalogue().items for key in {head.product for head in heads}}
     # Every product's own columns, each once, after (license_id, position, hts_number, description).
@@ -117,6 +118,8 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
         facts = checks.LicenseFacts(
             status=head.status, origin_country=head.origin_country, import_date=head.import_date,
             corrections=corrections.get(head.id, 0), product=product.key,
+            filed_on=to_program_date(head.issued_at) if head.issued_at else None,
+            entry_number=head.entry_number,
             lines=[product.LineFacts(
                 line.position, line.hts_number,
                 getattr(catalogue.get(line.hts_number), "full_description", line.description),
@@ -131,8 +134,6 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
             for hts in {line.hts_number for line in lines}})
         cancelled = head.status == LicenseStatus.CANCELLED
         found = [] if cancelled else checks.run_all(facts, context, thresholds)
-        rows += [dict(license_id=head.id, check=f.check, severity=f.severity, reason=f.reason,
-                      line_position=f.line, created_at=utcnow()) for f in found]
         state = head.review_state
         if state in (None, ReviewState.CLEARED) and found:
             state = ReviewState.FLAGGED
@@ -141,6 +142,10 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
         elif state == ReviewState.ANSWERED and cancelled:
             state = None  # nothing left to review (and no action offered on it)
         score = sum(f.severity for f in found)
+        rows += [dict(license_id=head.id, check=f.check, severity=f.severity, reason=f.reason,
+                      line_position=f.line, created_at=utcnow(),
+                      queue_state=state if state in ReviewState.QUEUED else None, queue_score=score,
+                      license_created_at=head.created_at) for f in found]
         if (state, score) != (head.review_state, head.review_score):
             changed.append({"license": head.id, "state": state, "score": score})
     if changed:
@@ -152,6 +157,16 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
     db.session.commit()
 
 
+def sync_queue(license_id: int) -> None:
+    """Copy a license's place in the queue onto its findings after its review state changed
+    outside `review_licenses` (Mark Action Required, Clear), in the caller's transaction."""
+    lt = License.__table__
+    state = (select(case((lt.c.review_state.in_(ReviewState.QUEUED), lt.c.review_state)))
+             .where(lt.c.id == license_id).scalar_subquery())
+    db.session.execute(update(Finding).where(Finding.license_id == license_id)
+                       .values(queue_state=state).execution_options(synchronize_session=False))
+
+
 def month_back(month: date, k: int) -> date:
     year, index = divmod(month.year * 12 + month.month - 1 - k, 12)
     return date(year, index + 1, 1)
@@ -159,7 +174,9 @@ def month_back(month: date, k: int) -> date:
 
 def refresh_review(on: date | None = None, days: int = 365) -> dict:
     """The scheduled part (`flask review-refresh`, daily): recompute the unit-value statistics of
-    each HTS from recent licenses, then re-check the licenses whose import date has passed."""
+    each HTS from recent licenses, then check the licenses issued in the last
+    REVIEW_LATE_FILING_WINDOW_DAYS that were applied for after their import and carry no such
+    finding yet (issued before that check existed, or with the threshold changed)."""
     on = on or application_date()
     since = datetime.combine(on, datetime.min.time()) - timedelta(days=days)
     by_hts: dict[str, list[Decimal]] = {}
@@ -176,12 +193,27 @@ def refresh_review(on: date | None = None, days: int = 365) -> dict:
         db.session.add(HtsUnitValueStat(hts_number=hts, sample=stat.sample, median=stat.median,
                                         mad=stat.mad, computed_at=now))
     db.session.commit()
-    limit = on - timedelta(days=checks.Thresholds.from_config(current_app.config).import_passed_days)
-    stale = db.session.scalars(select(License.id).where(
-        License.status == LicenseStatus.SUBMITTED, License.import_date < limit,
-        ~select(Finding.id).where(Finding.license_id == License.id,
-                                  Finding.check == "import_passed").exists())).all()
-    for start in range(0, len(stale), 500):
-        review_licenses(stale[start:start + 500], on)
+    late = late_filings_unflagged(on)
+    for start in range(0, len(late), 500):
+        review_licenses(late[start:start + 500], on)
     return {"hts_numbers": len(by_hts), "lines": sum(len(v) for v in by_hts.values()),
-            "rechecked": len(stale)}
+            "rechecked": len(late)}
+
+
+def late_filings_unflagged(on: date) -> list[int]:
+    """Licenses in force issued within the late-filing window, applied for after their import
+    (the check's own rule, on the program's dates) and without a late-filing finding."""
+    thresholds = checks.Thresholds.from_config(current_app.config)
+    since = datetime.combine(on, datetime.min.time()) - timedelta(days=thresholds.late_filing_window_days + 1)
+    flagged = set(db.session.scalars(select(Finding.license_id).where(Finding.check == "late_filing")))
+    found = []
+    for license_id, issued_at, import_date in db.session.execute(
+            select(License.id, License.issued_at, License.import_date)
+            .where(License.status.in_(LicenseStatus.ISSUED), License.issued_at >= since,
+                   License.import_date.is_not(None))
+            .execution_options(yield_per=10000)):
+        filed_on = to_program_date(issued_at)
+        if (filed_on - import_date).days > thresholds.late_filing_days \
+                and (on - filed_on).days <= thresholds.late_filing_window_days and license_id not in flagged:
+            found.append(license_id)
+    return found

@@ -26,9 +26,10 @@ def line(position=0, hts="7601106030", description=PRIMARY, largest="CA", second
 
 
 def facts(*lines, status="submitted", origin="CA", import_date=TODAY + timedelta(days=20),
-          corrections=0) -> LicenseFacts:
+          corrections=0, filed_on=TODAY, entry_number="ABC-1234567-6") -> LicenseFacts:
     return LicenseFacts(status=status, origin_country=origin, import_date=import_date,
-                        corrections=corrections, lines=list(lines) or [line()])
+                        corrections=corrections, lines=list(lines) or [line()], filed_on=filed_on,
+                        entry_number=entry_number)
 
 
 def kinds(found) -> list[str]:
@@ -159,28 +160,51 @@ def test_is_primary_metal_reads_the_description():
     assert not aluminum.is_primary_metal("containing 0.03 percent or more of lead (secondary aluminum)")
 
 
-# ----- the expected import date passed without a correction ---------------------------------------
+# ----- applied for after the import (late filing) --------------------------------------------------
 
-@pytest.mark.parametrize("days, fires", [(29, False), (30, False), (31, True), (400, True)])
-def test_import_passed_after_30_days(days, fires):
-    found = checks.import_passed_findings(facts(import_date=TODAY - timedelta(days=days)), TODAY, T)
+@pytest.mark.parametrize("days_after_import, fires", [(-60, False), (-1, False), (0, False), (1, True), (14, True)])
+def test_late_filing_fires_for_a_license_applied_for_after_its_import(days_after_import, fires):
+    filed = facts(import_date=TODAY - timedelta(days=days_after_import), filed_on=TODAY)
+    found = checks.late_filing_findings(filed, T)
     assert bool(found) is fires
     if fires:
-        assert found[0].check == "import_passed" and found[0].severity == 1
-        assert f"passed {days} days ago" in found[0].reason
+        plural = "s" if days_after_import != 1 else ""
+        assert found[0].check == "late_filing" and found[0].severity == 1
+        assert found[0].reason.startswith(f"Applied for {days_after_import} day{plural} after the expected date "
+                                          f"of import ({TODAY - timedelta(days=days_after_import):%m/%d/%Y})")
+        assert "Check that customs entry ABC-1234567-6 quotes it." in found[0].reason
 
 
-@pytest.mark.parametrize("status", ["corrected", "cancelled", "action_required", "draft"])
-def test_import_passed_not_for_a_corrected_or_cancelled_license(status):
-    long_ago = facts(status=status, import_date=TODAY - timedelta(days=100))
-    assert checks.import_passed_findings(long_ago, TODAY, T) == []
+def test_a_late_filing_without_an_entry_number_ranks_higher_and_asks_for_it():
+    found = checks.late_filing_findings(facts(import_date=TODAY - timedelta(days=3), entry_number=None), T)
+    assert [f.severity for f in found] == [2]
+    assert "No customs entry number was given: ask the filer for it." in found[0].reason
 
 
-def test_import_passed_days_is_a_setting_and_no_date_is_no_finding():
-    late = facts(import_date=TODAY - timedelta(days=10))
-    assert checks.import_passed_findings(late, TODAY, T) == []
-    assert checks.import_passed_findings(late, TODAY, Thresholds(import_passed_days=9))
-    assert checks.import_passed_findings(facts(import_date=None), TODAY, T) == []
+def test_an_import_date_long_past_is_not_a_finding_when_the_license_was_filed_before_it():
+    """The old check flagged this (import date passed 400 days ago, never corrected): nothing to act on."""
+    used = facts(import_date=TODAY - timedelta(days=400), filed_on=TODAY - timedelta(days=430))
+    assert checks.late_filing_findings(used, T) == []
+    assert run_all(used, Context(today=TODAY), T) == []
+
+
+def test_a_future_import_is_not_a_late_filing():
+    assert checks.late_filing_findings(facts(import_date=TODAY + timedelta(days=60)), T) == []
+
+
+@pytest.mark.parametrize("status, fires", [("submitted", True), ("corrected", True), ("action_required", True),
+                                           ("cancelled", False), ("draft", False)])
+def test_late_filing_only_for_a_license_in_force(status, fires):
+    late = facts(status=status, import_date=TODAY - timedelta(days=5))
+    assert bool(checks.late_filing_findings(late, T)) is fires
+
+
+def test_late_filing_days_is_a_setting_and_missing_dates_are_no_finding():
+    late = facts(import_date=TODAY - timedelta(days=3))
+    assert checks.late_filing_findings(late, Thresholds(late_filing_days=2))
+    assert checks.late_filing_findings(late, Thresholds(late_filing_days=3)) == []
+    assert checks.late_filing_findings(facts(import_date=None), T) == []
+    assert checks.late_filing_findings(facts(import_date=TODAY - timedelta(days=3), filed_on=None), T) == []
 
 
 # ----- repeated modifications ---------------------------------------------------------------------
@@ -263,11 +287,12 @@ def test_thresholds_from_config_reads_every_setting_and_defaults_the_rest():
     assert Thresholds.from_config({}) == Thresholds()
     config = {"REVIEW_UNIT_VALUE_LIMIT": 4.5, "REVIEW_MIN_SAMPLE": "30", "REVIEW_SURGE_RATIO": "2.5",
               "REVIEW_SURGE_MIN_KG": 5000, "REVIEW_SURGE_HISTORY_MONTHS": 12,
-              "REVIEW_MODIFICATIONS_LIMIT": "4", "REVIEW_IMPORT_PASSED_DAYS": 45}
+              "REVIEW_MODIFICATIONS_LIMIT": "4", "REVIEW_LATE_FILING_DAYS": 2,
+              "REVIEW_LATE_FILING_WINDOW_DAYS": "30"}
     assert Thresholds.from_config(config) == Thresholds(
         unit_value_limit=Decimal("4.5"), min_sample=30, surge_ratio=Decimal("2.5"),
         surge_min_kg=Decimal(5000), surge_history_months=12, modifications_limit=4,
-        import_passed_days=45)
+        late_filing_days=2, late_filing_window_days=30)
 
 
 def test_the_defaults_in_config_match_the_thresholds():

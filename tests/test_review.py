@@ -239,6 +239,7 @@ def test_action_required_round_trip_with_mail_answer_ask_again_and_clear(signed_
         "action_required", "waiting", message)
     assert_only_appended(trail, trail := events(query))
     assert number not in queue(officer)  # waiting for the filer
+    assert number not in queue(officer, check="transshipment")
 
     # The filer's mail, read from the SMTP server.
     mail, = mailbox.wait_for(FILER)
@@ -305,13 +306,18 @@ def test_clear_without_a_change_keeps_the_license_as_it_is(signed_in, officer, q
     assert after == {**before, "review_state": "cleared"}  # same status, version and data
     assert after["findings"] == ["primary_not_applicable"]  # the finding stays on record
     assert number not in queue(officer)
+    # ... but the queue filtered by that check (read from the findings) no longer lists it.
+    assert queue(officer, check="primary_not_applicable") == []
+    assert "0 licenses to review" in text(officer.get("/review/?check=primary_not_applicable"))
     assert_only_appended(trail, events(query))
     assert mailbox.to(FILER) == []  # the filer is not told about a Clear
 
 
 def test_clear_withdraws_a_pending_action_required(signed_in, officer, query):
     number = issue(signed_in, NO_SMELT)
+    assert queue(officer, check="primary_not_applicable") == [number]
     officer_post(officer, f"/review/licenses/{number}/action-required", {"message": "Smelt country?"})
+    assert queue(officer, check="primary_not_applicable") == []
     officer_post(officer, f"/review/licenses/{number}/clear", {"note": "Asked by mistake."})
     after = state(query, number)
     assert (after["status"], after["review_state"]) == ("submitted", "cleared")
@@ -629,24 +635,71 @@ def signed_in_officer(app, query):
     return client
 
 
-def test_review_refresh_flags_a_license_whose_import_date_passed(signed_in, filer, query, app):
+def test_a_license_applied_for_after_its_import_is_flagged_when_issued(signed_in, officer, query):
     today = licensing.application_date()
+    late_header = {**HEADER, "entry_number": "", "export_date": (today - timedelta(days=9)).isoformat(),
+                   "import_date": (today - timedelta(days=6)).isoformat()}
+    late = issue(signed_in, PLAIN, late_header)
+    on_time = issue(signed_in, PLAIN)
+    assert state(query, late)["findings"] == ["late_filing"] and state(query, late)["review_state"] == "flagged"
+    assert state(query, on_time)["findings"] == []
+    assert queue(officer) == [late] and queue(officer, check="late_filing") == [late]
+    row = queue_row(officer, late)
+    assert "Applied for after the import" in row
+    assert (f"Applied for 6 days after the expected date of import ({today - timedelta(days=6):%m/%d/%Y}): "
+            "the goods were imported before the license existed. No customs entry number was given: "
+            "ask the filer for it.") in row
+    # Filed on time, the import date since passed: not in the queue (the old check flagged it).
+    assert queue(officer, check="transshipment") == []
+
+
+def test_review_refresh_flags_late_filings_of_the_recent_window_only(signed_in, filer, query, app, officer):
+    today = licensing.application_date()
+    now = utcnow()
 
     def seed():
-        return [add_license(filer.id, "APAST13126", import_date=today - timedelta(days=31),
-                            created=utcnow() - timedelta(days=60)),
-                add_license(filer.id, "APAST03026", import_date=today - timedelta(days=30),
-                            created=utcnow() - timedelta(days=60)),
-                add_license(filer.id, "ACORR13126", import_date=today - timedelta(days=90),
-                            status="corrected", created=utcnow() - timedelta(days=120))]
+        return [
+            # applied for 3 days after its import, 5 days ago, before the check existed
+            add_license(filer.id, "ALATE00526", created=now - timedelta(days=5),
+                        import_date=today - timedelta(days=8), entry_number="ABC-1234567-6"),
+            # the same, 200 days ago: outside the 90-day window, history rather than work
+            add_license(filer.id, "ALATE01125", created=now - timedelta(days=200),
+                        import_date=today - timedelta(days=203)),
+            # applied for before its import, which has long passed: nothing to act on
+            add_license(filer.id, "AUSED00326", created=now - timedelta(days=60),
+                        import_date=today - timedelta(days=31)),
+            # late, but cancelled
+            add_license(filer.id, "ACANC00526", status="cancelled", created=now - timedelta(days=5),
+                        import_date=today - timedelta(days=8)),
+        ]
     query(seed)
     result = app.test_cli_runner().invoke(args=["review-refresh"])
-    assert result.exit_code == 0 and "1 licenses re-checked" in result.output
-    assert state(query, "APAST13126")["findings"] == ["import_passed"]
-    assert state(query, "APAST13126")["review_state"] == "flagged"
-    assert state(query, "APAST03026")["findings"] == [] and state(query, "ACORR13126")["findings"] == []
+    assert result.exit_code == 0 and "1 licenses re-checked" in result.output, result.output
+    assert state(query, "ALATE00526")["findings"] == ["late_filing"]
+    assert state(query, "ALATE00526")["review_state"] == "flagged"
+    for number in ("ALATE01125", "AUSED00326", "ACANC00526"):
+        assert state(query, number)["findings"] == [] and state(query, number)["review_state"] is None
+    assert queue(officer, check="late_filing") == ["ALATE00526"]
+    assert "Check that customs entry ABC-1234567-6 quotes it." in queue_row(officer, "ALATE00526")
     # Run again: nothing more to do.
     assert "0 licenses re-checked" in app.test_cli_runner().invoke(args=["review-refresh"]).output
+
+
+@pytest.mark.parametrize("app", [{"REVIEW_QUEUE_COUNT_LIMIT": 2}], indirect=True)
+def test_the_queue_is_counted_and_paged_up_to_the_limit(signed_in, officer, query):
+    flagged = [issue(signed_in, NO_SMELT) for _ in range(3)]
+    page = text(officer.get("/review/"))
+    assert "2+ licenses to review" in page
+    assert "Counted up to 2 as the queue stands now; the pages show the 2 most serious." in page
+    assert len(queue(officer)) == 2 and set(queue(officer)) < set(flagged)
+    assert officer.get("/review/?page=2").status_code == 404  # no page beyond the counted ones
+    # The same bound on the queue filtered by a check, alone and with another filter.
+    assert "2+ licenses to review" in text(officer.get("/review/?check=primary_not_applicable"))
+    assert len(queue(officer, check="primary_not_applicable")) == 2
+    assert "2+ licenses to review" in text(officer.get("/review/?check=primary_not_applicable&country=CA"))
+    # A filter that leaves fewer is counted exactly.
+    narrow = text(officer.get("/review/", query_string={"check": "transshipment"}))
+    assert "0 licenses to review" in narrow and "Counted up to" not in narrow
 
 
 def seed_months(query, email, kg_by_months_back: dict[int, int], hts="7601103000"):
@@ -687,3 +740,11 @@ def test_three_modifications_are_flagged(signed_in, query):
     assert state(query, number)["findings"] == []
     modify(signed_in, number, {**LINE, "line-quantity_kg": "10,000"})
     assert state(query, number)["findings"] == ["modifications"]
+
+
+def test_a_check_that_fires_on_two_lines_lists_and_counts_the_license_once(signed_in, officer, query):
+    number = issue(signed_in, TRANSSHIPPED * 2, VIETNAM)
+    assert state(query, number)["findings"] == ["transshipment", "transshipment"]
+    assert queue(officer, check="transshipment") == [number]
+    assert "1 license to review" in text(officer.get("/review/?check=transshipment"))
+    assert queue(officer, check="transshipment", country="VN") == [number]

@@ -27,7 +27,7 @@ from ..web.bounds import page_number
 from ..web.downloads import CSV, attachment, safe_text
 from ..web.htmx import current_page, page_or_partial, wants_partial
 from . import bp
-from .queries import EVENT_LABELS, PAGE_SIZE, audit_query, findings_of, queue_filters, queue_page
+from .queries import EVENT_LABELS, PAGE_SIZE, audit_query, findings_of, max_queue_page, queue_filters, queue_page
 
 
 @bp.get("/")
@@ -48,12 +48,12 @@ def queue():
 
 def _queue_context(args) -> dict:
     raw, errors = queue_filters(args)
-    page = page_number(args)
-    rows, count = [], 0
+    page = page_number(args, max_queue_page())
+    rows, count, more = [], 0, False
     if not errors:
-        rows, count = queue_page(raw, page)
+        rows, count, more = queue_page(raw, page)
     findings = findings_of([lic.id for lic, _ in rows])
-    return dict(rows=rows, findings=findings, count=count, page=page, raw=raw, errors=errors,
+    return dict(rows=rows, findings=findings, count=count, more=more, page=page, raw=raw, errors=errors,
                 checks=CHECKS, pages=max(1, -(-count // PAGE_SIZE)))
 
 
