@@ -11,7 +11,7 @@ from sqlalchemy import text
 from aimweb import create_app
 from aimweb.extensions import db
 
-BEFORE = "5c1e9a2d7f3b"
+BEFORE = "7a3c5e9d1b42"
 
 
 def test_the_old_findings_go_and_the_queue_places_are_copied(tmp_path):
