@@ -367,6 +367,11 @@ class UploadBatch(db.Model):
     # Moved on as the job works: a job that stopped moving was cut off (nothing was issued).
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # How many jobs have claimed the batch (bulk.jobs.claim); the number is the job's claim: it
+    # writes progress and outcome with `UPDATE ... WHERE attempts = <its claim>`, so a job whose
+    # batch was taken over (it stalled, was presumed dead, a retry claimed it) writes nothing, not
+    # even the Issued status that commits with its licenses.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     user: Mapped[User] = relationship()
 
