@@ -120,9 +120,11 @@ def init_app(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--workers", type=int, default=None,
                   help="Jobs run at once (threads); default AIMWEB_QUEUE_WORKERS.")
-    def worker(workers):
+    @click.option("--log-level", default="INFO", show_default=True,
+                  type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="INFO logs every job.")
+    def worker(workers, log_level):
         """Run the job queue's worker: uploads, mail, and the scheduled refreshes (Ctrl-C to stop)."""
-        run_worker(app, workers or app.config["QUEUE_WORKERS"])
+        run_worker(app, workers or app.config["QUEUE_WORKERS"], log_level)
 
 
 def queue_of(app: Flask | None = None) -> Queue:
@@ -146,14 +148,16 @@ def queue_depth(app: Flask | None = None) -> int:
     return 0 if huey.immediate else huey.pending_count()
 
 
-def run_worker(app: Flask, workers: int) -> None:
+def run_worker(app: Flask, workers: int, log_level: str = "INFO") -> None:
     """The consumer: `workers` threads taking jobs, and the scheduler of the periodic ones."""
     queue = queue_of(app)
     if queue.huey.immediate:
         raise click.ClickException("AIMWEB_QUEUE_URL=immediate runs every job where it is queued: "
                                    "there is nothing for a worker to do.")
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(log_level)
+    logging.getLogger("huey").setLevel(log_level)
     # What a killed worker left behind is redone at once, not at the next minute.
     with app.app_context():
         for name in ("upload_sweep", "mail_sweep"):
