@@ -400,7 +400,10 @@ class UploadBatch(db.Model):
     def issuing(self) -> bool:
         return self.status == UploadStatus.ISSUING
 
-    __table_args__ = (Index("ix_upload_batch_company_sha", "company_id", "sha256"),)
+    # The worker's upload sweep looks for working batches that stopped moving, every minute: by
+    # this index, never by reading the table (its rows hold the files).
+    __table_args__ = (Index("ix_upload_batch_company_sha", "company_id", "sha256"),
+                      Index("ix_upload_batch_status_heartbeat", "status", "heartbeat_at"))
 
 
 class Finding(db.Model):

@@ -11,8 +11,9 @@ are separate processes, started as in production (Huey: the consumer options of 
     python bench/bench_queue.py [N]            # default N = 2000
     PYTHONPATH=/path/to/rq python bench/bench_queue.py   # with RQ for comparison (pip install rq)
 
-Then, with AIMWEB_BENCH_DATABASE_URI (or a SQLite file given as --seed PATH), the cost of the
-worker's every-minute sweeps on that database (the 1M-license bench seed: bench/bench_dashboard.py).
+Then, with AIMWEB_BENCH_DATABASE_URI (or `--seed URI|SQLITE_FILE` alone), the cost of the
+worker's every-minute sweeps on that database (a copy of the 1M-license seed of
+bench/bench_dashboard.py; 20,000 finished uploads and 300,000 sent mails are added to it first).
 Redis: 127.0.0.1:6379 database 1 (AIMWEB_BENCH_REDIS_URL), keys named after this run.
 """
 from __future__ import annotations
@@ -167,29 +168,76 @@ def floors(n: int) -> dict:
                                             "p95": sorted(latencies)[18], "per_s": n / done}}
 
 
-def sweeps(uri: str) -> None:
-    """The worker's every-minute sweeps on a big database: what they cost when nothing is due."""
-    sys.path.insert(0, ROOT)
+BATCHES, FILE_BYTES, MAILS = 20_000, 8192, 300_000  # finished uploads and sent mail added to the seed
+
+
+def _populate(db, user) -> None:
+    """A year of finished uploads (their files in the rows) and sent mail, once per database."""
+    from datetime import timedelta
+
     from sqlalchemy import func, select
+
+    from aimweb.enums import MailStatus, UploadStatus
+    from aimweb.models import OutboxMessage, UploadBatch, utcnow
+
+    now = utcnow()
+    have = db.session.scalar(select(func.count()).select_from(UploadBatch))
+    for start in range(have, BATCHES, 2000):
+        db.session.execute(UploadBatch.__table__.insert(), [dict(
+            company_id=user.company_id, user_id=user.id, form_token=uuid.uuid4().hex, filename="year.xlsx",
+            sha256=uuid.uuid4().hex * 2, size=FILE_BYTES, content=os.urandom(FILE_BYTES), status=UploadStatus.ISSUED,
+            rows=100, progress=100, license_count=100, problem_count=0, attempts=1,
+            created_at=now - timedelta(minutes=i), heartbeat_at=now - timedelta(minutes=i), finished_at=now,
+        ) for i in range(start, min(start + 2000, BATCHES))])
+        db.session.commit()
+    have = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    for start in range(have, MAILS, 10000):
+        db.session.execute(OutboxMessage.__table__.insert(), [dict(
+            to_address=f"filer{i}@example.com", subject="AIM: license issued", body_text="x" * 300,
+            created_at=now, status=MailStatus.SENT, attempts=1, next_attempt_at=now, sent_at=now,
+        ) for i in range(start, min(start + 10000, MAILS))])
+        db.session.commit()
+
+
+def sweeps(uri: str) -> None:
+    """The worker's every-minute sweeps on a big database, when nothing is due (the usual minute):
+    with the sweep's index on upload_batch (status, heartbeat_at), then without it."""
+    sys.path.insert(0, ROOT)
+    from sqlalchemy import func, select, text
 
     from aimweb import create_app, outbox
     from aimweb.bulk import jobs as upload_jobs
     from aimweb.extensions import db
-    from aimweb.models import License, OutboxMessage, UploadBatch
+    from aimweb.models import License, OutboxMessage, UploadBatch, User
 
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": uri,
                       "QUEUE_URL": "immediate", "MAIL_SERVER": None})
     with app.app_context():
+        user = db.session.scalars(select(User).where(User.company_id.is_not(None)).limit(1)).one()
+        _populate(db, user)
         counts = [db.session.scalar(select(func.count()).select_from(t)) for t in (License, UploadBatch, OutboxMessage)]
-        print(f"\nSweeps on {uri.split('@')[-1]}: {counts[0]:,} licenses, {counts[1]:,} upload batches, "
-              f"{counts[2]:,} outbox messages")
-        for name, run in (("upload_sweep", upload_jobs.sweep), ("mail_sweep", outbox.deliver_pending)):
-            times = []
-            for _ in range(5):
-                start = time.perf_counter()
-                run()
-                times.append(time.perf_counter() - start)
-            print(f"  {name:<13} best {min(times) * 1000:7.1f} ms, median {statistics.median(times) * 1000:7.1f} ms")
+        print(f"\nSweeps on {uri.split('@')[-1]}: {counts[0]:,} licenses, {counts[1]:,} upload batches "
+              f"({FILE_BYTES // 1024} KB files), {counts[2]:,} outbox messages")
+
+        def timed(label: str) -> None:
+            for name, run in (("upload_sweep", upload_jobs.sweep), ("mail_sweep", outbox.deliver_pending)):
+                times = []
+                for _ in range(5):
+                    start = time.perf_counter()
+                    run()
+                    times.append(time.perf_counter() - start)
+                print(f"  {name:<13}{label:<22} best {min(times) * 1000:8.1f} ms, median "
+                      f"{statistics.median(times) * 1000:8.1f} ms")
+
+        timed("with its index")
+        db.session.execute(text("DROP INDEX ix_upload_batch_status_heartbeat"))
+        db.session.commit()
+        try:
+            timed("without it")
+        finally:
+            db.session.execute(text("CREATE INDEX ix_upload_batch_status_heartbeat "
+                                    "ON upload_batch (status, heartbeat_at)"))
+            db.session.commit()
         db.session.remove()
 
 
@@ -219,8 +267,8 @@ def main(n: int) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--consume"]:
         consume(sys.argv[2], sys.argv[3])
-    elif sys.argv[1:2] == ["--seed"]:
-        sweeps("sqlite:///" + os.path.abspath(sys.argv[2]))
+    elif sys.argv[1:2] == ["--seed"]:  # a database URI, or a SQLite file
+        sweeps(sys.argv[2] if "://" in sys.argv[2] else "sqlite:///" + os.path.abspath(sys.argv[2]))
     else:
         main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
         if os.environ.get("AIMWEB_BENCH_DATABASE_URI"):

@@ -1,4 +1,4 @@
-"""job queue: upload batches count the jobs that claimed them (the claim itself)
+"""job queue: upload batches count the jobs that claimed them (the claim itself); the sweep's index
 
 Revision ID: 7a1d2c9e4b60
 Revises: 5c1e9a2d7f3b
@@ -17,7 +17,9 @@ depends_on = None
 
 def upgrade():
     op.add_column('upload_batch', sa.Column('attempts', sa.Integer(), server_default='0', nullable=False))
+    op.create_index('ix_upload_batch_status_heartbeat', 'upload_batch', ['status', 'heartbeat_at'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_upload_batch_status_heartbeat', table_name='upload_batch')
     op.drop_column('upload_batch', 'attempts')
