@@ -100,7 +100,10 @@ def make_huey(url: str, name: str = QUEUE_NAME, results: bool = False) -> Huey:
         # brpop: a worker waits on Redis and takes a job the moment it is queued.
         return RedisHuey(name, url=url, results=results, blocking=True, read_timeout=1)
     if url.startswith("sqlite:///"):
-        return Huey(name, storage_class=_SqliteStorage, filename=url.removeprefix("sqlite:///"), results=results)
+        # A 30 s busy timeout, not Huey's 5 s: at a load average of 15 on 2 cores a worker's write
+        # waited longer, and a job Huey had already taken off the queue was dropped.
+        return Huey(name, storage_class=_SqliteStorage, filename=url.removeprefix("sqlite:///"), results=results,
+                    timeout=30)
     raise ValueError(f"AIMWEB_QUEUE_URL={url!r}: use sqlite:///PATH, redis://HOST:PORT/DB or immediate")
 
 

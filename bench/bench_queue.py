@@ -99,10 +99,12 @@ class Backend:
                                        cwd=here, env={**os.environ, "PYTHONPATH": os.pathsep.join(
                                            [here, *filter(None, [os.environ.get("PYTHONPATH")])])})
 
-    def next_ran_at(self, timeout: float = 60.0) -> float:
-        found = _redis().blpop([self.channel], timeout=timeout)
-        if found is None:
-            raise TimeoutError(self.kind)
+    def next_ran_at(self, timeout: float = 120.0) -> float:
+        deadline = time.monotonic() + timeout
+        # One second at a time: redis-py 8 gives up on a socket silent for 5 s.
+        while (found := _redis().blpop([self.channel], timeout=1)) is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(self.kind)
         return float(found[1])
 
     def close(self) -> None:
