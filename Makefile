@@ -69,11 +69,17 @@ demo: db
 	AIMWEB_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) seed-demo
 
 # Rate limits in Redis when one answers on 127.0.0.1:6379 (as in production), else in memory.
+# The job queue's worker (uploads, mail, the scheduled refreshes) runs beside the web server on the
+# SQLite queue file instance/queue.sqlite3 (AIMWEB_QUEUE_URL overrides), and stops with it.
 run: system-deps-run demo
 	@if [ -z "$$AIMWEB_RATELIMIT_STORAGE_URI" ] && $(PY) -c 'import redis; redis.Redis(socket_timeout=0.5).ping()' 2>/dev/null; then \
 	  echo "Rate limits: redis://127.0.0.1:6379/0"; export AIMWEB_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0; \
 	else echo "Rate limits: $${AIMWEB_RATELIMIT_STORAGE_URI:-memory:// (no Redis on 127.0.0.1:6379)}"; fi; \
-	AIMWEB_LOG_FORMAT=$${AIMWEB_LOG_FORMAT:-text} AIMWEB_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host $(HOST) --port $(PORT)
+	export AIMWEB_SECRET_KEY=$$(cat instance/secret_key) AIMWEB_LOG_FORMAT=$${AIMWEB_LOG_FORMAT:-text}; \
+	$(FLASK) worker --log-level WARNING & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	echo "Job queue: worker $$worker on $${AIMWEB_QUEUE_URL:-instance/queue.sqlite3}"; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: system-deps-test install-test node-deps
 	$(PY) -m pytest $(PYTEST_ARGS)

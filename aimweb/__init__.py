@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .bulk import bp as bulk_bp
     from .cli import register_cli
     from .errors import register_error_handlers
+    from .jobs import init_app as init_jobs
     from .licenses import bp as licenses_bp
     from .main import bp as main_bp
     from .monitor import bp as monitor_bp
@@ -84,6 +85,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_cli(app)
     register_reference_cli(app)
     init_outbox(app)
+    init_jobs(app)  # last: every module that declares a job is imported by now
 
     @app.context_processor
     def _program():

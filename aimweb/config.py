@@ -25,10 +25,11 @@ class Defaults:
     MAIL_MAX_ATTEMPTS = 15
     MAIL_RETRY_SECONDS = 30
     MAIL_RETRY_MAX_SECONDS = 1800
-    # What happens once a request has committed mail: "thread" hands it to a delivery thread of
-    # the process; "inline" delivers it before the answer leaves (tests); "none" leaves it all to
-    # `flask mail-deliver` (or a job queue).
-    MAIL_KICK = "thread"
+    # What happens once a request has committed mail: "queue" makes it a job of the worker
+    # (aimweb/jobs.py); "thread" hands it to a delivery thread of the process; "inline" delivers it
+    # before the answer leaves (tests); "none" leaves it all to the worker's mail sweep or to
+    # `flask mail-deliver`.
+    MAIL_KICK = "queue"
     # MAIL_SUPPRESS_SEND (true: no mail at all, not even on the console) is deliberately not set
     # here: unset, Flask-Mail turns it on under TESTING, and aimweb.mailer reads it as off.
 
@@ -63,6 +64,19 @@ class Defaults:
     # background job whose progress the page shows. A job silent this long was cut off.
     UPLOAD_INLINE_MAX_BYTES = 64 * 1024
     UPLOAD_STALE_SECONDS = 120
+    # A batch whose job stopped this many times (killed workers) ends Failed: nothing issued.
+    UPLOAD_MAX_ATTEMPTS = 3
+
+    # The job queue (aimweb/jobs.py): None: the SQLite file instance/queue.sqlite3 (make run);
+    # "redis://host:6379/0" in production; "sqlite:////path"; "immediate": jobs run where they are
+    # queued, no worker (tests). QUEUE_WORKERS: jobs a `flask worker` runs at once (threads).
+    QUEUE_URL = None
+    QUEUE_WORKERS = 2
+    # The worker's schedule: crontab lines in UTC ("" turns a job off).
+    QUEUE_MONITOR_REFRESH = "*/5 * * * *"   # every 5 minutes: the monitor months licenses changed
+    QUEUE_REVIEW_REFRESH = "30 7 * * *"     # daily at 02:30 New York (EST): unit-value statistics
+    QUEUE_MAIL_SWEEP = "* * * * *"          # due mail: retries, and mail a killed worker had not sent
+    QUEUE_UPLOAD_SWEEP = "* * * * *"        # uploads whose job stopped: taken over, or ended Failed
     # Where the dashboard's .xlsx export is spooled before it is sent; None: the system's temp dir.
     EXPORT_TMP_DIR = None
 

@@ -39,6 +39,7 @@ class ReviewState(Vocabulary):
 
 
 class UploadStatus(Vocabulary):
+    QUEUED = "queued"        # waiting for a worker of the job queue (aimweb/jobs.py)
     CHECKING = "checking"
     REJECTED = "rejected"
     CONFIRM = "confirm"      # the same file was issued before: the filer must confirm
@@ -138,6 +139,7 @@ LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
         ReviewState.CLEARED: "Cleared",
     },
     UploadStatus: {
+        UploadStatus.QUEUED: "Waiting to be checked",
         UploadStatus.CHECKING: "Being checked",
         UploadStatus.REJECTED: "Not accepted",
         UploadStatus.CONFIRM: "Waiting for your confirmation",
@@ -204,8 +206,10 @@ LicenseStatus.CHANGEABLE = LicenseStatus.ISSUED
 LicenseStatus.NUMBERED = LicenseStatus.ISSUED | {LicenseStatus.CANCELLED}
 # The queue, in the order it shows them: answers first (the filer is waiting), then flagged.
 ReviewState.QUEUED = (ReviewState.ANSWERED, ReviewState.FLAGGED)
-# A job is at work on the file (or was, if it stopped moving: see bulk.jobs.is_stale).
-UploadStatus.WORKING = frozenset({UploadStatus.CHECKING, UploadStatus.ISSUING})
+# A job is at work on the file, or will be (queued); one that stopped moving (a killed worker)
+# is taken over by the next (see bulk.jobs.claim and sweep).
+UploadStatus.RUNNING = frozenset({UploadStatus.CHECKING, UploadStatus.ISSUING})  # a job has it
+UploadStatus.WORKING = UploadStatus.RUNNING | {UploadStatus.QUEUED}
 # What an officer did (the audit trail's "officers only" filter).
 EventKind.BY_OFFICERS = frozenset({EventKind.ACTION_REQUIRED, EventKind.CLEARED})
 

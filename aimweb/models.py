@@ -375,6 +375,11 @@ class UploadBatch(db.Model):
     # Moved on as the job works: a job that stopped moving was cut off (nothing was issued).
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # How many jobs have claimed the batch (bulk.jobs.claim); the number is the job's claim: it
+    # writes progress and outcome with `UPDATE ... WHERE attempts = <its claim>`, so a job whose
+    # batch was taken over (it stalled, was presumed dead, a retry claimed it) writes nothing, not
+    # even the Issued status that commits with its licenses.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     user: Mapped[User] = relationship()
 
@@ -403,7 +408,10 @@ class UploadBatch(db.Model):
     def issuing(self) -> bool:
         return self.status == UploadStatus.ISSUING
 
-    __table_args__ = (Index("ix_upload_batch_company_sha", "company_id", "sha256"),)
+    # The worker's upload sweep looks for working batches that stopped moving, every minute: by
+    # this index, never by reading the table (its rows hold the files).
+    __table_args__ = (Index("ix_upload_batch_company_sha", "company_id", "sha256"),
+                      Index("ix_upload_batch_status_heartbeat", "status", "heartbeat_at"))
 
 
 class Finding(db.Model):

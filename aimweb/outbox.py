@@ -5,15 +5,15 @@ session, so the license, code or password change and its mail commit together, o
 Delivery is `deliver(message_id)` / `deliver_pending()`: any process may call them in an app
 context, several at once (a message is claimed by one conditional UPDATE, so it is sent by one
 deliverer only; each call uses a database session of its own and leaves the caller's alone).
-Two things call them today:
+Two things call them:
 
-- the kick: once a request (or a background job) has committed messages, their ids go to a small
-  delivery thread of the same process (`MAIL_KICK = "thread"`), so a relay outage or a slow relay
-  never shows in the answer. The thread is only a shortcut; the row is the truth.
-- `flask mail-deliver [--loop]` (cron or systemd): sends whatever is due, including the retries
-  of messages the relay refused, with exponential back-off, and the ones a dead process never sent.
-
-A job queue replaces the kick by enqueueing `deliver(message_id)` in `_kick()`.
+- the kick: once a request (or a job) has committed messages, their ids become a `deliver_mail`
+  job of the worker (`MAIL_KICK = "queue"`, aimweb/jobs.py), so a relay outage or a slow relay
+  never shows in the answer. The job is only a shortcut; the row is the truth. (`"thread"` hands
+  them to a delivery thread of the same process instead, `"inline"` delivers before the answer.)
+- the worker's `mail_sweep`, every minute (or `flask mail-deliver [--loop]`): sends whatever is
+  due, including the retries of messages the relay refused, with exponential back-off, and the
+  ones a killed worker never sent.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from flask_mail import Message, sanitize_address
 from sqlalchemy import event, or_, select, true, update
 from sqlalchemy.orm import Session, object_session
 
+from . import jobs
 from .enums import MailStatus
 from .extensions import db
 from .models import OutboxMessage, utcnow
@@ -207,7 +208,9 @@ def _committed(session):
 
 def _kick(app: Flask, ids: list[int], in_request: bool = True) -> None:
     mode = app.config["MAIL_KICK"]
-    if mode == "inline" and in_request:
+    if mode == "queue":  # in an app context of `app` (teardown, or the job's own)
+        jobs.enqueue("deliver_mail", list(ids))
+    elif mode == "inline" and in_request:
         # Tests: delivered before the test client gets the answer, so what a test reads is
         # settled. Its own app context: a session apart from the request's.
         with app.app_context():
@@ -215,7 +218,7 @@ def _kick(app: Flask, ids: list[int], in_request: bool = True) -> None:
                 deliver(message_id)
     elif mode in ("thread", "inline"):
         _hand_to_thread(app, ids)
-    # "none": only `flask mail-deliver` (or a job queue) delivers.
+    # "none": only the worker's mail sweep (or `flask mail-deliver`) delivers.
 
 
 _threads_lock = threading.Lock()

@@ -154,6 +154,8 @@ def child(path: str | None) -> None:
     workdir = tempfile.mkdtemp(prefix="aimweb-bench-memory-")
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
                       "RATELIMIT_ENABLED": False, "MAIL_SERVER": None,
+                      # The upload job runs in this process (as in a worker), where memory is read.
+                      "QUEUE_URL": "immediate",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/bench.sqlite3"})
     with app.app_context():
         with contextlib.redirect_stderr(io.StringIO()):

@@ -102,6 +102,8 @@ def make_test_config(database_uri: str, smtp_port: int, **extra) -> dict:
         # Mail is delivered before the test client gets the answer: what a test reads is settled.
         # The browser tests' live server uses the real delivery thread.
         "MAIL_KICK": "inline",
+        # Jobs run where they are queued; tests/test_jobs.py runs a real worker on a queue file.
+        "QUEUE_URL": "immediate",
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
         "PROGRAM_TODAY": PROGRAM_TODAY,

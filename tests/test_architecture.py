@@ -133,6 +133,7 @@ LAYERS = {
     # services: transactions, mail, the monitor's pre-computed figures (also made by `flask` commands)
     "aimweb.licensing": "services", "aimweb.screening": "services", "aimweb.accounts": "services",
     "aimweb.mailer": "services", "aimweb.outbox": "services", "aimweb.demo": "services",
+    "aimweb.jobs": "services",
     "aimweb.monitor.aggregates": "services", "aimweb.monitor.disclosure": "services",
     # pure: decisions on values
     "aimweb.rules": "pure", "aimweb.checks": "pure", "aimweb.inputs": "pure",

@@ -1,20 +1,29 @@
-"""An upload's life: received, checked row by row, then rejected with every problem or issued.
+"""An upload's life: received, queued, checked row by row, then rejected with every problem or issued.
 
-Small files are handled inside the request; larger ones in a background thread while the page
-polls the batch's progress (stored in the database, so any worker can answer). The licenses and
-the batch's Issued status commit in one transaction: a server that dies mid-upload leaves no
-license behind, and the batch, no longer moving, reads "interrupted: nothing was issued".
+Small files are handled inside the request; larger ones by a `process_upload` job of the worker
+(aimweb/jobs.py) while the page polls the batch's progress (stored in the database, so any web
+worker can answer). The licenses and the batch's Issued status commit in one transaction.
+
+A job first claims the batch: one conditional UPDATE moves it from Queued to Checking and counts
+the attempt. The count is the job's claim: every later write of the job (progress, rejection, the
+Issued status that commits with the licenses) is `UPDATE ... WHERE attempts = <claim>` and fails
+(`ClaimLost`, rolling the licenses back) once another job holds the batch. A worker killed
+mid-upload (`kill -9`) therefore leaves nothing issued and a batch that stops moving; the upload
+sweep (every minute, and when a worker starts) puts it back in the queue, and the next job checks
+the file from the start. After UPLOAD_MAX_ATTEMPTS jobs the sweep ends it Failed, nothing issued,
+with a message: a batch is issued once, or not at all, and always ends in a state the page explains.
 """
 from __future__ import annotations
 
 import hashlib
-import threading
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import jobs as queue
 from .. import licensing, products
 from ..enums import UploadStatus
 from ..extensions import db
@@ -35,7 +44,7 @@ def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: 
     digest = hashlib.sha256(data).hexdigest()
     batch = UploadBatch(company_id=user.company_id, user_id=user.id, form_token=form_token,
                         filename=(filename or "upload.xlsx")[-255:], sha256=digest, size=len(data),
-                        content=data, status=UploadStatus.CHECKING)
+                        content=data, status=UploadStatus.QUEUED)
     before = db.session.scalar(
         select(UploadBatch).where(UploadBatch.company_id == user.company_id,
                                   UploadBatch.sha256 == digest, UploadBatch.status == UploadStatus.ISSUED)
@@ -55,7 +64,7 @@ def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: 
         if existing is None:
             raise
         return existing
-    if batch.status == UploadStatus.CHECKING:
+    if batch.status == UploadStatus.QUEUED:
         start(batch)
     return batch
 
@@ -63,7 +72,7 @@ def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: 
 def confirm(batch: UploadBatch) -> None:
     """The filer asked to issue the licenses of an already-uploaded file again."""
     if batch.awaits_confirmation:
-        batch.status, batch.message, batch.heartbeat_at = UploadStatus.CHECKING, None, utcnow()
+        batch.status, batch.message, batch.heartbeat_at = UploadStatus.QUEUED, None, utcnow()
         db.session.commit()
         start(batch)
 
@@ -74,59 +83,118 @@ def start(batch: UploadBatch) -> None:
         process(app, batch.id)
         db.session.expire_all()
         return
-    thread = threading.Thread(target=_process_in_background, args=(app, batch.id),
-                              name=f"upload-{batch.id}", daemon=True)
-    thread.start()
+    queue.enqueue("process_upload", batch.id)  # not queued (broker down): the sweep queues it
+
+
+@queue.task("process_upload")
+def process_upload(batch_id: int) -> None:
+    with one_large_file_at_a_time:
+        process(current_app._get_current_object(), batch_id)
+        release_memory()  # a large file's cells, freed: the worker's memory goes back to its size
 
 
 def is_stale(batch: UploadBatch) -> bool:
+    """No job has moved it for UPLOAD_STALE_SECONDS: its worker stopped, or none is free yet."""
     limit = timedelta(seconds=current_app.config["UPLOAD_STALE_SECONDS"])
     return batch.working and utcnow() - batch.heartbeat_at > limit
 
 
-def _progress(batch: UploadBatch, done: int) -> None:
-    batch.progress, batch.heartbeat_at = done, utcnow()
-    db.session.commit()
+class ClaimLost(Exception):
+    """Another job holds the batch now: this one stops and writes nothing."""
 
 
-def _reject(batch: UploadBatch, problems: Problems | None = None, message: str | None = None) -> None:
-    batch.status, batch.finished_at = UploadStatus.REJECTED, utcnow()
-    batch.problems = [p.as_dict() for p in problems.first()] if problems else []
-    batch.problem_count = problems.total if problems else 0
-    batch.message = message
+def claim(batch_id: int) -> int | None:
+    """Take a queued batch for this job: its claim (the attempt number), or None (not queued)."""
+    taken = db.session.execute(
+        update(UploadBatch).where(UploadBatch.id == batch_id, UploadBatch.status == UploadStatus.QUEUED)
+        .values(status=UploadStatus.CHECKING, attempts=UploadBatch.attempts + 1, heartbeat_at=utcnow(),
+                progress=0)
+        .returning(UploadBatch.attempts).execution_options(synchronize_session=False)).scalar()
     db.session.commit()
+    return taken
+
+
+def _write(batch: UploadBatch, claim: int, commit: bool = True, **values) -> None:
+    """Write the batch while the claim is this job's (in the caller's transaction when not `commit`)."""
+    done = db.session.execute(
+        update(UploadBatch).where(UploadBatch.id == batch.id, UploadBatch.attempts == claim,
+                                  UploadBatch.status.in_(UploadStatus.RUNNING))
+        .values(heartbeat_at=utcnow(), **values).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise ClaimLost(batch.id)
+    if commit:
+        db.session.commit()
+
+
+def _reject(batch: UploadBatch, claim: int, problems: Problems | None = None, message: str | None = None) -> None:
+    _write(batch, claim, status=UploadStatus.REJECTED, finished_at=utcnow(), message=message,
+           problems=[p.as_dict() for p in problems.first()] if problems else [],
+           problem_count=problems.total if problems else 0)
 
 
 def process(app: Flask, batch_id: int) -> None:
     with app.app_context():
-        batch = db.session.get(UploadBatch, batch_id)
         try:
-            _check_and_issue(batch)
-        except UploadRejected as error:
-            db.session.rollback()
-            _reject(batch, message=str(error))
-        except Exception:  # the filer gets a message, the log the trace
-            app.logger.exception("Upload %s failed", batch_id)
-            db.session.rollback()
-            batch = db.session.get(UploadBatch, batch_id)
-            if batch is None:  # removed meanwhile (only a test database is emptied under a job)
+            mine = claim(batch_id)
+            if mine is None:  # done, or another job has it (a job queued twice)
                 return
-            batch.status, batch.finished_at = UploadStatus.FAILED, utcnow()
-            batch.message = ("An unexpected error stopped the check. Nothing was issued. Please "
-                             "upload the file again; if it happens again, write to "
-                             "aluminum.license@trade.gov.")
-            db.session.commit()
+            batch = db.session.get(UploadBatch, batch_id)
+            try:
+                _check_and_issue(batch, mine)
+            except UploadRejected as error:
+                db.session.rollback()
+                _reject(batch, mine, message=str(error))
+            except ClaimLost:
+                raise
+            except Exception:  # the filer gets a message, the log the trace
+                app.logger.exception("Upload %s failed", batch_id)
+                db.session.rollback()
+                _write(batch, mine, status=UploadStatus.FAILED, finished_at=utcnow(),
+                       message="An unexpected error stopped the check. Nothing was issued. Please "
+                               "upload the file again; if it happens again, write to "
+                               "aluminum.license@trade.gov.")
+        except ClaimLost:
+            app.logger.warning("Upload %s: another job took it over; this one stopped", batch_id)
         finally:
             db.session.remove()
 
 
-def _process_in_background(app: Flask, batch_id: int) -> None:
-    with one_large_file_at_a_time:
-        process(app, batch_id)
-        release_memory()  # a large file's cells, freed: the worker's memory goes back to its size
+@queue.periodic("upload_sweep", "QUEUE_UPLOAD_SWEEP")
+def sweep() -> dict[str, int]:
+    """Batches no job has moved for UPLOAD_STALE_SECONDS: a worker died with them (or their job
+    was never queued). Queued again, or ended Failed after UPLOAD_MAX_ATTEMPTS jobs."""
+    cfg = current_app.config
+    now = utcnow()
+    stale = UploadBatch.heartbeat_at < now - timedelta(seconds=cfg["UPLOAD_STALE_SECONDS"])
+    found = db.session.execute(
+        select(UploadBatch.id, UploadBatch.status, UploadBatch.attempts)
+        .where(UploadBatch.status.in_(UploadStatus.WORKING), stale).order_by(UploadBatch.id).limit(200)).all()
+    db.session.commit()
+    done = {"requeued": 0, "ended": 0}
+    for batch_id, status, attempts in found:
+        # Each change only if the batch is still as it was read (no job moved it meanwhile).
+        same = (UploadBatch.id == batch_id, UploadBatch.status == status, UploadBatch.attempts == attempts, stale)
+        if status != UploadStatus.QUEUED and attempts >= cfg["UPLOAD_MAX_ATTEMPTS"]:
+            values = dict(status=UploadStatus.FAILED, finished_at=now, heartbeat_at=now,
+                          message=f"The check was interrupted {attempts} times (the server running it "
+                                  "stopped). Nothing was issued: please upload the file again.")
+        else:
+            values = dict(status=UploadStatus.QUEUED, heartbeat_at=now)
+        changed = db.session.execute(update(UploadBatch).where(*same).values(**values)
+                                     .execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+        if changed and values["status"] == UploadStatus.FAILED:
+            current_app.logger.error("Upload %s failed for good after %s interrupted jobs", batch_id, attempts)
+            done["ended"] += 1
+        elif changed:
+            current_app.logger.warning("Upload %s: its job stopped moving; queued again", batch_id)
+            queue.enqueue("process_upload", batch_id)
+            done["requeued"] += 1
+    return done
 
 
-def _check_and_issue(batch: UploadBatch) -> None:
+def _check_and_issue(batch: UploadBatch, claim: int) -> None:
     batch_id = batch.id
     product = products.get(None)  # an upload is of the template the page offers (one product today)
     # The content is read apart from the batch, so it is not kept on it for the rest of the job.
@@ -134,9 +202,9 @@ def _check_and_issue(batch: UploadBatch) -> None:
     rows = read_first_sheet(content, len(product.template_columns)).rows
     del content
     groups, problems = group_rows(rows, product.key)
-    batch.rows = max(len(rows) - 1, 0)
+    row_count = max(len(rows) - 1, 0)
     del rows  # the groups hold the values
-    _progress(batch, 0)
+    _write(batch, claim, rows=row_count, progress=0)
     drafts = []
     for start_at in range(0, len(groups), CHUNK):
         chunk = groups[start_at:start_at + CHUNK]
@@ -146,21 +214,22 @@ def _check_and_issue(batch: UploadBatch) -> None:
             problems.extend(place(group, p) for p in merge_problems(unreadable, checked))
             if not problems:  # once the file is rejected, nothing will be issued from it
                 drafts.append(draft)
-        _progress(batch, chunk[-1].rows[-1] - 1)
+        _write(batch, claim, progress=chunk[-1].rows[-1] - 1)
     if problems:
-        _reject(batch, problems)
+        _reject(batch, claim, problems)
         return
-    batch.status = UploadStatus.ISSUING
-    _progress(batch, batch.rows)
+    _write(batch, claim, status=UploadStatus.ISSUING, progress=row_count)
     user = db.session.get(User, batch.user_id)
 
     def record(numbers: list[str]) -> None:  # in the licenses' own transaction
-        batch.status, batch.finished_at, batch.license_count = UploadStatus.ISSUED, utcnow(), len(numbers)
-        batch.result = [{"entry_id": g.entry_id, "number": n, "rows": g.rows}
-                        for g, n in zip(groups, numbers)]
+        result = [{"entry_id": g.entry_id, "number": n, "rows": g.rows} for g, n in zip(groups, numbers)]
+        # Only while the claim is ours: otherwise ClaimLost, and the licenses roll back with it.
+        _write(batch, claim, commit=False, status=UploadStatus.ISSUED, finished_at=utcnow(),
+               license_count=len(numbers), result=result)
         try:  # the mail commits with the licenses (aimweb/outbox.py)
+            issued = SimpleNamespace(filename=batch.filename, license_count=len(numbers), result=result)
             send_email(user.email, f"AIM: {len(numbers)} licenses issued from {batch.filename}",
-                       "upload_issued", batch=batch, user=user)
+                       "upload_issued", batch=issued, user=user)
         except Exception:
             current_app.logger.exception("Could not mail the result of upload %s", batch_id)
 
@@ -170,4 +239,4 @@ def _check_and_issue(batch: UploadBatch) -> None:
         db.session.rollback()
         found = Problems()
         found.extend(CellProblem(2, "A", "Entry ID", p.message) for p in error.problems)
-        _reject(batch, found)
+        _reject(batch, claim, found)

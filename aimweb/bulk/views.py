@@ -30,7 +30,7 @@ def upload_page(error: str | None = None, status: int = 200):
     recent = db.session.scalars(select(UploadBatch).where(UploadBatch.company_id == current_user.company_id)
                                 .order_by(UploadBatch.id.desc()).limit(5)).all()
     return render_template("bulk/upload.html", form_token=secrets.token_urlsafe(24), error=error,
-                           max_rows=MAX_ROWS, recent=recent, stale=jobs.is_stale), status
+                           max_rows=MAX_ROWS, recent=recent), status
 
 
 @bp.get("/template.xlsx")
@@ -64,21 +64,18 @@ def upload():
 @filer_required
 def batch(batch_id: int):
     batch = _batch_or_404(batch_id)
-    stale = jobs.is_stale(batch)
-    return render_template("bulk/batch.html", batch=batch, stale=stale,
-                           working=batch.working and not stale)
+    return render_template("bulk/batch.html", batch=batch, stale=jobs.is_stale(batch), working=batch.working)
 
 
 @bp.get("/<int:batch_id>/progress")
 @filer_required
 def progress(batch_id: int):
     batch = _batch_or_404(batch_id)
-    stale = jobs.is_stale(batch)
-    if not batch.working or stale:
+    if not batch.working:
         response = Response("")
         response.headers["HX-Refresh"] = "true"  # the whole page shows the outcome
         return response
-    return render_template("bulk/_progress.html", batch=batch)
+    return render_template("bulk/_progress.html", batch=batch, stale=jobs.is_stale(batch))
 
 
 @bp.post("/<int:batch_id>/confirm")
