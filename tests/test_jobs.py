@@ -100,16 +100,17 @@ def test_the_refreshes_and_sweeps_are_scheduled_in_code(app):
         return sorted(t.name for t in queue.huey.read_periodic(datetime(2026, 5, 12, hour, minute)))
 
     assert due(10, 15) == ["mail_sweep", "monitor_refresh", "upload_sweep"]
-    assert due(7, 30) == ["mail_sweep", "review_refresh", "upload_sweep"]
+    assert due(7, 30) == ["mail_sweep", "monitor_refresh", "review_refresh", "upload_sweep"]
     assert due(10, 16) == ["mail_sweep", "upload_sweep"]
 
 
-@pytest.mark.parametrize("app", [{"QUEUE_MONITOR_REFRESH": "*/5 * * * *", "QUEUE_REVIEW_REFRESH": ""}],
+@pytest.mark.parametrize("app", [{"QUEUE_MONITOR_REFRESH": "15 * * * *", "QUEUE_REVIEW_REFRESH": ""}],
                          indirect=True)
 def test_schedules_are_settings(app):
     queue = jobs.queue_of(app)
-    assert queue.schedules["monitor_refresh"] == "*/5 * * * *" and "review_refresh" not in queue.schedules
-    assert "monitor_refresh" in [t.name for t in queue.huey.read_periodic(datetime(2026, 5, 12, 10, 20))]
+    assert queue.schedules["monitor_refresh"] == "15 * * * *" and "review_refresh" not in queue.schedules
+    assert "monitor_refresh" not in [t.name for t in queue.huey.read_periodic(datetime(2026, 5, 12, 10, 20))]
+    assert "monitor_refresh" in [t.name for t in queue.huey.read_periodic(datetime(2026, 5, 12, 10, 15))]
 
 
 @pytest.mark.parametrize("queue_file", ["sqlite", "redis"], indirect=True)

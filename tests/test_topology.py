@@ -45,6 +45,7 @@ from helpers import (
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTS = (5120, 5121)  # this test's range: 5120-5129
+QUEUE = "redis://127.0.0.1:6379/10"  # this test's own: emptied before each run
 REDIS = "redis://127.0.0.1:6379/2"
 METRICS_TOKEN = "topology-scrape-token"
 SIGN_IN_LIMIT = 8  # per hour, per client address: all servers together
@@ -54,9 +55,8 @@ EMAIL = "dana.whitaker@example.com"
 
 @pytest.fixture
 def worker_command():
-    """The worker beside the servers: it delivers the outbox's mail. (The job queue's `flask worker`
-    replaces this line when it lands.)"""
-    return [sys.executable, "-m", "flask", "--app", "aimweb", "mail-deliver", "--loop", "--interval", "1"]
+    """The job queue's worker beside the servers: it checks the uploads and delivers the mail."""
+    return [sys.executable, "-m", "flask", "--app", "aimweb", "worker", "--log-level", "WARNING"]
 
 
 def _required() -> bool:
@@ -120,13 +120,14 @@ def servers(app, database_uri, smtp_server, tmp_path, worker_command):
     busy = [port for port in PORTS if not _port_free(port)]
     if busy:
         _unavailable(f"ports {busy} are taken")
+    redis.Redis.from_url(QUEUE).flushdb()  # no job left by an earlier run reaches this database
     env = {
         **os.environ,
         "AIMWEB_SECRET_KEY": "topology-secret-key-the-same-on-every-server",
         "AIMWEB_SQLALCHEMY_DATABASE_URI": database_uri,
         "AIMWEB_MAIL_SERVER": "127.0.0.1",
         "AIMWEB_MAIL_PORT": str(smtp_server[0].port),
-        "AIMWEB_MAIL_KICK": "none",  # the worker sends every mail
+        "AIMWEB_QUEUE_URL": QUEUE,  # one broker for both servers and the worker
         "AIMWEB_RATELIMIT_STORAGE_URI": REDIS,
         # This run's own counters, whatever an earlier run left in Redis.
         "AIMWEB_RATELIMIT_KEY_PREFIX": f"topology-{uuid.uuid4().hex}",

@@ -20,8 +20,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_flask_exporter import PrometheusMetrics
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 
+from .. import jobs
 from ..enums import MailStatus, UploadStatus
 from ..extensions import db
 from ..models import OutboxMessage, UploadBatch
@@ -32,15 +32,13 @@ log = logging.getLogger(__name__)
 
 
 def queue_depth() -> dict[str, int]:
-    """Jobs waiting, by queue: mail in the outbox not sent yet, uploads still being checked.
-
-    Stands in until the job queue lands: its aimweb/jobs.py queue_depth() (the broker's pending
-    count per queue) replaces this function and nothing else changes."""
+    """Work waiting: the job queue's pending jobs (the broker's count), and the rows behind them —
+    mail in the outbox not sent yet, uploads queued or being checked or issued."""
     mail = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.status.in_([MailStatus.PENDING, MailStatus.SENDING])))
     uploads = db.session.scalar(select(func.count()).select_from(UploadBatch).where(
-        UploadBatch.status.in_([UploadStatus.CHECKING, UploadStatus.ISSUING])))
-    return {"mail": mail or 0, "upload": uploads or 0}
+        UploadBatch.status.in_([UploadStatus.QUEUED, UploadStatus.CHECKING, UploadStatus.ISSUING])))
+    return {"jobs": jobs.queue_depth(), "mail": mail or 0, "upload": uploads or 0}
 
 
 class QueueDepthCollector:
@@ -53,7 +51,7 @@ class QueueDepthCollector:
         gauge = GaugeMetricFamily("aimweb_queue_depth", "Jobs waiting in each queue", labels=["queue"])
         try:
             depth = self.depth()
-        except SQLAlchemyError as error:  # the request metrics are still worth scraping
+        except Exception as error:  # noqa: BLE001 - database or broker down: the request metrics are still worth scraping
             db.session.rollback()
             log.warning("queue depth unavailable: %s", error)
             depth = {}
