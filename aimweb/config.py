@@ -52,6 +52,9 @@ class Defaults:
     # background job whose progress the page shows. A job silent this long was cut off.
     UPLOAD_INLINE_MAX_BYTES = 64 * 1024
     UPLOAD_STALE_SECONDS = 120
+    # The dashboard's count of a company's licenses per search is kept (per process) until any
+    # license is issued or changes status, and at most this long; 0 counts on every page.
+    DASHBOARD_COUNT_CACHE_SECONDS = 60
     # Where the dashboard's .xlsx export is spooled before it is sent; None: the system's temp dir.
     EXPORT_TMP_DIR = None
 

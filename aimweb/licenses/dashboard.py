@@ -3,20 +3,25 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from .. import licensing
 from ..clock import application_date
-from ..enums import LicenseStatus
 from ..extensions import db
-from ..models import License, SavedSearch
+from ..models import SavedSearch
 from ..web.access import filer_required, license_or_404, signed_in
+from ..web.bounds import MAX_ID
 from ..web.htmx import page_or_partial, wants_partial
 from . import bp, export
-from .search import SEARCHABLE_STATUSES, dashboard_page, line_totals, parse_filters
+from .search import SEARCHABLE_STATUSES, Row, dashboard_page, freshness, parse_filters, recent_drafts
 
 MAX_SAVED_SEARCHES = 50
+
+
+def _license_key(args, name: str) -> int | None:
+    """A page link's key (a license id): ignored unless a whole number the database can hold."""
+    key = args.get(name, type=int)
+    return key if key is not None and 0 < key <= MAX_ID else None
 
 
 def _saved_searches():
@@ -31,21 +36,15 @@ def dashboard():
         return redirect(url_for("review.queue"))
     if current_user.company is None:
         return redirect(url_for("account.company"))
+    company_id, today = current_user.company_id, application_date()
     filters = parse_filters(request.args)
+    stamp, action_required = freshness(company_id)
     page = None if filters.errors else dashboard_page(
-        current_user.company_id, filters, request.args.get("page", 1, type=int))
-    drafts = db.session.scalars(
-        select(License).where(License.company_id == current_user.company_id,
-                              License.status == LicenseStatus.DRAFT, License.form_data.is_not(None))
-        .options(selectinload(License.lines), selectinload(License.amends))
-        .order_by(License.updated_at.desc()).limit(5)).all()
-    action_required = db.session.scalar(
-        select(func.count()).select_from(License).where(
-            License.company_id == current_user.company_id,
-            License.status == LicenseStatus.ACTION_REQUIRED))
-    context = dict(filters=filters, page=page, drafts=drafts, statuses=SEARCHABLE_STATUSES,
+        company_id, filters, request.args.get("page", 1, type=int), stamp, today,
+        after=_license_key(request.args, "after"), before=_license_key(request.args, "before"))
+    context = dict(filters=filters, page=page, drafts=recent_drafts(company_id), statuses=SEARCHABLE_STATUSES,
                    action_required=action_required,
-                   saved=_saved_searches(), today=application_date())
+                   saved=_saved_searches(), today=today)
     return page_or_partial("licenses/dashboard.html", "licenses/_results.html",
                            hx_target="license-results", **context)
 
@@ -185,8 +184,7 @@ def cancel(number: str):
         message, category = " ".join(p.message for p in error.problems), "error"
     if wants_partial():
         # The row as it is now says it either way: Cancelled, no Modify or Cancel offered.
-        return render_template("licenses/_row.html", lic=lic, totals=line_totals([lic.id]),
-                               today=application_date(), oob_summary=True)
+        return render_template("licenses/_row.html", row=Row.of(lic, application_date()), oob_summary=True)
     flash(message, category)
     return redirect(url_for("licenses.view", number=lic.number), code=303)
 

@@ -5,14 +5,17 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from time import monotonic
 from urllib.parse import urlencode
 
+from flask import current_app
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import aliased
 
-from ..enums import LicenseStatus
+from ..enums import Action, LicenseStatus, allows
 from ..extensions import db
 from ..inputs import UnreadableDate, parse_date
-from ..models import License, ProductLine
+from ..models import License, LicenseEvent, ProductLine
 from ..rules import normalize_entry_number
 
 FILTER_NAMES = ("status", "created_from", "created_to", "import_from", "import_to", "q")
@@ -123,29 +126,179 @@ def line_totals(license_ids: list[int]) -> dict[int, tuple[int, Decimal, Decimal
     return {row[0]: (row[1], Decimal(row[2] or 0), Decimal(row[3] or 0)) for row in rows}
 
 
+# ----- the page ------------------------------------------------------------------------------------
+# A page is one query returning 25 plain rows with their product totals (no ORM objects: loading
+# them was a quarter of the page's time), reached by its neighbours' keys (keyset pagination:
+# Previous and Next cost the same on page 2,000 as on page 1) or, for a page named only by its
+# number, by an offset from the nearer end. The total comes from a count kept per company and
+# search until any license changes (see count_licenses).
+
+@dataclass(slots=True)
+class Row:
+    """One license as the dashboard lists it."""
+    id: int
+    number: str
+    status: LicenseStatus
+    created_at: datetime
+    import_date: date | None
+    importer_name: str
+    port_code: str
+    products: int
+    kg: Decimal | None
+    usd: Decimal | None
+    expired: bool
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+    @property
+    def can_modify(self) -> bool:
+        return allows(self.status, Action.MODIFY)
+
+    @property
+    def can_cancel(self) -> bool:
+        return allows(self.status, Action.CANCEL)
+
+    @property
+    def can_duplicate(self) -> bool:
+        return allows(self.status, Action.DUPLICATE)
+
+    @classmethod
+    def of(cls, lic: License, today: date) -> Row:
+        """The row of one license object (the row redrawn after Cancel)."""
+        count, kg, usd = line_totals([lic.id]).get(lic.id, (0, None, None))
+        return cls(lic.id, lic.number, lic.status, lic.created_at, lic.import_date, lic.importer_name,
+                   lic.port_code, count, kg, usd, lic.is_expired(today))
+
+
+ROW_COLUMNS = (License.id, License.number, License.status, License.created_at, License.import_date,
+               License.importer_name, License.port_code)
+
+
+def _rows(page_ids: Select, today: date) -> list[Row]:
+    """The rows of the licenses `page_ids` selects (at most a page), newest first, in one query."""
+    ids = page_ids.subquery()
+    result = db.session.execute(
+        select(*ROW_COLUMNS, License.valid_through, func.count(ProductLine.id),
+               func.sum(ProductLine.quantity_kg), func.sum(ProductLine.customs_value_usd))
+        .join(ids, ids.c.id == License.id)
+        .outerjoin(ProductLine, ProductLine.license_id == License.id)
+        .group_by(License.id)
+        .order_by(License.created_at.desc(), License.id.desc()))
+    expired = License.expired
+    return [Row(id_, number, status, created, imported, importer, port, products,
+                None if kg is None else Decimal(kg), None if usd is None else Decimal(usd),
+                expired(status, valid_through, today))
+            for (id_, number, status, created, imported, importer, port, valid_through,
+                 products, kg, usd) in result]
+
+
+def freshness(company_id: int) -> tuple[tuple, int]:
+    """One query: what says whether any license changed (the newest license id and audit event
+    id: every issue and status change writes an event), and the company's licenses marked
+    Action Required."""
+    stamp = db.session.execute(select(
+        select(func.max(License.id)).scalar_subquery(),
+        select(func.max(LicenseEvent.id)).scalar_subquery(),
+        select(func.count()).select_from(License).where(
+            License.company_id == company_id,
+            License.status == LicenseStatus.ACTION_REQUIRED).scalar_subquery())).one()
+    return (stamp[0], stamp[1]), stamp[2]
+
+
+def count_licenses(company_id: int, f: Filters, stamp: tuple) -> int:
+    """The number of the company's licenses matching the filters.
+
+    Counting a company's 50,000 licenses was 15 % of every page, for a number that changes only
+    when a license does: it is kept per process, company and search, and counted again as soon
+    as any license is issued or changes status (`stamp`, from freshness()) and at the latest
+    after DASHBOARD_COUNT_CACHE_SECONDS (a long transaction, such as a large upload, can commit
+    after a later change has moved the stamp).
+    """
+    seconds = current_app.config["DASHBOARD_COUNT_CACHE_SECONDS"]
+    cache = current_app.extensions.setdefault("dashboard_counts", {})
+    key = (company_id, f.query_string())
+    now = monotonic()
+    kept = cache.get(key)
+    if kept and kept[0] == stamp and now - kept[1] < seconds:
+        return kept[2]
+    count = db.session.scalar(select(func.count()).select_from(
+        license_query(company_id, f).order_by(None).subquery()))
+    if len(cache) >= COUNT_CACHE_ENTRIES:
+        cache.clear()
+    cache[key] = (stamp, now, count)
+    return count
+
+
+COUNT_CACHE_ENTRIES = 10_000
+
+
 @dataclass
 class Page:
-    licenses: list
-    totals: dict
+    rows: list[Row]
     number: int
     count: int
+    filters: Filters
+    cursor: dict = field(default_factory=dict)  # the key that reached this page, kept in its own link
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.count // PAGE_SIZE))
 
+    def href(self, number: int) -> str:
+        """The link to a page: the next and the previous by the key of the row next to them, so
+        they cost the same everywhere; the others by their number (the first and the last are as
+        quick: an offset is counted from the nearer end)."""
+        if number == self.number + 1 and self.rows:
+            return "?" + self.filters.query_string(page=number, after=self.rows[-1].id)
+        if number == self.number - 1 and self.rows and number != 1:
+            return "?" + self.filters.query_string(page=number, before=self.rows[0].id)
+        return "?" + self.filters.query_string(page=number, **(self.cursor if number == self.number else {}))
 
-def dashboard_page(company_id: int, f: Filters, page: int) -> Page:
-    query = license_query(company_id, f)
-    count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+def dashboard_page(company_id: int, f: Filters, page: int, stamp: tuple, today: date,
+                   after: int | None = None, before: int | None = None) -> Page:
+    """Page `page` of the company's licenses matching `f`: the 25 after the license `after` or
+    before the license `before` when given (and still the company's), else by its number."""
+    count = count_licenses(company_id, f, stamp)
     pages = max(1, -(-count // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    # The page's ids first, then their rows: where an index holds every filtered and ordered column,
-    # the ids (and the rows skipped by the offset) come from the index alone, and only 25 rows are
-    # read from the table.
-    ids = db.session.scalars(query.with_only_columns(License.id)
-                             .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    licenses = db.session.scalars(
-        select(License).where(License.id.in_(ids))
-        .order_by(License.created_at.desc(), License.id.desc())).all() if ids else []
-    return Page(licenses, line_totals([lic.id for lic in licenses]), page, count)
+    ids = license_query(company_id, f).with_only_columns(License.id)
+    if after or before:
+        key = after or before
+        at = select(License.created_at).where(License.id == key,
+                                              License.company_id == company_id).scalar_subquery()
+        if after:
+            ids = ids.where(License.created_at <= at, or_(License.created_at < at, License.id < key))
+        else:  # the 25 just newer, nearest first, then shown newest first
+            ids = (ids.where(License.created_at >= at, or_(License.created_at > at, License.id > key))
+                   .order_by(None).order_by(License.created_at, License.id))
+        rows = _rows(ids.limit(PAGE_SIZE), today)
+        if rows:
+            return Page(rows, page, count, f, {"after": after} if after else {"before": before})
+        # Not a key of this company's list (or nothing beyond it): the page by its number.
+        ids = license_query(company_id, f).with_only_columns(License.id)
+    if page <= (pages + 1) // 2:
+        ids = ids.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    else:  # nearer the end: counted from the oldest, so the last page is as quick as the first
+        ids = (ids.order_by(None).order_by(License.created_at, License.id)
+               .limit(min(PAGE_SIZE, count - (page - 1) * PAGE_SIZE))
+               .offset(max(0, count - page * PAGE_SIZE)))
+    return Page(_rows(ids, today), page, count, f)
+
+
+Amended = aliased(License)
+
+
+def recent_drafts(company_id: int) -> list:
+    """The company's five latest applications not yet submitted, with their product count and
+    the number of the license a modification draft corrects (one query)."""
+    return db.session.execute(
+        select(License.id, License.form_data, License.updated_at, Amended.number.label("amends_number"),
+               select(func.count(ProductLine.id)).where(ProductLine.license_id == License.id)
+               .scalar_subquery().label("products"))
+        .outerjoin(Amended, Amended.id == License.amends_id)
+        .where(License.company_id == company_id, License.status == LicenseStatus.DRAFT,
+               License.form_data.is_not(None))
+        .order_by(License.updated_at.desc()).limit(5)).all()
