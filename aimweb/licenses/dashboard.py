@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .. import licensing
 from ..clock import application_date
@@ -13,7 +13,7 @@ from ..web.access import filer_required, license_or_404, signed_in
 from ..web.bounds import MAX_ID
 from ..web.htmx import page_or_partial, wants_partial
 from . import bp, export
-from .search import SEARCHABLE_STATUSES, Row, dashboard_page, freshness, parse_filters, recent_drafts
+from .search import SEARCHABLE_STATUSES, Row, dashboard_header, dashboard_page, parse_filters, recent_drafts
 
 MAX_SAVED_SEARCHES = 50
 
@@ -24,9 +24,12 @@ def _license_key(args, name: str) -> int | None:
     return key if key is not None and 0 < key <= MAX_ID else None
 
 
+_SAVED = (select(SavedSearch.id, SavedSearch.name).where(SavedSearch.user_id == bindparam("user_id"))
+          .order_by(SavedSearch.name, SavedSearch.id))
+
+
 def _saved_searches():
-    return db.session.scalars(select(SavedSearch).where(SavedSearch.user_id == current_user.id)
-                              .order_by(SavedSearch.name, SavedSearch.id)).all()
+    return db.session.connection().execute(_SAVED, {"user_id": current_user.id}).all()
 
 
 @bp.get("/")
@@ -34,16 +37,16 @@ def _saved_searches():
 def dashboard():
     if current_user.is_officer:
         return redirect(url_for("review.queue"))
-    if current_user.company is None:
+    if current_user.company_id is None:
         return redirect(url_for("account.company"))
     company_id, today = current_user.company_id, application_date()
     filters = parse_filters(request.args)
-    stamp, action_required = freshness(company_id)
+    header = dashboard_header(company_id)
     page = None if filters.errors else dashboard_page(
-        company_id, filters, request.args.get("page", 1, type=int), stamp, today,
+        company_id, filters, request.args.get("page", 1, type=int), header.stamp, today,
         after=_license_key(request.args, "after"), before=_license_key(request.args, "before"))
     context = dict(filters=filters, page=page, drafts=recent_drafts(company_id), statuses=SEARCHABLE_STATUSES,
-                   action_required=action_required,
+                   header=header,
                    saved=_saved_searches(), today=today)
     return page_or_partial("licenses/dashboard.html", "licenses/_results.html",
                            hx_target="license-results", **context)
@@ -184,7 +187,7 @@ def cancel(number: str):
         message, category = " ".join(p.message for p in error.problems), "error"
     if wants_partial():
         # The row as it is now says it either way: Cancelled, no Modify or Cancel offered.
-        return render_template("licenses/_row.html", row=Row.of(lic, application_date()), oob_summary=True)
+        return render_template("licenses/_rows.html", rows=[Row.of(lic, application_date())], oob_summary=True)
     flash(message, category)
     return redirect(url_for("licenses.view", number=lic.number), code=303)
 
