@@ -41,13 +41,14 @@ def dashboard():
         return redirect(url_for("account.company"))
     company_id, today = current_user.company_id, application_date()
     filters = parse_filters(request.args)
-    header = dashboard_header(company_id)
+    header = dashboard_header(company_id, current_user.id)
     page = None if filters.errors else dashboard_page(
         company_id, filters, request.args.get("page", 1, type=int), header.stamp, today,
         after=_license_key(request.args, "after"), before=_license_key(request.args, "before"))
-    context = dict(filters=filters, page=page, drafts=recent_drafts(company_id), statuses=SEARCHABLE_STATUSES,
-                   header=header,
-                   saved=_saved_searches(), today=today)
+    whole_page = not wants_partial("license-results")  # a search in place shows the results only
+    context = dict(filters=filters, page=page, header=header, statuses=SEARCHABLE_STATUSES, today=today,
+                   drafts=recent_drafts(company_id) if whole_page and header.has_drafts else [],
+                   saved=_saved_searches() if whole_page and header.has_saved_searches else [])
     return page_or_partial("licenses/dashboard.html", "licenses/_results.html",
                            hx_target="license-results", **context)
 

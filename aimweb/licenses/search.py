@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from ..enums import Action, LicenseStatus, allows
 from ..extensions import db
 from ..inputs import UnreadableDate, parse_date
-from ..models import Company, License, LicenseEvent, ProductLine
+from ..models import Company, License, LicenseEvent, ProductLine, SavedSearch
 from ..rules import normalize_entry_number
 
 FILTER_NAMES = ("status", "created_from", "created_to", "import_from", "import_to", "q")
@@ -248,7 +248,11 @@ _HEADER = select(
     select(func.count()).select_from(License).where(
         License.company_id == bindparam("company_id"),
         License.status == LicenseStatus.ACTION_REQUIRED).scalar_subquery(),
-    select(Company.name).where(Company.id == bindparam("company_id")).scalar_subquery())
+    select(Company.name).where(Company.id == bindparam("company_id")).scalar_subquery(),
+    select(License.id).where(License.company_id == bindparam("company_id"),
+                             License.status == LicenseStatus.DRAFT,
+                             License.form_data.is_not(None)).exists(),
+    select(SavedSearch.id).where(SavedSearch.user_id == bindparam("user_id")).exists())
 
 
 @dataclass(slots=True)
@@ -257,14 +261,16 @@ class Header:
     stamp: tuple  # says whether any license changed: the newest license id and audit event id
     action_required: int  # the company's licenses marked Action Required
     company_name: str
+    has_drafts: bool  # the company has applications not yet submitted (else no query for them)
+    has_saved_searches: bool  # the user has saved searches (likewise)
 
 
-def dashboard_header(company_id: int) -> Header:
+def dashboard_header(company_id: int, user_id: int) -> Header:
     """Every issue and status change writes an audit event, so a new event or license id is a
     change (see count_licenses)."""
-    newest, event, action_required, name = db.session.connection().execute(
-        _HEADER, {"company_id": company_id}).one()
-    return Header((newest, event), action_required, name)
+    newest, event, action_required, name, drafts, saved = db.session.connection().execute(
+        _HEADER, {"company_id": company_id, "user_id": user_id}).one()
+    return Header((newest, event), action_required, name, bool(drafts), bool(saved))
 
 
 def count_licenses(company_id: int, f: Filters, stamp: tuple) -> int:
