@@ -10,7 +10,7 @@ PORT ?= 5000
 # Debian packages: WeasyPrint's libraries (+ harfbuzz-subset for speed) to run; for the tests also
 # Chromium (browser tests), poppler (PDFs read back) and LibreOffice (real workbooks for uploads).
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils libreoffice-calc-nogui
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils libreoffice-calc-nogui wrk
 
 .PHONY: run test lint install install-test install-lint system-deps-run system-deps-test node-deps vendor db demo clean bench migration
 

@@ -77,6 +77,10 @@ class Defaults:
     QUEUE_REVIEW_REFRESH = "30 7 * * *"     # daily at 02:30 New York (EST): unit-value statistics
     QUEUE_MAIL_SWEEP = "* * * * *"          # due mail: retries, and mail a killed worker had not sent
     QUEUE_UPLOAD_SWEEP = "* * * * *"        # uploads whose job stopped: taken over, or ended Failed
+
+    # The dashboard's count of a company's licenses per search is kept (per process) until any
+    # license is issued or changes status, and at most this long; 0 counts on every page.
+    DASHBOARD_COUNT_CACHE_SECONDS = 60
     # Where the dashboard's .xlsx export is spooled before it is sent; None: the system's temp dir.
     EXPORT_TMP_DIR = None
 

@@ -272,10 +272,14 @@ class License(db.Model):
         return self.status == LicenseStatus.ACTION_REQUIRED
 
     def is_expired(self, today: date) -> bool:
+        return License.expired(self.status, self.valid_through, today)
+
+    @staticmethod
+    def expired(status: LicenseStatus, valid_through: date | None, today: date) -> bool:
         """Issued, in force, and past its last valid day (a foreign-trade-zone license has none:
-        it never expires; a cancelled one shows as Cancelled only)."""
-        return (self.status in LicenseStatus.ISSUED and self.valid_through is not None
-                and self.valid_through < today)
+        it never expires; a cancelled one shows as Cancelled only). Static too: the dashboard
+        asks it of plain rows."""
+        return status in LicenseStatus.ISSUED and valid_through is not None and valid_through < today
 
     @property
     def total_kg(self) -> Decimal:

@@ -130,6 +130,97 @@ def test_pages_of_25_newest_first_and_page_links_keep_the_filters(signed_in, fil
     assert "33 licenses · page 1 of 2" in page_text(signed_in.get("/licenses/?page=x"))
 
 
+def page_links(response) -> dict[str, dict[str, list[str]]]:
+    """The pagination's links by their label ("Next page", "Page 3", …), as query dicts."""
+    body = response.get_data(as_text=True)
+    nav = body[body.index('aria-label="Pages of licenses"'):]
+    return {label: parse_qs(html.unescape(href)) for href, label in
+            re.findall(r'href="\?([^"]*)"[^>]*aria-label="([^"]+)"', nav)}
+
+
+def test_next_and_previous_go_by_the_neighbouring_row_and_every_way_to_a_page_agrees(signed_in, filer, query):
+    now = utcnow()
+    insert(query, filer, *[dict(number=f"AK{i:03d}0126", created=now - timedelta(minutes=i),
+                                importer="Keyset Metals") for i in range(60)],
+           dict(number="AKOTH0126", importer="Unrelated Metals"))
+    numbers = [f"AK{i:03d}0126" for i in range(60)]
+    first = signed_in.get("/licenses/?q=keyset+metals")
+    assert "60 licenses match this search · page 1 of 3" in page_text(first)
+    nxt = page_links(first)["Next page"]
+    # Next names page 2 and the last row of page 1 (so page 2,000 costs what page 2 does), and
+    # keeps the search.
+    assert nxt["page"] == ["2"] and nxt["q"] == ["keyset metals"] and "after" in nxt
+    second = signed_in.get("/licenses/", query_string={k: v[0] for k, v in nxt.items()})
+    assert rows(second) == numbers[25:50] and "page 2 of 3" in page_text(second)
+    # The same page by its number alone (a typed or bookmarked link) is the same page.
+    assert rows(signed_in.get("/licenses/?q=keyset+metals&page=2")) == numbers[25:50]
+    previous = page_links(second)["Previous page"]
+    assert previous["page"] == ["1"] and "before" not in previous  # page 1 is page 1
+    back = signed_in.get("/licenses/", query_string={k: v[0] for k, v in previous.items()})
+    assert rows(back) == numbers[:25]
+    third = signed_in.get("/licenses/", query_string={k: v[0] for k, v in page_links(second)["Next page"].items()})
+    assert rows(third) == numbers[50:] and "page 3 of 3" in page_text(third)
+    previous = page_links(third)["Previous page"]
+    assert "before" in previous
+    assert rows(signed_in.get("/licenses/", query_string={k: v[0] for k, v in previous.items()})) == numbers[25:50]
+    # The last page by its number (counted from the oldest) is the same as by Next.
+    assert rows(signed_in.get("/licenses/?q=keyset+metals&page=3")) == numbers[50:]
+    assert "after" not in page_links(first)["Page 3"]
+
+
+@pytest.mark.parametrize("key", ["abc", "-5", "0", "99999999999999999999", "1.5", "%00"])
+def test_a_made_up_page_key_shows_the_page_by_its_number(signed_in, filer, query, key):
+    now = utcnow()
+    insert(query, filer, *[dict(number=f"AM{i:03d}0126", created=now - timedelta(minutes=i)) for i in range(30)])
+    for name in ("after", "before"):
+        response = signed_in.get(f"/licenses/?page=2&{name}={key}")
+        assert response.status_code == 200
+        assert rows(response) == [f"AM{i:03d}0126" for i in range(25, 30)]
+
+
+def test_a_key_from_another_company_reveals_nothing(signed_in, filer, query):
+    now = utcnow()
+    insert(query, filer, *[dict(number=f"AN{i:03d}0126", created=now - timedelta(minutes=i)) for i in range(30)])
+    other = other_user(query)
+    foreign = query(lambda: add_license(other, "AFOR10126", created=now - timedelta(minutes=10)))
+    response = signed_in.get(f"/licenses/?page=2&after={foreign}")
+    assert rows(response) == [f"AN{i:03d}0126" for i in range(25, 30)]  # page 2 by its number
+    assert "AFOR10126" not in page_text(response)
+
+
+def test_the_count_follows_every_new_license_and_status_change(signed_in, filer, query):
+    insert(query, filer, *[dict(number=f"AC{i:03d}0126") for i in range(3)])
+    assert "3 licenses" in page_text(signed_in.get("/licenses/"))
+    assert "3 licenses match" in page_text(signed_in.get("/licenses/?status=submitted"))
+    insert(query, filer, dict(number="AC9990126"))
+    assert "4 licenses" in page_text(signed_in.get("/licenses/"))
+    cancelled = post(signed_in, "/licenses/AC0000126/cancel")
+    assert cancelled.status_code == 303
+    assert "3 licenses match" in page_text(signed_in.get("/licenses/?status=submitted"))
+    assert "1 license matches" in page_text(signed_in.get("/licenses/?status=cancelled"))
+    assert "4 licenses" in page_text(signed_in.get("/licenses/"))
+
+
+def test_the_row_actions_post_one_form_of_the_page(signed_in, filer, query):
+    insert(query, filer, *[dict(number=f"AF{i:03d}0126") for i in range(3)],
+           dict(number="AFCAN0126", status="cancelled"))
+    body = signed_in.get("/licenses/").get_data(as_text=True)
+    assert body.count('<form id="license-actions" method="post">') == 1
+    assert body.count('name="csrf_token"') <= 3  # the actions form, Save This Search, sign out
+    row = row_html(signed_in.get("/licenses/"), "AF0010126")
+    assert 'form="license-actions" formaction="/licenses/AF0010126/duplicate"' in row
+    assert 'form="license-actions" formaction="/licenses/AF0010126/modify"' in row
+    cancelled = row_html(signed_in.get("/licenses/"), "AFCAN0126")
+    assert "/duplicate" in cancelled and "/modify" not in cancelled and "/cancel" not in cancelled
+
+
+def test_text_from_filers_is_escaped_in_the_rows(signed_in, filer, query):
+    insert(query, filer, dict(number="AXSS10126", importer='<script>alert("x")</script> & Sons'))
+    body = signed_in.get("/licenses/").get_data(as_text=True)
+    assert "<script>alert" not in body
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Sons" in body
+
+
 def test_plus_sign_opens_the_summary_in_place_and_closes_it(signed_in, filer, query):
     lic_id, = insert(query, filer, dict(number="ASUM10126", entry_number="ABC-1234567-6",
                                         exporter="Northern Rolling Mills Inc.", lines=(LINE_A, LINE_B)))

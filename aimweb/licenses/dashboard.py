@@ -3,25 +3,33 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, select
 
 from .. import licensing
 from ..clock import application_date
-from ..enums import LicenseStatus
 from ..extensions import db
-from ..models import License, SavedSearch
+from ..models import SavedSearch
 from ..web.access import filer_required, license_or_404, signed_in
+from ..web.bounds import MAX_ID
 from ..web.htmx import page_or_partial, wants_partial
 from . import bp, export
-from .search import SEARCHABLE_STATUSES, dashboard_page, line_totals, parse_filters
+from .search import SEARCHABLE_STATUSES, Row, dashboard_header, dashboard_page, parse_filters, recent_drafts
 
 MAX_SAVED_SEARCHES = 50
 
 
+def _license_key(args, name: str) -> int | None:
+    """A page link's key (a license id): ignored unless a whole number the database can hold."""
+    key = args.get(name, type=int)
+    return key if key is not None and 0 < key <= MAX_ID else None
+
+
+_SAVED = (select(SavedSearch.id, SavedSearch.name).where(SavedSearch.user_id == bindparam("user_id"))
+          .order_by(SavedSearch.name, SavedSearch.id))
+
+
 def _saved_searches():
-    return db.session.scalars(select(SavedSearch).where(SavedSearch.user_id == current_user.id)
-                              .order_by(SavedSearch.name, SavedSearch.id)).all()
+    return db.session.connection().execute(_SAVED, {"user_id": current_user.id}).all()
 
 
 @bp.get("/")
@@ -29,23 +37,18 @@ def _saved_searches():
 def dashboard():
     if current_user.is_officer:
         return redirect(url_for("review.queue"))
-    if current_user.company is None:
+    if current_user.company_id is None:
         return redirect(url_for("account.company"))
+    company_id, today = current_user.company_id, application_date()
     filters = parse_filters(request.args)
+    header = dashboard_header(company_id, current_user.id)
     page = None if filters.errors else dashboard_page(
-        current_user.company_id, filters, request.args.get("page", 1, type=int))
-    drafts = db.session.scalars(
-        select(License).where(License.company_id == current_user.company_id,
-                              License.status == LicenseStatus.DRAFT, License.form_data.is_not(None))
-        .options(selectinload(License.lines), selectinload(License.amends))
-        .order_by(License.updated_at.desc()).limit(5)).all()
-    action_required = db.session.scalar(
-        select(func.count()).select_from(License).where(
-            License.company_id == current_user.company_id,
-            License.status == LicenseStatus.ACTION_REQUIRED))
-    context = dict(filters=filters, page=page, drafts=drafts, statuses=SEARCHABLE_STATUSES,
-                   action_required=action_required,
-                   saved=_saved_searches(), today=application_date())
+        company_id, filters, request.args.get("page", 1, type=int), header.stamp, today,
+        after=_license_key(request.args, "after"), before=_license_key(request.args, "before"))
+    whole_page = not wants_partial("license-results")  # a search in place shows the results only
+    context = dict(filters=filters, page=page, header=header, statuses=SEARCHABLE_STATUSES, today=today,
+                   drafts=recent_drafts(company_id) if whole_page and header.has_drafts else [],
+                   saved=_saved_searches() if whole_page and header.has_saved_searches else [])
     return page_or_partial("licenses/dashboard.html", "licenses/_results.html",
                            hx_target="license-results", **context)
 
@@ -185,8 +188,7 @@ def cancel(number: str):
         message, category = " ".join(p.message for p in error.problems), "error"
     if wants_partial():
         # The row as it is now says it either way: Cancelled, no Modify or Cancel offered.
-        return render_template("licenses/_row.html", lic=lic, totals=line_totals([lic.id]),
-                               today=application_date(), oob_summary=True)
+        return render_template("licenses/_rows.html", rows=[Row.of(lic, application_date())], oob_summary=True)
     flash(message, category)
     return redirect(url_for("licenses.view", number=lic.number), code=303)
 
