@@ -113,9 +113,17 @@ def issue(client, lines=(LINE,), header=HEADER) -> str:
     for line in lines:
         assert "aim-line--error" not in add_line(client, draft, line, header).get_data(as_text=True)
     assert post(client, f"{draft}/preview", {**header, "certified": "y"}).status_code == 302
-    response = post(client, f"{draft}/submit", {})
+    response = post(client, f"{draft}/submit", preview_form(client, draft))
     assert response.status_code == 303
     return response.headers["Location"].rsplit("/", 1)[1]
+
+
+def preview_form(client, draft) -> dict:
+    """What the preview's Submit form posts besides the token: the licenses with the same customs
+    entry number that its warning showed (none, usually)."""
+    m = re.search(r'name="seen_same_entry" value="([^"]*)"', client.get(f"{draft}/preview").get_data(as_text=True))
+    assert m, f"no Submit form on {draft}/preview"
+    return {"seen_same_entry": m.group(1)}
 
 
 # ----- the upload ---------------------------------------------------------------------------------

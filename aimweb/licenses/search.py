@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, or_, select
 
 from ..enums import LicenseStatus
 from ..extensions import db
-from ..inputs import UnreadableDate, parse_date
+from ..inputs import UnreadableDate, license_number_spellings, parse_date
 from ..models import License, ProductLine
 from ..rules import normalize_entry_number
 
@@ -99,9 +99,11 @@ def license_query(company_id: int, f: Filters) -> Select:
 
 
 def _text_match(q: str):
-    """A license number or a customs entry number exactly; otherwise a part of a name."""
+    """A license number (look-alikes typed for one another: inputs.license_number_spellings) or a
+    customs entry number exactly; otherwise a part of a name."""
     number = q.strip().upper()
-    exact = [License.number == number]
+    spellings = license_number_spellings(q)
+    exact = [License.number.in_(spellings) if spellings else License.number == number]
     entry = normalize_entry_number(q)
     if entry:
         exact.append(License.entry_number == entry)
