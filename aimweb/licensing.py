@@ -65,8 +65,9 @@ def same_entry_message(licenses: list[License]) -> str:
     numbers = ", ".join(lic.number for lic in licenses)
     one = len(licenses) == 1
     return (f"License{'' if one else 's'} {numbers} already carr{'ies' if one else 'y'} this customs "
-            "entry number. If this license replaces it, cancel the old one; if the entry needs both "
-            "(different importer, exporter or manufacturer), submit.")
+            f"entry number. If this license replaces {'it' if one else 'them'}, cancel what you will "
+            "not use. If the entry needs more than one license (the importer, exporter or "
+            "manufacturer differ), Submit.")
 
 
 def decision_date(draft: License) -> date:

@@ -67,7 +67,7 @@ def test_duplicate_opens_a_prefilled_new_application_and_issues_nothing_until_su
     form = follow(signed_in, response)
     assert "Apply for Single License" in form and "Modify License" not in form
     note = text_of(form[form.index("aim-duplicate-note"):form.index("</div></div>", form.index("aim-duplicate-note"))])
-    assert f"This is a copy of license {number}. Nothing is issued until you Submit" in note
+    assert f"This is a copy of license {number}; the original is unchanged." in note
     assert "customs entry number and the dates of export and import were left empty" in note
     for value in ['value="Gulf Coast Metals LLC"', "7601.10.30.00", "12,500.00"]:
         assert value in form, value
@@ -269,7 +269,8 @@ def test_another_company_gets_not_found_on_every_route(app, company_a, query):
     b = signed_in_as(app, "other@example.com")
     token = csrf_token(b, "/licenses/")
     gets = [f"/licenses/{number}", f"/licenses/{number.lower()}", f"/licenses/{number}/pdf",
-            f"/licenses/{number}/summary", f"/licenses/{number}/cancel", draft, f"{draft}/preview",
+            f"/licenses/{number}/summary", f"/licenses/{number}/cancel", f"/licenses/submitted/{number}",
+            draft, f"{draft}/preview",
             f"/licenses/drafts/{a['license_id']}", f"/licenses/drafts/{a['license_id']}/preview", search]
     for path in gets:
         assert b.get(path).status_code == 404, path
