@@ -223,7 +223,7 @@ def test_filer_searches_saves_exports_duplicates_modifies_and_cancels(page, cons
     duplicate = certify_preview_submit(page)
     assert duplicate != lic["wanted"]
     expect(page.get_by_role("main")).to_contain_text(f"License {duplicate} has been issued")
-    expect(page.get_by_role("main")).to_contain_text(f"Duplicated From {lic['wanted']}")
+    expect(page.get_by_role("main")).to_contain_text(f"Duplicated From{lic['wanted']}")
     console.assert_clean("the duplicate")
 
     # ----- Modify License: same number, Corrected, the change in the history.
