@@ -28,6 +28,11 @@ def page_text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+def text_of(markup: str) -> str:
+    """The words of a piece of page as a person reads them: tags dropped, spaces collapsed."""
+    return re.sub(r" ([.,;:])", r"\1", " ".join(re.sub(r"<[^>]+>", " ", markup).split()))
+
+
 def csrf_token(client, path: str) -> str:
     body = client.get(path).get_data(as_text=True)
     m = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body) or re.search(

@@ -22,6 +22,7 @@ from helpers import (
     rows,
     signed_in_as,
     start,
+    text_of,
 )
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -45,11 +46,6 @@ def license_state(query, number):
 def issued_count(query) -> int:
     return query(lambda: db.session.scalar(
         select(func.count()).select_from(License).where(License.number.is_not(None))))
-
-
-def text_of(html: str) -> str:
-    """The words of a piece of page, tags dropped and spaces collapsed."""
-    return re.sub(r" ([.,;:])", r"\1", " ".join(re.sub(r"<[^>]+>", " ", html).split()))
 
 
 def follow(client, response) -> str:

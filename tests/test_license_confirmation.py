@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from conftest import make_user
 from factories import add_license
-from helpers import HEADER, LINE, add_line, issue, page_text, post, preview_form, rows, start
+from helpers import HEADER, LINE, add_line, issue, page_text, post, preview_form, rows, start, text_of
 from sqlalchemy import func, select
 
 from aimweb import licensing
@@ -18,11 +18,6 @@ from aimweb.inputs import LOOK_ALIKES, license_number_spellings
 from aimweb.models import License, User
 
 TODAY = application_date()
-
-
-def text_of(html: str) -> str:
-    """The words of a piece of page, tags dropped and spaces collapsed."""
-    return re.sub(r" ([.,;:])", r"\1", " ".join(re.sub(r"<[^>]+>", " ", html).split()))
 
 
 def main_text(response) -> str:
