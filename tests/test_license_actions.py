@@ -139,7 +139,7 @@ def test_modify_keeps_the_number_marks_it_corrected_records_and_mails_the_change
     assert after["importer"] == "Bayou Aluminum Trading" and after["lines"] == [("7601103000", "10000.00")]
     assert after["events"] == ["issued", "corrected"] and issued_count(query) == 1
 
-    assert f"License {number} has been modified and now shows as Corrected" in follow(signed_in, submitted)
+    assert f"License {number} has been modified and now shows as Corrected" in text_of(follow(signed_in, submitted))
     page = page_text(signed_in.get(f"/licenses/{number}"))
     assert ">Corrected<" in page
     history = page[page.index(">History<"):]
