@@ -120,6 +120,33 @@ def parse_port(value) -> str:
     return found[0].code if len(found) == 1 else text
 
 
+# Characters a person reads or types for one another. A new license number uses at most one of
+# each group (licensing.NUMBER_ALPHABET); numbers issued before may use any of them.
+LOOK_ALIKES = ("0O", "1IL", "2Z", "5S", "8B")
+_SAME_AS = {char: group for group in LOOK_ALIKES for char in group}
+_DIGIT_OF = {char: group[0] for group in LOOK_ALIKES for char in group}
+_LICENSE_NUMBER_SHAPE = re.compile(r"[A-Z][A-Z0-9]{4}[0-9OILZSB]{4}")
+
+
+def license_number_spellings(value) -> list[str]:
+    """Every license number a typed one may be: case, spaces and dashes ignored, and a look-alike
+    (O/0, I/L/1, Z/2, S/5, B/8) among the 4 middle characters read as any of its group, in the
+    month and year as the digit. Empty when the text is not shaped like a license number.
+
+    At most 3^4 = 81 numbers, looked up exactly by the number's unique index: "aox5ko126" finds
+    A0X5K0126 or AOX5K0126 (both possible before look-alikes were left out), whichever exists.
+    """
+    typed = re.sub(r"[\s\-\u2010-\u2015]", "", str(value or ""))[:40].upper()
+    if not _LICENSE_NUMBER_SHAPE.fullmatch(typed):
+        return []
+    letter, body, month_year = typed[0], typed[1:5], typed[5:]
+    month_year = "".join(_DIGIT_OF.get(char, char) for char in month_year)
+    bodies = [""]
+    for char in body:
+        bodies = [start + alike for start in bodies for alike in _SAME_AS.get(char, char)]
+    return [letter + middle + month_year for middle in bodies]
+
+
 def _date_problem(name: str, error: UnreadableDate) -> Problem:
     return Problem(name, f"{HEADER[name].label}: {error}")
 

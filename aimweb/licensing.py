@@ -9,7 +9,7 @@ answer.
 from __future__ import annotations
 
 import secrets
-import string
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -28,7 +28,12 @@ from .products import HEADER_FIELDS, Product
 from .reference.hts import normalize_hts
 from .reference.ports import all_ports
 
-NUMBER_ALPHABET = string.ascii_uppercase + string.digits
+# The 4 random characters of a new license number: no character that reads like another one, on
+# screen, on paper or over the phone. Both of 0/O and of 1/I/L are left out (a reader cannot know
+# which of the pair a number uses), and one of each of 2/Z, 5/S, 8/B: 28 characters, 614,656
+# numbers per product letter and month. Numbers issued before used A-Z and 0-9 and still resolve;
+# a typed number is read through inputs.license_number_spellings (O for 0, l for 1, …).
+NUMBER_ALPHABET = "23456789ACDEFGHJKMNPQRTUVWXY"
 NUMBER_ATTEMPTS = 25
 MAX_LINES = 200
 
@@ -48,6 +53,23 @@ class TransitionRefused(LicenseError):
         super().__init__([rules.Problem("status", message)])
 
 
+class SameEntryNumber(LicenseError):
+    """Submit was pressed without having seen that other live licenses carry the entry number."""
+
+    def __init__(self, licenses: list[License]):
+        super().__init__([rules.Problem("entry_number", same_entry_message(licenses))])
+        self.licenses = licenses
+
+
+def same_entry_message(licenses: list[License]) -> str:
+    numbers = ", ".join(lic.number for lic in licenses)
+    one = len(licenses) == 1
+    return (f"License{'' if one else 's'} {numbers} already carr{'ies' if one else 'y'} this customs "
+            f"entry number. If this license replaces {'it' if one else 'them'}, cancel what you will "
+            "not use. If the entry needs more than one license (the importer, exporter or "
+            "manufacturer differ), Submit.")
+
+
 def decision_date(draft: License) -> date:
     """The application date the rules apply to: today, or for a modification the day the license
     was applied for (a correction after the import is still checked against the original window)."""
@@ -65,8 +87,8 @@ def _monitor_changed(*import_dates: date | None) -> None:
 
 
 def new_license_number(issued: date, letter: str) -> str:
-    """The product's letter + 4 random capital letters/digits + MMYY, like ALTEA1220 (unique by
-    the database)."""
+    """The product's letter + 4 random characters of NUMBER_ALPHABET + MMYY, like A7KQ41226
+    (unique by the database)."""
     body = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(4))
     return f"{letter}{body}{issued:%m%y}"
 
@@ -228,12 +250,17 @@ def check_draft(draft: License, on: date | None = None) -> CheckedDraft:
 
 # ----- issuing ---------------------------------------------------------------------------------------
 
-def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
+def submit_draft(draft_id: int, user: User, on: date | None = None,
+                 seen_same_entry: Collection[str] | None = None) -> License:
     """Issue the license: checked again, numbered, dated, recorded and mailed.
 
     Idempotent: a double click or a re-POST of the same draft returns the license already issued.
     Safe under concurrent submits: the draft leaves Draft in one conditional UPDATE, and
     the number's unique index decides any collision (retried with a new number).
+
+    `seen_same_entry`: the numbers of the licenses with the same customs entry number the filer
+    was shown (the preview's warning); another live one raises SameEntryNumber and issues
+    nothing. None: not asked (the demo data).
     """
     draft = db.session.get(License, draft_id)
     if draft is None:
@@ -246,6 +273,11 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
     checked = check_draft(draft, on)
     if checked.problems:
         raise LicenseError(checked.problems)
+    if seen_same_entry is not None:
+        unseen = [lic for lic in same_entry_licenses(draft, checked.header.entry_number, on)
+                  if lic.number not in seen_same_entry]
+        if unseen:
+            raise SameEntryNumber(unseen)
     if draft.amends_id is not None:
         return _apply_modification(draft, checked.header, user)
     header, version = checked.header, draft.version
@@ -257,6 +289,9 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
         version=version + 1,
     )
     letter = products.get(draft.product).number_letter
+    note = "Submitted through the single-license form."
+    if draft.duplicated_from is not None:
+        note = f"Duplicated from {draft.duplicated_from.number}. {note}"
     # End the read transaction first: on SQLite the write then starts clean and waits its turn
     # (busy timeout) instead of failing to upgrade a stale read snapshot. The UPDATE and the
     # audit event then commit together, or not at all.
@@ -284,7 +319,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None) -> License:
                                                            "window: check it and submit again.")])
             return lic
         db.session.add(LicenseEvent(license_id=draft_id, actor_id=user.id, at=now, kind=EventKind.ISSUED,
-                                    note="Submitted through the single-license form."))
+                                    note=note))
         screening.add_volumes(draft.company_id, screening.month_of(now),
                               screening.kg_by_hts(header.lines))
         _monitor_changed(header.import_date)
@@ -324,11 +359,20 @@ def header_form_data(lic: License) -> dict:
     return {**data, "certified": False}
 
 
-def _draft_from(lic: License, user: User, amends: License | None = None) -> License:
+# What a duplicate leaves empty: a license covers one customs entry, and a copy with the
+# original's entry number and dates would be a second license for the same shipment (or, dated in
+# the past, refused at Preview). The importer, exporter, countries, port and products stay.
+DUPLICATE_CLEARS = ("entry_number", "export_date", "import_date")
+
+
+def _draft_from(lic: License, user: User, amends: License | None = None,
+                clear: tuple[str, ...] = ()) -> License:
     product = products.get(lic.product)
+    form_data = {**header_form_data(lic), **dict.fromkeys(clear, "")}
     draft = License(status=LicenseStatus.DRAFT, company_id=user.company_id, created_by_id=user.id,
-                    product=product.key, form_data=header_form_data(lic),
-                    amends_id=amends.id if amends else None)
+                    product=product.key, form_data=form_data,
+                    amends_id=amends.id if amends else None,
+                    duplicated_from_id=None if amends else lic.id)
     for line in lic.lines:
         draft.lines.append(ProductLine(position=line.position, **_stored_line_values(product, line)))
     db.session.add(draft)
@@ -337,9 +381,27 @@ def _draft_from(lic: License, user: User, amends: License | None = None) -> Lice
 
 
 def duplicate_license(lic: License, user: User) -> License:
-    """A new draft copied from the license; nothing is issued until Submit, the original untouched."""
+    """A new draft copied from the license, without its entry number and dates (DUPLICATE_CLEARS);
+    nothing is issued until Submit, the original untouched. The license's history will say
+    "Duplicated from <number>"."""
     require(lic, Action.DUPLICATE)
-    return _draft_from(lic, user)
+    return _draft_from(lic, user, clear=DUPLICATE_CLEARS)
+
+
+def same_entry_licenses(draft: License, entry_number: str | None, on: date | None = None) -> list[License]:
+    """The company's live licenses (issued, not cancelled, not expired on `on`) that already carry
+    this customs entry number, other than the one a modification corrects. A warning, not a
+    refusal: one entry may need several licenses when their headers differ."""
+    entry = rules.normalize_entry_number(entry_number or "")
+    if not entry:
+        return []
+    on = on or application_date()
+    query = (select(License).where(License.entry_number == entry, License.company_id == draft.company_id,
+                                   License.status.in_(LicenseStatus.ISSUED), License.id != draft.id)
+             .order_by(License.created_at))
+    if draft.amends_id is not None:
+        query = query.where(License.id != draft.amends_id)
+    return [lic for lic in db.session.scalars(query.limit(20)) if not lic.is_expired(on)]
 
 
 def start_modification(lic: License, user: User) -> License:

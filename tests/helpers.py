@@ -28,6 +28,11 @@ def page_text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+def text_of(markup: str) -> str:
+    """The words of a piece of page as a person reads them: tags dropped, spaces collapsed."""
+    return re.sub(r" ([.,;:])", r"\1", " ".join(re.sub(r"<[^>]+>", " ", markup).split()))
+
+
 def csrf_token(client, path: str) -> str:
     body = client.get(path).get_data(as_text=True)
     m = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body) or re.search(
@@ -113,9 +118,17 @@ def issue(client, lines=(LINE,), header=HEADER) -> str:
     for line in lines:
         assert "aim-line--error" not in add_line(client, draft, line, header).get_data(as_text=True)
     assert post(client, f"{draft}/preview", {**header, "certified": "y"}).status_code == 302
-    response = post(client, f"{draft}/submit", {})
+    response = post(client, f"{draft}/submit", preview_form(client, draft))
     assert response.status_code == 303
     return response.headers["Location"].rsplit("/", 1)[1]
+
+
+def preview_form(client, draft) -> dict:
+    """What the preview's Submit form posts besides the token: the licenses with the same customs
+    entry number that its warning showed (none, usually)."""
+    m = re.search(r'name="seen_same_entry" value="([^"]*)"', client.get(f"{draft}/preview").get_data(as_text=True))
+    assert m, f"no Submit form on {draft}/preview"
+    return {"seen_same_entry": m.group(1)}
 
 
 # ----- the upload ---------------------------------------------------------------------------------

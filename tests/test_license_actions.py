@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from conftest import csrf_token, make_user, sign_in
 from factories import add_license
-from helpers import HEADER, HTMX, LINE, add_line, issue, page_text, post, row_html, rows, signed_in_as, start
+from helpers import (
+    HEADER,
+    HTMX,
+    LINE,
+    add_line,
+    issue,
+    page_text,
+    post,
+    preview_form,
+    row_html,
+    rows,
+    signed_in_as,
+    start,
+    text_of,
+)
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -47,22 +62,32 @@ def test_duplicate_opens_a_prefilled_new_application_and_issues_nothing_until_su
     draft = response.headers["Location"]
     form = follow(signed_in, response)
     assert "Apply for Single License" in form and "Modify License" not in form
-    assert f"This is a copy of license {number}. Nothing is issued until you Submit" in form
-    for value in ['value="Gulf Coast Metals LLC"', 'value="ABC-1234567-6"', "7601.10.30.00", "12,500.00"]:
+    note = text_of(form[form.index("aim-duplicate-note"):form.index("</div></div>", form.index("aim-duplicate-note"))])
+    assert f"This is a copy of license {number}; the original is unchanged." in note
+    assert "customs entry number and the dates of export and import were left empty" in note
+    for value in ['value="Gulf Coast Metals LLC"', "7601.10.30.00", "12,500.00"]:
         assert value in form, value
+    # A license covers one entry: the copy starts without the original's entry number and dates.
+    for name in ("entry_number", "export_date", "import_date"):
+        assert re.search(rf'name="{name}"[^>]*value=""', form), name
+    assert 'value="ABC-1234567-6"' not in form
     assert issued_count(query) == 1 and license_state(query, number) == before
 
     # Changing the copy leaves the original alone; Submit issues a new license with a new number.
     add_line(signed_in, draft, {**LINE, "line-quantity_kg": "40", "line-customs_value_usd": "130"},
              NEW_HEADER)
     assert post(signed_in, f"{draft}/preview", {**NEW_HEADER, "certified": "y"}).status_code == 302
-    issued = post(signed_in, f"{draft}/submit", {})
+    issued = post(signed_in, f"{draft}/submit", preview_form(signed_in, draft))
     assert issued.status_code == 303
     copy = issued.headers["Location"].rsplit("/", 1)[1]
     assert copy != number and issued_count(query) == 2
     assert license_state(query, copy)["importer"] == "Bayou Aluminum Trading"
     assert license_state(query, copy)["lines"] == [("7601103000", "12500.00"), ("7601103000", "40.00")]
     assert license_state(query, number) == before
+    # Its history says where it came from; the original's history is unchanged.
+    history = text_of(page_text(signed_in.get(f"/licenses/{copy}")).split(">History<")[1])
+    assert f"Submitted (license issued) Test Filer Duplicated from {number}." in history
+    assert "Duplicated" not in page_text(signed_in.get(f"/licenses/{number}")).split(">History<")[1]
 
 
 def test_a_cancelled_license_can_still_be_duplicated(signed_in, query):
@@ -97,17 +122,25 @@ def test_modify_keeps_the_number_marks_it_corrected_records_and_mails_the_change
     preview = post(signed_in, f"{draft}/preview", {**NEW_HEADER, "certified": "y"})
     shown = follow(signed_in, preview)
     assert "Preview changes to license" in shown and "Bayou Aluminum Trading" in shown
+    # The preview says what changes, before -> after, and that the number stays.
+    assert "to obtain the license number" not in shown and "It keeps its number" in shown
+    changes = text_of(shown[shown.index("What changes"):shown.index("</table>", shown.index("What changes"))])
+    assert "Importer Name Gulf Coast Metals LLC Bayou Aluminum Trading" in changes
+    assert "Product 1 Volume (KG) 12,500.00 10,000.00" in changes
+    assert "Exporter Name" not in changes
+    assert "Customs entry number already used" not in shown  # its own entry number is no warning
     mailbox.clear()
     submitted = post(signed_in, f"{draft}/submit", {})
-    assert submitted.status_code == 303 and submitted.headers["Location"].endswith(f"/licenses/{number}")
+    assert submitted.status_code == 303
+    assert submitted.headers["Location"].endswith(f"/licenses/submitted/{number}")
 
     after = license_state(query, number)
     assert after["id"] == before["id"] and after["status"] == "corrected"
     assert after["importer"] == "Bayou Aluminum Trading" and after["lines"] == [("7601103000", "10000.00")]
     assert after["events"] == ["issued", "corrected"] and issued_count(query) == 1
 
-    page = follow(signed_in, submitted)
-    assert f"License {number} has been modified and now shows as Corrected" in page
+    assert f"License {number} has been modified and now shows as Corrected" in text_of(follow(signed_in, submitted))
+    page = page_text(signed_in.get(f"/licenses/{number}"))
     assert ">Corrected<" in page
     history = page[page.index(">History<"):]
     assert "Importer Name: Gulf Coast Metals LLC → Bayou Aluminum Trading" in history
@@ -232,7 +265,8 @@ def test_another_company_gets_not_found_on_every_route(app, company_a, query):
     b = signed_in_as(app, "other@example.com")
     token = csrf_token(b, "/licenses/")
     gets = [f"/licenses/{number}", f"/licenses/{number.lower()}", f"/licenses/{number}/pdf",
-            f"/licenses/{number}/summary", f"/licenses/{number}/cancel", draft, f"{draft}/preview",
+            f"/licenses/{number}/summary", f"/licenses/{number}/cancel", f"/licenses/submitted/{number}",
+            draft, f"{draft}/preview",
             f"/licenses/drafts/{a['license_id']}", f"/licenses/drafts/{a['license_id']}/preview", search]
     for path in gets:
         assert b.get(path).status_code == 404, path

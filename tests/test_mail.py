@@ -90,7 +90,7 @@ def test_relay_down_submit_and_sign_up_still_work_and_both_mails_arrive_once_it_
     assert response.status_code == 303
     number = response.headers["Location"].rsplit("/", 1)[1]
     page = text(signed_in.get(response.headers["Location"]))
-    assert f"License {number} has been issued. A confirmation will be emailed to you." in page
+    assert f"License {number} has been issued. A confirmation will be emailed to you at filer@example.com." in page
 
     visitor = app.test_client()
     response = post_form(visitor, "/signup", {"email": "new@example.com"})

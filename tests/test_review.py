@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 from conftest import csrf_token, make_user, sign_in
 from factories import LINE_A, add_license
-from helpers import HEADER, HTMX, LINE, issue, post
+from helpers import HEADER, HTMX, LINE, issue, post, preview_form
 from sqlalchemy import select
 
 from aimweb import licensing, screening
@@ -103,7 +103,7 @@ def modify(client, number, line=None, header=HEADER):
         edited = post(client, f"{draft}/lines/0", {**header, **line}, headers=HTMX)
         assert "aim-line--error" not in edited.get_data(as_text=True)
     assert post(client, f"{draft}/preview", {**header, "certified": "y"}).status_code == 302
-    submitted = post(client, f"{draft}/submit", {})
+    submitted = post(client, f"{draft}/submit", preview_form(client, draft))
     assert submitted.status_code == 303, submitted.status_code
     return submitted
 

@@ -156,9 +156,7 @@ def duplicate(number: str):
     except licensing.LicenseError as error:
         flash(" ".join(p.message for p in error.problems), "error")
         return redirect(url_for("licenses.view", number=lic.number))
-    flash(f"This is a copy of license {number.upper()}. Nothing is issued until you Submit; "
-          "the original is unchanged.", "info")
-    return redirect(url_for("licenses.draft", draft_id=draft.id))
+    return redirect(url_for("licenses.draft", draft_id=draft.id))  # the form says it is a copy
 
 
 @bp.post("/<number>/modify")

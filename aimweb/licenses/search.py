@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 
 from ..enums import Action, LicenseStatus, allows
 from ..extensions import db
-from ..inputs import UnreadableDate, parse_date
+from ..inputs import UnreadableDate, license_number_spellings, parse_date
 from ..models import Company, License, LicenseEvent, ProductLine, SavedSearch
 from ..rules import normalize_entry_number
 
@@ -105,8 +105,14 @@ def filter_values(company_id: int, f: Filters) -> dict:
     if f.import_to:
         values["import_to"] = f.import_to
     if f.q:
-        # A license number or a customs entry number exactly; otherwise also a part of a name.
-        values["number"] = number = f.q.strip().upper()
+        # A license number (look-alikes typed for one another: inputs.license_number_spellings) or
+        # a customs entry number exactly; otherwise also a part of a name.
+        number = f.q.strip().upper()
+        spellings = license_number_spellings(f.q)
+        if spellings:
+            values["numbers"] = list(spellings)
+        else:
+            values["number"] = number
         entry = normalize_entry_number(f.q)
         if entry:
             values["entry"] = entry
@@ -130,8 +136,9 @@ def _conditions(names: frozenset) -> tuple:
         where.append(License.import_date >= bindparam("import_from"))
     if "import_to" in names:
         where.append(License.import_date <= bindparam("import_to"))
-    if "number" in names:
-        match = [License.number == bindparam("number")]
+    if "number" in names or "numbers" in names:
+        match = [License.number.in_(bindparam("numbers", expanding=True)) if "numbers" in names
+                 else License.number == bindparam("number")]
         if "entry" in names:
             match.append(License.entry_number == bindparam("entry"))
         if "name_like" in names:

@@ -159,28 +159,47 @@ def show_preview(draft_id: int):
     if checked.problems:
         flash("Some information is missing or wrong: correct it, then click Preview again.", "warning")
         return redirect(url_for("licenses.draft", draft_id=lic.id))
-    return render_template("licenses/preview.html", draft=lic, header=checked.header)
+    header = licensing.header_values(checked.header)
+    changes = (licensing.license_changes(lic.amends, header, list(lic.lines))
+               if lic.amends_id is not None else None)
+    same_entry = licensing.same_entry_licenses(lic, header["entry_number"])
+    return render_template("licenses/preview.html", draft=lic, header=checked.header, changes=changes,
+                           same_entry=same_entry,
+                           same_entry_message=same_entry and licensing.same_entry_message(same_entry))
 
 
 @bp.post("/drafts/<int:draft_id>/submit")
 @filer_required
 def submit(draft_id: int):
     lic = draft_or_404(draft_id)
-    if not lic.is_draft:
-        return _to_license(lic)  # a double click or a re-POST: the license already issued
-    modifying = lic.amends_id is not None
+    if not lic.is_draft:  # a double click or a re-POST: the confirmation of the license issued
+        issued = lic.amends if lic.status == LicenseStatus.APPLIED else lic
+        return redirect(url_for("licenses.submitted", number=issued.number), code=303)
+    # The licenses with the same entry number that the preview showed (the filer saw the warning).
+    seen = {n for n in request.form.get("seen_same_entry", "")[:400].upper().split() if n}
     try:
-        lic = licensing.submit_draft(lic.id, current_user)
+        lic = licensing.submit_draft(lic.id, current_user, seen_same_entry=seen)
+    except licensing.SameEntryNumber as warning:
+        flash(f"Nothing was issued yet. {warning.problems[0].message}", "warning")
+        return redirect(url_for("licenses.show_preview", draft_id=draft_id))
     except licensing.LicenseError as error:
         flash(" ".join(p.message for p in error.problems if p.field == "status")
               or "The license could not be issued: correct what is marked, then Preview again.", "error")
         return redirect(url_for("licenses.draft", draft_id=draft_id))
-    if modifying:
-        flash(f"License {lic.number} has been modified and now shows as Corrected. "
-              "A confirmation will be emailed to you.", "success")
-    else:
-        flash(f"License {lic.number} has been issued. A confirmation will be emailed to you.", "success")
-    return redirect(url_for("licenses.view", number=lic.number), code=303)
+    return redirect(url_for("licenses.submitted", number=lic.number), code=303)
+
+
+@bp.get("/submitted/<number>")
+@filer_required
+def submitted(number: str):
+    """The confirmation after Submit: the number to quote, its validity, what to do next."""
+    lic = license_or_404(number)
+    if lic.is_cancelled:  # it is no longer "issued": the license page says what it is
+        return redirect(url_for("licenses.view", number=lic.number))
+    same_entry = licensing.same_entry_licenses(lic, lic.entry_number)
+    return render_template("licenses/submitted.html", lic=lic, same_entry=same_entry,
+                           corrected=lic.status == LicenseStatus.CORRECTED,
+                           totals=(len(lic.lines), lic.total_kg, lic.total_usd))
 
 
 # ----- live helpers for the product line (htmx) -------------------------------------------------

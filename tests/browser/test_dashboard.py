@@ -98,8 +98,9 @@ def certify_preview_submit(page):
     page.get_by_role("button", name="Preview", exact=True).click()
     expect(page).to_have_url(re.compile(r"/preview$"))
     page.get_by_role("button", name="Submit").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(rf"^License {NUMBER}$"))
-    return page.get_by_role("heading", level=1).inner_text().split()[-1]
+    # The confirmation: the number to quote, then the way on.
+    expect(page).to_have_url(re.compile(rf"/licenses/submitted/{NUMBER}$"))
+    return page.locator("#license-number").inner_text()
 
 
 def test_filer_searches_saves_exports_duplicates_modifies_and_cancels(page, console, licenses,
@@ -210,15 +211,19 @@ def test_filer_searches_saves_exports_duplicates_modifies_and_cancels(page, cons
     # ----- Duplicate License: the form prefilled; a new number on Submit; the original untouched.
     page.get_by_role("button", name=f"Duplicate License {lic['wanted']}").click()
     expect(page).to_have_url(re.compile(r"/licenses/drafts/\d+$"))
-    expect(page.locator(".aim-flash, [role=status]").filter(has_text="copy of license")).to_be_visible()
+    expect(page.locator(".aim-duplicate-note")).to_contain_text(f"This is a copy of license {lic['wanted']}")
     expect(field(page, "Importer Name")).to_have_value("Gulf Coast Metals LLC")
-    expect(field(page, "Customs Entry Number (optional)")).to_have_value("ABC-1234567-6")
-    expect(field(page, "Expected Date of Import")).to_have_value((TODAY + timedelta(days=20)).isoformat())
+    # A license covers one entry: the copy's entry number and dates are this shipment's to give.
+    expect(field(page, "Customs Entry Number (optional)")).to_have_value("")
+    expect(field(page, "Expected Date of Import")).to_have_value("")
     expect(page.locator("#products table.aim-lines tbody tr")).to_have_count(2)
+    field(page, "Customs Entry Number (optional)").fill("SP7-0000001-4")
+    field(page, "Expected Date of Export").fill((TODAY + timedelta(days=12)).isoformat())
+    field(page, "Expected Date of Import").fill((TODAY + timedelta(days=22)).isoformat())
     duplicate = certify_preview_submit(page)
     assert duplicate != lic["wanted"]
-    expect(page.get_by_role("main")).to_contain_text("Submitted")
-    expect(page.get_by_role("status")).to_contain_text(f"License {duplicate} has been issued")
+    expect(page.get_by_role("main")).to_contain_text(f"License {duplicate} has been issued")
+    expect(page.get_by_role("main")).to_contain_text(f"Duplicated From{lic['wanted']}")
     console.assert_clean("the duplicate")
 
     # ----- Modify License: same number, Corrected, the change in the history.
@@ -232,9 +237,13 @@ def test_filer_searches_saves_exports_duplicates_modifies_and_cancels(page, cons
     page.get_by_role("button", name="Preview", exact=True).click()
     expect(page).to_have_url(re.compile(r"/preview$"))
     expect(page.get_by_role("main")).to_contain_text("Bayou Rolling Co.")
+    expect(page.get_by_role("table", name="What changes: before and after")).to_contain_text(
+        "Gulf Coast Rolling Co.")
     page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("License corrected")
+    expect(page.get_by_role("main")).to_contain_text("now shows as Corrected")
+    page.get_by_role("link", name=f"View license {lic['too_early']}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"License {lic['too_early']}")
-    expect(page.get_by_role("status")).to_contain_text("now shows as Corrected")
     expect(page.locator(".aim-license-head")).to_contain_text("Corrected")
     history = page.get_by_role("table", name="What happened to this license")
     expect(history).to_contain_text("Importer Name: Gulf Coast Rolling Co. → Bayou Rolling Co.")

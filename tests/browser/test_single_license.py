@@ -148,12 +148,34 @@ def test_filer_applies_with_live_product_lines_previews_submits_and_prints(
     audit("license-preview")
 
     page.get_by_role("button", name="Submit").click()
-    expect(page).to_have_url(re.compile(r"/licenses/A[A-Z0-9]{4}\d{4}$"))
-    heading = page.get_by_role("heading", level=1)
-    expect(heading).to_have_text(re.compile(r"^License A[A-Z0-9]{4}\d{4}$"))
-    number = heading.inner_text().split()[-1]
+    # The confirmation: the number (without look-alike characters) to quote, validity, the way on.
+    expect(page).to_have_url(re.compile(r"/licenses/submitted/A[A-Z0-9]{4}\d{4}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("License issued")
+    number = page.locator("#license-number").inner_text()
     assert NUMBER.fullmatch(number), number
-    expect(page.get_by_role("status")).to_contain_text(f"License {number} has been issued")
+    assert not set(number[1:5]) & set("0O1ILSZB"), number
+    expect(main).to_contain_text(f"License {number} has been issued")
+    facts = page.locator(".aim-confirmation__facts")
+    for label, value in [("Valid From", f"{TODAY:%m/%d/%Y}"),
+                         ("Valid Through", f"{TODAY + timedelta(days=75):%m/%d/%Y}"), ("Entry Type", "Consumption")]:
+        expect(facts.locator(f"dt:text-is('{label}') + dd")).to_have_text(value)
+    for name in ["View/Print", "View license " + number]:
+        expect(main.get_by_role("link", name=name)).to_be_visible()
+    for name in ["Apply for another", "Duplicate this license"]:
+        expect(main.get_by_role("button", name=name)).to_be_visible()
+    # Copy puts the number on the clipboard, and says so only then.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    copy = main.get_by_role("button", name=f"Copy license number {number}")
+    copy.click()
+    expect(main.get_by_role("status")).to_have_text("Copied")
+    assert page.evaluate("() => navigator.clipboard.readText()") == number
+    screenshot(page, "confirmation", mobile=True)
+    audit("license-confirmation")
+    console.assert_clean("the confirmation")
+
+    page.get_by_role("link", name=f"View license {number}").click()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text(f"License {number}")
     expect(main).to_contain_text("Submitted")
     expect(main).to_contain_text(f"{TODAY:%m/%d/%Y} through {TODAY + timedelta(days=75):%m/%d/%Y}")
     expect(main).to_contain_text("Gulf Coast Metals LLC")
@@ -216,4 +238,7 @@ def test_without_javascript_products_are_added_by_full_page_round_trips(new_page
     expect(page.get_by_role("main")).to_contain_text("Total, 1 product")
     screenshot(page, "no-script-preview")
     page.get_by_role("button", name="Submit").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^License A[A-Z0-9]{4}\d{4}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("License issued")
+    # Without a script there is no Copy button that could not work.
+    expect(page.get_by_role("button", name=re.compile("^Copy"))).to_have_count(0)
+    expect(page.locator("#license-number")).to_have_text(NUMBER)

@@ -127,3 +127,52 @@ document.addEventListener("htmx:afterRequest", function (event) {
     aimFailedRequest = null;
   }
 });
+
+// Copy (a license number): the buttons need a script, so they stay hidden without one. "Copied"
+// is said only once the browser has put the number on the clipboard; when it refuses (an old
+// browser, a page not served over HTTPS) the number is selected and the filer told to copy it.
+function aimShowCopyButtons(root) {
+  root.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.hidden = false;
+  });
+}
+document.addEventListener("DOMContentLoaded", function () {
+  aimShowCopyButtons(document);
+});
+document.addEventListener("htmx:load", function (event) {
+  aimShowCopyButtons(event.detail.elt);
+});
+
+function aimSelectNumber(button) {
+  var holder = button.closest(".aim-copy");
+  var number = holder && holder.previousElementSibling;
+  if (number && number.classList.contains("aim-number")) {
+    window.getSelection().selectAllChildren(number);
+  }
+}
+
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("button[data-copy]");
+  if (!button) {
+    return;
+  }
+  var status = button.parentNode.querySelector(".aim-copy__status");
+  var number = button.getAttribute("data-copy");
+  function say(text) {
+    if (status) {
+      status.textContent = text;
+    }
+  }
+  function refused() {
+    aimSelectNumber(button);
+    say("Not copied: the number is selected, press Ctrl+C (⌘C on a Mac) to copy it.");
+  }
+  say("");
+  if (!navigator.clipboard || !window.isSecureContext) {
+    refused();
+    return;
+  }
+  navigator.clipboard.writeText(number).then(function () {
+    say("Copied");
+  }, refused);
+});
