@@ -1,8 +1,9 @@
 """The company registration form ("Account Creation Page")."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..web.emails import email_field
 from . import identifiers
 
 _strip = [lambda v: v.strip() if isinstance(v, str) else v]
@@ -52,16 +53,8 @@ class CompanyForm(FlaskForm):
     fax = _text("Fax", required=False, max_len=20)
     contact_first_name = _text("First Name", max_len=100)
     contact_last_name = _text("Last Name", max_len=100)
-    email = EmailField(
-        "Email",
-        validators=[DataRequired("Enter the email address."), Email("Enter an email address like name@example.com.")],
-        filters=[lambda v: v.strip().lower() if v else v],
-    )
-    alternate_email = EmailField(
-        "Alternate Email",
-        validators=[Optional(), Email("Enter an email address like name@example.com.")],
-        filters=[lambda v: v.strip().lower() if v else v],
-    )
+    email = email_field("Email", missing="Enter the email address.")
+    alternate_email = email_field("Alternate Email", required=False)
     branch_name = _text("Branch Name", required=False)
     branch_street = _checked_text("Branch Address")
     branch_city = _checked_text("Branch City", max_len=100)

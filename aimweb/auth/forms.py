@@ -1,21 +1,14 @@
 """Forms of the sign-up, sign-in and password-reset steps."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from ..security import password_problem
+from ..web.emails import email_field
 
 
 def _email_field(label: str = "Email Address"):
-    return EmailField(
-        label,
-        validators=[
-            DataRequired("Enter your email address."),
-            Email("Enter an email address like name@example.com."),
-            Length(max=254),
-        ],
-        filters=[lambda v: v.strip().lower() if v else v],
-    )
+    return email_field(label)
 
 
 class EmailForm(FlaskForm):
