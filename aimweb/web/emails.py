@@ -20,7 +20,7 @@ class EmailAddress:
 
 
 def email_field(label: str = "Email Address", *, required: bool = True,
-                missing: str = "Enter your email address.") -> EmailField:
+                missing: str = "Enter your email address.", description: str = "") -> EmailField:
     first = DataRequired(missing) if required else Optional()
-    return EmailField(label, validators=[first, EmailAddress()],
+    return EmailField(label, validators=[first, EmailAddress()], description=description,
                       filters=[lambda v: v.strip() if isinstance(v, str) else v])
