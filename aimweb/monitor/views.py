@@ -211,16 +211,16 @@ def download(kind: str):
     ch = c["choice"]
     t = _table(c)
     measure = ch["measure"]
-    partial = current_month(c["today"])
-    header = ([DIMENSIONS[ch["dimension"]]] + [m + (" (partial)" if m == partial else "") for m in t.months]
-              + [f"Total {c['periods'][ch['period']]}"])
+    header = [DIMENSIONS[ch["dimension"]]] + t.months + [f"Total {c['periods'][ch['period']]}"]
+    partial = current_month(c["today"])  # the columns stay plain months, for whoever reads the file
     rows = [header]
     for key in t.keys + [TOTAL]:
         rows.append([t.labels[key] if key != TOTAL else "All"] +
                     [_cell(t, key, column, measure, kind) for column in t.months + [TOTAL]])
     note = (f"{MEASURES[measure]}; category: {'all' if ch['category'] == TOTAL else ch['category']}; "
             f"country of origin: {'all' if ch['origin'] == TOTAL else label('origin', ch['origin'])}. "
-            "(D) = withheld to avoid disclosing data of individual companies.")
+            "(D) = withheld to avoid disclosing data of individual companies."
+            + (f" {partial} is partial: the month is not over." if partial in t.months else ""))
     name = f"aim-monitor-{ch['dimension']}-{measure}-{ch['period']}"
     return table_download(rows, kind, name, note=note, widths={"A": 34}, sheet_title="AIM monitor")
 
