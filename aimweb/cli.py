@@ -5,7 +5,7 @@ import click
 from flask import Flask
 
 from .extensions import db
-from .security import password_problem, upsert_verified_user
+from .security import EmailRefused, email_address, password_problem, upsert_verified_user
 
 
 def register_cli(app: Flask) -> None:
@@ -17,6 +17,10 @@ def register_cli(app: Flask) -> None:
     @click.option("--admin", is_flag=True, help="Give the account the admin role.")
     def create_officer(email, password, first_name, last_name, admin):
         """Create a verified officer account (or make an existing account an officer)."""
+        try:  # the sign-in form's own rule: an address it refuses could never sign in
+            email = email_address(email)
+        except EmailRefused as refused:
+            raise click.BadParameter(str(refused), param_hint="EMAIL") from None
         problem = password_problem(password, [email, first_name, last_name])
         if problem:
             raise click.BadParameter(problem, param_hint="--password")

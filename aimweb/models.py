@@ -267,6 +267,12 @@ class License(db.Model):
         return self.status == LicenseStatus.DRAFT
 
     @property
+    def document_version(self) -> int:
+        """The version printed on the license: 1 as first issued, one more per correction.
+        (`version` also counts draft edits and officer actions: it only keys the PDF cache.)"""
+        return 1 + sum(1 for event in self.events if event.kind == EventKind.CORRECTED)
+
+    @property
     def is_cancelled(self) -> bool:
         return self.status == LicenseStatus.CANCELLED
 

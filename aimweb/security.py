@@ -1,5 +1,5 @@
-"""Password hashing and policy, verified accounts made by commands, keyed code hashes, roles,
-safe redirects and response headers."""
+"""Password hashing and policy, the email address rule, verified accounts made by commands, keyed
+code hashes, roles, safe redirects and response headers."""
 from __future__ import annotations
 
 import hashlib
@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, abort, current_app, request, session
 from flask_login import current_user, logout_user
 from sqlalchemy import select
@@ -100,13 +101,40 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+class EmailRefused(ValueError):
+    """Why an email address is refused, in words for the person who typed it."""
+
+
+MAX_EMAIL_LENGTH = 254
+
+
+def email_address(text: str | None) -> str:
+    """The one reading of an email address, wherever one enters: sign-up, sign-in, password reset,
+    the company's contact emails and `flask create-officer`. An address one of them took and
+    another refused would be an account nobody can sign in to (e.g. an officer created at a
+    reserved domain such as .test, which the sign-in form refuses). email-validator's rules,
+    without a DNS look-up; stored and compared lower-cased. Raises EmailRefused saying why."""
+    text = (text or "").strip()
+    if not text:
+        raise EmailRefused("Enter an email address.")
+    if len(text) > MAX_EMAIL_LENGTH:
+        raise EmailRefused(f"An email address has at most {MAX_EMAIL_LENGTH} characters.")
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise EmailRefused(f"{error} Enter an email address like name@example.com.") from None
+    return checked.normalized.lower()
+
+
 def upsert_verified_user(email: str, password: str, role: str, first: str,
                          last: str) -> tuple[User, bool]:
-    """The account with this e-mail (created verified if new; the caller commits)."""
-    user = db.session.scalar(select(User).where(User.email == email.lower()))
+    """The account with this e-mail (created verified if new; the caller commits).
+    Raises EmailRefused for an address the sign-in form would refuse."""
+    email = email_address(email)
+    user = db.session.scalar(select(User).where(User.email == email))
     created = user is None
     if created:
-        user = User(email=email.lower(), display_name=f"{first} {last}", first_name=first,
+        user = User(email=email, display_name=f"{first} {last}", first_name=first,
                     last_name=last, password_hash=hash_password(password), role=role,
                     email_verified_at=utcnow())
         db.session.add(user)

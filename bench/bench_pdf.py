@@ -122,7 +122,7 @@ def main(rounds: int = 15) -> None:
 
     def bare() -> float:
         start = time.perf_counter()
-        HTML(string=html, base_url=base_url).write_pdf()
+        HTML(string=html, base_url=base_url).write_pdf(**pdf.PDF_OPTIONS)
         return time.perf_counter() - start
 
     for _ in range(2):  # warm up: fonts, WeasyPrint's own stylesheets, the app's first requests

@@ -140,8 +140,8 @@ def test_company_form_shows_every_error_at_once_and_keeps_what_was_typed(app, cl
         "zip_code": "ZIP code 77459 is in TX, not CA.",
         "phone": "123-456-7890 is not a valid U.S. telephone number.",
         "fax": "Enter a U.S. fax number in the format ###-###-####, like 202-482-3809.",
-        "email": "Enter an email address like name@example.com.",
-        "alternate_email": "Enter an email address like name@example.com.",
+        "email": "An email address must have an @-sign. Enter an email address like name@example.com.",
+        "alternate_email": "An email address must have an @-sign. Enter an email address like name@example.com.",
     }
     assert "Please correct the 10 fields marked below" in text(response)
     assert {f: typed_value(response, f) for f in bad} == bad
@@ -191,7 +191,11 @@ def test_company_form_shows_every_error_at_once_and_keeps_what_was_typed(app, cl
                      "123-456-7890 is not a valid U.S. fax number.", id="fax-invalid-area-code"),
         pytest.param("contact_first_name", "", "Enter the first name.", id="contact-first-name-missing"),
         pytest.param("contact_last_name", "", "Enter the last name.", id="contact-last-name-missing"),
-        pytest.param("email", "dana@", "Enter an email address like name@example.com.", id="email-incomplete"),
+        pytest.param("email", "dana@", "There must be something after the @-sign. "
+                     "Enter an email address like name@example.com.", id="email-incomplete"),
+        pytest.param("email", "dana@riverstone.test", "The part after the @-sign is a special-use or reserved "
+                     "name that cannot be used with email. Enter an email address like name@example.com.",
+                     id="email-reserved-domain"),
         pytest.param("email", "", "Enter the email address.", id="email-missing"),
     ],
 )

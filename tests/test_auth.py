@@ -201,7 +201,11 @@ def test_create_account_shows_every_missing_name_at_once(app, client, mailbox):
 
 @pytest.mark.parametrize(
     "email, message",
-    [("", "Enter your email address."), ("not-an-email", "Enter an email address like name@example.com.")],
+    [("", "Enter your email address."),
+     ("not-an-email", "An email address must have an @-sign. Enter an email address like name@example.com."),
+     # Said why: an address at a reserved domain can never receive the code, nor sign in.
+     ("new@importer.test", "The part after the @-sign is a special-use or reserved name that cannot be "
+                           "used with email. Enter an email address like name@example.com.")],
 )
 def test_sign_up_asks_for_a_real_email_address(client, mailbox, email, message):
     response = post_form(client, "/signup", {"email": email})

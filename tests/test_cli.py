@@ -1,6 +1,9 @@
 """Administration on the command line: `flask --app aimweb create-officer` and `seed-demo`."""
 from __future__ import annotations
 
+import html
+
+import pytest
 from conftest import sign_in
 from sqlalchemy import func, select
 
@@ -87,3 +90,37 @@ def test_seed_demo_is_idempotent(app, client):
     # The demo filer signs in straight to the dashboard of the demo company.
     assert sign_in(client, email=DEMO_FILER[0], password=DEMO_FILER[1]).headers["Location"] == "/licenses/"
     assert "KWO Aluminum Importers" in client.get("/licenses/").get_data(as_text=True)
+
+
+# ----- issue 14: the same address rule as the sign-in form ---------------------------------------
+
+RESERVED = ("The part after the @-sign is a special-use or reserved name that cannot be used with "
+            "email. Enter an email address like name@example.com.")
+
+
+@pytest.mark.parametrize("email, reason", [
+    ("olive@commerce.test", RESERVED),
+    ("olive@aim.local", RESERVED),
+    ("olive@localhost", "The part after the @-sign is not valid. It should have a period."),
+    ("olive.officer", "An email address must have an @-sign."),
+])
+def test_create_officer_refuses_an_address_the_sign_in_form_refuses_and_says_why(app, client, email, reason):
+    result = run(app, "create-officer", email, "--password", "Officer-Pass-9")
+    assert result.exit_code == 2
+    assert reason in " ".join(result.output.split())
+    assert count(app, User) == 0
+    # The sign-in form gives the same reason for the same address.
+    response = sign_in(client, email=email, password="Officer-Pass-9")
+    assert reason in " ".join(html.unescape(response.get_data(as_text=True)).split())
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("  Olive.Officer@Trade.GOV ", "olive.officer@trade.gov"),
+    ("olive@münchen.example", "olive@münchen.example"),
+])
+def test_an_officer_created_on_the_command_line_signs_in_with_the_address_as_typed(app, client, typed, stored):
+    result = run(app, "create-officer", typed, "--password", "Officer-Pass-9")
+    assert result.exit_code == 0, result.output
+    assert user(app, stored) is not None
+    response = sign_in(client, email=typed, password="Officer-Pass-9")
+    assert response.headers["Location"] == "/review/"

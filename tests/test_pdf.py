@@ -9,6 +9,7 @@ import pytest
 from conftest import make_user, sign_in
 from pypdf import PdfReader
 
+from aimweb import rules
 from aimweb.extensions import db
 from aimweb.licenses import pdf
 from aimweb.models import License, LicensePdf, ProductLine
@@ -227,3 +228,48 @@ def test_a_draft_has_no_pdf(signed_in, filer):
     make_license(filer, number="ADRFT0125", status="draft")
     assert signed_in.get("/licenses/ADRFT0125/pdf").status_code == 404
     assert signed_in.get("/licenses/NOSUCH/pdf").status_code == 404
+
+
+# ----- issue 14: a tagged PDF, one page for ten lines (the version printed: test_pdf_versions.py) ---
+
+LONGEST = "7601103000"  # its description is the catalogue's longest (129 characters)
+
+
+def test_ten_products_with_the_longest_descriptions_and_names_fit_one_page(app, filer):
+    lines = [(LONGEST, "AE", "IN", "CN", "1000000.00", "2600000.00")] * 10
+    longest = ("Northern Extrusion and Rolling Mills International Trading Company " * 4)[:200]
+    assert len(longest) == rules.MAX_NAME_LENGTH
+    lic = make_license(filer, lines=lines, importer_name=longest, exporter_name=longest,
+                       manufacturer_name=longest)
+    text, pages = pdf_text(pdf.render_license_pdf(lic))
+    assert pages == 1
+    assert "Total, 10 products" in text and "10,000,000.00" in text
+    assert "Certified by Test Filer" in text  # the certification is on that page too
+
+
+def test_the_pdf_is_tagged_for_screen_readers(app, filer):
+    """PDF/UA: marked content with a structure tree (headings, tables), the language and the title."""
+    reader = PdfReader(io.BytesIO(pdf.render_license_pdf(make_license(filer))))
+    root = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert root["/Lang"] == "en"
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    assert reader.metadata.title == "Aluminum Import License ALTEA1220"
+    assert b"pdfuaid:part" in root["/Metadata"].get_object().get_data()
+
+    kinds = set()
+
+    def walk(node):
+        node = node.get_object()
+        if "/S" in node:
+            kinds.add(str(node["/S"]))
+        kids = node.get("/K")
+        if kids is None:
+            return
+        for kid in kids if isinstance(kids, list) else [kids]:
+            kid = kid.get_object() if hasattr(kid, "get_object") else kid
+            if isinstance(kid, dict):
+                walk(kid)
+
+    walk(root["/StructTreeRoot"])
+    assert {"/H1", "/H2", "/Table", "/TH", "/TD"} <= kinds, kinds

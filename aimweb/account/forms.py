@@ -1,23 +1,29 @@
 """The company registration form ("Account Creation Page")."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..web.emails import email_field
 from . import identifiers
 
 _strip = [lambda v: v.strip() if isinstance(v, str) else v]
 
 
-def _text(label, required=True, max_len=200, missing=None):
+def _text(label, required=True, max_len=200, missing=None, description=""):
     message = missing or f"Enter the {label.lower()}."
     validators = [DataRequired(message)] if required else [Optional()]
-    return StringField(label, validators=validators + [Length(max=max_len)], filters=_strip)
+    return StringField(label, validators=validators + [Length(max=max_len)], filters=_strip,
+                       description=description)
 
 
-def _checked_text(label, max_len=200):
+def _checked_text(label, max_len=200, description=""):
     """Optional, but checked by the form's own validate_<name> even when left empty: a WTForms
     Optional() validator would stop the chain before it, so "required when…" rules never ran."""
-    return StringField(label, validators=[Length(max=max_len)], filters=_strip)
+    return StringField(label, validators=[Length(max=max_len)], filters=_strip, description=description)
+
+
+# "What is this?" beside the fields (the guide's wording where it has one).
+_CONTACT = "The company's contact person for its AIM licenses (kept with the registration, never published)."
 
 
 def _state(label="State", required=True):
@@ -36,33 +42,39 @@ def _normalized(value: str, normalize, kind: str | None = None) -> str:
 
 
 class CompanyForm(FlaskForm):
-    ein = _checked_text("EIN", max_len=12)
-    cbp_importer_number = _text("CBP-assigned importer number", required=False, max_len=14)
-    name = _text("Company Name")
+    ein = _checked_text("EIN", max_len=12, description=(
+        "The Employer Identification Number (EIN) is also known as the Federal Tax or IRS "
+        "identification number and is used to identify a business entity. It is NOT a Social "
+        "Security Number. Nine digits in the format ##-#######, as on the company's IRS letter."))
+    cbp_importer_number = _text("CBP-assigned importer number", required=False, max_len=14, description=(
+        "Only for a company that has no EIN: the importer number U.S. Customs and Border "
+        "Protection assigned to it (format YYDDPP-NNNNN). Leave it empty if you gave an EIN."))
+    name = _text("Company Name", description="The company's legal name, as registered with the IRS or CBP.")
     company_type = SelectField(
         "Company Type",
         choices=[("", "- Select -")] + identifiers.COMPANY_TYPES,
         validators=[DataRequired("Select the company type.")],
+        description=("What the company does in the import: it imports the goods itself, or files "
+                     "for importers as a customs broker or agent. Any of them may apply for licenses."),
     )
-    street = _text("Company Street Address")
+    street = _text("Company Street Address", description=(
+        "The company address must be a valid U.S. street address: a P.O. box cannot be used."))
     city = _text("City", max_len=100)
     state = _state()
     zip_code = _text("Zip", max_len=10, missing="Enter the ZIP code.")
-    phone = _text("Phone", max_len=20, missing="Enter the telephone number.")
+    phone = _text("Phone", max_len=20, missing="Enter the telephone number.", description=(
+        "The company's U.S. telephone number, in the format ###-###-####. It is printed on "
+        "every license the company files."))
     fax = _text("Fax", required=False, max_len=20)
-    contact_first_name = _text("First Name", max_len=100)
-    contact_last_name = _text("Last Name", max_len=100)
-    email = EmailField(
-        "Email",
-        validators=[DataRequired("Enter the email address."), Email("Enter an email address like name@example.com.")],
-        filters=[lambda v: v.strip().lower() if v else v],
-    )
-    alternate_email = EmailField(
-        "Alternate Email",
-        validators=[Optional(), Email("Enter an email address like name@example.com.")],
-        filters=[lambda v: v.strip().lower() if v else v],
-    )
-    branch_name = _text("Branch Name", required=False)
+    contact_first_name = _text("First Name", max_len=100, description=_CONTACT)
+    contact_last_name = _text("Last Name", max_len=100, description=_CONTACT)
+    email = email_field("Email", missing="Enter the email address.", description=(
+        "The company's email address for AIM licensing. It need not be the address you sign in with."))
+    alternate_email = email_field("Alternate Email", required=False, description=(
+        "Optional: a second address for the company, e.g. a shared mailbox."))
+    branch_name = _text("Branch Name", required=False, description=(
+        "Optional: the branch or office of the company that files, if it is not the head office. "
+        "If you give a branch, give its full U.S. address."))
     branch_street = _checked_text("Branch Address")
     branch_city = _checked_text("Branch City", max_len=100)
     branch_state = _state("Branch State", required=False)

@@ -1,25 +1,20 @@
 """Forms of the sign-up, sign-in and password-reset steps."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from ..security import password_problem
+from ..web.emails import email_field
 
 
-def _email_field(label: str = "Email Address"):
-    return EmailField(
-        label,
-        validators=[
-            DataRequired("Enter your email address."),
-            Email("Enter an email address like name@example.com."),
-            Length(max=254),
-        ],
-        filters=[lambda v: v.strip().lower() if v else v],
-    )
+def _email_field(label: str = "Email Address", description: str = ""):
+    return email_field(label, description=description)
 
 
 class EmailForm(FlaskForm):
-    email = _email_field()
+    email = _email_field(description=(
+        "The address you sign in with. The portal sends its verification codes, your license "
+        "confirmations and any message from Commerce about a license there."))
 
 
 class CodeForm(FlaskForm):
@@ -36,6 +31,9 @@ class NewPasswordForm(FlaskForm):
     password = PasswordField(
         "New Password",
         validators=[DataRequired("Enter a new password.")],
+        description=("Between 8 and 64 characters, with at least 3 of: a lowercase letter, an "
+                     "uppercase letter, a number, a symbol. A common password, or one made from your "
+                     "name or email address, is refused because it is easy to guess."),
     )
     confirm = PasswordField(
         "Confirm New Password",
@@ -43,6 +41,7 @@ class NewPasswordForm(FlaskForm):
             DataRequired("Enter the new password again."),
             EqualTo("password", "The two passwords do not match."),
         ],
+        description="The same password again, so that a typing mistake cannot lock you out.",
     )
 
     # What the user typed elsewhere (e-mail, names): a password built from them is easy to guess.
@@ -56,13 +55,18 @@ class NewPasswordForm(FlaskForm):
 
 class CreateAccountForm(NewPasswordForm):
     display_name = StringField(
-        "Display Name", validators=[DataRequired("Enter a display name."), Length(max=100)]
+        "Display Name", validators=[DataRequired("Enter a display name."), Length(max=100)],
+        description="How the portal names you at the top of every page once you are signed in.",
     )
     first_name = StringField(
-        "First Name", validators=[DataRequired("Enter your first name."), Length(max=100)]
+        "First Name", validators=[DataRequired("Enter your first name."), Length(max=100)],
+        description=("Your own first name, as the person filing: every license you certify is "
+                     "printed with your name."),
     )
     last_name = StringField(
-        "Last Name", validators=[DataRequired("Enter your last name."), Length(max=100)]
+        "Last Name", validators=[DataRequired("Enter your last name."), Length(max=100)],
+        description=("Your own last name, as the person filing: every license you certify is "
+                     "printed with your name."),
     )
 
 

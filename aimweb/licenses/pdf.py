@@ -93,12 +93,18 @@ def make_fetcher():
     return _fetcher_class()(static_root())
 
 
+# A tagged PDF (PDF/UA-1): a screen reader reads the headings, the tables with their header cells
+# and the document's language and title, not a stream of loose words. (WeasyPrint's pdf_variant
+# turns on pdf_tags and the PDF/UA metadata.)
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+
+
 def html_to_pdf(html: str) -> bytes:
     global render_count
     from weasyprint import HTML
 
     base_url = static_root().as_uri() + "/"
-    pdf = HTML(string=html, base_url=base_url, url_fetcher=make_fetcher()).write_pdf()
+    pdf = HTML(string=html, base_url=base_url, url_fetcher=make_fetcher()).write_pdf(**PDF_OPTIONS)
     with _count_lock:
         render_count += 1
     return pdf

@@ -24,6 +24,20 @@ LICENSE_TYPES = [("standard", "Standard License")]
 PRODUCTS = [(p.key, p.name) for p in products.PRODUCTS.values()]
 
 
+def only_choice() -> tuple[str, str] | None:
+    """The license type and product when they are the only ones a filer can choose: "Apply for
+    Single License" then starts the form at once instead of showing a page with one option in
+    each list. A second product or license kind brings the page back by itself."""
+    if len(LICENSE_TYPES) == 1 and len(PRODUCTS) == 1:
+        return LICENSE_TYPES[0][0], PRODUCTS[0][0]
+    return None
+
+
+@bp.context_processor
+def _apply_choice() -> dict:
+    return {"only_apply_choice": only_choice()}
+
+
 # ----- Apply for Single License ----------------------------------------------------------------
 
 @bp.route("/apply", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""The public landing page."""
+"""The public landing page and the pages every federal site links from its footer."""
 from flask import Blueprint, render_template
 
 from ..web.access import public
@@ -10,3 +10,15 @@ bp = Blueprint("main", __name__)
 @public
 def home():
     return render_template("main/home.html")
+
+
+@bp.get("/privacy")
+@public
+def privacy():
+    return render_template("main/privacy.html")
+
+
+@bp.get("/accessibility")
+@public
+def accessibility():
+    return render_template("main/accessibility.html")

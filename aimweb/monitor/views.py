@@ -1,6 +1,8 @@
 """Monitor pages: no sign-in, read only pre-computed figures (aimweb/monitor/aggregates.py)."""
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
@@ -87,6 +89,29 @@ def month_label(month: str) -> str:
     return f"{MONTH_NAMES[int(month[5:7]) - 1]} {month[:4]}"
 
 
+@bp.app_template_filter()
+def lower_first(text: str) -> str:
+    """"Country of origin" -> "country of origin" inside a sentence, but "6-digit HTS" stays as it
+    is (the filter `lower` made it "6-digit hts")."""
+    return text[:1].lower() + text[1:]
+
+
+def current_month(today: date) -> str:
+    """The month still under way ("2026-06"): its figures are partial, licenses keep coming in."""
+    return f"{today.year:04d}-{today.month:02d}"
+
+
+def complete(t, today: date):
+    """The table without the month under way: "latest" and Surges compare complete months only
+    (a half-month against full ones would look like a fall, and a surge would go unseen)."""
+    return replace(t, months=[m for m in t.months if m != current_month(today)])
+
+
+def column_labels(t, today: date) -> list[str]:
+    partial = current_month(today)
+    return [month_label(m) + (" (partial)" if m == partial else "") for m in t.months]
+
+
 def _text(t, key: str, column: str, measure: str) -> tuple[str, bool]:
     """A table cell as shown: its text and whether it is withheld."""
     if t.is_hidden(key, column):
@@ -105,8 +130,10 @@ def _rows(t, measure: str) -> list[tuple[str, list[tuple[str, bool]]]]:
 
 
 def _latest(t, keys: list[str], measure: str) -> list[dict]:
-    """The latest month of each charted key and its change on the month before (published
-    figures only: a change is never computed from a withheld figure)."""
+    """The latest (complete) month of each charted key and its change on the month before
+    (published figures only: a change is never computed from a withheld figure)."""
+    if not t.months:
+        return []
     latest, before = t.months[-1], t.months[-2] if len(t.months) > 1 else None
     out = []
     for index, key in enumerate(keys):
@@ -118,6 +145,15 @@ def _latest(t, keys: list[str], measure: str) -> list[dict]:
         out.append({"label": t.labels[key], "color": index, "text": _text(t, key, latest, measure),
                     "change": None if change is None else f"{change:+,.0f} %".replace("-", "\u2212")})
     return out
+
+
+def _latest_caption(done, period: str, partial: bool) -> str:
+    if not done.months:
+        return ""
+    month = month_label(done.months[-1])
+    if partial:
+        return f"Latest complete month: {month}"
+    return f"Latest month: {month}" if period in ("13m", "25m") else f"Last month of {period}: {month}"
 
 
 @bp.get("/")
@@ -136,14 +172,17 @@ def index():
         chart = {"kind": "lines", "data": line_chart([month_label(m) for m in t.months], [
             (t.labels[k], [measure_value(t.shown(k, m), measure) for m in t.months]) for k in keys])}
     rows = _rows(t, measure)
+    done = complete(t, c["today"])  # "latest" is the last complete month
+    partial = len(done.months) < len(t.months)
     selection = ", ".join(([f"Category: {ch['category']}"] if ch["category"] != TOTAL else []) +
                           ([f"country of origin: {c['countries'][ch['origin']]}"] if ch["origin"] != TOTAL else []))
     return render_template("monitor/index.html", t=t, chart=chart, rows=rows[:-1], total_row=rows[-1],
                            selection=selection[:1].upper() + selection[1:],
-                           months=[month_label(m) for m in t.months], unit=UNITS[measure],
-                           latest=_latest(t, keys, measure) if t.keys else [],
-                           latest_month=month_label(t.months[-1]),
-                           previous_month=month_label(t.months[-2]) if len(t.months) > 1 else "",
+                           months=column_labels(t, c["today"]), unit=UNITS[measure],
+                           partial_month=month_label(t.months[-1]) if partial else "",
+                           latest=_latest(done, keys, measure) if t.keys else [],
+                           latest_caption=_latest_caption(done, ch["period"], partial),
+                           previous_month=month_label(done.months[-2]) if len(done.months) > 1 else "",
                            dimensions=DIMENSIONS, measures=MEASURES, refresh=included_through(),
                            min_companies=current_app.config["MONITOR_MIN_COMPANIES"],
                            max_share=int(float(current_app.config["MONITOR_MAX_SHARE"]) * 100),
@@ -158,7 +197,7 @@ def surge_view():
     ratio = Decimal(str(current_app.config["MONITOR_SURGE_RATIO"]))
     found = {}
     for dimension in ("category", "origin"):
-        t = table(dimension, "13m", c["today"], ch["category"], ch["origin"])
+        t = complete(table(dimension, "13m", c["today"], ch["category"], ch["origin"]), c["today"])
         found[dimension] = (t, surges(t, ch["measure"], ratio))
     return render_template("monitor/surges.html", found=found, fmt=_fmt, ratio=ratio, month_label=month_label,
                            unit=UNITS[ch["measure"]],
@@ -173,13 +212,15 @@ def download(kind: str):
     t = _table(c)
     measure = ch["measure"]
     header = [DIMENSIONS[ch["dimension"]]] + t.months + [f"Total {c['periods'][ch['period']]}"]
+    partial = current_month(c["today"])  # the columns stay plain months, for whoever reads the file
     rows = [header]
     for key in t.keys + [TOTAL]:
         rows.append([t.labels[key] if key != TOTAL else "All"] +
                     [_cell(t, key, column, measure, kind) for column in t.months + [TOTAL]])
     note = (f"{MEASURES[measure]}; category: {'all' if ch['category'] == TOTAL else ch['category']}; "
             f"country of origin: {'all' if ch['origin'] == TOTAL else label('origin', ch['origin'])}. "
-            "(D) = withheld to avoid disclosing data of individual companies.")
+            "(D) = withheld to avoid disclosing data of individual companies."
+            + (f" {partial} is partial: the month is not over." if partial in t.months else ""))
     name = f"aim-monitor-{ch['dimension']}-{measure}-{ch['period']}"
     return table_download(rows, kind, name, note=note, widths={"A": 34}, sheet_title="AIM monitor")
 

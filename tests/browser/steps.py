@@ -91,13 +91,10 @@ IMPORT = TODAY + timedelta(days=20)
 
 
 def start_application(page):
-    """Dashboard → "Apply for Single License" → Standard License, Aluminum → Continue."""
+    """Dashboard → "Apply for Single License": Standard License, Aluminum being the only choice,
+    the form opens at once (no page with one option in each list)."""
     page.goto("/licenses/")
-    page.get_by_role("link", name="Apply for Single License").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Single License")
-    field(page, "License Type").select_option(label="Standard License")
-    field(page, "Product").select_option(label="Aluminum")
-    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Apply for Single License").click()
     expect(page).to_have_url(re.compile(r"/licenses/drafts/\d+$"))
     expect(page.get_by_role("heading", name="Products")).to_be_visible()
 

@@ -49,8 +49,9 @@ def market_lines(i: int, m: int) -> list[tuple[str, str, int, Decimal]]:
 
     Unwrought from Canada: all five companies (published). From the UAE: three, smaller (withheld
     to protect Iceland's). From Iceland: two (withheld). Plates from China: four, tripled in the
-    current month (a surge). Foil from China: two (withheld). Bars from China: three, small
-    (withheld so that foil cannot be worked out from China's total minus plates)."""
+    last complete month (a surge; the current month is partial, so Surges do not look at it).
+    Foil from China: two (withheld). Bars from China: three, small (withheld so that foil cannot be
+    worked out from China's total minus plates)."""
     lines = [(UNWROUGHT, "CA", 200_000 + 20_000 * i + 5_000 * m, Decimal("2.70"))]
     if i >= 2:
         lines.append((UNWROUGHT, "AE", 60_000 + 5_000 * i, Decimal("2.65")))
@@ -59,7 +60,7 @@ def market_lines(i: int, m: int) -> list[tuple[str, str, int, Decimal]]:
         lines.append((UNWROUGHT, "IS", 40_000, Decimal("2.60")))
         lines.append((FOIL, "CN", 30_000, Decimal("4.10")))
     if i < 4:
-        lines.append((PLATES, "CN", (80_000 + 10_000 * i) * (3 if m == MONTHS - 1 else 1), Decimal("3.40")))
+        lines.append((PLATES, "CN", (80_000 + 10_000 * i) * (3 if m == MONTHS - 2 else 1), Decimal("3.40")))
     return lines
 
 
@@ -126,7 +127,9 @@ def test_visitor_reads_filters_downloads_and_opens_surges(page, console, market,
     assert "All" in rows
     # Beside the chart: the latest month's figures (the legend); the full table right below.
     latest = main.locator("table.aim-latest-table")
-    expect(latest.locator("caption")).to_have_text(f"Latest month: {month_start(0):%b %Y}")
+    # The month under way is partial: "latest" is the last complete one, and the table says so.
+    expect(latest.locator("caption")).to_have_text(f"Latest complete month: {month_start(1):%b %Y}")
+    expect(main.locator("table.aim-monitor-table thead")).to_contain_text(f"{month_start(0):%b %Y} (partial)")
     box_chart, box_latest = chart.bounding_box(), latest.bounding_box()
     assert box_latest["x"] > box_chart["x"] + box_chart["width"] - 1, "the figures are not beside the chart"
     assert box_latest["y"] < box_chart["y"] + box_chart["height"]
@@ -187,7 +190,7 @@ def test_visitor_reads_filters_downloads_and_opens_surges(page, console, market,
     assert "(D)" in cells["Iceland"] and cells["United Arab Emirates"][len(head) - 2] == "(D)"
     console.assert_clean("the downloads")
 
-    # ----- Surges: plates from China tripled in the current month.
+    # ----- Surges: plates from China tripled in the last complete month.
     main.get_by_role("link", name="Surges").click()
     expect(page).to_have_url(re.compile(r"/monitor/surges"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Import surges")
@@ -197,7 +200,7 @@ def test_visitor_reads_filters_downloads_and_opens_surges(page, console, market,
     expect(surge.filter(has_text="Plates, sheets and strip")).to_contain_text("3.0×")
     for name in market["names"]:
         expect(page.get_by_role("main")).not_to_contain_text(name)
-    expect(page.get_by_role("columnheader", name=f"{month_start(0):%b %Y}")).to_have_count(2)
+    expect(page.get_by_role("columnheader", name=f"{month_start(1):%b %Y}")).to_have_count(2)
     screenshot(page, "monitor-surges")
     audit("monitor-surges")
 
