@@ -40,6 +40,8 @@ class ReviewState(Vocabulary):
 
 class UploadStatus(Vocabulary):
     CHECKING = "checking"
+    VERIFYING = "verifying"  # Check File: checked like an upload, nothing issued
+    CHECKED = "checked"      # Check File found no problem; Upload File issues it
     REJECTED = "rejected"
     CONFIRM = "confirm"      # the same file was issued before: the filer must confirm
     ISSUING = "issuing"
@@ -139,6 +141,8 @@ LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
     },
     UploadStatus: {
         UploadStatus.CHECKING: "Being checked",
+        UploadStatus.VERIFYING: "Being checked (Check File)",
+        UploadStatus.CHECKED: "Checked: no problem, nothing issued",
         UploadStatus.REJECTED: "Not accepted",
         UploadStatus.CONFIRM: "Waiting for your confirmation",
         UploadStatus.ISSUING: "Being checked",
@@ -205,7 +209,7 @@ LicenseStatus.NUMBERED = LicenseStatus.ISSUED | {LicenseStatus.CANCELLED}
 # The queue, in the order it shows them: answers first (the filer is waiting), then flagged.
 ReviewState.QUEUED = (ReviewState.ANSWERED, ReviewState.FLAGGED)
 # A job is at work on the file (or was, if it stopped moving: see bulk.jobs.is_stale).
-UploadStatus.WORKING = frozenset({UploadStatus.CHECKING, UploadStatus.ISSUING})
+UploadStatus.WORKING = frozenset({UploadStatus.CHECKING, UploadStatus.VERIFYING, UploadStatus.ISSUING})
 # What an officer did (the audit trail's "officers only" filter).
 EventKind.BY_OFFICERS = frozenset({EventKind.ACTION_REQUIRED, EventKind.CLEARED})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -27,20 +28,24 @@ from .workbook import UploadRejected, one_large_file_at_a_time, read_first_sheet
 CHUNK = 250  # licenses checked between two progress updates
 
 
-def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: bool = False) -> UploadBatch:
-    """Record the upload (once per form) and start checking it, or ask first if it was issued before."""
+def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: bool = False,
+            check_only: bool = False) -> UploadBatch:
+    """Record the upload (once per form) and start checking it, or ask first if it was issued before.
+
+    `check_only` ("Check File"): every row is checked and nothing is issued (the batch ends
+    Checked, and the filer may then issue it with Upload File: `issue_checked`)."""
     existing = db.session.scalar(select(UploadBatch).where(UploadBatch.form_token == form_token))
     if existing is not None:
         return existing  # a double submit of the same form
     digest = hashlib.sha256(data).hexdigest()
     batch = UploadBatch(company_id=user.company_id, user_id=user.id, form_token=form_token,
                         filename=(filename or "upload.xlsx")[-255:], sha256=digest, size=len(data),
-                        content=data, status=UploadStatus.CHECKING)
+                        content=data, status=UploadStatus.VERIFYING if check_only else UploadStatus.CHECKING)
     before = db.session.scalar(
         select(UploadBatch).where(UploadBatch.company_id == user.company_id,
                                   UploadBatch.sha256 == digest, UploadBatch.status == UploadStatus.ISSUED)
         .order_by(UploadBatch.id.desc()).limit(1))
-    if before is not None and not confirmed:
+    if before is not None and not confirmed and not check_only:
         batch.status = UploadStatus.CONFIRM
         batch.message = (f"A file with exactly this content was uploaded on "
                          f"{before.created_at:%m/%d/%Y at %H:%M} UTC and {before.license_count} "
@@ -55,9 +60,31 @@ def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: 
         if existing is None:
             raise
         return existing
-    if batch.status == UploadStatus.CHECKING:
+    if batch.working:
         start(batch)
     return batch
+
+
+def issue_checked(batch: UploadBatch) -> None:
+    """Upload File after a Check File: the same file checked again and, if all is well, issued
+    (or, when the same content was issued before, the filer is asked first)."""
+    if batch.status != UploadStatus.CHECKED:
+        return  # a double click: the first one started it
+    before = db.session.scalar(
+        select(UploadBatch).where(UploadBatch.company_id == batch.company_id, UploadBatch.id != batch.id,
+                                  UploadBatch.sha256 == batch.sha256, UploadBatch.status == UploadStatus.ISSUED)
+        .limit(1))
+    if before is not None:
+        batch.status = UploadStatus.CONFIRM
+        batch.message = (f"A file with exactly this content was uploaded on "
+                         f"{before.created_at:%m/%d/%Y at %H:%M} UTC and {before.license_count} "
+                         "licenses were issued from it. Uploading it again issues new licenses "
+                         "for the same entries.")
+        db.session.commit()
+        return
+    batch.status, batch.result, batch.heartbeat_at = UploadStatus.CHECKING, None, utcnow()
+    db.session.commit()
+    start(batch)
 
 
 def confirm(batch: UploadBatch) -> None:
@@ -126,6 +153,13 @@ def _process_in_background(app: Flask, batch_id: int) -> None:
         release_memory()  # a large file's cells, freed: the worker's memory goes back to its size
 
 
+def _summary(group, draft) -> dict:
+    """What the results page shows of one license of the file (amounts as text: JSON)."""
+    return {"entry_id": group.entry_id, "rows": group.rows, "importer": draft.importer_name,
+            "kg": str(sum((line.quantity_kg for line in draft.lines), Decimal(0))),
+            "usd": str(sum((line.customs_value_usd for line in draft.lines), Decimal(0)))}
+
+
 def _check_and_issue(batch: UploadBatch) -> None:
     batch_id = batch.id
     product = products.get(None)  # an upload is of the template the page offers (one product today)
@@ -150,14 +184,19 @@ def _check_and_issue(batch: UploadBatch) -> None:
     if problems:
         _reject(batch, problems)
         return
+    summaries = [_summary(group, draft) for group, draft in zip(groups, drafts)]
+    if batch.status == UploadStatus.VERIFYING:  # Check File: all is well, nothing is issued
+        batch.status, batch.finished_at, batch.license_count = UploadStatus.CHECKED, utcnow(), len(drafts)
+        batch.result = summaries
+        _progress(batch, batch.rows)
+        return
     batch.status = UploadStatus.ISSUING
     _progress(batch, batch.rows)
     user = db.session.get(User, batch.user_id)
 
     def record(numbers: list[str]) -> None:  # in the licenses' own transaction
         batch.status, batch.finished_at, batch.license_count = UploadStatus.ISSUED, utcnow(), len(numbers)
-        batch.result = [{"entry_id": g.entry_id, "number": n, "rows": g.rows}
-                        for g, n in zip(groups, numbers)]
+        batch.result = [{**summary, "number": n} for summary, n in zip(summaries, numbers)]
         try:  # the mail commits with the licenses (aimweb/outbox.py)
             send_email(user.email, f"AIM: {len(numbers)} licenses issued from {batch.filename}",
                        "upload_issued", batch=batch, user=user)

@@ -186,7 +186,7 @@ def cancel(number: str):
     if wants_partial():
         # The row as it is now says it either way: Cancelled, no Modify or Cancel offered.
         return render_template("licenses/_row.html", lic=lic, totals=line_totals([lic.id]),
-                               today=application_date(), oob_summary=True, announce=message)
+                               today=application_date(), oob_summary=True)
     flash(message, category)
     return redirect(url_for("licenses.view", number=lic.number), code=303)
 

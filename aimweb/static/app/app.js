@@ -131,7 +131,9 @@ document.addEventListener("htmx:afterRequest", function (event) {
 // ----- After an htmx swap: say what happened and put the focus somewhere sensible ----------------
 // The server marks the swapped-in content with data-aim-announce (said by the polite live region
 // of base.html) and data-aim-focus (a selector). Without a mark, an element that had the focus
-// and was replaced by one with the same id (the plus sign) gets it back: never the page body.
+// and was replaced by one with the same id (the plus sign) gets it back, and a control that goes
+// away with the swap ("Keep License") names where the focus goes (data-aim-focus-after): never
+// the page body.
 function aimAnnounce(text) {
   var region = document.getElementById("aim-live");
   if (!region || !text) {
@@ -144,9 +146,11 @@ function aimAnnounce(text) {
 }
 
 var aimFocusedId = null;
+var aimFocusAfter = null;
 document.addEventListener("htmx:beforeSwap", function () {
   var active = document.activeElement;
   aimFocusedId = active && active !== document.body && active.id ? active.id : null;
+  aimFocusAfter = active && active.getAttribute ? active.getAttribute("data-aim-focus-after") : null;
 });
 
 document.addEventListener("htmx:afterSettle", function () {
@@ -162,8 +166,9 @@ document.addEventListener("htmx:afterSettle", function () {
     marked.removeAttribute("data-aim-focus");
   }
   var active = document.activeElement;
-  if (!target && (!active || active === document.body) && aimFocusedId) {
-    target = document.getElementById(aimFocusedId);
+  if (!target && (!active || active === document.body)) {
+    target = (aimFocusedId && document.getElementById(aimFocusedId)) ||
+      (aimFocusAfter && document.querySelector(aimFocusAfter));
   }
   if (target) {
     target.focus();
