@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import licensing, products
@@ -47,10 +47,7 @@ def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: 
         .order_by(UploadBatch.id.desc()).limit(1))
     if before is not None and not confirmed and not check_only:
         batch.status = UploadStatus.CONFIRM
-        batch.message = (f"A file with exactly this content was uploaded on "
-                         f"{before.created_at:%m/%d/%Y at %H:%M} UTC and {before.license_count} "
-                         "licenses were issued from it. Uploading it again issues new licenses "
-                         "for the same entries.")
+        batch.message = _issued_before(before)
     db.session.add(batch)
     try:
         db.session.commit()
@@ -76,15 +73,23 @@ def issue_checked(batch: UploadBatch) -> None:
         .limit(1))
     if before is not None:
         batch.status = UploadStatus.CONFIRM
-        batch.message = (f"A file with exactly this content was uploaded on "
-                         f"{before.created_at:%m/%d/%Y at %H:%M} UTC and {before.license_count} "
-                         "licenses were issued from it. Uploading it again issues new licenses "
-                         "for the same entries.")
+        batch.message = _issued_before(before)
         db.session.commit()
         return
-    batch.status, batch.result, batch.heartbeat_at = UploadStatus.CHECKING, None, utcnow()
+    # One conditional UPDATE: of two clicks at once, only one starts the job.
+    moved = db.session.execute(
+        update(UploadBatch).where(UploadBatch.id == batch.id, UploadBatch.status == UploadStatus.CHECKED)
+        .values(status=UploadStatus.CHECKING, result=None, heartbeat_at=utcnow()))
     db.session.commit()
-    start(batch)
+    db.session.refresh(batch)
+    if moved.rowcount == 1:
+        start(batch)
+
+
+def _issued_before(before: UploadBatch) -> str:
+    return (f"A file with exactly this content was uploaded on {before.created_at:%m/%d/%Y at %H:%M} "
+            f"UTC and {before.license_count} licenses were issued from it. Uploading it again issues "
+            "new licenses for the same entries.")
 
 
 def confirm(batch: UploadBatch) -> None:

@@ -39,7 +39,7 @@ def queue_depth() -> dict[str, int]:
     mail = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.status.in_([MailStatus.PENDING, MailStatus.SENDING])))
     uploads = db.session.scalar(select(func.count()).select_from(UploadBatch).where(
-        UploadBatch.status.in_([UploadStatus.CHECKING, UploadStatus.ISSUING])))
+        UploadBatch.status.in_(UploadStatus.WORKING)))
     return {"mail": mail or 0, "upload": uploads or 0}
 
 
