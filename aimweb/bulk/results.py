@@ -6,7 +6,8 @@ size, no DTD or entity, UTF-8 XML), every part copied byte for byte except the f
 which each row of a license gets one more cell, after the last column the filer used: its license
 number (the first row gets the title). Nothing else of the filer's file changes (other sheets,
 formats, widths, lists), which no spreadsheet library guarantees when it loads and saves a
-workbook; and no library holds a cell object for each of the file's cells.
+workbook; and no library holds a cell object for each of the file's cells. The sheet is scanned
+again as at upload (no formula), so the file goes back with text as text.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import re
 import zipfile
 from decimal import Decimal, InvalidOperation
 
-from .workbook import _column_index, _read_part, _workbook_parts, column_letter
+from .workbook import _column_index, _read_part, _scan_sheet, _workbook_parts, column_letter
 
 TITLE = "License Number"
 MAX_EXCEL_COLUMNS = 16384
@@ -66,6 +67,7 @@ def with_license_numbers(content: bytes, numbers: dict[int, str]) -> bytes:
     archive = zipfile.ZipFile(io.BytesIO(content))
     part = _workbook_parts(archive).sheet
     sheet = _read_part(archive, part)
+    _scan_sheet(sheet, 0)  # as at upload: no formula (UploadRejected), nothing far right or below
     column = _last_column(sheet) + 1
     if column >= MAX_EXCEL_COLUMNS:
         raise NotWritable

@@ -114,7 +114,7 @@ def results_workbook(batch_id: int):
     batch = _batch_or_404(batch_id)
     if not batch.issued:
         abort(404)
-    numbers = {row: r["number"] for r in batch.result or [] for row in r["rows"]}
+    numbers = {row: r["number"] for r in batch.result or [] for row in r.get("rows") or ()}
     try:
         data = with_license_numbers(batch.content, numbers)
     except (NotWritable, UploadRejected, zipfile.BadZipFile, KeyError):

@@ -237,6 +237,12 @@ function aimClearFieldError(name, messages) {
   });
 }
 
+function aimSaveError(text) {
+  var error = new Error(text);
+  error.aimMessage = text;
+  return error;
+}
+
 function aimAutosave(form, beacon) {
   var data = new FormData(form);
   if (beacon) {
@@ -246,16 +252,25 @@ function aimAutosave(form, beacon) {
     return;
   }
   var status = document.getElementById("draft-status");
+  var sent = form.aimChanges;
   fetch(form.getAttribute("data-autosave"), {
     method: "POST", body: data, credentials: "same-origin",
     headers: {"X-Requested-With": "fetch", "Accept": "application/json"},
   }).then(function (response) {
-    if (!response.ok) {
-      throw new Error(String(response.status));
+    if (response.status === 409) {
+      throw aimSaveError("This application has already been submitted: changes made here are not " +
+        "saved. Open it from the License Dashboard.");
+    }
+    if (!response.ok || !response.headers.get("Content-Type") ||
+        response.headers.get("Content-Type").indexOf("application/json") !== 0) {
+      throw aimSaveError("Your latest changes are not saved yet. They will be saved when you add a " +
+        "product or click Preview.");
     }
     return response.json();
   }).then(function (answer) {
-    form.aimDirty = false;
+    if (form.aimChanges === sent) {
+      form.aimDirty = false;  // nothing typed since this was sent
+    }
     var time = new Date().toLocaleTimeString([], {hour: "numeric", minute: "2-digit"});
     if (status) {
       status.textContent = "Draft saved at " + time + ". You can leave this page and resume it from the License Dashboard.";
@@ -267,10 +282,11 @@ function aimAutosave(form, beacon) {
       }
     });
     aimSummaryChanged();
-  }).catch(function () {
+  }).catch(function (error) {
     if (status) {
-      status.textContent = "Your latest changes are not saved yet: the portal could not be reached. " +
-        "They will be saved when you add a product or click Preview.";
+      status.textContent = error.aimMessage ||  // otherwise fetch's own error: no answer at all
+        "Your latest changes are not saved yet: the portal could not be reached. They will be " +
+        "saved when you add a product or click Preview.";
     }
   });
 }
@@ -287,6 +303,7 @@ document.addEventListener("DOMContentLoaded", function () {
       return;  // the product line is kept by Add Products
     }
     form.aimDirty = true;
+    form.aimChanges = (form.aimChanges || 0) + 1;
     window.clearTimeout(timer);
     timer = window.setTimeout(function () {
       aimAutosave(form, false);
