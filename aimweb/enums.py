@@ -41,6 +41,8 @@ class ReviewState(Vocabulary):
 class UploadStatus(Vocabulary):
     QUEUED = "queued"        # waiting for a worker of the job queue (aimweb/jobs.py)
     CHECKING = "checking"
+    VERIFYING = "verifying"  # Check File: checked like an upload, nothing issued
+    CHECKED = "checked"      # Check File found no problem; Upload File issues it
     REJECTED = "rejected"
     CONFIRM = "confirm"      # the same file was issued before: the filer must confirm
     ISSUING = "issuing"
@@ -141,6 +143,8 @@ LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
     UploadStatus: {
         UploadStatus.QUEUED: "Waiting to be checked",
         UploadStatus.CHECKING: "Being checked",
+        UploadStatus.VERIFYING: "Being checked (Check File)",
+        UploadStatus.CHECKED: "Checked: no problem, nothing issued",
         UploadStatus.REJECTED: "Not accepted",
         UploadStatus.CONFIRM: "Waiting for your confirmation",
         UploadStatus.ISSUING: "Being checked",
@@ -207,8 +211,9 @@ LicenseStatus.NUMBERED = LicenseStatus.ISSUED | {LicenseStatus.CANCELLED}
 # The queue, in the order it shows them: answers first (the filer is waiting), then flagged.
 ReviewState.QUEUED = (ReviewState.ANSWERED, ReviewState.FLAGGED)
 # A job is at work on the file, or will be (queued); one that stopped moving (a killed worker)
-# is taken over by the next (see bulk.jobs.claim and sweep).
-UploadStatus.RUNNING = frozenset({UploadStatus.CHECKING, UploadStatus.ISSUING})  # a job has it
+# is taken over by the next (see bulk.jobs.claim and sweep). Check File's batch is Verifying
+# throughout (queued or at work): its job issues nothing.
+UploadStatus.RUNNING = frozenset({UploadStatus.CHECKING, UploadStatus.VERIFYING, UploadStatus.ISSUING})
 UploadStatus.WORKING = UploadStatus.RUNNING | {UploadStatus.QUEUED}
 # What an officer did (the audit trail's "officers only" filter).
 EventKind.BY_OFFICERS = frozenset({EventKind.ACTION_REQUIRED, EventKind.CLEARED})

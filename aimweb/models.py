@@ -419,6 +419,11 @@ class UploadBatch(db.Model):
         return self.status == UploadStatus.CONFIRM
 
     @property
+    def checked(self) -> bool:
+        """Check File found no problem; nothing was issued."""
+        return self.status == UploadStatus.CHECKED
+
+    @property
     def issuing(self) -> bool:
         return self.status == UploadStatus.ISSUING
 

@@ -186,7 +186,7 @@ def result_page(client, response, timeout=20.0) -> str:
 
 def url_for_rule(app, rule, values: dict) -> str:
     """The URL of a url_map rule with its parts taken from `values` (see factories.seed_world)."""
-    if rule.endpoint == "bulk.results":  # only an issued upload has results to download
+    if rule.endpoint in ("bulk.results", "bulk.results_workbook"):  # only an issued upload has results
         values = {**values, "batch_id": values["issued_batch_id"]}
     with app.test_request_context():
         return app.url_map.bind("localhost").build(

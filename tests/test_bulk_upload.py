@@ -194,3 +194,79 @@ def test_a_file_with_thousands_of_problems_lists_the_first_thousand_and_counts_t
     assert listing.max_row == 1 + 1000 + 1
     assert [c.value for c in listing[1001]] == [501, "P", "Customs Value (US$)", listing["D1001"].value]
     assert listing["D1002"].value.startswith("… and 200 more problems")
+
+
+# ----- for brokers (issue 14, point 8) -------------------------------------------------------------
+
+def _check_file(client, data: bytes, filename="licenses.xlsx"):
+    page = client.get("/licenses/multiple/").get_data(as_text=True)
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    return client.post("/licenses/multiple/", content_type="multipart/form-data",
+                       data={"csrf_token": csrf_token(client, "/licenses/multiple/"), "form_token": token,
+                             "action": "check", "file": (io.BytesIO(data), filename)})
+
+
+def _licenses(query) -> int:
+    return query(lambda: db.session.scalar(select(func.count()).select_from(License)))
+
+
+def test_check_file_issues_nothing_then_upload_file_issues_the_checked_file(signed_in, query, mailbox):
+    data = workbook([row(1), row(1, hts="7606123035", kg="2,000", usd="9000.00"), row(2, kg=500, usd=2000)])
+    response = _check_file(signed_in, data)  # no certification needed to check
+    html = result_page(signed_in, response)
+    assert "Check File found no problem" in html and "Nothing has been issued." in html
+    assert _licenses(query) == 0
+    totals = re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", html)
+    assert totals == [("Licenses", "2"), ("Products", "3"), ("Volume (KG)", "15,000.00"),
+                      ("Customs Value (US$)", "49,750.00")]
+    issue_url = re.search(r'action="([^"]+/issue)"', html).group(1)
+    token = csrf_token(signed_in, "/licenses/multiple/")
+    refused = signed_in.post(issue_url, data={"csrf_token": token})
+    assert refused.status_code == 400 and "Check the box to certify" in refused.get_data(as_text=True)
+    assert _licenses(query) == 0
+    issued = result_page(signed_in, signed_in.post(issue_url, data={"csrf_token": token, "certified": "y"}))
+    assert "All licenses are created successfully." in issued and _licenses(query) == 2
+    again = signed_in.post(issue_url, data={"csrf_token": token, "certified": "y"})  # a double click
+    assert again.status_code == 303 and _licenses(query) == 2
+
+
+def test_check_file_lists_the_problems_and_issues_nothing(signed_in, query):
+    html = result_page(signed_in, _check_file(signed_in, workbook([row(1), row(2, kg=0)])))
+    assert "must be more than zero" in html and "No license was issued" in html
+    assert _licenses(query) == 0
+
+
+def test_results_have_totals_a_filter_and_the_filers_own_workbook_with_license_numbers(signed_in, query):
+    template = signed_in.get("/licenses/multiple/template.xlsx").data
+    data = workbook([row("BOL-7", kg=1000, usd=3000), row("BOL-7", hts="7606123035", kg=500, usd=2500),
+                     row("BOL-8", **{"Importer Name": "Harbor Alloys Inc."}, kg=250, usd=1000)], template)
+    html = result_page(signed_in, upload(signed_in, data, filename="march entries.xlsx"))
+    totals = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", html))
+    assert totals == {"Licenses": "2", "Products": "3", "Volume (KG)": "1,750.00",
+                      "Customs Value (US$)": "6,500.00"}
+    numbers = re.findall(r'class="aim-number" href="/licenses/(A[A-Z0-9]{8})"', html)
+    batch_url = re.search(r'action="(/licenses/multiple/\d+)"', html).group(1)
+    filtered = signed_in.get(f"{batch_url}?q=harbor").get_data(as_text=True)
+    assert "1 of 2 licenses match “harbor”" in filtered
+    assert re.findall(r'class="aim-number" href="/licenses/(A[A-Z0-9]{8})"', filtered) == [numbers[1]]
+
+    download = signed_in.get(re.search(r'href="([^"]+)">Download results<', html).group(1))
+    assert download.status_code == 200
+    assert "march entries-with-license-numbers.xlsx" in download.headers["Content-Disposition"]
+    wb = openpyxl.load_workbook(io.BytesIO(download.data))
+    sheet = wb.worksheets[0]
+    assert [c.value for c in sheet[1]] == TITLES + ["License Number"]
+    filled = [(r[0].value, r[14].value, r[len(TITLES)].value) for r in sheet.iter_rows(min_row=2) if r[0].value]
+    assert filled == [("BOL-7", 1000, numbers[0]), ("BOL-7", 500, numbers[0]), ("BOL-8", 250, numbers[1])]
+    # The rest of the filer's workbook is untouched: its other sheets and its lists are still there.
+    original = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == original.sheetnames
+    assert len(sheet.data_validations.dataValidation) == len(original.worksheets[0].data_validations.dataValidation)
+
+
+def test_a_missing_header_cell_is_required_not_different(signed_in):
+    data = workbook([row(1), row(1, **{"Importer Name": ""}), row(2, **{"Exporter Name": ""}), row(2)])
+    html = result_page(signed_in, upload(signed_in, data))
+    assert re.search(r"<td>3</td><td>C</td><td>[^<]+</td><td>Importer Name is required", html)
+    assert re.search(r"<td>4</td><td>D</td><td>[^<]+</td><td>Exporter Name is required", html)
+    assert "differs from row" not in html

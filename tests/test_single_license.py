@@ -136,7 +136,16 @@ def test_preview_lists_every_problem_at_its_field_and_keeps_what_was_typed(signe
                     "Check the box to certify"]:
         assert message in html, message
     assert 'value="ABC-1234567-7"' in html and 'value="31/12/2026"' in html and 'value="Atlantis"' in html
-    assert 'aria-invalid="true"' in html and "Please correct the" in html
+    assert 'aria-invalid="true"' in html
+    # One summary, "There is a problem", in page order (the products before the certification),
+    # and the only alert on the page: a screen reader hears the list once, not once per field.
+    summary = html.split('aim-error-summary')[1].split('</ul>')[0]
+    assert "There is a problem" in summary
+    order = [summary.index(m) for m in ["check digit does not match", "Importer Name is required",
+                                        "no single port matches", "Add at least one product",
+                                        "Check the box to certify"]]
+    assert order == sorted(order)
+    assert html.count('role="alert"') == 1
 
 
 def test_preview_shows_everything_read_only_with_the_computed_values(signed_in):
@@ -276,3 +285,71 @@ def test_concurrent_submits_that_draw_the_same_number_both_get_a_license(signed_
     numbers = {a.headers["Location"].rsplit("/", 1)[1] for a in answers}
     assert len(numbers) == 3 and same in numbers
     assert count(query, License.status == "submitted") == 3
+
+
+# ----- focus, announcements, autosave (issue 14, point 4 and 5) ------------------------------------
+
+def test_product_line_answers_say_what_happened_and_where_the_focus_goes(signed_in):
+    draft = start(signed_in)
+    added = add_line(signed_in, draft).get_data(as_text=True)
+    assert 'data-aim-announce="Product 1 added."' in added
+    assert 'data-aim-focus="#line-hts_number"' in added
+    again = add_line(signed_in, draft).get_data(as_text=True)
+    assert 'data-aim-announce="Product 2 added."' in again
+    rejected = add_line(signed_in, draft, {**LINE, "line-quantity_kg": "lots"}).get_data(as_text=True)
+    assert 'data-aim-announce="The product was not added: correct the 1 field marked."' in rejected
+    assert 'data-aim-focus="#line-quantity_kg"' in rejected
+    edit = post(signed_in, f"{draft}/lines/1/edit", HEADER, headers=HTMX).get_data(as_text=True)
+    assert 'data-aim-announce="Editing product 2."' in edit and 'data-aim-focus="#line-hts_number"' in edit
+    saved = post(signed_in, f"{draft}/lines/1", {**HEADER, **LINE}, headers=HTMX).get_data(as_text=True)
+    assert 'data-aim-announce="Product 2 saved."' in saved and 'data-aim-focus="#edit-line-1"' in saved
+    assert 'id="edit-line-1"' in saved
+    removed = post(signed_in, f"{draft}/lines/0/remove", HEADER, headers=HTMX).get_data(as_text=True)
+    assert 'data-aim-announce="Product 1 removed."' in removed
+    assert 'data-aim-focus="#products-heading"' in removed
+    assert 'id="products-heading" class="aim-legend" tabindex="-1"' in removed
+
+
+def _selected(html: str, name: str) -> str | None:
+    select_html = html.split(f'name="{name}"')[1].split("</select>")[0]
+    found = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', select_html)
+    return found and (found.group(1) or found.group(2))
+
+
+def test_keep_countries_for_the_next_product(signed_in):
+    draft = start(signed_in)
+    line = {**LINE, "line-smelt_largest": "NO", "line-smelt_second": "IS", "line-cast_country": "DE"}
+    kept = add_line(signed_in, draft, {**line, "keep_countries": "y"}).get_data(as_text=True)
+    assert [_selected(kept, f"line-{n}") for n in ("smelt_largest", "smelt_second", "cast_country")] == [
+        "NO", "IS", "DE"]
+    assert 'value="7601.10.30.00"' not in kept.split('id="line-editor"')[1]  # the HTS is for the new product
+    assert 'id="keep_countries" type="checkbox" name="keep_countries" value="y" checked' in kept
+    plain = add_line(signed_in, draft, line).get_data(as_text=True)
+    assert _selected(plain, "line-smelt_largest") in (None, "")
+    # Without JavaScript: the same, through the redirect.
+    response = add_line(signed_in, draft, {**line, "keep_countries": "y"}, htmx=False)
+    page = signed_in.get(response.headers["Location"]).get_data(as_text=True)
+    assert _selected(page, "line-cast_country") == "DE" and "Total, 3 products" in page
+
+
+def test_header_is_kept_from_the_first_change_and_corrected_errors_go(signed_in, query):
+    draft = start(signed_in)
+    draft_id = int(draft.rsplit("/", 1)[1])
+    answer = post(signed_in, f"{draft}/header", {"importer_name": "Gulf Coast Metals LLC",
+                                                  "import_date": "31/12/2026"})
+    assert answer.status_code == 200 and answer.json["saved"] is True
+    # What is still wrong in the header comes back, so the page can drop the errors now corrected.
+    assert "importer_name" not in answer.json["problems"]
+    assert "is not a date" in " ".join(answer.json["problems"]["import_date"])
+    assert query(lambda: db.session.get(License, draft_id).form_data["importer_name"]) == "Gulf Coast Metals LLC"
+    # Leaving and coming back: the draft shows what was typed, and the dashboard offers to resume it.
+    assert 'value="Gulf Coast Metals LLC"' in signed_in.get(draft).get_data(as_text=True)
+    dashboard = signed_in.get("/licenses/").get_data(as_text=True)
+    assert "Applications not yet submitted" in dashboard
+    assert f'href="{draft}">Resume<span class="usa-sr-only"> Gulf Coast Metals LLC</span>' in dashboard
+    # A submitted draft is not changed by a late autosave.
+    number = issue(signed_in)
+    submitted = query(lambda: by_number(number).id)
+    late = post(signed_in, f"/licenses/drafts/{submitted}/header", {"importer_name": "Changed"})
+    assert late.status_code == 409
+    assert query(lambda: by_number(number).importer_name) == "Gulf Coast Metals LLC"

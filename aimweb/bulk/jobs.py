@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 from flask import Flask, current_app
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import jobs as queue
@@ -36,25 +37,28 @@ from .workbook import UploadRejected, one_large_file_at_a_time, read_first_sheet
 CHUNK = 250  # licenses checked between two progress updates
 
 
-def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: bool = False) -> UploadBatch:
-    """Record the upload (once per form) and start checking it, or ask first if it was issued before."""
+def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: bool = False,
+            check_only: bool = False) -> UploadBatch:
+    """Record the upload (once per form) and start checking it, or ask first if it was issued before.
+
+    `check_only` ("Check File"): every row is checked and nothing is issued (the batch ends
+    Checked, and the filer may then issue it with Upload File: `issue_checked`)."""
     existing = db.session.scalar(select(UploadBatch).where(UploadBatch.form_token == form_token))
     if existing is not None:
         return existing  # a double submit of the same form
     digest = hashlib.sha256(data).hexdigest()
     batch = UploadBatch(company_id=user.company_id, user_id=user.id, form_token=form_token,
                         filename=(filename or "upload.xlsx")[-255:], sha256=digest, size=len(data),
-                        content=data, status=UploadStatus.QUEUED)
+                        # Check File's batch stays Verifying while queued: its job then knows to
+                        # issue nothing (claim keeps the status).
+                        content=data, status=UploadStatus.VERIFYING if check_only else UploadStatus.QUEUED)
     before = db.session.scalar(
         select(UploadBatch).where(UploadBatch.company_id == user.company_id,
                                   UploadBatch.sha256 == digest, UploadBatch.status == UploadStatus.ISSUED)
         .order_by(UploadBatch.id.desc()).limit(1))
-    if before is not None and not confirmed:
+    if before is not None and not confirmed and not check_only:
         batch.status = UploadStatus.CONFIRM
-        batch.message = (f"A file with exactly this content was uploaded on "
-                         f"{before.created_at:%m/%d/%Y at %H:%M} UTC and {before.license_count} "
-                         "licenses were issued from it. Uploading it again issues new licenses "
-                         "for the same entries.")
+        batch.message = _issued_before(before)
     db.session.add(batch)
     try:
         db.session.commit()
@@ -64,9 +68,39 @@ def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: 
         if existing is None:
             raise
         return existing
-    if batch.status == UploadStatus.QUEUED:
+    if batch.working:
         start(batch)
     return batch
+
+
+def issue_checked(batch: UploadBatch) -> None:
+    """Upload File after a Check File: the same file checked again and, if all is well, issued
+    (or, when the same content was issued before, the filer is asked first)."""
+    if batch.status != UploadStatus.CHECKED:
+        return  # a double click: the first one started it
+    before = db.session.scalar(
+        select(UploadBatch).where(UploadBatch.company_id == batch.company_id, UploadBatch.id != batch.id,
+                                  UploadBatch.sha256 == batch.sha256, UploadBatch.status == UploadStatus.ISSUED)
+        .limit(1))
+    if before is not None:
+        batch.status = UploadStatus.CONFIRM
+        batch.message = _issued_before(before)
+        db.session.commit()
+        return
+    # One conditional UPDATE: of two clicks at once, only one starts the job.
+    moved = db.session.execute(
+        update(UploadBatch).where(UploadBatch.id == batch.id, UploadBatch.status == UploadStatus.CHECKED)
+        .values(status=UploadStatus.QUEUED, result=None, heartbeat_at=utcnow()))
+    db.session.commit()
+    db.session.refresh(batch)
+    if moved.rowcount == 1:
+        start(batch)
+
+
+def _issued_before(before: UploadBatch) -> str:
+    return (f"A file with exactly this content was uploaded on {before.created_at:%m/%d/%Y at %H:%M} "
+            f"UTC and {before.license_count} licenses were issued from it. Uploading it again issues "
+            "new licenses for the same entries.")
 
 
 def confirm(batch: UploadBatch) -> None:
@@ -104,11 +138,16 @@ class ClaimLost(Exception):
 
 
 def claim(batch_id: int) -> int | None:
-    """Take a queued batch for this job: its claim (the attempt number), or None (not queued)."""
+    """Take a queued batch for this job: its claim (the attempt number), or None (not queued).
+
+    A Check File batch is Verifying from the start to its end: a second job for it (queued twice,
+    or by the sweep) takes it over, and the first one's writes then find the claim gone."""
     taken = db.session.execute(
-        update(UploadBatch).where(UploadBatch.id == batch_id, UploadBatch.status == UploadStatus.QUEUED)
-        .values(status=UploadStatus.CHECKING, attempts=UploadBatch.attempts + 1, heartbeat_at=utcnow(),
-                progress=0)
+        update(UploadBatch)
+        .where(UploadBatch.id == batch_id, UploadBatch.status.in_([UploadStatus.QUEUED, UploadStatus.VERIFYING]))
+        .values(status=case((UploadBatch.status == UploadStatus.QUEUED,
+                             literal(UploadStatus.CHECKING, UploadBatch.status.type)), else_=UploadBatch.status),
+                attempts=UploadBatch.attempts + 1, heartbeat_at=utcnow(), progress=0)
         .returning(UploadBatch.attempts).execution_options(synchronize_session=False)).scalar()
     db.session.commit()
     return taken
@@ -179,8 +218,9 @@ def sweep() -> dict[str, int]:
             values = dict(status=UploadStatus.FAILED, finished_at=now, heartbeat_at=now,
                           message=f"The check was interrupted {attempts} times (the server running it "
                                   "stopped). Nothing was issued: please upload the file again.")
-        else:
-            values = dict(status=UploadStatus.QUEUED, heartbeat_at=now)
+        else:  # a Check File batch is queued again as it is (Verifying)
+            values = dict(status=status if status == UploadStatus.VERIFYING else UploadStatus.QUEUED,
+                          heartbeat_at=now)
         changed = db.session.execute(update(UploadBatch).where(*same).values(**values)
                                      .execution_options(synchronize_session=False)).rowcount
         db.session.commit()
@@ -192,6 +232,13 @@ def sweep() -> dict[str, int]:
             queue.enqueue("process_upload", batch_id)
             done["requeued"] += 1
     return done
+
+
+def _summary(group, draft) -> dict:
+    """What the results page shows of one license of the file (amounts as text: JSON)."""
+    return {"entry_id": group.entry_id, "rows": group.rows, "importer": draft.importer_name,
+            "kg": str(sum((line.quantity_kg for line in draft.lines), Decimal(0))),
+            "usd": str(sum((line.customs_value_usd for line in draft.lines), Decimal(0)))}
 
 
 def _check_and_issue(batch: UploadBatch, claim: int) -> None:
@@ -218,11 +265,16 @@ def _check_and_issue(batch: UploadBatch, claim: int) -> None:
     if problems:
         _reject(batch, claim, problems)
         return
+    summaries = [_summary(group, draft) for group, draft in zip(groups, drafts)]
+    if batch.status == UploadStatus.VERIFYING:  # Check File: all is well, nothing is issued
+        _write(batch, claim, status=UploadStatus.CHECKED, finished_at=utcnow(), license_count=len(drafts),
+               result=summaries, progress=row_count)
+        return
     _write(batch, claim, status=UploadStatus.ISSUING, progress=row_count)
     user = db.session.get(User, batch.user_id)
 
     def record(numbers: list[str]) -> None:  # in the licenses' own transaction
-        result = [{"entry_id": g.entry_id, "number": n, "rows": g.rows} for g, n in zip(groups, numbers)]
+        result = [{**summary, "number": n} for summary, n in zip(summaries, numbers)]
         # Only while the claim is ours: otherwise ClaimLost, and the licenses roll back with it.
         _write(batch, claim, commit=False, status=UploadStatus.ISSUED, finished_at=utcnow(),
                license_count=len(numbers), result=result)

@@ -123,6 +123,10 @@ def _same(a, b) -> bool:
     return str(a).strip().lower() == str(b).strip().lower()
 
 
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def check_header_row(row: list, product: Product) -> None:
     found = [" ".join(str(v or "").split()) for v in row]
     for index, title in enumerate(product.template_titles):
@@ -163,7 +167,15 @@ def group_rows(rows: list[list], product: str = products.DEFAULT) -> tuple[list[
         else:
             first = group.rows[0]
             for name in header_names:
-                if not _same(record[name], group.header[name]):
+                if _same(record[name], group.header[name]):
+                    continue
+                if HEADER[name].required and _blank(record[name]):
+                    problems.append(cell_problem(
+                        number, name, f"{HEADER[name].title} is required: every row of a license "
+                        f"repeats columns B to J (Entry ID {entry_id} starts at row {first}).", product))
+                elif HEADER[name].required and _blank(group.header[name]):
+                    continue  # the first row's empty cell is reported there, as required
+                else:
                     problems.append(cell_problem(
                         number, name, f"{HEADER[name].title} differs from row {first}, "
                         f"which has the same Entry ID {entry_id}: the rows of one license must have "

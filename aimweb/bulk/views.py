@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import secrets
+import zipfile
 
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import products
 from ..extensions import db
-from ..models import UploadBatch
+from ..models import License, ProductLine, UploadBatch
 from ..web.access import filer_required
 from ..web.downloads import XLSX, attachment, safe_text, table_download
 from . import bp, jobs
+from .results import NotWritable, matching, totals, with_license_numbers
 from .template import template_bytes
-from .workbook import MAX_ROWS
+from .workbook import MAX_ROWS, UploadRejected
 
 
 def _batch_or_404(batch_id: int) -> UploadBatch:
@@ -49,14 +51,16 @@ def template():
 def upload():
     token = (request.form.get("form_token") or "")[:64]
     file = request.files.get("file")
+    check_only = request.form.get("action") == "check"  # "Check File": nothing is issued
+    button = "Check File" if check_only else "Upload File"
     if not token:
-        return upload_page("The form had expired: choose the file and click Upload File again.", 400)
+        return upload_page(f"The form had expired: choose the file and click {button} again.", 400)
     if file is None or not file.filename:
-        return upload_page("Choose the Excel file (.xlsx) to upload, then click Upload File.", 400)
-    if not request.form.get("certified"):
+        return upload_page(f"Choose the Excel file (.xlsx), then click {button}.", 400)
+    if not check_only and not request.form.get("certified"):
         return upload_page("Check the box to certify that the information in the file is accurate "
                            "and complete.", 400)
-    batch = jobs.receive(current_user, file.filename, file.read(), token)
+    batch = jobs.receive(current_user, file.filename, file.read(), token, check_only=check_only)
     return redirect(url_for("bulk.batch", batch_id=batch.id), code=303)
 
 
@@ -64,7 +68,60 @@ def upload():
 @filer_required
 def batch(batch_id: int):
     batch = _batch_or_404(batch_id)
-    return render_template("bulk/batch.html", batch=batch, stale=jobs.is_stale(batch), working=batch.working)
+    stale = jobs.is_stale(batch)
+    result = batch.result or []
+    if batch.issued and result and "kg" not in result[0]:
+        result = _with_amounts(batch, result)  # a batch issued before the totals were kept
+    text = (request.args.get("q") or "").strip()[:100]
+    return render_template("bulk/batch.html", batch=batch, stale=stale,
+                           working=batch.working, totals=totals(result),
+                           shown=matching(result, text), q=text, error=None)
+
+
+def _with_amounts(batch: UploadBatch, result: list[dict]) -> list[dict]:
+    rows = db.session.execute(
+        select(License.number, License.importer_name, func.sum(ProductLine.quantity_kg),
+               func.sum(ProductLine.customs_value_usd))
+        .join(ProductLine, ProductLine.license_id == License.id)
+        .where(License.upload_batch_id == batch.id).group_by(License.id)).all()
+    found = {number: (importer, kg, usd) for number, importer, kg, usd in rows}
+    return [{**r, **dict(zip(("importer", "kg", "usd"), found.get(r["number"], ("", 0, 0))))}
+            for r in result]
+
+
+@bp.post("/<int:batch_id>/issue")
+@filer_required
+def issue(batch_id: int):
+    """Upload File on a file that Check File found without problem."""
+    batch = _batch_or_404(batch_id)
+    if batch.checked and not request.form.get("certified"):
+        return batch_page(batch, "Check the box to certify that the information in the file is "
+                                 "accurate and complete, then click Upload File.")
+    jobs.issue_checked(batch)
+    return redirect(url_for("bulk.batch", batch_id=batch.id), code=303)
+
+
+def batch_page(batch: UploadBatch, error: str):
+    return render_template("bulk/batch.html", batch=batch, stale=False, working=False,
+                           totals=totals(batch.result or []), shown=batch.result or [], q="",
+                           error=error), 400
+
+
+@bp.get("/<int:batch_id>/workbook.xlsx")
+@filer_required
+def results_workbook(batch_id: int):
+    """"Download results": the filer's own workbook, a License Number column filled in."""
+    batch = _batch_or_404(batch_id)
+    if not batch.issued:
+        abort(404)
+    numbers = {row: r["number"] for r in batch.result or [] for row in r.get("rows") or ()}
+    try:
+        data = with_license_numbers(batch.content, numbers)
+    except (NotWritable, UploadRejected, zipfile.BadZipFile, KeyError):
+        # A sheet laid out unlike any spreadsheet program's: the table of numbers instead.
+        return redirect(url_for("bulk.results", batch_id=batch.id, kind="xlsx"))
+    stem = batch.filename.rsplit(".", 1)[0] or f"upload-{batch.id}"
+    return attachment(Response(data, mimetype=XLSX), f"{stem}-with-license-numbers.xlsx")
 
 
 @bp.get("/<int:batch_id>/progress")

@@ -50,6 +50,8 @@ class _HeaderForm(FlaskForm):
 LicenseForm = type("LicenseForm", (_HeaderForm,), {
     **{spec.name: _form_field(spec) for spec in products.HEADER_FIELDS},
     "certified": BooleanField("Certification"),
+    # The fields the header autosave reports on (views.save_header).
+    "header_names": frozenset(spec.name for spec in products.HEADER_FIELDS) | {"certified"},
 })
 
 

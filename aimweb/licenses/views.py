@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import licensing, products
@@ -59,7 +59,15 @@ def _line_form(draft, formdata=None, **kwargs) -> LineForm:
     return line_form_class(draft.product)(formdata, on=licensing.decision_date(draft), **kwargs)
 
 
-def _render_form(draft, form=None, line_form=None, problems=(), editing=None, partial=False):
+def _country_names(draft) -> list[str]:
+    """The product's own country fields: kept for the next product when the filer asks."""
+    return [spec.name for spec in products.get(draft.product).own_line_fields if spec.kind == "country"]
+
+
+def _render_form(draft, form=None, line_form=None, problems=(), editing=None, partial=False,
+                 announce=None, focus=None, keep_countries=False):
+    """The form (or, for htmx, its product lines). `announce` is said by the polite live region
+    and `focus` (a CSS selector) takes the keyboard focus once htmx has swapped the lines in."""
     form = form or LicenseForm(data=draft.form_data or {})
     if line_form is None:
         if editing is not None and 0 <= editing < len(draft.lines):
@@ -78,7 +86,9 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
                    line_problems=line_problems, ports=all_ports().values(),
                    hts_info=_hts_info(typed["hts_number"] or ""),
                    hts_revision=current_catalogue().revision,
-                   line_unit_value=_unit_value(typed["quantity_kg"], typed["customs_value_usd"]))
+                   line_unit_value=_unit_value(typed["quantity_kg"], typed["customs_value_usd"]),
+                   announce=announce, focus=focus, keep_countries=keep_countries,
+                   country_fields=_country_names(draft), quiet_errors=True)
     if partial:
         return render_template("licenses/_product_lines.html", **context)
     return render_template("licenses/draft.html", **context)
@@ -90,7 +100,27 @@ def draft(draft_id: int):
     lic = draft_or_404(draft_id)
     if not lic.is_draft:
         return _to_license(lic)
-    return _render_form(lic, editing=request.args.get("edit", type=int))
+    kept = None
+    if request.args.get("keep") and request.args.get("edit") is None:  # no-JS "Keep countries"
+        kept = _line_form(lic, None, data={n: request.args.get(n, "")[:3] for n in _country_names(lic)})
+    return _render_form(lic, line_form=kept, editing=request.args.get("edit", type=int),
+                        keep_countries=kept is not None)
+
+
+@bp.post("/drafts/<int:draft_id>/header")
+@filer_required
+def save_header(draft_id: int):
+    """The header kept as typed from its first change (app.js posts it, debounced), and what is
+    still wrong in it: the errors of an earlier Preview go once the field is corrected."""
+    lic = draft_or_404(draft_id)
+    if not lic.is_draft:
+        return jsonify(saved=False, url=url_for("licenses.draft", draft_id=lic.id)), 409
+    licensing.save_draft_header(lic, request.form)
+    problems: dict[str, list[str]] = {}
+    for problem in licensing.check_draft(lic).problems:
+        if problem.line is None and problem.field in LicenseForm.header_names:
+            problems.setdefault(problem.field, []).append(problem.message)
+    return jsonify(saved=True, problems=problems)
 
 
 def _to_license(draft):
@@ -105,17 +135,28 @@ def _save_header(lic):
     licensing.save_draft_header(lic, request.form)
 
 
-def _after_line_change(lic, rejected: LineForm | None = None, editing=None):
+def _after_line_change(lic, rejected: LineForm | None = None, editing=None, announce=None,
+                       focus="#products-heading", kept: dict | None = None):
     """htmx gets the product lines in place; a plain browser the whole page (PRG when all is well).
 
-    `rejected` is a line form carrying its problems: shown again with what was typed.
+    `rejected` is a line form carrying its problems: shown again with what was typed. `kept`:
+    the country fields the filer keeps for the next product.
     """
     if wants_partial():
-        return _render_form(lic, line_form=rejected, editing=editing, partial=True)
+        line_form = rejected if rejected is not None else (
+            _line_form(lic, None, data=kept) if kept else None)
+        return _render_form(lic, line_form=line_form, editing=editing, partial=True,
+                            announce=announce, focus=focus, keep_countries=kept is not None)
     if rejected is not None:
         return _render_form(lic, form=LicenseForm(request.form), line_form=rejected,
-                            editing=editing)
+                            editing=editing, keep_countries=bool(request.form.get("keep_countries")))
+    if kept:
+        return redirect(url_for("licenses.draft", draft_id=lic.id, keep=1, **kept, _anchor="line-editor"))
     return redirect(url_for("licenses.draft", draft_id=lic.id, _anchor="products"))
+
+
+def _first_error(line_form: LineForm) -> str:
+    return next((f"#{f.id}" for f in line_form if f.errors), "#line-hts_number")
 
 
 @bp.post("/drafts/<int:draft_id>/lines")
@@ -126,11 +167,22 @@ def save_line(draft_id: int, position: int | None = None):
     lic = draft_or_404(draft_id)
     _save_header(lic)
     line_form = _line_form(lic, request.form)
-    problems = licensing.save_draft_line(lic, line_form.values(), position)
+    values = line_form.values()
+    problems = licensing.save_draft_line(lic, values, position)
+    editing = position is not None and 0 <= position < len(lic.lines)
     if problems:
         show_problems(line_form, problems)
-        return _after_line_change(lic, rejected=line_form, editing=position)
-    return _after_line_change(lic)
+        count = sum(1 for f in line_form if f.errors) or 1
+        what = f"Product {position + 1} was not saved" if editing else "The product was not added"
+        return _after_line_change(lic, rejected=line_form, editing=position, focus=_first_error(line_form),
+                                  announce=f"{what}: correct the {count} field{'s' if count != 1 else ''} marked.")
+    if editing:
+        return _after_line_change(lic, announce=f"Product {position + 1} saved.", focus=f"#edit-line-{position}")
+    kept = None
+    if request.form.get("keep_countries"):
+        kept = {name: values[name] for name in _country_names(lic)}
+    return _after_line_change(lic, announce=f"Product {len(lic.lines)} added.", focus="#line-hts_number",
+                              kept=kept)
 
 
 @bp.post("/drafts/<int:draft_id>/lines/<int:position>/edit")
@@ -139,7 +191,9 @@ def edit_line(draft_id: int, position: int):
     lic = draft_or_404(draft_id)
     _save_header(lic)
     if wants_partial():
-        return _render_form(lic, editing=position, partial=True)
+        known = 0 <= position < len(lic.lines)
+        return _render_form(lic, editing=position, partial=True, focus="#line-hts_number",
+                            announce=f"Editing product {position + 1}." if known else None)
     return redirect(url_for("licenses.draft", draft_id=lic.id, edit=position, _anchor="line-editor"))
 
 
@@ -148,8 +202,9 @@ def edit_line(draft_id: int, position: int):
 def remove_line(draft_id: int, position: int):
     lic = draft_or_404(draft_id)
     _save_header(lic)
+    known = 0 <= position < len(lic.lines)
     licensing.remove_draft_line(lic, position)
-    return _after_line_change(lic)
+    return _after_line_change(lic, announce=f"Product {position + 1} removed." if known else None)
 
 
 @bp.post("/drafts/<int:draft_id>/preview")

@@ -37,7 +37,7 @@ def queue_depth() -> dict[str, int]:
     mail = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.status.in_([MailStatus.PENDING, MailStatus.SENDING])))
     uploads = db.session.scalar(select(func.count()).select_from(UploadBatch).where(
-        UploadBatch.status.in_([UploadStatus.QUEUED, UploadStatus.CHECKING, UploadStatus.ISSUING])))
+        UploadBatch.status.in_(UploadStatus.WORKING)))
     return {"jobs": jobs.queue_depth(), "mail": mail or 0, "upload": uploads or 0}
 
 

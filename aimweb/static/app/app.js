@@ -176,3 +176,213 @@ document.addEventListener("click", function (event) {
     say("Copied");
   }, refused);
 });
+
+// ----- After an htmx swap: say what happened and put the focus somewhere sensible ----------------
+// The server marks the swapped-in content with data-aim-announce (said by the polite live region
+// of base.html) and data-aim-focus (a selector). Without a mark, an element that had the focus
+// and was replaced by one with the same id (the plus sign) gets it back, and a control that goes
+// away with the swap ("Keep License") names where the focus goes (data-aim-focus-after): never
+// the page body.
+function aimAnnounce(text) {
+  var region = document.getElementById("aim-live");
+  if (!region || !text) {
+    return;
+  }
+  region.textContent = "";
+  window.setTimeout(function () {
+    region.textContent = text;
+  }, 100);
+}
+
+var aimFocusedId = null;
+var aimFocusAfter = null;
+document.addEventListener("htmx:beforeSwap", function () {
+  var active = document.activeElement;
+  aimFocusedId = active && active !== document.body && active.id ? active.id : null;
+  aimFocusAfter = active && active.getAttribute ? active.getAttribute("data-aim-focus-after") : null;
+});
+
+document.addEventListener("htmx:afterSettle", function () {
+  var said = document.querySelector("[data-aim-announce]");
+  if (said) {
+    aimAnnounce(said.getAttribute("data-aim-announce"));
+    said.removeAttribute("data-aim-announce");
+  }
+  var target = null;
+  var marked = document.querySelector("[data-aim-focus]");
+  if (marked) {
+    target = document.querySelector(marked.getAttribute("data-aim-focus"));
+    marked.removeAttribute("data-aim-focus");
+  }
+  var active = document.activeElement;
+  if (!target && (!active || active === document.body)) {
+    target = (aimFocusedId && document.getElementById(aimFocusedId)) ||
+      (aimFocusAfter && document.querySelector(aimFocusAfter));
+  }
+  if (target) {
+    target.focus();
+  }
+});
+
+// ----- The license form: the header is kept as a draft from its first change ---------------------
+// The header is posted (debounced) to the draft's autosave address; the answer lists what is still
+// wrong in it, so an error from an earlier Preview goes once its field is corrected (no new error
+// is shown before Preview). "Draft saved" is written only once the server has said so.
+function aimSummaryItems() {
+  return document.querySelectorAll(".aim-error-summary li");
+}
+
+function aimSummaryChanged() {
+  var summary = document.querySelector(".aim-error-summary");
+  if (!summary) {
+    return;
+  }
+  summary.removeAttribute("role");  // announced once, on arrival: not again at each correction
+  if (!aimSummaryItems().length) {
+    summary.remove();
+  }
+}
+
+function aimClearFieldError(name, messages) {
+  var input = document.getElementById(name);
+  if (!input) {
+    return;
+  }
+  var error = document.getElementById(name + "-error");
+  if (error && messages && messages.length) {
+    error.textContent = messages.join(" ");
+    document.querySelectorAll('.aim-error-summary a[data-field="' + name + '"]').forEach(function (link, index) {
+      if (index < messages.length) {
+        link.textContent = messages[index];
+      } else {
+        link.parentNode.remove();
+      }
+    });
+    return;
+  }
+  if (error) {
+    error.remove();
+  }
+  input.removeAttribute("aria-invalid");
+  input.classList.remove("usa-input--error");
+  var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+    return id && id !== name + "-error";
+  });
+  if (described.length) {
+    input.setAttribute("aria-describedby", described.join(" "));
+  } else {
+    input.removeAttribute("aria-describedby");
+  }
+  var group = input.closest(".usa-form-group");
+  if (group) {
+    group.classList.remove("usa-form-group--error");
+    var label = group.querySelector(".usa-label--error");
+    if (label) {
+      label.classList.remove("usa-label--error");
+    }
+  }
+  document.querySelectorAll('.aim-error-summary a[data-field="' + name + '"]').forEach(function (link) {
+    link.parentNode.remove();
+  });
+}
+
+function aimSaveError(text) {
+  var error = new Error(text);
+  error.aimMessage = text;
+  return error;
+}
+
+function aimAutosave(form, beacon) {
+  var data = new FormData(form);
+  if (beacon) {
+    if (navigator.sendBeacon) {
+      navigator.sendBeacon(form.getAttribute("data-autosave"), data);
+    }
+    return;
+  }
+  var status = document.getElementById("draft-status");
+  var sent = form.aimChanges;
+  fetch(form.getAttribute("data-autosave"), {
+    method: "POST", body: data, credentials: "same-origin",
+    headers: {"X-Requested-With": "fetch", "Accept": "application/json"},
+  }).then(function (response) {
+    if (response.status === 409) {
+      throw aimSaveError("This application has already been submitted: changes made here are not " +
+        "saved. Open it from the License Dashboard.");
+    }
+    if (!response.ok || !response.headers.get("Content-Type") ||
+        response.headers.get("Content-Type").indexOf("application/json") !== 0) {
+      throw aimSaveError("Your latest changes are not saved yet. They will be saved when you add a " +
+        "product or click Preview.");
+    }
+    return response.json();
+  }).then(function (answer) {
+    if (form.aimChanges === sent) {
+      form.aimDirty = false;  // nothing typed since this was sent
+    }
+    var time = new Date().toLocaleTimeString([], {hour: "numeric", minute: "2-digit"});
+    if (status) {
+      status.textContent = "Draft saved at " + time + ". You can leave this page and resume it from the License Dashboard.";
+    }
+    var problems = answer.problems || {};
+    form.querySelectorAll('[aria-invalid="true"]').forEach(function (input) {
+      if (input.name && input.name.indexOf("line-") !== 0) {
+        aimClearFieldError(input.id, problems[input.name]);
+      }
+    });
+    aimSummaryChanged();
+  }).catch(function (error) {
+    if (status) {
+      status.textContent = error.aimMessage ||  // otherwise fetch's own error: no answer at all
+        "Your latest changes are not saved yet: the portal could not be reached. They will be " +
+        "saved when you add a product or click Preview.";
+    }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.querySelector("form[data-autosave]");
+  if (!form) {
+    return;
+  }
+  var timer = null;
+  function changed(event) {
+    var name = event.target && event.target.name;
+    if (!name || name.indexOf("line-") === 0 || name === "keep_countries") {
+      return;  // the product line is kept by Add Products
+    }
+    form.aimDirty = true;
+    form.aimChanges = (form.aimChanges || 0) + 1;
+    window.clearTimeout(timer);
+    timer = window.setTimeout(function () {
+      aimAutosave(form, false);
+    }, event.type === "change" ? 200 : 1500);
+  }
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  form.addEventListener("submit", function (event) {
+    if (!event.submitter || !event.submitter.hasAttribute("hx-post")) {
+      form.aimDirty = false;  // Preview keeps the header itself
+      window.clearTimeout(timer);
+    }
+  });
+  // Leaving before the pause is over: the last keystrokes still reach the draft.
+  window.addEventListener("pagehide", function () {
+    if (form.aimDirty) {
+      window.clearTimeout(timer);
+      aimAutosave(form, true);
+    }
+  });
+});
+
+// When the products are swapped in, the summary's product problems are out of date: the lines
+// show their own state now.
+document.addEventListener("htmx:afterSettle", function (event) {
+  var target = event.detail && event.detail.target;
+  if (target && target.id === "products") {
+    document.querySelectorAll('.aim-error-summary li[data-kind="products"]').forEach(function (item) {
+      item.remove();
+    });
+    aimSummaryChanged();
+  }
+});
