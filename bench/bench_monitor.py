@@ -26,9 +26,9 @@ Target: (1) and (2) p95 < 100 ms, and no slower with 1,000,000 licenses than wit
 
 The refresh figures are wall seconds; on a shared machine compare CPU seconds (time.process_time
 around aggregates.refresh) and print the load average (each line here does). Measured (README,
-"Monitor refresh figures"): 10k SQLite full rebuild 9.1-9.9 s CPU against 6.2-6.9 s for the rebuild
-before the per-month decisions (interleaved runs); 1M SQLite full rebuild 182 s CPU (decisions
-79 s, the 36 grouped queries and their fold ~100 s), 1,552 s wall at load 15 on 2 cores. The full
+"Monitor refresh figures"): 10k SQLite full rebuild 6.8-7.6 s CPU against 5.6-6.2 s for the rebuild
+before the per-month decisions (interleaved runs at load 6: 1.2x); 1M SQLite full rebuild 182 s CPU
+(decisions 79 s, the 36 grouped queries and their fold ~100 s), 1,552 s wall at load 15. The full
 rebuild is rare (first refresh, a change of the disclosure settings); the periodic refresh() after
 200 issued licenses rebuilds two months: 17.4 s CPU / 109 s wall on SQLite, 11.6 s CPU (the app's;
 PostgreSQL's own not counted) / 51 s wall on PostgreSQL (1,472 s wall for its full rebuild).
