@@ -105,7 +105,12 @@ def refresh(today: date | None = None, *, full: bool = False) -> MonitorRefresh:
     first_time = db.session.scalar(select(MonitorRefresh.id).limit(1)) is None
     todo = months if full or first_time else sorted({m for _, m in changes} & set(months))
 
-    db.session.execute(delete(MonitorCell).where(MonitorCell.period.not_in(months)))  # periods, old months
+    if todo == months:   # every cell goes: one DELETE, not one per month (period is not indexed)
+        db.session.execute(delete(MonitorCell))
+    else:
+        db.session.execute(delete(MonitorCell).where(MonitorCell.period.not_in(months)))  # periods, old months
+        for month in todo:
+            db.session.execute(delete(MonitorCell).where(MonitorCell.period == month))
     for month in todo:
         _rebuild_month(month)
     for period in periods_available(today):
@@ -195,7 +200,6 @@ def _rebuild_month(month: str) -> None:
 
     names = {number: value for value, number in ids.items()}
     withheld = _withhold(cells, atoms)
-    db.session.execute(delete(MonitorCell).where(MonitorCell.period == month))
     batch, cells_table = [], MonitorCell.__table__   # Core executemany: the ORM's bulk path costs more
     for cell, (kg, usd, companies, top) in cells.items():
         rest, key = divmod(cell, nv)
