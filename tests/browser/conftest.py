@@ -91,9 +91,12 @@ def live_server(helpers, database_uri, smtp_server, _schema):
 @pytest.fixture(scope="session")
 def browser():
     try:
-        from playwright.sync_api import Error, sync_playwright
+        from playwright.sync_api import Error, expect, sync_playwright
     except ImportError:
         browser_unavailable("the playwright package is not installed")
+    # Assertions wait as long as actions (the context's 10 s): a swap on a loaded CI machine can take
+    # longer than expect()'s own 5 s, and what is asserted is the outcome, not the speed.
+    expect.set_options(timeout=10_000)
     if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
         browser_unavailable(f"Chromium was not found at {CHROMIUM} (apt-get install chromium)")
     manager = sync_playwright().start()
