@@ -9,6 +9,18 @@ class Defaults:
     # Filled in by create_app with an absolute path under instance/ when left empty.
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {}
+    # PostgreSQL (README "Deploying for real", measured by bench/bench_prod_settings.py): the
+    # connections each process keeps (DATABASE_POOL_SIZE) and may open beyond them at a peak
+    # (DATABASE_MAX_OVERFLOW); a gthread worker needs one per thread. Set in
+    # SQLALCHEMY_ENGINE_OPTIONS, pool_size and max_overflow there win.
+    DATABASE_POOL_SIZE = 5
+    DATABASE_MAX_OVERFLOW = 5
+    # PostgreSQL: a statement run for a web request is cancelled after this long (the request
+    # answers 503 and the worker is free again); the slowest legitimate one, a 100,000-license
+    # export's, takes a few seconds. 0: no limit. Jobs, the worker and `flask` commands run outside
+    # requests and get DATABASE_JOB_STATEMENT_TIMEOUT_MS (0: no limit: a full monitor rebuild is long).
+    DATABASE_STATEMENT_TIMEOUT_MS = 30_000
+    DATABASE_JOB_STATEMENT_TIMEOUT_MS = 0
 
     # Mail: with no MAIL_SERVER, messages are printed to the console (development).
     MAIL_SERVER = None
