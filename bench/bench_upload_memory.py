@@ -68,7 +68,7 @@ def _cell_text(row: int, col: int) -> str:
 
 def hostile(inline: bool) -> bytes:
     """The template's titles in row 1, then ROWS rows of 16 long texts, written part by part."""
-    from aimweb.bulk.template import TITLES
+    from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 
     out = io.BytesIO()
     rels = ('<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
@@ -124,7 +124,7 @@ def valid_5000() -> bytes:
     import openpyxl
 
     from aimweb import licensing
-    from aimweb.bulk.template import TITLES
+    from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 
     imported = datetime.combine(licensing.application_date() + timedelta(days=20), datetime.min.time())
     wb = openpyxl.Workbook(write_only=True)
