@@ -30,7 +30,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -39,7 +38,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from bench_dashboard_load import fetch, pages, sign_in, stop  # noqa: E402
+from bench_dashboard_load import fetch, pages, sign_in, start, stop  # noqa: E402
 
 FLOOR_PORT, APP_PORT = 5190, 5191
 OFFICER = "officer@bench.example.com"
@@ -55,25 +54,6 @@ CONFIGURATIONS = [
     ("sync, 2 workers, pool 5+5, no statement timeout", ["--workers", "2"],
      {"AIMWEB_DATABASE_STATEMENT_TIMEOUT_MS": "0"}),
 ]
-
-
-def start(target: str, port: int, args: list[str], env: dict) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(  # noqa: S603 - the venv's gunicorn, on this script's apps
-        [str(gunicorn), *args, "--bind", f"127.0.0.1:{port}", "--log-level", "warning", target],
-        cwd=BENCH, env=env, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
-            return process
-        except urllib.error.HTTPError:
-            return process
-        except OSError:
-            if process.poll() is not None:
-                sys.exit(f"gunicorn {target} exited with {process.returncode}")
-            time.sleep(0.3)
-    sys.exit(f"gunicorn {target} did not answer on port {port}")
 
 
 def wrk(url: str, seconds: int, cookie: str | None) -> tuple[float, str]:
@@ -163,7 +143,7 @@ def under_load(uri: str, end: date, seconds: int, repeats: int, only: list[int] 
     from bench_dashboard import LARGE, PASSWORD
 
     env = dict(os.environ, AIMWEB_BENCH_URI=uri, PYTHONPATH=f"{BENCH}{os.pathsep}{ROOT}")
-    floor = start("bench_dashboard_load:floor_app()", FLOOR_PORT, ["--workers", "2"], env)
+    floor = start("bench_dashboard_load:floor_app()", FLOOR_PORT, env)
     floor_url = f"http://127.0.0.1:{FLOOR_PORT}/"
     print(f"Under load: wrk -t2 -c16 -d{seconds}s; floor: gunicorn 2 sync workers; each page right after "
           f"a floor run, {repeats} times; ratio page/floor (median), latency p99 under load (median)")
@@ -172,7 +152,7 @@ def under_load(uri: str, end: date, seconds: int, repeats: int, only: list[int] 
         for index, (label, args, extra) in enumerate(CONFIGURATIONS):
             if only and index not in only:
                 continue
-            app = start("bench_dashboard_load:dashboard_app()", APP_PORT, args, dict(env, **extra))
+            app = start("bench_dashboard_load:dashboard_app()", APP_PORT, dict(env, **extra), tuple(args))
             try:
                 base = f"http://127.0.0.1:{APP_PORT}"
                 cookie = sign_in(base, f"filer{LARGE}@bench.example.com", PASSWORD)
