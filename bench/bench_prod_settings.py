@@ -44,15 +44,17 @@ FLOOR_PORT, APP_PORT = 5190, 5191
 OFFICER = "officer@bench.example.com"
 
 # (label, gunicorn arguments, environment): the configurations compared under load.
+POOL_5_5 = {"AIMWEB_DATABASE_POOL_SIZE": "5", "AIMWEB_DATABASE_MAX_OVERFLOW": "5"}  # as in README
 CONFIGURATIONS = [
-    ("sync, 2 workers, pool 5+5", ["--workers", "2"], {}),
-    ("sync, 4 workers, pool 5+5", ["--workers", "4"], {}),
-    ("gthread, 2 workers x 4 threads, pool 5+5", ["--workers", "2", "--threads", "4"], {}),
+    ("sync, 2 workers, pool 5+5", ["--workers", "2"], POOL_5_5),
+    ("sync, 4 workers, pool 5+5", ["--workers", "4"], POOL_5_5),
+    ("gthread, 2 workers x 4 threads, pool 5+5", ["--workers", "2", "--threads", "4"], POOL_5_5),
     ("gthread, 2 workers x 4 threads, pool 2+0", ["--workers", "2", "--threads", "4"],
      {"AIMWEB_DATABASE_POOL_SIZE": "2", "AIMWEB_DATABASE_MAX_OVERFLOW": "0"}),
-    ("gthread, 2 workers x 2 threads, pool 5+5", ["--workers", "2", "--threads", "2"], {}),
+    ("gthread, 2 workers x 2 threads, pool 5+5", ["--workers", "2", "--threads", "2"], POOL_5_5),
     ("sync, 2 workers, pool 5+5, no statement timeout", ["--workers", "2"],
-     {"AIMWEB_DATABASE_STATEMENT_TIMEOUT_MS": "0"}),
+     {**POOL_5_5, "AIMWEB_DATABASE_STATEMENT_TIMEOUT_MS": "0"}),
+    ("gthread, 2 workers x 4 threads, pool 4+2 (the defaults)", ["--workers", "2", "--threads", "4"], {}),
 ]
 
 
