@@ -5,6 +5,15 @@ import tempfile
 
 wsgi_app = "wsgi:app"
 
+# gthread, 4 threads per worker: measured on PostgreSQL at 1M licenses (bench/bench_prod_settings.py,
+# README "Deploying for real"), 2 x 4 threads served the dashboard at 0.23-0.58x the floor's
+# requests/s against 0.12-0.25x for 2 sync workers (4 sync workers: 0.12-0.21x) in the same runs: a
+# request waiting for PostgreSQL leaves the CPU to another thread. Workers: one per core (-w or
+# WEB_CONCURRENCY); each thread holds one database connection (AIMWEB_DATABASE_POOL_SIZE, 4).
+# `-k sync` or `--threads` on the command line override these.
+worker_class = "gthread"
+threads = 4
+
 # Prometheus under gunicorn: every worker is a process of its own, so each writes its samples to
 # files in PROMETHEUS_MULTIPROC_DIR and a scrape of any worker adds them all up (aimweb/ops/metrics.py).
 # Set before any worker imports prometheus_client. A directory given in the environment is used

@@ -5,7 +5,7 @@ import logging
 import os
 import secrets
 
-from flask import Flask
+from flask import Flask, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -39,7 +39,11 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.instance_path, "aimweb.sqlite3"
         )
 
+    _pool_options(app)
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            event.listen(db.engine, "checkout", _statement_timeout(app))
     # No batch mode: on SQLite it rebuilds a table by copying it, which the license table's
     # foreign keys forbid; autogenerate writes plain op.add_column/op.create_index instead.
     migrate.init_app(
@@ -141,3 +145,31 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def _pool_options(app: Flask) -> None:
+    """DATABASE_POOL_SIZE and DATABASE_MAX_OVERFLOW into the engine options (PostgreSQL; SQLite
+    keeps SQLAlchemy's own pool choice), unless SQLALCHEMY_ENGINE_OPTIONS names them itself."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        options.setdefault("pool_size", int(app.config["DATABASE_POOL_SIZE"]))
+        options.setdefault("max_overflow", int(app.config["DATABASE_MAX_OVERFLOW"]))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _statement_timeout(app: Flask):
+    """A pool checkout listener: the connection's statement_timeout is DATABASE_STATEMENT_TIMEOUT_MS
+    inside a request and DATABASE_JOB_STATEMENT_TIMEOUT_MS outside (jobs, the worker, commands).
+    Set once per connection and again only when it moves between the two, so a web worker's
+    requests run no extra statement."""
+
+    def checkout(dbapi_connection, connection_record, connection_proxy):
+        setting = "DATABASE_STATEMENT_TIMEOUT_MS" if has_request_context() else "DATABASE_JOB_STATEMENT_TIMEOUT_MS"
+        milliseconds = max(0, int(app.config[setting] or 0))
+        if connection_record.info.get("statement_timeout") != milliseconds:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {milliseconds}")
+            dbapi_connection.commit()  # a SET in a transaction rolled back at check-in would be undone
+            connection_record.info["statement_timeout"] = milliseconds
+
+    return checkout

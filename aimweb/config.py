@@ -9,6 +9,21 @@ class Defaults:
     # Filled in by create_app with an absolute path under instance/ when left empty.
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {}
+    # PostgreSQL (README "Deploying for real", measured by bench/bench_prod_settings.py): the
+    # connections each process keeps (DATABASE_POOL_SIZE) and may open beyond them at a peak
+    # (DATABASE_MAX_OVERFLOW); a gthread worker needs one per thread. Set in
+    # SQLALCHEMY_ENGINE_OPTIONS, pool_size and max_overflow there win.
+    DATABASE_POOL_SIZE = 4       # gunicorn.conf.py's 4 threads per worker
+    DATABASE_MAX_OVERFLOW = 2    # a streamed export, the mail thread
+    # PostgreSQL: a statement run for a web request is cancelled after this long (the request
+    # answers 503 and the worker is free again). Measured at 1M licenses: the longest single
+    # statement of a page was 0.37 s (a free-text search); the slowest request, the export of a
+    # company's 50,000 licenses, streams for 12.5 s in statements under 0.1 s each. 30 s leaves room
+    # for a whole 100,000-license export even as one statement, and is under gunicorn's --timeout.
+    # 0: no limit. Jobs, the worker and `flask` commands run outside requests and get
+    # DATABASE_JOB_STATEMENT_TIMEOUT_MS (0: no limit; a full monitor rebuild runs 2.3 s statements).
+    DATABASE_STATEMENT_TIMEOUT_MS = 30_000
+    DATABASE_JOB_STATEMENT_TIMEOUT_MS = 0
 
     # Mail: with no MAIL_SERVER, messages are printed to the console (development).
     MAIL_SERVER = None

@@ -12,7 +12,11 @@ MESSAGES = {
     429: ("Too many requests", "You have made too many requests in a short time. Please wait a minute and try again."),
     500: ("Something went wrong", "An unexpected error happened on our side. Nothing was saved half-way. "
                                   "Please try again."),
+    503: ("Taking too long", "This request took longer than the portal allows and was stopped. Nothing "
+                             "was saved half-way. Narrow it (fewer licenses, a shorter date range) and try again."),
 }
+# PostgreSQL's query_canceled: a statement ran past DATABASE_STATEMENT_TIMEOUT_MS.
+QUERY_CANCELED = "57014"
 
 
 def _render(code: int, message: str | None = None, *, token_renewed: bool = False):
@@ -46,4 +50,6 @@ def register_error_handlers(app: Flask) -> None:
         from .extensions import db
 
         db.session.rollback()
+        if getattr(getattr(error, "orig", None), "sqlstate", None) == QUERY_CANCELED:
+            return _render(503)
         return _render(500)

@@ -91,10 +91,11 @@ def dashboard_app():
 
 # ----- gunicorn and wrk ---------------------------------------------------------------------------
 
-def start(target: str, port: int, env: dict) -> subprocess.Popen:
+def start(target: str, port: int, env: dict, args: tuple[str, ...] = ("--workers", "2")) -> subprocess.Popen:
+    """gunicorn with `args` (2 sync workers; bench_prod_settings.py passes others) serving `target`."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(  # noqa: S603 - the venv's gunicorn, on this script's apps
-        [str(gunicorn), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+        [str(gunicorn), *args, "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
          target], cwd=BENCH, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -18,6 +18,9 @@ Target: every accepted file (accepted: read, then rejected with its problems or 
 300 MB.
 
 Run: .venv/bin/python bench/bench_upload_memory.py
+     AIMWEB_BENCH_DATABASE_URI=postgresql+psycopg://postgres@127.0.0.1:5432/bench_upload_memory \
+         .venv/bin/python bench/bench_upload_memory.py   (PostgreSQL: its public schema is recreated
+         for every case, instead of a temporary SQLite file)
 """
 from __future__ import annotations
 
@@ -40,6 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TARGET_MB = 300
+URI = os.environ.get("AIMWEB_BENCH_DATABASE_URI")  # PostgreSQL: its public schema is recreated
+# Databases never recreated: the shared 1M seed and the ones that are not a bench's own.
+KEPT = {"bench_dash", "test", "postgres", "template0", "template1"}
 ROWS, CELL = 4900, 950
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 FILLER = ("Aluminum plates, sheets and strip, rectangular, of a thickness exceeding 0.2 mm, alloyed, "
@@ -62,7 +68,7 @@ def _cell_text(row: int, col: int) -> str:
 
 def hostile(inline: bool) -> bytes:
     """The template's titles in row 1, then ROWS rows of 16 long texts, written part by part."""
-    from aimweb.bulk.template import TITLES
+    from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 
     out = io.BytesIO()
     rels = ('<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
@@ -118,7 +124,7 @@ def valid_5000() -> bytes:
     import openpyxl
 
     from aimweb import licensing
-    from aimweb.bulk.template import TITLES
+    from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 
     imported = datetime.combine(licensing.application_date() + timedelta(days=20), datetime.min.time())
     wb = openpyxl.Workbook(write_only=True)
@@ -156,8 +162,13 @@ def child(path: str | None) -> None:
                       "RATELIMIT_ENABLED": False, "MAIL_SERVER": None,
                       # The upload job runs in this process (as in a worker), where memory is read.
                       "QUEUE_URL": "immediate",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/bench.sqlite3"})
+                      "SQLALCHEMY_DATABASE_URI": URI or f"sqlite:///{workdir}/bench.sqlite3"})
     with app.app_context():
+        if URI:
+            from sqlalchemy import text
+
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
         with contextlib.redirect_stderr(io.StringIO()):
             upgrade()
         user = User(email="bench@example.com", display_name="Bench Filer", first_name="Bench",
@@ -231,6 +242,12 @@ def run_child(path: str | None) -> dict:
 
 
 def main() -> None:
+    if URI:
+        from sqlalchemy.engine import make_url
+
+        if not URI.startswith("postgresql") or make_url(URI).database in KEPT:
+            sys.exit(f"Refusing {URI!r}: use a PostgreSQL database of its own (e.g. bench_upload_memory).")
+    print(f"{'PostgreSQL' if URI else 'SQLite'}; load average {os.getloadavg()[0]:.1f}")
     workdir = Path(tempfile.mkdtemp(prefix="aimweb-bench-memory-files-"))
     cases = [("floor (app imported, signed in)", None)]
     for name, build in [("valid, 5,000 rows", valid_5000),
