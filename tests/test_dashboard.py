@@ -206,7 +206,7 @@ def test_the_row_actions_post_one_form_of_the_page(signed_in, filer, query):
            dict(number="AFCAN0126", status="cancelled"))
     body = signed_in.get("/licenses/").get_data(as_text=True)
     assert body.count('<form id="license-actions" method="post">') == 1
-    assert body.count('name="csrf_token"') <= 4  # the actions form, Apply for Single License, Save This Search, sign out
+    assert body.count('name="csrf_token"') <= 4  # actions, Apply for Single License, Save This Search, sign out
     row = row_html(signed_in.get("/licenses/"), "AF0010126")
     assert 'form="license-actions" formaction="/licenses/AF0010126/duplicate"' in row
     assert 'form="license-actions" formaction="/licenses/AF0010126/modify"' in row
