@@ -153,6 +153,7 @@ def test_htmx_requests_carry_the_csrf_token(page, app, helpers):
         helpers.make_user("htmx@example.com")
     sign_in(page, "htmx@example.com", helpers.PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("License Dashboard")
+    page.wait_for_function("() => window.htmx !== undefined")  # a deferred script: after the heading
     with page.expect_request("**/signout") as posted:
         page.evaluate("() => htmx.ajax('POST', '/signout', {target: 'body', swap: 'none'})")
     request = posted.value
