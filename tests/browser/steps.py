@@ -140,3 +140,13 @@ def fill_line(page, hts: str, kg: str, usd: str, largest="Canada", second="Not a
 
 def product_rows(page):
     return page.locator("#products table.aim-lines tbody tr")
+
+
+def new_application(page, app, helpers, email: str, header: bool = True):
+    """A verified filer `email` (made now), signed in, on a new application, its header filled."""
+    with app.app_context():
+        helpers.make_user(email)
+    sign_in(page, email, helpers.PASSWORD)
+    start_application(page)
+    if header:
+        fill_header(page)

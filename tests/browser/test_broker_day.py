@@ -12,7 +12,15 @@ from factories import add_license
 
 from aimweb import licensing
 
-from .steps import IMPORT, expect, field, fill_header, fill_line, product_rows, sign_in, start_application
+from .steps import (
+    IMPORT,
+    expect,
+    field,
+    fill_line,
+    new_application,
+    product_rows,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -33,11 +41,7 @@ def live(page):
 
 def test_product_lines_move_focus_and_announce_what_happened(page, app, helpers, audit, screenshot):
     email = "dana@gulfcoast.example"
-    with app.app_context():
-        helpers.make_user(email)
-    sign_in(page, email, helpers.PASSWORD)
-    start_application(page)
-    fill_header(page)
+    new_application(page, app, helpers, email)
 
     # Add Products: the focus goes to the empty HTS Number for the next product, and the polite
     # live region says which product was added. The countries stay when asked.
@@ -88,10 +92,7 @@ def test_product_lines_move_focus_and_announce_what_happened(page, app, helpers,
 
 def test_one_problem_summary_corrected_errors_go_and_the_draft_is_kept(page, app, helpers, audit, screenshot):
     email = "lee@gulfcoast.example"
-    with app.app_context():
-        helpers.make_user(email)
-    sign_in(page, email, helpers.PASSWORD)
-    start_application(page)
+    new_application(page, app, helpers, email, header=False)
     field(page, "Entry Type").select_option(label="Consumption")
     field(page, "Exporter Name").fill("Northern Rolling Mills Inc.")
     page.get_by_role("button", name="Preview", exact=True).click()

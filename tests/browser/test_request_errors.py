@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from .steps import expect, field, fill_header, fill_line, product_rows, sign_in, start_application
+from .steps import expect, field, fill_line, new_application, product_rows
 
 pytestmark = pytest.mark.browser
 
@@ -14,11 +14,7 @@ pytestmark = pytest.mark.browser
 def test_expired_token_on_add_products_says_so_and_the_retry_keeps_what_was_typed(
         page, console, app, helpers, audit):
     email = "dana@gulfcoast.example"
-    with app.app_context():
-        helpers.make_user(email)
-    sign_in(page, email, helpers.PASSWORD)
-    start_application(page)
-    fill_header(page)
+    new_application(page, app, helpers, email)
     fill_line(page, "7601.10.30.00", "12500", "38750")
     # The token the page holds goes stale (as after an idle hour: the server refuses it).
     page.evaluate("""() => {
@@ -45,11 +41,7 @@ def test_expired_token_on_add_products_says_so_and_the_retry_keeps_what_was_type
 @pytest.mark.parametrize(("status", "message"), [(429, "too many requests"), (413, "larger than this portal accepts")])
 def test_too_many_requests_and_too_large_show_a_message(page, console, app, helpers, status, message):
     email = "dana@gulfcoast.example"
-    with app.app_context():
-        helpers.make_user(email)
-    sign_in(page, email, helpers.PASSWORD)
-    start_application(page)
-    fill_header(page)
+    new_application(page, app, helpers, email)
     fill_line(page, "7601.10.30.00", "12500", "38750")
     console.allowed.append(re.compile(rf"{status}|Response Status Error|responseError"))
     page.route("**/drafts/*/lines", lambda route: route.fulfill(status=status, body=""))
