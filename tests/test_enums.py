@@ -34,15 +34,6 @@ def officer_post(client, path, data, **kwargs):
 
 
 @pytest.fixture
-def query(app):
-    """Run a query in an app context of its own (requests must not share the test's `g`)."""
-    def run(fn):
-        with app.app_context():
-            return fn()
-    return run
-
-
-@pytest.fixture
 def officer(app, query):
     query(lambda: make_user(OFFICER, role="officer", company=False))
     client = app.test_client()

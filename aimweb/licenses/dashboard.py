@@ -147,28 +147,27 @@ def export_licenses(kind: str):
 
 # ----- License Actions ---------------------------------------------------------------------------
 
-@bp.post("/<number>/duplicate")
-@filer_required
-def duplicate(number: str):
+def _new_draft_from(number: str, start):
+    """Duplicate and Modify: a draft started from the license by `start`, opened in the form."""
     lic = license_or_404(number)
     try:
-        draft = licensing.duplicate_license(lic, current_user)
+        draft = start(lic, current_user)
     except licensing.LicenseError as error:
         flash(" ".join(p.message for p in error.problems), "error")
         return redirect(url_for("licenses.view", number=lic.number))
-    return redirect(url_for("licenses.draft", draft_id=draft.id))  # the form says it is a copy
+    return redirect(url_for("licenses.draft", draft_id=draft.id))  # the form says what it is
+
+
+@bp.post("/<number>/duplicate")
+@filer_required
+def duplicate(number: str):
+    return _new_draft_from(number, licensing.duplicate_license)
 
 
 @bp.post("/<number>/modify")
 @filer_required
 def modify(number: str):
-    lic = license_or_404(number)
-    try:
-        draft = licensing.start_modification(lic, current_user)
-    except licensing.LicenseError as error:
-        flash(" ".join(p.message for p in error.problems), "error")
-        return redirect(url_for("licenses.view", number=lic.number))
-    return redirect(url_for("licenses.draft", draft_id=draft.id))
+    return _new_draft_from(number, licensing.start_modification)
 
 
 @bp.route("/<number>/cancel", methods=["GET", "POST"])
