@@ -367,7 +367,20 @@ class Month:
         return tuple(out)
 
     def certificate(self, key: Key) -> set[Key]:
-        """The figures to withhold so that `key` is safe: those the cheapest certificate alters."""
+        """The figures to withhold so that `key` is safe: those a cheap certificate alters. A
+        product of factors (which makes many figures safe at once) is preferred, unless two atoms
+        of real data already make `key` safe without withholding anything new (the search for
+        products is the dearer one and mostly fails in a sparse month: measured, 17,849 of the
+        18,717 certificates of 10,000 licenses came from atoms)."""
+        cost, altered = self._atom_certificate(key)
+        if cost == (0, 0):
+            return altered
+        found = self._product_certificate(key)
+        return altered if found is None else found
+
+    def _product_certificate(self, key: Key) -> set[Key] | None:
+        """The cheapest product of factors that alters `key` (the fewest factors differenced
+        first), or None."""
         fixed = [attr for attr in range(self.width) if key[attr] is not None]
         best, options = None, {}   # (attr, differ) -> the factor's options (nothing is withheld meanwhile)
         # Every product below holds an atom made of its factors' first values: one of these. When
@@ -398,6 +411,10 @@ class Month:
                             return altered
             if best is not None:
                 return best[1]
+        return None
+
+    def _atom_certificate(self, key: Key) -> tuple[tuple, set[Key]]:
+        """The cheapest change of two atoms, or of one, that alters `key`, with its cost."""
         # Two atoms of real data, one inside the figure and one outside (every figure either is in
         # exists), else one atom: a figure too thin for a product of factors (one origin only, ...).
         # Real atoms have every figure containing them, and two atoms alter the figures that hold
@@ -405,6 +422,7 @@ class Month:
         # Measured (10,000 licenses: most of a month withheld, 20 outside atoms tried for each key):
         # the figures as bits of an int, a change's new figures are `(a & ~b | b & ~a) & ~withheld`
         # in a few big-int operations, and the set is built for the cheapest only.
+        best = None
         inside = self.atoms_in(key)
         found = set(inside)
         outside = list(islice((a for a in self.by_size() if a not in found), 20))
@@ -424,11 +442,17 @@ class Month:
                     continue
                 fresh = (ma ^ mb) & unwithheld
             if fresh:
+                # the heaviest figures have the lowest bits (_bits): stop once dearer than the best
                 total, count = 0, fresh.bit_count()
+                limit = best[0][0] if best is not None else None
                 while fresh:
                     low = fresh & -fresh
                     total += weights[low.bit_length() - 1]
+                    if limit is not None and total > limit:
+                        break
                     fresh ^= low
+                if fresh:
+                    continue
                 cost = (total, count)
             else:
                 cost = (0, 0)
@@ -437,15 +461,17 @@ class Month:
                 if cost == (0, 0):   # nothing cheaper exists
                     break
         assert best is not None, key
-        a, b = best[1]
-        return set(self.keyset(a)) if b is None else set(self.keyset(a) ^ self.keyset(b))
+        cost, (a, b) = best
+        return cost, set(self.keyset(a)) if b is None else set(self.keyset(a) ^ self.keyset(b))
 
     def _bits(self) -> dict:
         """A bit for every figure (once the figures are all in), and their weights (cost()) by bit."""
         if self._bit is None:
             self.cost(set())
-            self._bit = {k: 1 << i for i, k in enumerate(self.figures)}
-            self._weight_of = [self._weights[k] for k in self.figures]
+            weights = self._weights
+            heaviest = sorted(self.figures, key=lambda k: -weights[k])
+            self._bit = {k: 1 << i for i, k in enumerate(heaviest)}
+            self._weight_of = [weights[k] for k in heaviest]
             self._all = (1 << len(self.figures)) - 1
         return self._bit
 
