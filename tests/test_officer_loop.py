@@ -12,9 +12,9 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import csrf_token, make_user, sign_in
+from conftest import make_user
 from factories import add_license
-from helpers import HEADER, HTMX, LINE, issue, post, preview_form
+from helpers import HEADER, HTMX, LINE, issue, officer_post, page_text, post, preview_form, text_of
 from sqlalchemy import event, select
 
 from aimweb import licensing
@@ -33,24 +33,15 @@ MESSAGE = "Smelted and cast in China but the origin is Vietnam: please correct o
 REPLY = "The mill certificate says China.\nOrigin corrected; the exporter stays in Vietnam."
 
 
-@pytest.fixture
-def officer(app, query):
-    query(lambda: make_user(OFFICER, role="officer", company=False))
-    client = app.test_client()
-    assert sign_in(client, OFFICER).headers["Location"] == "/review/"
-    return client
 
 
-def markup(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
+markup = page_text
 
 
 def text(response) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", markup(response)).split())
+    return text_of(markup(response))
 
 
-def officer_post(client, path, data, **kwargs):
-    return client.post(path, data={"csrf_token": csrf_token(client, "/review/"), **data}, **kwargs)
 
 
 def flagged_then_action_required(signed_in, officer) -> str:
@@ -84,8 +75,8 @@ def lic_state(query, number) -> tuple:
 def corrections(query, number) -> list[LicenseEvent]:
     def read():
         license_id = db.session.scalar(select(License.id).where(License.number == number))
-        found = db.session.scalars(select(LicenseEvent).where(LicenseEvent.license_id == license_id,
-                                                              LicenseEvent.kind == EventKind.CORRECTED)).all()
+        found = db.session.scalars(select(LicenseEvent).where(
+            LicenseEvent.license_id == license_id, LicenseEvent.kind == EventKind.CORRECTED)).all()
         db.session.expunge_all()
         return found
     return query(read)
@@ -104,8 +95,8 @@ def test_filer_replies_and_the_officer_reads_it_with_the_before_and_after(signed
     assert lic_state(query, number) == (LicenseStatus.CORRECTED, ReviewState.ANSWERED, "CN")
     stored, = corrections(query, number)
     assert stored.reply == REPLY
-    assert {"label": "Country of Origin", "before": "Vietnam", "after": "China"} == {
-        k: stored.changes[0][k] for k in ("label", "before", "after")}
+    change = stored.changes[0]
+    assert (change["label"], change["before"], change["after"]) == ("Country of Origin", "Vietnam", "China")
 
     # The queue: Answered, "Filer replied", the start of the reply.
     queue = markup(officer.get("/review/"))
@@ -245,8 +236,8 @@ def walk(client, numbers, **params) -> list[tuple]:
 
 def queue_numbers(client, **params) -> list[str]:
     body = client.get("/review/", query_string=params).get_data(as_text=True)
-    return re.findall(r'<tr id="q-\d+">\s*<th scope="row"[^>]*>\s*<a class="aim-number" href="/review/licenses/(\w+)',
-                      body)
+    row_link = r'<tr id="q-\d+">\s*<th scope="row"[^>]*>\s*<a class="aim-number" href="/review/licenses/(\w+)'
+    return re.findall(row_link, body)
 
 
 def test_previous_and_next_follow_the_queue_order_to_both_ends(officer, queue_of_six):
@@ -338,7 +329,8 @@ def test_every_officer_page_has_a_visible_heading(signed_in, officer):
 
 def test_the_officer_license_page_and_panel_have_a_copy_button(signed_in, officer):
     number = issue(signed_in, TRANSSHIPPED, VIETNAM)
-    for response in (officer.get(f"/review/licenses/{number}"), officer.get(f"/review/licenses/{number}", headers=HTMX)):
+    for headers in ({}, HTMX):
+        response = officer.get(f"/review/licenses/{number}", headers=headers)
         assert f'data-copy="{number}"' in response.get_data(as_text=True)
 
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 from conftest import csrf_token, make_user, sign_in
 from factories import LINE_A, add_license
-from helpers import HEADER, HTMX, LINE, issue, post, preview_form
+from helpers import HEADER, HTMX, LINE, issue, officer_post, post, preview_form
 from sqlalchemy import select
 
 from aimweb import licensing, screening
@@ -35,12 +35,6 @@ NO_SMELT = ({**LINE, "line-smelt_largest": "NA_"},)
 PLAIN = (LINE,)
 
 
-@pytest.fixture
-def officer(app, query):
-    query(lambda: make_user(OFFICER, role="officer", company=False))
-    client = app.test_client()
-    assert sign_in(client, OFFICER).headers["Location"] == "/review/"
-    return client
 
 
 def markup(response) -> str:
@@ -52,8 +46,6 @@ def text(response) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", markup(response)).split())
 
 
-def officer_post(client, path, data, **kwargs):
-    return client.post(path, data={"csrf_token": csrf_token(client, "/review/"), **data}, **kwargs)
 
 
 def queue(client, **params) -> list[str]:

@@ -182,7 +182,8 @@ def test_officer_flags_filer_corrects_and_replies_officer_reads_steps_and_closes
     # ----- Close Review with an officer-only note.
     field(page, "Note for the file (officers only)").fill(NOTE)
     panel.get_by_role("button", name="Close Review").click()
-    expect(panel.locator(".usa-alert[role=status]")).to_contain_text(f"Review of license {number} closed: no action needed.")
+    expect(panel.locator(".usa-alert[role=status]")).to_contain_text(
+        f"Review of license {number} closed: no action needed.")
     expect(panel.get_by_role("table", name="History of the license")).to_contain_text(NOTE)
     expect(panel.get_by_role("table", name="History of the license")).to_contain_text(REPLY.split("\n")[0])
     expect(row(page, number)).to_have_count(0)
