@@ -35,7 +35,7 @@ class ReviewState(Vocabulary):
     FLAGGED = "flagged"      # an automatic check fired
     WAITING = "waiting"      # marked Action Required: waiting for the filer
     ANSWERED = "answered"    # the filer corrected (or confirmed) a license marked Action Required
-    CLEARED = "cleared"      # an officer closed the review
+    CLEARED = "cleared"      # an officer closed the review ("Close Review": no action needed)
 
 
 class UploadStatus(Vocabulary):
@@ -138,7 +138,7 @@ LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
         ReviewState.FLAGGED: "Flagged",
         ReviewState.WAITING: "Waiting for filer",
         ReviewState.ANSWERED: "Answered",
-        ReviewState.CLEARED: "Cleared",
+        ReviewState.CLEARED: "Review closed",
     },
     UploadStatus: {
         UploadStatus.QUEUED: "Waiting to be checked",
@@ -156,7 +156,7 @@ LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
         EventKind.CORRECTED: "Corrected (by the filer)",
         EventKind.CANCELLED: "Cancelled",
         EventKind.ACTION_REQUIRED: "Marked Action Required",
-        EventKind.CLEARED: "Cleared",
+        EventKind.CLEARED: "Review closed",
     },
     AccountEventKind: {
         AccountEventKind.SIGNED_UP: "Account created",
@@ -195,7 +195,7 @@ FILER_EVENT_LABELS: dict[EventKind, str] = {
     EventKind.CORRECTED: "Corrected",
     EventKind.CANCELLED: "Cancelled",
     EventKind.ACTION_REQUIRED: "Action Required (message from Commerce)",
-    EventKind.CLEARED: "Cleared by Commerce",
+    EventKind.CLEARED: "Reviewed by Commerce: no action needed",
 }
 
 

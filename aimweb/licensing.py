@@ -251,7 +251,7 @@ def check_draft(draft: License, on: date | None = None) -> CheckedDraft:
 # ----- issuing ---------------------------------------------------------------------------------------
 
 def submit_draft(draft_id: int, user: User, on: date | None = None,
-                 seen_same_entry: Collection[str] | None = None) -> License:
+                 seen_same_entry: Collection[str] | None = None, reply: str | None = None) -> License:
     """Issue the license: checked again, numbered, dated, recorded and mailed.
 
     Idempotent: a double click or a re-POST of the same draft returns the license already issued.
@@ -261,7 +261,11 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
     `seen_same_entry`: the numbers of the licenses with the same customs entry number the filer
     was shown (the preview's warning); another live one raises SameEntryNumber and issues
     nothing. None: not asked (the demo data).
+
+    `reply`: for a modification, what the filer writes to the officer (see `clean_reply`), kept
+    on the correction's audit event beside its changes.
     """
+    reply = clean_reply(reply)
     draft = db.session.get(License, draft_id)
     if draft is None:
         raise LookupError(draft_id)
@@ -279,7 +283,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
         if unseen:
             raise SameEntryNumber(unseen)
     if draft.amends_id is not None:
-        return _apply_modification(draft, checked.header, user)
+        return _apply_modification(draft, checked.header, user, reply)
     header, version = checked.header, draft.version
     now = utcnow()
     valid_from, valid_through = rules.validity(on, header.entry_type)
@@ -445,7 +449,27 @@ def license_changes(original: License, header: dict, lines: list[ProductLine]) -
     return changes
 
 
-def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) -> License:
+REPLY_MAX = 2000
+
+
+def clean_reply(text: str | None) -> str | None:
+    """The filer's reply to the officer as kept: spaces at the ends of lines and around the text
+    dropped, line breaks kept (no more than one empty line in a row), None when nothing is left.
+    Longer than REPLY_MAX characters: refused (LicenseError on the field "reply")."""
+    lines = [" ".join(line.split()) for line in (text or "").replace("\x00", "").splitlines()]
+    kept: list[str] = []
+    for line in lines:
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    reply = "\n".join(kept).strip()
+    if len(reply) > REPLY_MAX:
+        raise LicenseError([rules.Problem("reply", f"The reply may have at most {REPLY_MAX:,} characters; "
+                                                   f"it has {len(reply):,}.")])
+    return reply or None
+
+
+def _apply_modification(draft: License, header: rules.LicenseDraft, user: User,
+                        reply: str | None = None) -> License:
     original = db.session.get(License, draft.amends_id)
     require(original, Action.MODIFY)
     values = header_values(header)
@@ -480,7 +504,7 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User) 
                        .execution_options(synchronize_session=False))
     db.session.add(LicenseEvent(license_id=original_id, actor_id=user.id, at=now, kind=EventKind.CORRECTED,
                                 note=None if changes else "Submitted again without a change.",
-                                changes=changes))
+                                changes=changes, reply=reply))
     screening.add_volumes(company_id, month, {h: kg for h, kg in volume_change.items() if kg})
     _monitor_changed(imported_before, header.import_date)
     db.session.flush()

@@ -333,6 +333,9 @@ class LicenseEvent(db.Model):
     changes: Mapped[list | None] = mapped_column(JSON)
     # An officer's note to other officers (a "Clear" note): never shown to the filer.
     internal: Mapped[bool] = mapped_column(default=False)
+    # What the filer wrote to the officer when answering Action Required with Modify (a correction
+    # event; the officer sees it beside the changes, the filer in the license's history).
+    reply: Mapped[str | None] = mapped_column(Text)
 
     license: Mapped[License] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()

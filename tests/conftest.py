@@ -189,6 +189,15 @@ def filer(app):
 
 
 @pytest.fixture
+def officer(app, query):
+    """A client signed in as the officer officer@example.com (the review queue is their home)."""
+    query(lambda: make_user("officer@example.com", role="officer", company=False))
+    client = app.test_client()
+    assert sign_in(client, "officer@example.com").headers["Location"] == "/review/"
+    return client
+
+
+@pytest.fixture
 def signed_in(client, filer):
     response = sign_in(client)
     assert response.status_code == 302

@@ -8,9 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import make_user, sign_in
 from factories import add_license
-from helpers import HEADER, HTMX, LINE, csrf_token, issue, page_text, post, row_html
+from helpers import HEADER, HTMX, LINE, issue, officer_post, page_text, post, row_html
 from sqlalchemy import func, select
 
 from aimweb import licensing, rules
@@ -29,16 +28,8 @@ def text(response) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(response.get_data(as_text=True))).split())
 
 
-def officer_post(client, path, data, **kwargs):
-    return client.post(path, data={"csrf_token": csrf_token(client, "/review/"), **data}, **kwargs)
 
 
-@pytest.fixture
-def officer(app, query):
-    query(lambda: make_user(OFFICER, role="officer", company=False))
-    client = app.test_client()
-    assert sign_in(client, OFFICER).status_code == 302
-    return client
 
 VOCABULARIES = (LicenseStatus, ReviewState, UploadStatus, EventKind)
 

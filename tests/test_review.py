@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 from conftest import csrf_token, make_user, sign_in
 from factories import LINE_A, add_license
-from helpers import HEADER, HTMX, LINE, issue, post, preview_form
+from helpers import HEADER, HTMX, LINE, issue, officer_post, post, preview_form
 from sqlalchemy import select
 
 from aimweb import licensing, screening
@@ -35,12 +35,6 @@ NO_SMELT = ({**LINE, "line-smelt_largest": "NA_"},)
 PLAIN = (LINE,)
 
 
-@pytest.fixture
-def officer(app, query):
-    query(lambda: make_user(OFFICER, role="officer", company=False))
-    client = app.test_client()
-    assert sign_in(client, OFFICER).headers["Location"] == "/review/"
-    return client
 
 
 def markup(response) -> str:
@@ -52,8 +46,6 @@ def text(response) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", markup(response)).split())
 
 
-def officer_post(client, path, data, **kwargs):
-    return client.post(path, data={"csrf_token": csrf_token(client, "/review/"), **data}, **kwargs)
 
 
 def queue(client, **params) -> list[str]:
@@ -61,7 +53,7 @@ def queue(client, **params) -> list[str]:
     response = client.get("/review/", query_string=params)
     assert response.status_code == 200
     return re.findall(r'<tr id="q-\d+">\s*<th scope="row"[^>]*>\s*<a class="aim-number" '
-                      r'href="/review/licenses/(\w+)"', response.get_data(as_text=True))
+                      r'href="/review/licenses/(\w+)[?"]', response.get_data(as_text=True))
 
 
 def queue_row(client, number) -> str:
@@ -206,7 +198,7 @@ def test_the_panel_shows_every_field_history_recent_licenses_and_findings(signed
         assert shown in page, shown
     assert f'href="/review/licenses/{earlier}"' in markup(officer.get(f"/review/licenses/{number}"))
     # Only actions that change the review, never the license's data.
-    assert "Mark Action Required" in page and "Clear" in page
+    assert "Mark Action Required" in page and "Close Review" in page
     assert "Modify License" not in page and "Cancel License" not in page
 
 
@@ -231,7 +223,9 @@ def test_action_required_round_trip_with_mail_answer_ask_again_and_clear(signed_
 
     message = "The smelt and cast are in China but the origin is Vietnam: please confirm the origin."
     response = officer_post(officer, f"/review/licenses/{number}/action-required", {"message": message})
-    assert response.status_code == 303 and response.headers["Location"] == f"/review/licenses/{number}"
+    # Back to the license, which keeps its place in the queue (flagged) for Previous/Next.
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/review/licenses/{number}?at=flagged"
     assert f"License {number} is marked Action Required; the filer will be emailed." in text(
         officer.get(response.headers["Location"]))
     after = state(query, number)
@@ -291,7 +285,7 @@ def test_action_required_round_trip_with_mail_answer_ask_again_and_clear(signed_
     # The officer sees the note; the filer never does.
     assert note in text(officer.get(f"/review/licenses/{number}"))
     filer_page = text(signed_in.get(f"/licenses/{number}"))
-    assert note not in filer_page and "internal ref" not in filer_page and "Cleared" not in filer_page
+    assert note not in filer_page and "internal ref" not in filer_page and "Reviewed by" not in filer_page
     assert "Action Required" not in filer_page.split(" History ")[0]
     assert message in filer_page  # the filer's own history keeps what Commerce asked
 
@@ -392,7 +386,7 @@ def test_htmx_actions_return_the_panel_and_take_the_row_out_of_the_queue(signed_
 
     # A second action in the same panel (the row is gone already) redraws the queue again.
     response = officer_post(officer, f"/review/licenses/{number}/clear", {"note": "ok"}, headers=from_queue)
-    assert f"License {number} is cleared." in text(response)
+    assert f"Review of license {number} closed: no action needed." in text(response)
     assert "1 license to review" in oob_queue(response.get_data(as_text=True))
     assert state(query, number)["review_state"] == "cleared"
 
@@ -410,7 +404,7 @@ def test_htmx_actions_from_the_license_page_or_refused_do_not_touch_the_queue(si
     assert 'id="review-panel"' in officer.get(f"/review/licenses/{number}").get_data(as_text=True)
     response = officer_post(officer, f"/review/licenses/{number}/clear", {"note": "ok"}, headers=standalone)
     body = response.get_data(as_text=True)
-    assert response.status_code == 200 and "is cleared" in body and "hx-swap-oob" not in body
+    assert response.status_code == 200 and "closed: no action needed" in body and "hx-swap-oob" not in body
     from_queue = {**standalone, "HX-Current-URL": "http://localhost/review/"}
     refused = officer_post(officer, f"/review/licenses/{number}/clear", {"note": ""}, headers=from_queue)
     assert "Write a note" in refused.get_data(as_text=True)
@@ -474,7 +468,7 @@ def test_audit_trail_lists_every_officer_action_and_exports_csv(signed_in, offic
     page = text(officer.get("/review/audit"))
     assert "Audit Trail" in page
     for shown in ["Submitted", "Marked Action Required", "Smelt country?", "Corrected (by the filer)",
-                  "Product 1 Country of Largest Smelt: Not applicable → Canada", "Cleared",
+                  "Product 1 Country of Largest Smelt: Not applicable → Canada", "Review closed",
                   "Answered: Canada.", "officers only", OFFICER, FILER, other]:
         assert shown in page, shown
     only_officers = markup(officer.get("/review/audit?officers=1"))
@@ -486,9 +480,10 @@ def test_audit_trail_lists_every_officer_action_and_exports_csv(signed_in, offic
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert 'filename="aim-audit-trail.csv"' in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["When (UTC)", "License Number", "What", "Who", "Officer-only", "Note", "Changes"]
+    assert rows[0] == ["When (UTC)", "License Number", "What", "Who", "Officer-only", "Note", "Changes",
+                       "Filer's reply"]
     mine = [r for r in rows[1:] if r[1] == number]
-    assert [r[2] for r in mine] == ["Cleared", "Corrected (by the filer)", "Marked Action Required",
+    assert [r[2] for r in mine] == ["Review closed", "Corrected (by the filer)", "Marked Action Required",
                                     "Submitted"]  # newest first
     assert mine[0][3:6] == [OFFICER, "yes", "Answered: Canada."]
     assert mine[1][3] == FILER and "Product 1 Country of Largest Smelt: Not applicable -> Canada" in mine[1][6]
@@ -496,14 +491,14 @@ def test_audit_trail_lists_every_officer_action_and_exports_csv(signed_in, offic
     assert len(rows) == 1 + 5
     filtered = list(csv.reader(io.StringIO(officer.get(
         "/review/audit.csv?officers=1").get_data(as_text=True).lstrip("\ufeff"))))
-    assert [r[2] for r in filtered[1:]] == ["Cleared", "Marked Action Required"]
+    assert [r[2] for r in filtered[1:]] == ["Review closed", "Marked Action Required"]
 
 
 def test_audit_csv_neutralizes_formulas(signed_in, officer):
     number = issue(signed_in, NO_SMELT)
     officer_post(officer, f"/review/licenses/{number}/clear", {"note": "=HYPERLINK(\"http://x\")"})
     rows = list(csv.reader(io.StringIO(officer.get("/review/audit.csv").get_data(as_text=True))))
-    note = next(r[5] for r in rows if r[2] == "Cleared")
+    note = next(r[5] for r in rows if r[2] == "Review closed")
     assert not note.startswith("=") and "HYPERLINK" in note
 
 

@@ -228,12 +228,19 @@ def show_preview(draft_id: int):
     if checked.problems:
         flash("Some information is missing or wrong: correct it, then click Preview again.", "warning")
         return redirect(url_for("licenses.draft", draft_id=lic.id))
+    return _preview_page(lic, checked)
+
+
+def _preview_page(lic, checked, reply: str = "", reply_error: str | None = None):
+    """The preview with its Submit form; for a modification, what changes and (a license marked
+    Action Required) the reply to the officer, as typed when Submit was refused."""
     header = licensing.header_values(checked.header)
     changes = (licensing.license_changes(lic.amends, header, list(lic.lines))
                if lic.amends_id is not None else None)
     same_entry = licensing.same_entry_licenses(lic, header["entry_number"])
     return render_template("licenses/preview.html", draft=lic, header=checked.header, changes=changes,
-                           same_entry=same_entry,
+                           same_entry=same_entry, reply=reply, reply_error=reply_error,
+                           reply_max=licensing.REPLY_MAX,
                            same_entry_message=same_entry and licensing.same_entry_message(same_entry))
 
 
@@ -246,12 +253,20 @@ def submit(draft_id: int):
         return redirect(url_for("licenses.submitted", number=issued.number), code=303)
     # The licenses with the same entry number that the preview showed (the filer saw the warning).
     seen = {n for n in request.form.get("seen_same_entry", "")[:400].upper().split() if n}
+    # The reply to the officer (a license marked Action Required): bounded here only so a huge
+    # post is not kept whole; the service says when it is too long, and the preview shows it again.
+    reply = request.form.get("reply", "")[:licensing.REPLY_MAX * 4]
     try:
-        lic = licensing.submit_draft(lic.id, current_user, seen_same_entry=seen)
+        lic = licensing.submit_draft(lic.id, current_user, seen_same_entry=seen, reply=reply)
     except licensing.SameEntryNumber as warning:
         flash(f"Nothing was issued yet. {warning.problems[0].message}", "warning")
+        if reply.strip():  # a redirect would lose what they wrote to the officer
+            return _preview_page(lic, licensing.check_draft(lic), reply=reply)
         return redirect(url_for("licenses.show_preview", draft_id=draft_id))
     except licensing.LicenseError as error:
+        refused = [p.message for p in error.problems if p.field == "reply"]
+        if refused:
+            return _preview_page(lic, licensing.check_draft(lic), reply=reply, reply_error=refused[0]), 400
         flash(" ".join(p.message for p in error.problems if p.field == "status")
               or "The license could not be issued: correct what is marked, then Preview again.", "error")
         return redirect(url_for("licenses.draft", draft_id=draft_id))

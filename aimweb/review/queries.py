@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from ..checks import CHECKS
 from ..enums import EventKind, ReviewState
@@ -65,8 +65,9 @@ def _license_filters(raw: dict) -> list:
 
 
 def _queue_ids(raw: dict, state: ReviewState):
-    """(query, order): the licenses in one queue state matching the filters, most serious then
-    newest first; the license id is the query's first column.
+    """(query, key): the licenses in one queue state matching the filters; the license id is the
+    query's first column. The key is the columns of the queue's order, each descending (most
+    serious, then newest, then the higher id first): (score, created, license id).
 
     One state at a time, so an index gives the order and a page stops after its rows instead of
     sorting the whole queue: without a check, ix_license_queue on the license (which also holds
@@ -78,14 +79,19 @@ def _queue_ids(raw: dict, state: ReviewState):
     if raw["check"] and not where:
         return (select(Finding.license_id, Finding.queue_score, Finding.license_created_at).distinct()
                 .where(Finding.check == raw["check"], Finding.queue_state == state),
-                (Finding.queue_score.desc(), Finding.license_created_at.desc(), Finding.license_id.desc()))
+                (Finding.queue_score, Finding.license_created_at, Finding.license_id))
     if raw["check"]:
         # With other filters too, the license's index narrows first; the finding is then looked up
         # (ix_finding_check) for the licenses left, not for every finding of the check.
         where.append(select(Finding.id).where(Finding.license_id == License.id,
                                               Finding.check == raw["check"]).exists())
     return (select(License.id).where(License.review_state == state, *where),
-            (License.review_score.desc(), License.created_at.desc(), License.id.desc()))
+            (License.review_score, License.created_at, License.id))
+
+
+def _ordered(raw: dict, state: ReviewState):
+    query, key = _queue_ids(raw, state)
+    return query.order_by(*(column.desc() for column in key))
 
 
 def queue_page(raw: dict, page: int) -> tuple[list, int, bool]:
@@ -97,9 +103,8 @@ def queue_page(raw: dict, page: int) -> tuple[list, int, bool]:
     for state in ReviewState.QUEUED:
         # In the queue's order too: the index is read in that order and the count stops early
         # (PostgreSQL otherwise sorts every finding of a check to make them DISTINCT).
-        query, order = _queue_ids(raw, state)
         counts[state] = db.session.scalar(select(func.count()).select_from(
-            query.order_by(*order).limit(left).subquery())) if left else 0
+            _ordered(raw, state).limit(left).subquery())) if left else 0
         left -= counts[state]
     room = min(PAGE_SIZE, limit - (page - 1) * PAGE_SIZE)  # the last counted page may be short
     offset, ids = (page - 1) * PAGE_SIZE, []
@@ -109,14 +114,79 @@ def queue_page(raw: dict, page: int) -> tuple[list, int, bool]:
         if offset >= counts[state]:
             offset -= counts[state]
             continue
-        query, order = _queue_ids(raw, state)
-        ids += db.session.scalars(query.order_by(*order).limit(room - len(ids)).offset(offset)).all()
+        ids += db.session.scalars(_ordered(raw, state).limit(room - len(ids)).offset(offset)).all()
         offset = 0
     found = {lic.id: (lic, name) for lic, name in db.session.execute(
         select(License, Company.name).join(Company, Company.id == License.company_id)
         .where(License.id.in_(ids)))} if ids else {}
     total = sum(counts.values())
     return [found[i] for i in ids if i in found], min(total, limit), total > limit
+
+
+def queue_neighbours(raw: dict, lic: License, state: ReviewState | None) -> tuple[str | None, str | None]:
+    """The numbers of the licenses before and after `lic` in the queue as filtered by `raw`
+    (None at either end), `lic` taken at its place in the queue state `state` (where it is, or
+    was before an officer acted on it; None: not in the queue, so "next" is the queue's first).
+
+    Keyset reads: at most one row per query, found from the license's key (score, created, id)
+    in the queue's own index (ix_license_queue, or ix_finding_queue for a check), never an offset
+    or the queue loaded; at most one query per queue state and direction."""
+    states = list(ReviewState.QUEUED)
+    if state not in states:
+        return None, _first(raw, states, last=False)
+    at = (lic.review_score, lic.created_at, lic.id)
+    index = states.index(state)
+    return (_step(raw, state, at, before=True) or _first(raw, states[:index][::-1], last=True),
+            _step(raw, state, at, before=False) or _first(raw, states[index + 1:], last=False))
+
+
+def _step(raw: dict, state: ReviewState, at: tuple, before: bool) -> str | None:
+    """The next (or previous) license after the key `at` within one queue state."""
+    query, key = _queue_ids(raw, state)
+    if before:  # the queue runs in descending key order: before means a greater key
+        query = query.where(tuple_(*key) > tuple_(*at)).order_by(*(c.asc() for c in key))
+    else:
+        query = query.where(tuple_(*key) < tuple_(*at)).order_by(*(c.desc() for c in key))
+    return _number_of(db.session.scalars(query.limit(1)).first())
+
+
+def _first(raw: dict, states: list[ReviewState], last: bool) -> str | None:
+    """The first (or last) license of the first of `states` that has any."""
+    for state in states:
+        query, key = _queue_ids(raw, state)
+        order = [c.asc() if last else c.desc() for c in key]
+        number = _number_of(db.session.scalars(query.order_by(*order).limit(1)).first())
+        if number:
+            return number
+    return None
+
+
+def _number_of(license_id: int | None) -> str | None:
+    if license_id is None:
+        return None
+    return db.session.scalar(select(License.number).where(License.id == license_id))
+
+
+def replies_of(license_ids: list[int]) -> dict[int, str]:
+    """The filer's reply, by license, for those whose latest correction carries one."""
+    if not license_ids:
+        return {}
+    latest = (select(func.max(LicenseEvent.id))
+              .where(LicenseEvent.license_id.in_(license_ids), LicenseEvent.kind == EventKind.CORRECTED)
+              .group_by(LicenseEvent.license_id))
+    return dict(db.session.execute(select(LicenseEvent.license_id, LicenseEvent.reply)
+                                   .where(LicenseEvent.id.in_(latest), LicenseEvent.reply.is_not(None))).all())
+
+
+def latest_answer(events: list[LicenseEvent]) -> LicenseEvent | None:
+    """The filer's answer to the latest Action Required: the correction that followed it."""
+    answer = None
+    for event in events:
+        if event.kind == EventKind.ACTION_REQUIRED:
+            answer = None
+        elif event.kind == EventKind.CORRECTED:
+            answer = event
+    return answer
 
 
 def findings_of(license_ids: list[int]) -> dict[int, list[Finding]]:

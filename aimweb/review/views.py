@@ -1,7 +1,10 @@
-"""The Commerce officers' review queue: flagged licenses, Action Required, Clear, the audit trail.
+"""The Commerce officers' review queue: flagged licenses, Action Required, Close Review, the audit
+trail.
 
-Officers read everything and change no license data: "Mark Action Required" and "Clear" go
-through the licensing service like every other change.
+Officers read everything and change no license data: "Mark Action Required" and "Close Review"
+(the review state and event kind stay "cleared") go through the licensing service like every other
+change. The license page and the panel step through the queue (Previous/Next) with the queue's
+filters, carried in their query string.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 from .. import formatting, licensing
 from ..checks import CHECKS
 from ..clock import application_date
+from ..enums import ReviewState
 from ..extensions import db
 from ..models import License
 from ..reference.countries import all_countries
@@ -27,7 +31,18 @@ from ..web.bounds import page_number
 from ..web.downloads import CSV, attachment, safe_text
 from ..web.htmx import current_page, page_or_partial, wants_partial
 from . import bp
-from .queries import EVENT_LABELS, PAGE_SIZE, audit_query, findings_of, max_queue_page, queue_filters, queue_page
+from .queries import (
+    EVENT_LABELS,
+    PAGE_SIZE,
+    audit_query,
+    findings_of,
+    latest_answer,
+    max_queue_page,
+    queue_filters,
+    queue_neighbours,
+    queue_page,
+    replies_of,
+)
 
 
 @bp.get("/")
@@ -53,8 +68,20 @@ def _queue_context(args) -> dict:
     if not errors:
         rows, count, more = queue_page(raw, page)
     findings = findings_of([lic.id for lic, _ in rows])
-    return dict(rows=rows, findings=findings, count=count, more=more, page=page, raw=raw, errors=errors,
-                checks=CHECKS, pages=max(1, -(-count // PAGE_SIZE)))
+    replies = replies_of([lic.id for lic, _ in rows if lic.review_state == ReviewState.ANSWERED])
+    return dict(rows=rows, findings=findings, replies=replies, count=count, more=more, page=page, raw=raw,
+                errors=errors, filter_args=_filter_args(raw, errors), checks=CHECKS,
+                pages=max(1, -(-count // PAGE_SIZE)))
+
+
+def _filter_args(raw: dict, errors: dict) -> dict:
+    """The queue's filters a license link carries (those set; none when one is unreadable)."""
+    return {} if errors else {name: value for name, value in raw.items() if value}
+
+
+def _queue_state(value) -> ReviewState | None:
+    """The `at` parameter: the queue state a license was in when the officer acted on it."""
+    return next((state for state in ReviewState.QUEUED if state == value), None)
 
 
 def _queue_args_of_the_page():
@@ -72,12 +99,30 @@ def _license_or_404(number: str) -> License:
     return lic
 
 
-def _license_context(lic: License) -> dict:
+def _on_queue_page() -> bool:
+    current = current_page()
+    return current is not None and current.path == url_for("review.queue")
+
+
+def _license_context(lic: License, at: ReviewState | None = None) -> dict:
+    """The panel's context. The queue's filters come from the query string; `at` is where the
+    license stood in the queue before an officer's action moved it out (else its own state, or
+    the `at` parameter): Previous/Next step on from that place."""
     recent = db.session.scalars(select(License).where(License.company_id == lic.company_id,
                                                       License.number.is_not(None), License.id != lic.id)
                                 .order_by(License.created_at.desc()).limit(10)).all()
-    return dict(lic=lic, events=list(lic.events), findings=findings_of([lic.id]).get(lic.id, []),
-                recent=recent, checks=CHECKS,
+    raw, errors = queue_filters(request.args)
+    filter_args = _filter_args(raw, errors)
+    at = lic.review_state if lic.review_state in ReviewState.QUEUED else (
+        at or _queue_state(request.args.get("at")))
+    previous, following = queue_neighbours({name: filter_args.get(name, "") for name in raw}, lic, at)
+    events = list(lic.events)
+    answer = latest_answer(events) if lic.review_state == ReviewState.ANSWERED else None
+    return dict(lic=lic, events=events, findings=findings_of([lic.id]).get(lic.id, []),
+                recent=recent, checks=CHECKS, answer=answer, previous=previous, following=following,
+                filter_args=filter_args, standalone=not _on_queue_page(),
+                # The officer's forms post to URLs with the filters and the place (see _officer_action).
+                here={**filter_args, **({"at": at.value} if at else {})},
                 today=application_date())
 
 
@@ -89,8 +134,8 @@ def license(number: str):
 
 
 def _after_action(lic: License, done: str | None = None, error: licensing.LicenseError | None = None,
-                  typed: dict | None = None):
-    context = _license_context(lic)
+                  typed: dict | None = None, at: ReviewState | None = None):
+    context = _license_context(lic, at)
     problems = error.problems if error else []
     # At the field it is about (message, note); anything else (a cancelled license) above the forms.
     context["field_errors"] = {p.field: p.message for p in problems if p.field in ("message", "note")}
@@ -109,18 +154,20 @@ def _after_action(lic: License, done: str | None = None, error: licensing.Licens
     if error:
         return render_template("review/license.html", **context), 400
     flash(done, "success")
-    return redirect(url_for("review.license", number=lic.number), code=303)
+    place = {"at": at} if at in ReviewState.QUEUED else {}
+    return redirect(url_for("review.license", number=lic.number, **context["filter_args"], **place), code=303)
 
 
 def _officer_action(number: str, field: str, act, done: str):
-    """Mark Action Required or Clear: the officer's text from `field`, the service's answer."""
+    """Mark Action Required or Close Review: the officer's text from `field`, the service's answer."""
     lic = _license_or_404(number)
     text = request.form.get(field, "")
+    at = lic.review_state if lic.review_state in ReviewState.QUEUED else _queue_state(request.args.get("at"))
     try:
         lic = act(lic, current_user, text)
     except licensing.LicenseError as error:
-        return _after_action(lic, error=error, typed={field: text[:2000]})
-    return _after_action(lic, done.format(number=lic.number))
+        return _after_action(lic, error=error, typed={field: text[:2000]}, at=at)
+    return _after_action(lic, done.format(number=lic.number), at=at)
 
 
 @bp.post("/licenses/<number>/action-required")
@@ -133,7 +180,8 @@ def action_required(number: str):
 @bp.post("/licenses/<number>/clear")
 @officer_required
 def clear(number: str):
-    return _officer_action(number, "note", licensing.clear_license, "License {number} is cleared.")
+    return _officer_action(number, "note", licensing.clear_license,
+                           "Review of license {number} closed: no action needed.")
 
 
 # ----- the audit trail ---------------------------------------------------------------------------
@@ -156,14 +204,15 @@ def audit_csv():
         out = io.StringIO()
         writer = csv.writer(out)
         out.write("\ufeff")
-        writer.writerow(["When (UTC)", "License Number", "What", "Who", "Officer-only", "Note", "Changes"])
+        writer.writerow(["When (UTC)", "License Number", "What", "Who", "Officer-only", "Note", "Changes",
+                         "Filer's reply"])
         result = db.session.execute(audit_query(request.args).execution_options(yield_per=2000))
         for count, (event, number, email) in enumerate(result, start=1):
             changes = "; ".join(f"{c['label']}: {c['before']} -> {c['after']}" for c in event.changes or [])
             writer.writerow([formatting.iso_datetime(event.at), number,
                              event.kind.label, safe_text(email or "AIM"),
                              "yes" if event.internal else "no", safe_text(event.note or ""),
-                             safe_text(changes)])
+                             safe_text(changes), safe_text(event.reply or "")])
             if count % 500 == 0:
                 yield out.getvalue()
                 out.seek(0)

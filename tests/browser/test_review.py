@@ -1,7 +1,9 @@
 """An officer works the review queue in the browser: opens a flagged license in the panel and marks
 it Action Required (htmx, no reload); the filer, in a browser of their own, sees it and corrects it
-with Modify License; the officer finds it Answered and clears it. axe runs on the queue with the
-panel open."""
+with Modify License and a reply to the officer; the officer finds it Answered ("Filer replied"),
+reads the reply and the before → after, steps Next and Previous through the queue in the panel, and
+closes the review (Close Review). axe runs on the queue with the panel open, the filer's preview
+with the reply box, the panel with the answer, and the officer's license page."""
 from __future__ import annotations
 
 import re
@@ -24,6 +26,7 @@ FILER = "dana@gulfcoast.example"
 OFFICER = "olive@commerce.example"
 MESSAGE = "Smelted and cast in China but the origin is Vietnam: please correct or confirm the origin."
 NOTE = "Origin corrected to China (internal: matches the mill certificate)."
+REPLY = "The mill certificate says China; the origin is corrected.\nThe exporter ships from Vietnam."
 
 
 def draft(origin="CA", largest="CA", cast="CA", hts="7601103000", kg="12500", usd="38750"):
@@ -57,8 +60,8 @@ def row(page, number):
     return queue_rows(page).filter(has=page.get_by_role("link", name=number, exact=True))
 
 
-def test_officer_flags_filer_corrects_officer_clears(page, new_page, console, flagged, helpers,
-                                                    mailbox, screenshot, audit):
+def test_officer_flags_filer_corrects_and_replies_officer_reads_steps_and_closes(
+        page, new_page, console, flagged, helpers, mailbox, screenshot, audit):
     number = flagged["transshipped"]
 
     # ----- The officer's queue: the flagged licenses, most serious first, with their reasons.
@@ -92,7 +95,7 @@ def test_officer_flags_filer_corrects_officer_clears(page, new_page, console, fl
 
     field(page, "Message to the filer").fill(MESSAGE)
     page.get_by_role("button", name="Mark Action Required").click()
-    expect(panel.get_by_role("status")).to_contain_text(
+    expect(panel.locator(".usa-alert[role=status]")).to_contain_text(
         f"License {number} is marked Action Required; the filer will be emailed.")
     expect(panel).to_contain_text("Waiting for the filer")
     expect(panel.locator(".aim-license-head")).to_contain_text("Action Required")
@@ -124,36 +127,86 @@ def test_officer_flags_filer_corrects_officer_clears(page, new_page, console, fl
     filer.get_by_role("button", name="Preview", exact=True).click()
     expect(filer).to_have_url(re.compile(r"/preview$"))
     expect(filer.get_by_role("table", name="What changes: before and after")).to_contain_text("China")
+    # The reply to the officer, under what Commerce wrote.
+    reply = field(filer, "Reply to the officer (optional)")
+    expect(filer.locator(".aim-reply")).to_contain_text(MESSAGE)
+    reply.fill(REPLY)
+    screenshot(filer, "filer-preview-reply", mobile=True)
+    audit.page = filer
+    audit("filer-preview-reply")
+    audit.page = page
     filer.get_by_role("button", name="Submit").click()
     expect(filer.get_by_role("heading", level=1)).to_have_text("License corrected")
     filer.get_by_role("link", name=f"View license {number}").click()
     expect(filer.get_by_role("heading", level=1)).to_have_text(f"License {number}")
     expect(filer.locator(".aim-license-head")).to_contain_text("Corrected")
     expect(filer.locator(".aim-action-required")).to_have_count(0)
+    expect(filer.get_by_role("region", name="History")).to_contain_text(
+        "Reply to the officer: The mill certificate says China")
     console.assert_clean("the filer's correction")
 
-    # ----- The officer: Answered, first in the queue; Clear with an officer-only note.
+    # ----- The officer: Answered, "Filer replied", first in the queue; the reply and the changes.
     page.goto("/review/")
     expect(queue_rows(page).first).to_contain_text(number)
     expect(row(page, number)).to_contain_text("Answered")
+    expect(row(page, number)).to_contain_text("Filer replied")
+    screenshot(page, "queue-replied", mobile=True)
     page.evaluate("() => { window.aimNoReload = 'still here'; }")
     row(page, number).get_by_role("link", name=number).click()
     expect(panel.get_by_role("heading", name=f"License {number}")).to_be_visible()
-    expect(panel).to_contain_text("Country of Origin: Vietnam → China")
+    answer = panel.locator(".aim-answer")
+    expect(answer.get_by_role("heading", name="The filer’s answer")).to_be_visible()
+    expect(answer).to_contain_text(MESSAGE)
+    expect(answer.locator("blockquote")).to_have_text(REPLY)
+    changed = answer.get_by_role("table", name="What the filer changed: before and after")
+    expect(changed.get_by_role("row", name=re.compile("Country of Origin"))).to_contain_text("Vietnam")
+    expect(changed.get_by_role("row", name=re.compile("Country of Origin"))).to_contain_text("China")
+    expect(panel).to_contain_text("Country of Origin: Vietnam → China")  # the history too
     expect(panel.get_by_role("button", name="Ask Again")).to_be_visible()
+    expect(panel.get_by_role("button", name="Clear")).to_have_count(0)
+    screenshot(page, "panel-answer", mobile=True)
+    audit("review-panel-answer")
+
+    # ----- Next and Previous through the queue, in the panel (htmx).
+    steps = panel.get_by_role("navigation", name="Previous and next in the queue")
+    expect(steps).to_contain_text("First in the queue")
+    steps.get_by_role("link", name=re.compile("Next")).click()
+    expect(panel.get_by_role("heading", name=f"License {flagged['no_smelt']}")).to_be_visible()
+    expect(steps).to_contain_text("Last in the queue")
+    expect(page.locator("#panel-next")).to_have_count(0)
+    screenshot(page, "panel-next")
+    steps.get_by_role("link", name=re.compile("Previous")).click()
+    expect(panel.get_by_role("heading", name=f"License {number}")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/review/$"))
+
+    # ----- Close Review with an officer-only note.
     field(page, "Note for the file (officers only)").fill(NOTE)
-    panel.get_by_role("button", name="Clear").click()
-    expect(panel.get_by_role("status")).to_contain_text(f"License {number} is cleared.")
+    panel.get_by_role("button", name="Close Review").click()
+    expect(panel.locator(".usa-alert[role=status]")).to_contain_text(
+        f"Review of license {number} closed: no action needed.")
     expect(panel.get_by_role("table", name="History of the license")).to_contain_text(NOTE)
+    expect(panel.get_by_role("table", name="History of the license")).to_contain_text(REPLY.split("\n")[0])
     expect(row(page, number)).to_have_count(0)
     expect(page.locator("#queue-heading")).to_have_text("1 license to review")
+    # Out of the queue now, the panel still steps on from where the license was.
+    expect(steps.get_by_role("link", name=re.compile("Next"))).to_contain_text(flagged["no_smelt"])
     # A second action in the same panel, its row already gone: the queue is simply redrawn.
     field(page, "Note for the file (officers only)").fill("Reviewed once more.")
-    panel.get_by_role("button", name="Clear").click()
+    panel.get_by_role("button", name="Close Review").click()
     expect(panel.get_by_role("table", name="History of the license")).to_contain_text("Reviewed once more.")
     expect(queue_rows(page)).to_have_count(1)
     assert page.evaluate("() => window.aimNoReload") == "still here", "an htmx step reloaded the page"
-    console.assert_clean("Clear")
+    console.assert_clean("Close Review")
+
+    # ----- The license page on its own: a visible heading with Copy, and the same steps.
+    page.goto(f"/review/licenses/{number}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"License {number}")
+    expect(page.get_by_role("button", name=f"Copy license number {number}")).to_be_visible()
+    page.get_by_role("link", name=re.compile("Next")).click()
+    expect(page).to_have_url(re.compile(rf"/review/licenses/{flagged['no_smelt']}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"License {flagged['no_smelt']}")
+    screenshot(page, "license-page", mobile=True)
+    audit("review-license-page")
 
     # The filer never sees the note.
     filer.reload()
