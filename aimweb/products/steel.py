@@ -23,7 +23,7 @@ from .base import Field, MonitorDimension, Product
 MELT_POUR_REQUIRED_FROM = date(2020, 10, 13)
 
 MELT_POUR = Field(
-    "melt_pour_country", "Country of Melt and Pour", "country", short_label="Melt and Pour", width=20,
+    "melt_pour_country", "Country of Melt and Pour", "country", width=20,
     hint="Where the raw steel was first made liquid and poured into its first solid shape.",
     template_note="Where the raw steel was first produced in a liquid state and poured into its "
                   "first solid shape: always a country, never “Not applicable” or “Unknown”.")
