@@ -96,7 +96,7 @@ def test_steel_hts_numbers_are_covered_exactly_on_their_ranges(number, covered):
 def test_aluminum_and_steel_hts_numbers_never_cross():
     """An aluminum product is not covered on a steel license, nor a steel one on aluminum's."""
     assert not set(STEEL_CATALOGUE) & set(ALUMINUM_CATALOGUE)
-    (field, message), = line_problems(steel_line(hts_number="7601.10.30.00"))
+    (_field, message), = line_problems(steel_line(hts_number="7601.10.30.00"))
     assert "not covered by SIMA" in message
     aluminum = PRODUCTS["aluminum"]
     al_line = aluminum.LineDraft(hts_number="7208.10.15.00", smelt_largest="CA", smelt_second="NA_",
