@@ -13,7 +13,9 @@ from . import licensing, rules
 from .clock import application_date
 from .extensions import db
 from .models import Company, License, User
+from .products import Product
 from .products.aluminum import ALUMINUM
+from .products.steel import STEEL
 from .security import upsert_verified_user
 
 DEMO_FILER = ("filer@example.com", "Demo-Filer-2026!")
@@ -41,7 +43,7 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
     if issued:
         echo(f"Issued {issued} demo licenses to {filer.company.name}.")
         market = _seed_demo_market()
-        echo(f"Issued {market} licenses of other demo importers over the last 14 months.")
+        echo(f"Issued {market} licenses (aluminum and steel) of other demo importers over the last 14 months.")
         from .monitor.aggregates import refresh
 
         refresh()
@@ -76,6 +78,16 @@ DEMO_SHIPMENTS = [
     ("Gulf Coast Metals LLC", "Primary Metals FZE", "unknown", "AE", "5301",
      22, [("7601103000", "NA_", "NA_", "AE", "16000", "46400")]),
 ]
+# The same filer's steel licenses (steel's line fields: HTS, country of melt and pour, kg, US$).
+STEEL_SHIPMENTS = [
+    ("Gulf Coast Metals LLC", "POSCO International", "POSCO Pohang Works", "KR", "5301",
+     14, [("7208101500", "KR", "48000", "38400"), ("7209160040", "KR", "12000", "11400")]),
+    ("Great Lakes Tube Supply", "Tenaris Tamsa", "Tubos de Acero de México", "MX", "2304",
+     20, [("7304191020", "MX", "22000", "30800")]),
+    # Rolled in Vietnam from slab melted and poured in China.
+    ("Midwest Building Steel Inc.", "Hoa Phat Steel JSC", "Hoa Phat Dung Quat", "VN", "1303",
+     33, [("7213913011", "CN", "36000", "23400")]),
+]
 
 
 def _seed_demo_licenses(filer: User) -> int:
@@ -83,22 +95,10 @@ def _seed_demo_licenses(filer: User) -> int:
     if db.session.scalar(select(License.id).where(License.company_id == filer.company_id).limit(1)):
         return 0
     suppress = app_config_suppress(True)
-    today = application_date()
     numbers = []
     try:
-        for importer, exporter, maker, origin, port, days, lines in DEMO_SHIPMENTS:
-            draft = licensing.start_draft(filer)
-            import_date = today + timedelta(days=days)
-            licensing.save_draft_header(draft, {
-                "entry_type": "consumption", "importer_name": importer, "exporter_name": exporter,
-                "manufacturer_name": maker, "origin_country": origin, "export_country": origin,
-                "port_code": port, "export_date": (import_date - timedelta(days=14)).isoformat(),
-                "import_date": import_date.isoformat(), "certified": "y"})
-            for values in lines:
-                problems = licensing.save_draft_line(draft, dict(zip(ALUMINUM.line_field_names, values)))
-                if problems:
-                    raise DemoError(f"demo line {values[0]}: {problems}")
-            numbers.append(licensing.submit_draft(draft.id, filer))
+        numbers += _issue_demo(filer, ALUMINUM, DEMO_SHIPMENTS)
+        _issue_demo(filer, STEEL, STEEL_SHIPMENTS)
         modification = licensing.start_modification(numbers[0], filer)
         data = licensing.header_form_data(numbers[0])
         licensing.save_draft_header(modification, {**data, "entry_number": "ABC-1234567-6", "certified": "y"})
@@ -110,7 +110,26 @@ def _seed_demo_licenses(filer: User) -> int:
             "country where it was produced, or confirm why it is not applicable.")
     finally:
         app_config_suppress(suppress)
-    return len(numbers)
+    return len(numbers) + len(STEEL_SHIPMENTS)
+
+
+def _issue_demo(filer: User, product: Product, shipments) -> list[License]:
+    today = application_date()
+    numbers = []
+    for importer, exporter, maker, origin, port, days, lines in shipments:
+        draft = licensing.start_draft(filer, product.key)
+        import_date = today + timedelta(days=days)
+        licensing.save_draft_header(draft, {
+            "entry_type": "consumption", "importer_name": importer, "exporter_name": exporter,
+            "manufacturer_name": maker, "origin_country": origin, "export_country": origin,
+            "port_code": port, "export_date": (import_date - timedelta(days=14)).isoformat(),
+            "import_date": import_date.isoformat(), "certified": "y"})
+        for values in lines:
+            problems = licensing.save_draft_line(draft, dict(zip(product.line_field_names, values)))
+            if problems:
+                raise DemoError(f"demo line {values[0]}: {problems}")
+        numbers.append(licensing.submit_draft(draft.id, filer))
+    return numbers
 
 
 def app_config_suppress(value: bool) -> bool:
@@ -128,6 +147,18 @@ MARKET = [  # category-typical HTS numbers, US$/kg, and the countries that ship 
     ("7607191000", 4.4, ["CN", "KR", "TR", "DE"]),
     ("7605110000", 3.4, ["CA", "IN", "AE"]),
     ("7608100030", 7.5, ["CN", "KR", "MX"]),
+]
+
+
+# Steel: HTS number, US$/kg, and (country of origin, country of melt and pour) pairs.
+STEEL_MARKET = [
+    ("7208101500", 0.8, [("KR", "KR"), ("JP", "JP"), ("BR", "BR"), ("VN", "CN")]),
+    ("7209160040", 0.95, [("KR", "KR"), ("CA", "CA"), ("TW", "TW")]),
+    ("7210490091", 1.1, [("CA", "CA"), ("MX", "MX"), ("VN", "CN")]),
+    ("7214200000", 0.7, [("MX", "MX"), ("TR", "TR"), ("DZ", "DZ")]),
+    ("7219330045", 3.2, [("TW", "TW"), ("KR", "KR"), ("DE", "DE")]),
+    ("7304191020", 1.4, [("MX", "MX"), ("AR", "AR"), ("KR", "KR")]),
+    ("7306305010", 1.2, [("CA", "CA"), ("MX", "MX"), ("TR", "TR")]),
 ]
 
 
@@ -166,8 +197,21 @@ def _seed_demo_market() -> int:
                 exporter_name=f"Exporter {origin} {n}", manufacturer_name="unknown",
                 origin_country=origin, export_country=origin, port_code="1303",
                 export_date=imported - timedelta(days=12), import_date=imported, lines=[line])
-            by_date.setdefault(imported - timedelta(days=20), []).append(draft)
-        for applied, drafts in sorted(by_date.items()):
+            by_date.setdefault((imported - timedelta(days=20), ALUMINUM.key), []).append(draft)
+        for _ in range(10 + 4 * n):  # steel: the demo importers feed the steel monitor too
+            hts, price, places = STEEL_MARKET[rng.randrange(len(STEEL_MARKET))]
+            origin, melted = places[(n + rng.randrange(2)) % len(places)]
+            imported = today - timedelta(days=rng.randrange(0, 420))
+            kg = Decimal(rng.randrange(10000, 200000))
+            usd = (kg * Decimal(str(round(price * rng.uniform(0.85, 1.15), 2)))).quantize(Decimal("0.01"))
+            draft = rules.LicenseDraft(
+                product=STEEL.key, entry_type="consumption", importer_name=f"Demo Importer {n} Inc.",
+                exporter_name=f"Steel Exporter {origin} {n}", manufacturer_name="unknown",
+                origin_country=origin, export_country=origin, port_code="5301",
+                export_date=imported - timedelta(days=20), import_date=imported,
+                lines=[STEEL.LineDraft(hts, melted, kg, usd)])
+            by_date.setdefault((imported - timedelta(days=25), STEEL.key), []).append(draft)
+        for (applied, _product), drafts in sorted(by_date.items()):  # one product at a time
             total += len(licensing.issue_licenses(user, drafts, on=min(applied, today),
                                                   note="Demo data."))
     return total

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from .products import DEFAULT, HEADER, HEADER_FIELDS, Product
+from .products import DEFAULT, HEADER, HEADER_FIELDS, PRODUCTS, Product
 from .reference import countries
 from .reference.ports import all_ports, search_ports
 from .rules import LicenseDraft, Problem
@@ -125,13 +125,17 @@ def parse_port(value) -> str:
 LOOK_ALIKES = ("0O", "1IL", "2Z", "5S", "8B")
 _SAME_AS = {char: group for group in LOOK_ALIKES for char in group}
 _DIGIT_OF = {char: group[0] for group in LOOK_ALIKES for char in group}
-_LICENSE_NUMBER_SHAPE = re.compile(r"[A-Z][A-Z0-9]{4}[0-9OILZSB]{4}")
+_LICENSE_NUMBER_SHAPE = re.compile(r"[A-Z0-9][A-Z0-9]{4}[0-9OILZSB]{4}")
+# The products' letters (A aluminum, S steel): a digit typed for one (5 for S) is read as it.
+_LETTER_OF = {char: letter for letter in {p.number_letter for p in PRODUCTS.values()}
+              for char in _SAME_AS.get(letter, letter)}
 
 
 def license_number_spellings(value) -> list[str]:
     """Every license number a typed one may be: case, spaces and dashes ignored, and a look-alike
     (O/0, I/L/1, Z/2, S/5, B/8) among the 4 middle characters read as any of its group, in the
-    month and year as the digit. Empty when the text is not shaped like a license number.
+    month and year as the digit, and as the first character a product's letter (5 for S). Empty
+    when the text is not shaped like a license number.
 
     At most 3^4 = 81 numbers, looked up exactly by the number's unique index: "aox5ko126" finds
     A0X5K0126 or AOX5K0126 (both possible before look-alikes were left out), whichever exists.
@@ -140,6 +144,10 @@ def license_number_spellings(value) -> list[str]:
     if not _LICENSE_NUMBER_SHAPE.fullmatch(typed):
         return []
     letter, body, month_year = typed[0], typed[1:5], typed[5:]
+    if letter.isdigit():
+        if letter not in _LETTER_OF:
+            return []
+        letter = _LETTER_OF[letter]
     month_year = "".join(_DIGIT_OF.get(char, char) for char in month_year)
     bodies = [""]
     for char in body:

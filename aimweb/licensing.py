@@ -327,7 +327,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
         screening.add_volumes(draft.company_id, screening.month_of(now),
                               screening.kg_by_hts(header.lines))
         _monitor_changed(header.import_date)
-        _mail(draft, user, "AIM license {number} issued", "license_issued")
+        _mail(draft, user, "{program} license {number} issued", "license_issued")
         db.session.commit()
         break
     else:  # pragma: no cover - 25 collisions in a row: the month's numbers are nearly gone
@@ -341,10 +341,11 @@ def _mail(lic: License, user: User | None, subject: str, template: str, **contex
     """Put the mail about this change in its transaction (the outbox): call it before the commit,
     with `lic` as this transaction has it (the callers' UPDATEs synchronize or refresh it).
 
-    `user` None: the license's filer. The subject's {number} is the license number.
+    `user` None: the license's filer. The subject's {number} is the license number, {program}
+    its product's program (AIM, SIMA).
     """
     user = user or lic.created_by
-    subject = subject.format(number=lic.number)
+    subject = subject.format(number=lic.number, program=products.get(lic.product).short_name)
     # A mail that cannot even be rendered must not undo the change: logged, not shown.
     try:
         send_email(user.email, subject, template, lic=lic, user=user, **context)
@@ -509,7 +510,7 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User,
     _monitor_changed(imported_before, header.import_date)
     db.session.flush()
     db.session.expire_all()  # the UPDATEs above moved lines and values past the loaded copies
-    _mail(db.session.get(License, original_id), user, "AIM license {number} corrected",
+    _mail(db.session.get(License, original_id), user, "{program} license {number} corrected",
           "license_corrected", changes=changes)
     db.session.commit()
     db.session.expire_all()
@@ -668,7 +669,7 @@ def mark_action_required(lic: License, officer: User, message: str) -> License:
     screening.sync_queue(license_id)
     _officer_event(license_id, officer, EventKind.ACTION_REQUIRED, message, internal=False)
     db.session.refresh(lic)  # the UPDATE bypassed the loaded copy
-    _mail(lic, None, "AIM license {number}: Action Required", "action_required", message=message)
+    _mail(lic, None, "{program} license {number}: Action Required", "action_required", message=message)
     db.session.commit()
     db.session.expire_all()
     return db.session.get(License, license_id)

@@ -308,10 +308,13 @@ class ProductLine(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     hts_number: Mapped[str] = mapped_column(String(10))
     description: Mapped[str] = mapped_column(Text, default="")
-    category: Mapped[str] = mapped_column(String(60), default="")
-    smelt_largest: Mapped[str] = mapped_column(String(3))
-    smelt_second: Mapped[str] = mapped_column(String(3))
-    cast_country: Mapped[str] = mapped_column(String(3))
+    category: Mapped[str] = mapped_column(String(80), default="")
+    # The products' own line fields (aimweb/products): a line fills its product's, the others
+    # stay empty ("" for aluminum's, which predate steel; NULL for steel's).
+    smelt_largest: Mapped[str] = mapped_column(String(3), default="")
+    smelt_second: Mapped[str] = mapped_column(String(3), default="")
+    cast_country: Mapped[str] = mapped_column(String(3), default="")
+    melt_pour_country: Mapped[str | None] = mapped_column(String(3))
     quantity_kg: Mapped[Decimal] = mapped_column(Numeric(16, 2))
     customs_value_usd: Mapped[Decimal] = mapped_column(Numeric(16, 2))
     unit_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
@@ -489,7 +492,7 @@ class MonitorCell(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dimension: Mapped[str] = mapped_column(String(10))
-    category: Mapped[str] = mapped_column(String(60))
+    category: Mapped[str] = mapped_column(String(80))
     origin: Mapped[str] = mapped_column(String(3))
     period: Mapped[str] = mapped_column(String(7))
     key: Mapped[str] = mapped_column(String(60))

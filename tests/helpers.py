@@ -100,11 +100,11 @@ LINE = {
 }
 
 
-def start(client) -> str:
-    """Apply for Single License → Standard License, Aluminum: the URL of the new draft."""
+def start(client, product="aluminum") -> str:
+    """Apply for Single License → Standard License, the product: the URL of the new draft."""
     token = csrf_token(client, "/licenses/apply")
     response = client.post("/licenses/apply", data={"csrf_token": token, "license_type": "standard",
-                                                    "product": "aluminum"})
+                                                    "product": product})
     assert response.status_code == 302
     return response.headers["Location"]
 
@@ -118,8 +118,8 @@ def add_line(client, draft, line=LINE, header=HEADER, htmx=True):
     return post(client, f"{draft}/lines", {**header, **line}, headers=HTMX if htmx else {})
 
 
-def issue(client, lines=(LINE,), header=HEADER) -> str:
-    draft = start(client)
+def issue(client, lines=(LINE,), header=HEADER, product="aluminum") -> str:
+    draft = start(client, product)
     for line in lines:
         assert "aim-line--error" not in add_line(client, draft, line, header).get_data(as_text=True)
     assert post(client, f"{draft}/preview", {**header, "certified": "y"}).status_code == 302

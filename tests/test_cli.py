@@ -84,6 +84,10 @@ def test_seed_demo_is_idempotent(app, client):
     # demo monitor: all made once, nothing doubled by the second run.
     assert counts[0] == counts[1]
     assert counts[0][:2] == (10, 9) and counts[0][2] > 100
+    # The demo filer has steel licenses as well as aluminum ones, and so do the demo importers.
+    with app.app_context():
+        by_product = dict(db.session.execute(select(License.product, func.count()).group_by(License.product)).all())
+    assert by_product["steel"] > 50 and by_product["aluminum"] > 100
     assert user(app, DEMO_FILER[0]).role == "filer"
     assert user(app, DEMO_OFFICER[0]).role == "officer"
 

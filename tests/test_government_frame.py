@@ -1,6 +1,6 @@
 """A government service's frame (issue 14, point 10): the USWDS banner, the agency, the identifier
 footer with its Privacy, Accessibility and FOIA links, "What is this?" beside the account and
-company fields, and "Apply for Single License" going straight to the form while there is only one
+company fields, and "Apply for Single License" going straight to the form when there is only one
 kind of license to choose."""
 from __future__ import annotations
 
@@ -67,7 +67,8 @@ def test_company_form_explains_its_fields_as_the_guide_does(app, signed_in):
     assert text.count("What is this?") >= 10
 
 
-def test_apply_for_single_license_opens_the_form_at_once_with_one_choice(signed_in):
+def test_apply_for_single_license_opens_the_form_at_once_with_one_choice(signed_in, monkeypatch):
+    monkeypatch.setattr(license_views, "PRODUCTS", [("aluminum", "Aluminum")])
     dashboard = signed_in.get("/licenses/").get_data(as_text=True)
     form = re.search(r'<form method="post" action="/licenses/apply"[^>]*>(.*?)</form>', dashboard, re.S)
     assert form, "Apply for Single License is a button that starts the form"
@@ -80,8 +81,8 @@ def test_apply_for_single_license_opens_the_form_at_once_with_one_choice(signed_
     assert "Standard License · Aluminum" in words(signed_in.get(response.headers["Location"]))
 
 
-def test_with_a_second_product_the_choice_page_comes_back(signed_in, monkeypatch):
-    monkeypatch.setattr(license_views, "PRODUCTS", license_views.PRODUCTS + [("steel", "Steel")])
+def test_with_a_second_product_the_choice_page_comes_back(signed_in):
+    assert license_views.PRODUCTS == [("aluminum", "Aluminum"), ("steel", "Steel")]
     dashboard = signed_in.get("/licenses/").get_data(as_text=True)
     assert '<a class="usa-button" href="/licenses/apply">Apply for Single License</a>' in dashboard
     page = words(signed_in.get("/licenses/apply"))

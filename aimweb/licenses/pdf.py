@@ -12,7 +12,7 @@ from flask import Response, current_app, render_template, request
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from .. import formatting
+from .. import formatting, products
 from ..extensions import db
 from ..models import License, LicensePdf
 from ..rules import unit_value
@@ -147,7 +147,8 @@ def license_pdf(number: str):
         response = Response(status=304)
     else:
         response = Response(cached_license_pdf(lic), mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'inline; filename="AIM-license-{number}.pdf"'
+        response.headers["Content-Disposition"] = (
+            f'inline; filename="{products.get(lic.product).short_name}-license-{number}.pdf"')
     response.set_etag(etag)
     # Never kept (like every signed-in response, see security.py): a corrected or cancelled license
     # shows at once, and nothing stays on a shared computer. The ETag still answers a revalidation.

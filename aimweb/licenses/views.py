@@ -12,7 +12,7 @@ from .. import licensing, products
 from ..clock import application_date
 from ..enums import LicenseStatus
 from ..inputs import parse_amount
-from ..reference.hts import current_catalogue, format_hts, normalize_hts
+from ..reference.hts import format_hts, normalize_hts
 from ..reference.ports import all_ports
 from ..rules import unit_value
 from ..web.access import draft_or_404, filer_required, license_or_404, signed_in
@@ -43,7 +43,7 @@ def _apply_choice() -> dict:
 @bp.route("/apply", methods=["GET", "POST"])
 @filer_required
 def apply():
-    """The guide's first step: choose "Standard License" and "Aluminum"."""
+    """The guide's first step: choose "Standard License", then the product (Aluminum or Steel)."""
     error = None
     if request.method == "POST":
         if (request.form.get("license_type") in dict(LICENSE_TYPES)
@@ -84,8 +84,8 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
     typed = line_form.values()
     context = dict(draft=draft, form=form, line_form=line_form, editing=editing,
                    line_problems=line_problems, ports=all_ports().values(),
-                   hts_info=_hts_info(typed["hts_number"] or ""),
-                   hts_revision=current_catalogue().revision,
+                   hts_info=_hts_info(typed["hts_number"] or "", draft.product),
+                   hts_revision=products.get(draft.product).catalogue().revision,
                    line_unit_value=_unit_value(typed["quantity_kg"], typed["customs_value_usd"]),
                    announce=announce, focus=focus, keep_countries=keep_countries,
                    country_fields=_country_names(draft), quiet_errors=True)
@@ -293,7 +293,7 @@ def submitted(number: str):
 def hts_lookup():
     """The product description and category of a typed HTS number, or why it can't be used."""
     return render_template("licenses/_hts_info.html",
-                           **_hts_info(request.args.get("line-hts_number", "")))
+                           **_hts_info(request.args.get("line-hts_number", ""), request.args.get("product")))
 
 
 @bp.get("/unit-value")
@@ -304,11 +304,12 @@ def unit_value_preview():
     return render_template("licenses/_unit_value.html", value=value)
 
 
-def _hts_info(text: str) -> dict:
+def _hts_info(text: str, product: str | None) -> dict:
     text = (text or "").strip()[:40]
     hts10 = normalize_hts(text)
-    return dict(text=text, hts10=hts10,
-                item=current_catalogue().items.get(hts10) if hts10 else None)
+    spec = products.PRODUCTS.get(product or "") or products.get(None)
+    return dict(text=text, hts10=hts10, product=spec,
+                item=spec.catalogue().items.get(hts10) if hts10 else None)
 
 
 def _unit_value(quantity, value):

@@ -32,7 +32,9 @@ from ..reference.countries import country_name
 from .disclosure import TOTAL, Figure, Month
 
 # The product's own dimensions (aimweb/products: `monitor_dimensions`) follow the shared ones.
-_OWN = products.get(None).monitor_dimensions
+# The public monitor is aluminum's (AIM): steel licenses wait for the steel monitor's pages.
+_PRODUCT = products.DEFAULT
+_OWN = products.get(_PRODUCT).monitor_dimensions
 DIMENSIONS = {
     "category": "Product category",
     "hts6": "6-digit HTS",
@@ -148,7 +150,7 @@ def _rebuild_month(month: str) -> None:
         select(License.company_id, ProductLine.category, License.origin_country, hts6,
                *own_columns, func.sum(ProductLine.quantity_kg), func.sum(ProductLine.customs_value_usd))
         .join(ProductLine, ProductLine.license_id == License.id)
-        .where(License.import_date >= start, License.import_date < end,
+        .where(License.import_date >= start, License.import_date < end, License.product == _PRODUCT,
                License.number.is_not(None), License.status != LicenseStatus.CANCELLED)
         .group_by(License.company_id, ProductLine.category, License.origin_country, hts6, *own_columns)
         .order_by(License.company_id))

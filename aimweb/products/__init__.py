@@ -1,4 +1,4 @@
-"""The products a license can be for: each one a module of data (aluminum.py), looked up by key.
+"""The products a license can be for: each one a module of data (aluminum.py, steel.py), looked up by key.
 
 Adding a product is adding its module (and its reference data) to PRODUCTS; see the README's
 "Where to add a product".
@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from .aluminum import ALUMINUM
 from .base import HEADER, HEADER_FIELDS, Field, Product
+from .steel import STEEL
 
-PRODUCTS: dict[str, Product] = {p.key: p for p in (ALUMINUM,)}
+PRODUCTS: dict[str, Product] = {p.key: p for p in (ALUMINUM, STEEL)}
 DEFAULT = ALUMINUM.key
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..reference import countries
-from ..reference.hts import current_catalogue, format_hts
+from ..reference.hts import CatalogueSource, format_hts
 from .base import Field, Finding, LineCheck, MonitorDimension, Product
 
 UNKNOWN_SMELT_CUTOFF = date(2022, 6, 28)
@@ -102,7 +102,7 @@ ALUMINUM = Product(
     hts_example="7601.10.30.00",
     own_line_fields=(SMELT_LARGEST, SMELT_SECOND, CAST),
     line_rules=line_rules,
-    catalogue=current_catalogue,
+    catalogue=CatalogueSource(),
     template_sheet="Aluminum Licenses",
     template_marker="AIM aluminum license template",
     template_instructions=(

@@ -15,6 +15,8 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
+from ..reference.hts import CatalogueSource
+
 EMPTY = "—"
 
 
@@ -130,6 +132,9 @@ class MonitorDimension:
     label: str           # "Country of largest smelt"
     line_attribute: str  # the ProductLine attribute it groups by
     is_country: bool = True
+    # The key of a line's attribute value when it is not the value itself (steel's product group
+    # is read from the line's category).
+    key_of: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,9 @@ class Product:
     own_line_fields: tuple[Field, ...]
     # (line draft, application date) -> [(field name, message)] for the product's own fields
     line_rules: Callable[[object, date], list[tuple[str, str]]]
-    catalogue: Callable[[], object]        # the covered-HTS catalogue in use (reference.hts.Catalogue)
+    # Called: the covered-HTS catalogue in use (reference.hts.Catalogue); .path(): where
+    # `flask hts-load --product KEY` puts a new revision.
+    catalogue: CatalogueSource
     template_sheet: str
     template_marker: str
     template_instructions: tuple[str, ...]   # the product's own lines of the template's guide

@@ -1,4 +1,4 @@
-"""The HTS catalogue of covered aluminum products, read from a CSV with its revision."""
+"""The HTS catalogues of covered products (one per product), each read from a CSV with its revision."""
 from __future__ import annotations
 
 import csv
@@ -62,9 +62,12 @@ def parse_hts_csv(text: str) -> list[HtsItem]:
     return list(items.values())
 
 
-@lru_cache(maxsize=1)
-def packaged_catalogue() -> dict[str, HtsItem]:
-    text = resources.files(__package__).joinpath("data/hts_covered.csv").read_text("utf-8")
+PACKAGED_FILE = "hts_covered.csv"  # aluminum's; a product names its own (products/steel.py)
+
+
+@lru_cache(maxsize=8)
+def packaged_catalogue(filename: str = PACKAGED_FILE) -> dict[str, HtsItem]:
+    text = resources.files(__package__).joinpath("data", filename).read_text("utf-8")
     return {item.hts10: item for item in parse_hts_csv(text)}
 
 
@@ -82,17 +85,38 @@ class Catalogue:
 _loaded: dict[str, tuple[float, Catalogue]] = {}
 
 
-def catalogue_path() -> str:
-    """HTS_CATALOGUE_FILE, or hts_catalogue.json in the instance folder (needs an app context)."""
+def catalogue_path(name: str | None = None) -> str:
+    """HTS_CATALOGUE_FILE, or hts_catalogue.json in the instance folder (needs an app context);
+    a product's own catalogue (`name`, like "steel") beside it: hts_catalogue_steel.json."""
     import os
 
     from flask import current_app
 
-    return current_app.config.get("HTS_CATALOGUE_FILE") or os.path.join(
+    path = current_app.config.get("HTS_CATALOGUE_FILE") or os.path.join(
         current_app.instance_path, INSTANCE_FILE)
+    if name:
+        root, ext = os.path.splitext(path)
+        path = f"{root}_{name}{ext}"
+    return path
 
 
-def current_catalogue(path: str | None = None) -> Catalogue:
+@dataclass(frozen=True)
+class CatalogueSource:
+    """Where a product's catalogue comes from: its packaged CSV, replaced by `flask hts-load
+    --product KEY` (stored under `name`; None for the first product's historical file name).
+    Called, it gives the catalogue in use: Product.catalogue is one of these."""
+
+    packaged_file: str = PACKAGED_FILE
+    name: str | None = None
+
+    def path(self) -> str:
+        return catalogue_path(self.name)
+
+    def __call__(self) -> Catalogue:
+        return current_catalogue(self.path(), self.packaged_file)
+
+
+def current_catalogue(path: str | None = None, packaged_file: str = PACKAGED_FILE) -> Catalogue:
     """The catalogue loaded with `flask hts-load` (re-read when the file changes), else the packaged.
 
     A stat per call, not a read: every worker sees a new revision on its next request.
@@ -104,7 +128,7 @@ def current_catalogue(path: str | None = None) -> Catalogue:
     try:
         mtime = os.stat(path).st_mtime_ns
     except OSError:
-        return Catalogue(PACKAGED_REVISION, packaged_catalogue())
+        return Catalogue(PACKAGED_REVISION, packaged_catalogue(packaged_file))
     cached = _loaded.get(path)
     if cached and cached[0] == mtime:
         return cached[1]

@@ -90,11 +90,16 @@ EXPORT = TODAY + timedelta(days=5)
 IMPORT = TODAY + timedelta(days=20)
 
 
-def start_application(page):
-    """Dashboard → "Apply for Single License": Standard License, Aluminum being the only choice,
-    the form opens at once (no page with one option in each list)."""
+def start_application(page, product: str = "Aluminum"):
+    """Dashboard → "Apply for Single License" → Standard License and the product → the form."""
     page.goto("/licenses/")
-    page.get_by_role("button", name="Apply for Single License").click()
+    page.get_by_role("link", name="Apply for Single License").or_(
+        page.get_by_role("button", name="Apply for Single License")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Single License")
+    if page.url.endswith("/licenses/apply"):
+        field(page, "License Type").select_option(label="Standard License")
+        field(page, "Product").select_option(label=product)
+        page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(re.compile(r"/licenses/drafts/\d+$"))
     expect(page.get_by_role("heading", name="Products")).to_be_visible()
 

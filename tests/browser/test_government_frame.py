@@ -3,11 +3,9 @@ you know", "What is this?" opens beside a field, the footer's pages, Apply for S
 straight to the form; axe at both widths on every new state."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from .steps import expect, sign_in
+from .steps import expect, sign_in, start_application
 
 pytestmark = pytest.mark.browser
 
@@ -40,9 +38,7 @@ def test_apply_for_single_license_opens_the_form_and_company_help(page, app, hel
     with app.app_context():
         helpers.make_user("frame@example.com")
     sign_in(page, "frame@example.com", helpers.PASSWORD)
-    page.goto("/licenses/")
-    page.get_by_role("button", name="Apply for Single License").click()
-    expect(page).to_have_url(re.compile(r"/licenses/drafts/\d+$"))
+    start_application(page)  # Standard License → Aluminum on the apply page
     expect(page.get_by_text("Standard License · Aluminum")).to_be_visible()
 
     page.goto("/account/company")
