@@ -2,7 +2,7 @@
 characters (the longest Section 232 steel category has 73)
 
 Revision ID: f3d51b7a2c60
-Revises: c14f0a7d2e91
+Revises: d5f1a8c3e702
 Create Date: 2026-12-02 02:10:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f3d51b7a2c60'
-down_revision = 'c14f0a7d2e91'
+down_revision = "d5f1a8c3e702"
 branch_labels = None
 depends_on = None
 
