@@ -386,3 +386,57 @@ document.addEventListener("htmx:afterSettle", function (event) {
     aimSummaryChanged();
   }
 });
+
+// ----- The dashboard: filters behind a button on a phone, "select every license on this page" ----
+// On a phone the licenses come first and Search & Filter opens from its button (app.css hides the
+// panel only on a scripted page, so without a script the filters are simply there).
+document.addEventListener("click", function (event) {
+  var toggle = event.target.closest(".aim-filter-toggle");
+  if (!toggle) {
+    return;
+  }
+  var panel = document.getElementById(toggle.getAttribute("aria-controls"));
+  var open = toggle.getAttribute("aria-expanded") !== "true";
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  panel.classList.toggle("is-open", open);
+  if (open) {
+    var first = panel.querySelector("input:not([type=hidden]), select");
+    if (first) {
+      first.focus();
+    }
+  }
+});
+
+// The box in the table's header ticks or clears every row of the page; it needs this script, so
+// it stays hidden without one.
+function aimShowSelectAll(root) {
+  root.querySelectorAll(".aim-select-all").forEach(function (box) {
+    box.hidden = false;
+  });
+}
+document.addEventListener("DOMContentLoaded", function () {
+  aimShowSelectAll(document);
+});
+document.addEventListener("htmx:load", function (event) {
+  aimShowSelectAll(event.detail.elt);
+});
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  var table = box.closest && box.closest("table");
+  if (!table) {
+    return;
+  }
+  if (box.classList.contains("aim-select-all")) {
+    table.querySelectorAll(".aim-pick").forEach(function (pick) {
+      pick.checked = box.checked;
+    });
+  } else if (box.classList.contains("aim-pick")) {
+    var all = table.querySelector(".aim-select-all");
+    var picks = table.querySelectorAll(".aim-pick");
+    var ticked = table.querySelectorAll(".aim-pick:checked").length;
+    if (all) {
+      all.checked = ticked === picks.length;
+      all.indeterminate = ticked > 0 && ticked < picks.length;
+    }
+  }
+});
