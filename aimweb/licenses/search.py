@@ -10,7 +10,7 @@ from time import monotonic
 from urllib.parse import urlencode
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..enums import Action, LicenseStatus, allows
@@ -325,17 +325,29 @@ def _page_statement(names: frozenset, way: str, sort: str, order: str) -> Select
     column = SORTS[sort]
     forward = order_by(sort, order)
     backward = order_by(sort, "asc" if order == "desc" else "desc")
-    ids = select(License.id).where(*_conditions(names))
+    where = _conditions(names)
     if way in ("after", "before"):
+        # The rows beyond the key in the page's direction, as two index seeks: those sharing the
+        # key's value with an id beyond the key's, then those beyond its value; the first `limit`
+        # of both. (One condition "(column, id) beyond the key" made SQLite read and drop, one by
+        # one, every row sharing the key's value: by status, most of a company's licenses.)
         at = select(column).where(License.id == bindparam("key"),
                                   License.company_id == bindparam("company_id")).scalar_subquery()
-        key = bindparam("key")
-        if (way == "after") == (order == "desc"):  # the rows below the key's (column, id)
-            ids = ids.where(column <= at, or_(column < at, License.id < key))
-        else:
-            ids = ids.where(column >= at, or_(column > at, License.id > key))
-    ids = ids.order_by(*(forward if way in ("first", "after") else backward))
-    ids = ids.limit(bindparam("limit")).offset(bindparam("offset")).subquery()
+        down = (way == "after") == (order == "desc")
+        direction = forward if way == "after" else backward
+        same = (select(License.id, column.label("k")).where(*where, column == at,
+                                                             License.id < bindparam("key") if down
+                                                             else License.id > bindparam("key"))
+                .order_by(direction[1]).limit(bindparam("limit")).subquery())
+        beyond = (select(License.id, column.label("k")).where(*where, column < at if down else column > at)
+                  .order_by(*direction).limit(bindparam("limit")).subquery())
+        both = union_all(select(same), select(beyond)).subquery()
+        ids = (select(both.c.id).order_by(*((both.c.k.desc(), both.c.id.desc()) if down
+                                           else (both.c.k.asc(), both.c.id.asc())))
+               .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
+    else:
+        ids = (select(License.id).where(*where).order_by(*(forward if way == "first" else backward))
+               .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
     return (select(*ROW_COLUMNS, func.count(ProductLine.id), func.sum(ProductLine.quantity_kg),
                    func.sum(ProductLine.customs_value_usd))
             .join(ids, ids.c.id == License.id)
