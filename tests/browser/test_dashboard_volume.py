@@ -41,6 +41,10 @@ def numbers(page) -> list[str]:
     return [t.strip() for t in page.locator("#license-results tbody tr.aim-row th .aim-number").all_inner_texts()]
 
 
+def first_number(page):
+    return page.locator("#license-results tbody tr.aim-row th .aim-number").first
+
+
 def query_of(page) -> dict:
     return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
@@ -57,11 +61,13 @@ def test_filer_sorts_pages_filters_selects_and_prints(page, console, many, scree
     # ----- Sort by License Number, then the other way.
     page.get_by_role("link", name=re.compile("^License Number")).click()
     expect(page).to_have_url(re.compile(r"sort=number"))
+    expect(first_number(page)).to_have_text("A00VB1226")
     assert query_of(page) == {"sort": "number", "order": "asc"}
     assert numbers(page) == [f"A{i:02d}VB1226" for i in range(25)]
     expect(page.get_by_role("columnheader", name=re.compile("^License Number"))).to_have_attribute("aria-sort", "ascending")
     page.get_by_role("link", name=re.compile("^License Number")).click()
     expect(page.get_by_role("columnheader", name=re.compile("^License Number"))).to_have_attribute("aria-sort", "descending")
+    expect(first_number(page)).to_have_text("A29VB1226")
     assert numbers(page)[:3] == ["A29VB1226", "A28VB1226", "A27VB1226"]
     # Next keeps the order.
     page.get_by_role("link", name="Next page").click()
