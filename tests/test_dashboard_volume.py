@@ -136,7 +136,8 @@ def test_valid_through_and_customs_entry_columns_and_copy_in_each_row(signed_in,
 def test_quick_filters_action_required_expiring_and_drafts(signed_in, filer, query):
     created = utcnow() - timedelta(days=60)
     insert(query, filer,
-           dict(number="AACT10126", status="action_required", created=created, valid_through=TODAY + timedelta(days=40)),
+           dict(number="AACT10126", status="action_required", created=created,
+                valid_through=TODAY + timedelta(days=40)),
            dict(number="AEXP30126", created=created, valid_through=TODAY + timedelta(days=3)),
            dict(number="AEXP70126", status="corrected", created=created, valid_through=TODAY + timedelta(days=7)),
            dict(number="AEXP80126", created=created, valid_through=TODAY + timedelta(days=8)),
@@ -261,7 +262,8 @@ def test_none_or_too_many_selected_goes_back_with_a_message(signed_in, picked, p
     assert "Select one or more licenses first" in page_text(signed_in.get(none.headers["Location"]))
     many = post(signed_in, path, {"license": [str(i) for i in range(1, 252)]})
     assert many.status_code == 303
-    assert "Select at most 250 licenses at a time (you selected 251)" in page_text(signed_in.get(many.headers["Location"]))
+    message = page_text(signed_in.get(many.headers["Location"]))
+    assert "Select at most 250 licenses at a time (you selected 251)" in message
 
 
 def test_selection_needs_the_csrf_token_and_a_filer(client, signed_in, picked):

@@ -10,13 +10,13 @@ from urllib.request import url2pathname
 
 from flask import Response, current_app, render_template, request
 from sqlalchemy import delete, select
-from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from .. import formatting
-from ..extensions import db
 from ..clock import program_now
 from ..enums import LicenseStatus
+from ..extensions import db
 from ..models import License, LicensePdf
 from ..rules import unit_value
 from ..web.access import license_or_404, signed_in

@@ -37,7 +37,8 @@ SORTS = {"created": License.created_at, "import": License.import_date, "number":
 SORT_LABELS = {"created": "Created", "import": "Date of Import", "number": "License Number", "status": "Status"}
 FIRST_ORDER = {"created": "desc", "import": "desc", "number": "asc", "status": "asc"}
 # Quick filters: one click each. Drafts are listed on their own (they have no number).
-QUICK_FILTERS = {LicenseStatus.ACTION_REQUIRED.value: LicenseStatus.ACTION_REQUIRED.label, "expiring": "Expiring within 7 days", "drafts": "Drafts"}
+QUICK_FILTERS = {LicenseStatus.ACTION_REQUIRED.value: LicenseStatus.ACTION_REQUIRED.label,
+                 "expiring": "Expiring within 7 days", "drafts": "Drafts"}
 EXPIRING_DAYS = 7
 # Periods counted from the program's date when the search runs ("last-30": the 30 days before
 # today and today; "next-7": today and the 7 days after), so a saved search stays relative.

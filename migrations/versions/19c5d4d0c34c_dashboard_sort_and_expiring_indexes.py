@@ -8,7 +8,6 @@ Create Date: 2026-12-02 01:47:47.822189
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '19c5d4d0c34c'
 down_revision = 'c14f0a7d2e91'
