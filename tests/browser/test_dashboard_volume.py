@@ -123,9 +123,9 @@ def test_filer_sorts_pages_filters_selects_and_prints(page, console, many, scree
     console.assert_clean("the dashboard for volume")
 
 
-def test_on_a_phone_the_licenses_come_first_and_the_filters_open_from_a_button(new_page, console, many,
+def test_on_a_phone_the_licenses_come_first_and_the_filters_open_from_a_button(page, console, many,
                                                                                    screenshot, audit):
-    page = new_page(viewport=MOBILE)
+    page.set_viewport_size(MOBILE)
     sign_in(page, many["email"], many["password"])
     expect(page.locator("#license-results tbody tr.aim-row")).to_have_count(25)
     toggle = page.get_by_role("button", name=re.compile("^Search & Filter"))
@@ -144,6 +144,14 @@ def test_on_a_phone_the_licenses_come_first_and_the_filters_open_from_a_button(n
     page.locator("#f-q").fill("a00vb1226")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.locator("#license-results tbody tr.aim-row")).to_have_count(1)
+    # The filters close again so the license found is in view; the button opens them.
+    expect(page.locator("#license-search")).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= MOBILE["width"]
+    screenshot(page, "dashboard-phone-found")
+    audit("dashboard-phone-found")  # at 1280 px too, where the filters are simply there
+    page.set_viewport_size(MOBILE)
+    toggle.click()
+    expect(page.locator("#f-q")).to_have_value("a00vb1226")
     screenshot(page, "dashboard-phone-filters")
     console.assert_clean("the dashboard on a phone")

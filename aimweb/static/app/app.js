@@ -440,3 +440,18 @@ document.addEventListener("change", function (event) {
     }
   }
 });
+
+// On a phone, a search made in place closes the filters again so the licenses found are in view
+// (unless the search needs correcting: then they stay open with their messages).
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (!event.detail.target || event.detail.target.id !== "license-results") {
+    return;
+  }
+  var toggle = document.querySelector(".aim-filter-toggle");
+  var results = document.getElementById("license-results");
+  if (!toggle || toggle.offsetParent === null || !results || results.querySelector(".usa-alert--error")) {
+    return;
+  }
+  toggle.setAttribute("aria-expanded", "false");
+  document.getElementById(toggle.getAttribute("aria-controls")).classList.remove("is-open");
+});
