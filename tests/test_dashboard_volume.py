@@ -255,15 +255,16 @@ def test_another_company_license_is_refused_and_nothing_is_sent(signed_in, picke
         assert post(signed_in, path, {"license": [picked["ids"][0], bad]}).status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/licenses/selected/export.csv", "/licenses/selected/pdf"])
-def test_none_or_too_many_selected_goes_back_with_a_message(signed_in, picked, path):
+@pytest.mark.parametrize(("path", "most", "what"), [("/licenses/selected/export.csv", 250, "export"),
+                                                    ("/licenses/selected/pdf", 50, "print")])
+def test_none_or_too_many_selected_goes_back_with_a_message(signed_in, picked, path, most, what):
     none = post(signed_in, path, {"q": "asel"})
     assert none.status_code == 303 and parse_qs(urlsplit(none.headers["Location"]).query) == {"q": ["asel"]}
     assert "Select one or more licenses first" in page_text(signed_in.get(none.headers["Location"]))
-    many = post(signed_in, path, {"license": [str(i) for i in range(1, 252)]})
+    many = post(signed_in, path, {"license": [str(i) for i in range(1, most + 2)]})
     assert many.status_code == 303
     message = page_text(signed_in.get(many.headers["Location"]))
-    assert "Select at most 250 licenses at a time (you selected 251)" in message
+    assert f"You can {what} at most {most} selected licenses at a time (you selected {most + 1})" in message
 
 
 def test_selection_needs_the_csrf_token_and_a_filer(client, signed_in, picked):
