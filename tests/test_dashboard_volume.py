@@ -168,6 +168,12 @@ def test_a_quick_filter_combines_with_the_search(signed_in, filer, query):
     insert(query, filer, dict(number="AEXPA0126", importer="Rhine Alloys", valid_through=TODAY + timedelta(days=1)),
            dict(number="AEXPB0126", importer="Other Metals", valid_through=TODAY + timedelta(days=1)))
     assert rows(signed_in.get("/licenses/?quick=expiring&q=rhine")) == ["AEXPA0126"]
+    # A search made in place (htmx) sends the quick filters and the phone's filter button again,
+    # so they say what is shown.
+    found = signed_in.get("/licenses/?quick=expiring&q=rhine",
+                          headers={"HX-Request": "true", "HX-Target": "license-results"}).get_data(as_text=True)
+    assert '<nav id="quick-filters"' in found and 'hx-swap-oob="true">Search &amp; Filter (1 active)</button>' in found
+    assert re.search(r'quick=expiring"\s*aria-current="page">Expiring within 7 days', found)
 
 
 # ----- periods counted from the program date ----------------------------------------------------

@@ -147,6 +147,7 @@ def test_on_a_phone_the_licenses_come_first_and_the_filters_open_from_a_button(p
     # The filters close again so the license found is in view; the button opens them.
     expect(page.locator("#license-search")).to_be_hidden()
     expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_have_text("Search & Filter (1 active)")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= MOBILE["width"]
     screenshot(page, "dashboard-phone-found")
     audit("dashboard-phone-found")  # at 1280 px too, where the filters are simply there
