@@ -131,8 +131,9 @@ document.addEventListener("htmx:afterRequest", function (event) {
 // Copy (a license number): the buttons need a script, so they stay hidden without one. "Copied"
 // is said only once the browser has put the number on the clipboard; when it refuses (an old
 // browser, a page not served over HTTPS) the number is selected and the filer told to copy it.
+// The dashboard's "select every license on this page" box needs the script too.
 function aimShowCopyButtons(root) {
-  root.querySelectorAll("button[data-copy]").forEach(function (button) {
+  root.querySelectorAll("button[data-copy], .aim-select-all").forEach(function (button) {
     button.hidden = false;
   });
 }
@@ -408,18 +409,7 @@ document.addEventListener("click", function (event) {
 });
 
 // The box in the table's header ticks or clears every row of the page; it needs this script, so
-// it stays hidden without one.
-function aimShowSelectAll(root) {
-  root.querySelectorAll(".aim-select-all").forEach(function (box) {
-    box.hidden = false;
-  });
-}
-document.addEventListener("DOMContentLoaded", function () {
-  aimShowSelectAll(document);
-});
-document.addEventListener("htmx:load", function (event) {
-  aimShowSelectAll(event.detail.elt);
-});
+// it stays hidden without one (shown with the Copy buttons, above).
 document.addEventListener("change", function (event) {
   var box = event.target;
   var table = box.closest && box.closest("table");
