@@ -233,6 +233,12 @@ class License(db.Model):
         # Covers the date-of-import filter with its status and ordering: count and page index-only.
         Index("ix_license_company_import_status", "company_id", "import_date", "status", "created_at"),
         Index("ix_license_import_date", "import_date"),   # the monitor rebuilds a month of imports
+        # The dashboard's other orders, each paged by the key (column, id): by date of import, by
+        # license number, by status; and the "Expiring within 7 days" quick filter.
+        Index("ix_license_company_import_id", "company_id", "import_date", "id"),
+        Index("ix_license_company_number", "company_id", "number"),
+        Index("ix_license_company_status_id", "company_id", "status", "id"),
+        Index("ix_license_company_valid_through", "company_id", "valid_through"),
         Index("ix_license_entry_number", "entry_number"),
         # The officers' queue, one state at a time, in its order; covers the country and company
         # filters, so a filtered page and its bounded count read the index alone.

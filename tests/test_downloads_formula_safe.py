@@ -5,13 +5,13 @@ import csv
 import io
 import re
 
-from conftest import make_user, sign_in
+from conftest import csrf_token, make_user, sign_in
 from helpers import HEADER, LINE, issue
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from aimweb.extensions import db
-from aimweb.models import UploadBatch, User
+from aimweb.models import License, UploadBatch, User
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")
 TYPED = {"importer_name": "=HYPERLINK(\"http://evil.example\")", "exporter_name": "+1+1",
@@ -73,6 +73,7 @@ def test_every_download_writes_typed_text_as_text(app, client):
     # A new download route must be added here, with the hostile value it can carry.
     expected = {
         "licenses.export_licenses": list(TYPED.values()),
+        "licenses.export_selected": list(TYPED.values()),  # posted with the license ticked
         "bulk.results": [ENTRY_ID],
         # The filer's own workbook, as uploaded (no formula: refused at upload) plus the numbers;
         # this batch's content holds a formula no upload lets in, so the table comes instead.
@@ -85,6 +86,9 @@ def test_every_download_writes_typed_text_as_text(app, client):
     }
     assert set(urls) == set(expected)
     batch_ids = {"bulk.results": done, "bulk.results_workbook": done, "bulk.problems": rejected}
+    with app.app_context():
+        ticked = {"license": db.session.scalar(select(License.id).where(License.number.is_not(None))),
+                  "csrf_token": csrf_token(client, "/licenses/")}
     for endpoint, paths in urls.items():
         officer = endpoint.startswith(("review.", "admin."))
         if officer:
@@ -92,8 +96,11 @@ def test_every_download_writes_typed_text_as_text(app, client):
             assert sign_in(other, "officer@example.com").status_code == 302
         for path in paths:
             path = path.replace("<int:batch_id>", str(batch_ids.get(endpoint, 0)))
-            response = (other if officer else client).get(
-                path, follow_redirects=endpoint == "bulk.results_workbook")
+            if endpoint == "licenses.export_selected":
+                response = client.post(path, data=ticked)
+            else:
+                response = (other if officer else client).get(
+                    path, follow_redirects=endpoint == "bulk.results_workbook")
             assert response.status_code == 200, path
             written = cells(response)
             assert written, path

@@ -12,10 +12,27 @@ from ..models import SavedSearch
 from ..web.access import filer_required, license_or_404, signed_in
 from ..web.bounds import MAX_ID
 from ..web.htmx import page_or_partial, wants_partial
-from . import bp, export
-from .search import SEARCHABLE_STATUSES, Row, dashboard_header, dashboard_page, parse_filters, recent_drafts
+from . import bp, export, pdf
+from .search import (
+    PAGE_SIZES,
+    PERIODS,
+    QUICK_FILTERS,
+    SEARCHABLE_STATUSES,
+    SORT_LABELS,
+    Row,
+    dashboard_header,
+    dashboard_page,
+    drafts_page,
+    parse_filters,
+    recent_drafts,
+)
 
 MAX_SAVED_SEARCHES = 50
+# Export selected: at most a page of the largest size. Print selected renders every license in the
+# request (about 0.2-0.5 s each with WeasyPrint, measured at 540 ms under load 8): 50 stay within
+# gunicorn's 30 s.
+MAX_SELECTED = 250
+MAX_PRINTED = 50
 
 
 def _license_key(args, name: str) -> int | None:
@@ -40,14 +57,21 @@ def dashboard():
     if current_user.company_id is None:
         return redirect(url_for("account.company"))
     company_id, today = current_user.company_id, application_date()
-    filters = parse_filters(request.args)
+    filters = parse_filters(request.args, today)
     header = dashboard_header(company_id, current_user.id)
-    page = None if filters.errors else dashboard_page(
-        company_id, filters, request.args.get("page", 1, type=int), header.stamp, today,
-        after=_license_key(request.args, "after"), before=_license_key(request.args, "before"))
+    number = request.args.get("page", 1, type=int)
+    if filters.errors:
+        page = None
+    elif filters.drafts:
+        page = drafts_page(company_id, filters, number)
+    else:
+        page = dashboard_page(company_id, filters, number, header.stamp, today,
+                              after=_license_key(request.args, "after"), before=_license_key(request.args, "before"))
     whole_page = not wants_partial("license-results")  # a search in place shows the results only
     context = dict(filters=filters, page=page, header=header, statuses=SEARCHABLE_STATUSES, today=today,
-                   drafts=recent_drafts(company_id) if whole_page and header.has_drafts else [],
+                   quick_filters=QUICK_FILTERS, periods=PERIODS, sort_labels=SORT_LABELS, page_sizes=PAGE_SIZES,
+                   max_selected=MAX_SELECTED, max_printed=MAX_PRINTED,
+                   drafts=recent_drafts(company_id) if whole_page and header.has_drafts and not filters.drafts else [],
                    saved=_saved_searches() if whole_page and header.has_saved_searches else [])
     return page_or_partial("licenses/dashboard.html", "licenses/_results.html",
                            hx_target="license-results", **context)
@@ -86,7 +110,7 @@ def _clean_name(raw: str | None) -> str | None:
 @bp.post("/searches")
 @filer_required
 def save_search():
-    filters = parse_filters(request.form)
+    filters = parse_filters(request.form, application_date())
     query = filters.query_string()
     back = url_for("licenses.dashboard") + (f"?{query}" if query else "")
     if filters.errors:
@@ -138,11 +162,61 @@ def open_search(search_id: int):
 @bp.get("/export.<any(csv, xlsx):kind>")
 @filer_required
 def export_licenses(kind: str):
-    filters = parse_filters(request.args)
-    if filters.errors:
-        flash("Correct the search before exporting it.", "error")
+    filters = parse_filters(request.args, application_date())
+    if filters.errors or filters.drafts:
+        flash("Drafts have no license to export yet." if filters.drafts and not filters.errors
+              else "Correct the search before exporting it.", "error")
         return redirect(url_for("licenses.dashboard", **{k: v for k, v in filters.raw.items() if v}))
     return export.response(current_user.company_id, filters, kind)
+
+
+# ----- Export selected, Print selected -----------------------------------------------------------
+
+def _selected(most: int = MAX_SELECTED) -> tuple[list[int] | None, object]:
+    """The licenses ticked on the dashboard (form values `license`, ids) and the search to go back
+    to. None (with a message flashed) when there are none, more than `most`, or one is not an id."""
+    filters = parse_filters(request.form, application_date())
+    query = filters.query_string()
+    back = redirect(url_for("licenses.dashboard") + (f"?{query}" if query else ""), code=303)
+    raw = request.form.getlist("license")
+    if len(raw) > most:
+        what = "print" if most == MAX_PRINTED else "export"
+        flash(f"You can {what} at most {most} selected licenses at a time (you selected {len(raw):,}): "
+              + ("print fewer at a time." if what == "print" else "export the whole search instead."), "error")
+        return None, back
+    ids = []
+    for value in raw:
+        if not (value.isascii() and value.isdigit() and len(value) <= 19 and 0 < int(value) <= MAX_ID):
+            abort(404)
+        ids.append(int(value))
+    if not ids:
+        flash("Select one or more licenses first: tick the box in front of each.", "error")
+        return None, back
+    return sorted(set(ids)), filters
+
+
+@bp.post("/selected/export.<any(csv, xlsx):kind>")
+@filer_required
+def export_selected(kind: str):
+    ids, filters = _selected()
+    if ids is None:
+        return filters
+    # Only the company's licenses: an id of another company's (or a draft) is a license not found.
+    if export.count_selected(current_user.company_id, ids) != len(ids):
+        abort(404)
+    return export.response(current_user.company_id, filters, kind, ids=ids)
+
+
+@bp.post("/selected/pdf")
+@filer_required
+def print_selected():
+    ids, filters = _selected(MAX_PRINTED)
+    if ids is None:
+        return filters
+    licenses = pdf.company_licenses(current_user.company_id, ids, filters)
+    if len(licenses) != len(ids):
+        abort(404)
+    return pdf.selected_response(licenses)
 
 
 # ----- License Actions ---------------------------------------------------------------------------

@@ -18,18 +18,18 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Response, current_app, stream_with_context
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 
 from .. import formatting, products
 from ..clock import program_now
 from ..enums import ENTRY_TYPES, LicenseStatus
 from ..extensions import db
-from ..models import ProductLine
+from ..models import License, ProductLine
 from ..products import HEADER_FIELDS
 from ..products.base import HTS, QUANTITY, VALUE
 from ..reference.countries import country_name
 from ..web.downloads import CSV, XLSX, attachment, safe_text
-from .search import Filters, license_query
+from .search import SORTS, Filters, license_query
 
 # The products' own line fields (of every product, each once: an export may mix products).
 OWN_FIELDS = products.own_line_fields()
@@ -46,10 +46,19 @@ _OWN_START = _HEADER_END + 4
 MAX_EXPORT_LICENSES = 100_000
 
 
-def _rows(company_id: int, filters: Filters, show_date=None):
-    """(License number, …) lists, one per product line, newest license first. `show_date`, when
-    given, converts the date columns (once per license: they are all header columns)."""
-    licenses = license_query(company_id, filters).limit(MAX_EXPORT_LICENSES).subquery()
+def count_selected(company_id: int, ids: list[int]) -> int:
+    """How many of the licenses `ids` are the company's licenses with a number."""
+    return db.session.scalar(select(func.count()).select_from(License).where(
+        License.company_id == company_id, License.status.in_(LicenseStatus.NUMBERED), License.id.in_(ids)))
+
+
+def _rows(company_id: int, filters: Filters, show_date=None, ids: list[int] | None = None):
+    """(License number, …) lists, one per product line, licenses in the dashboard's order (newest
+    first unless sorted otherwise); only the licenses `ids` when given. `show_date`, when given,
+    converts the date columns (once per license: they are all header columns)."""
+    licenses = license_query(company_id, filters, ids).limit(MAX_EXPORT_LICENSES).subquery()
+    column, key = licenses.c[SORTS[filters.sort].key], licenses.c.id
+    order = (column.desc(), key.desc()) if filters.order == "desc" else (column.asc(), key.asc())
     query = (
         # The status as stored (a str): looked up in status_labels, no enum built per row.
         select(licenses.c.number, type_coerce(licenses.c.status, String), licenses.c.created_at, licenses.c.valid_from,
@@ -58,7 +67,7 @@ def _rows(company_id: int, filters: Filters, show_date=None):
                ProductLine.category, *(getattr(ProductLine, f.name) for f in OWN_FIELDS),
                ProductLine.quantity_kg, ProductLine.customs_value_usd, ProductLine.unit_value)
         .join(ProductLine, ProductLine.license_id == licenses.c.id)
-        .order_by(licenses.c.created_at.desc(), licenses.c.id.desc(), ProductLine.position)
+        .order_by(*order, ProductLine.position)
     )
     names: dict[str, str] = {}
 
@@ -127,14 +136,14 @@ def _csv_date():
     return us
 
 
-def _csv_stream(company_id: int, filters: Filters):
+def _csv_stream(company_id: int, filters: Filters, ids: list[int] | None = None):
     buffer = io.StringIO()
     # The csv module writes None as an empty field and numbers (Decimal, int) as str() does: only
     # the dates need formatting, done by _rows once per license.
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a byte-order mark
     writer.writerow(COLUMNS)
-    for count, row in enumerate(_rows(company_id, filters, show_date=_csv_date()), start=1):
+    for count, row in enumerate(_rows(company_id, filters, show_date=_csv_date(), ids=ids), start=1):
         writer.writerow(row)
         if count % 500 == 0:
             yield buffer.getvalue()
@@ -234,7 +243,7 @@ def _cell_writer(index: int):
     return cell
 
 
-def _sheet_xml(company_id: int, filters: Filters):
+def _sheet_xml(company_id: int, filters: Filters, ids: list[int] | None = None):
     """The worksheet, in chunks: frozen header row and first column, column widths, the rows."""
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
                    for i, w in enumerate(_WIDTHS, start=1))
@@ -247,7 +256,7 @@ def _sheet_xml(company_id: int, filters: Filters):
            f'<cols>{cols}</cols><sheetData><row r="1">{header}</row>')
     writers = list(enumerate(_cell_writer(i) for i in range(len(COLUMNS))))
     chunk = []
-    for r, row in enumerate(_rows(company_id, filters), start=2):
+    for r, row in enumerate(_rows(company_id, filters, ids=ids), start=2):
         chunk.append(f'<row r="{r}">' + "".join([write(row[i], r) for i, write in writers]) + "</row>")
         if len(chunk) == 1000:
             yield "".join(chunk)
@@ -255,14 +264,14 @@ def _sheet_xml(company_id: int, filters: Filters):
     yield "".join(chunk) + "</sheetData></worksheet>"
 
 
-def write_xlsx(company_id: int, filters: Filters, target) -> None:
+def write_xlsx(company_id: int, filters: Filters, target, ids: list[int] | None = None) -> None:
     """The filtered licenses as an .xlsx workbook written to the binary file `target`.
 
     The sheet goes to a temporary file first, so its size is known when it enters the zip (Zip64
     only when a huge export needs it) and memory stays flat whatever the size.
     """
     with tempfile.TemporaryFile(dir=current_app.config.get("EXPORT_TMP_DIR")) as sheet:
-        for part in _sheet_xml(company_id, filters):
+        for part in _sheet_xml(company_id, filters, ids):
             sheet.write(part.encode("utf-8"))
         size = sheet.tell()
         sheet.seek(0)
@@ -275,13 +284,13 @@ def write_xlsx(company_id: int, filters: Filters, target) -> None:
                 shutil.copyfileobj(sheet, member, 1024 * 1024)
 
 
-def response(company_id: int, filters: Filters, kind: str) -> Response:
+def response(company_id: int, filters: Filters, kind: str, ids: list[int] | None = None) -> Response:
     stamp = program_now().strftime("%Y%m%d-%H%M")
     if kind == "csv":
-        return attachment(Response(stream_with_context(_csv_stream(company_id, filters)), mimetype=CSV),
+        return attachment(Response(stream_with_context(_csv_stream(company_id, filters, ids)), mimetype=CSV),
                           f"aim-licenses-{stamp}.csv")
     spool = tempfile.TemporaryFile(dir=current_app.config.get("EXPORT_TMP_DIR"))  # noqa: SIM115 - the response closes it
-    write_xlsx(company_id, filters, spool)
+    write_xlsx(company_id, filters, spool, ids)
     size = spool.tell()
     spool.seek(0)
 

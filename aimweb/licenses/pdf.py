@@ -9,15 +9,19 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from flask import Response, current_app, render_template, request
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from .. import formatting, products
+from ..clock import program_now
+from ..enums import LicenseStatus
 from ..extensions import db
 from ..models import License, LicensePdf
 from ..rules import unit_value
 from ..web.access import license_or_404, signed_in
 from . import bp
+from .search import Filters, order_by
 
 # PDFs rendered by this process: the tests prove a cached download renders nothing.
 render_count = 0
@@ -155,6 +159,49 @@ def license_pdf(number: str):
     response.headers["Cache-Control"] = "no-store"
     # Chrome shows an inline PDF through an internal <embed>: the portal's CSP (object-src 'none',
     # default-src 'self') would blank it (crbug.com/271452). A PDF runs no script; only framing matters.
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+# ----- several licenses in one PDF (Print selected on the dashboard) ------------------------------
+
+def company_licenses(company_id: int, ids: list[int], filters: Filters) -> list[License]:
+    """The company's licenses with a number among `ids`, in the dashboard's order (an id of another
+    company's license, or of a draft, is not among them)."""
+    return list(db.session.scalars(
+        select(License).where(License.company_id == company_id, License.status.in_(LicenseStatus.NUMBERED),
+                              License.id.in_(ids))
+        .options(selectinload(License.lines), selectinload(License.events), selectinload(License.company),
+                 selectinload(License.created_by))
+        .order_by(*order_by(filters.sort, filters.order))))
+
+
+def licenses_pdf(licenses: list[License]) -> bytes:
+    """One PDF of the licenses, each starting on a page of its own and numbering its own pages
+    ("Page 1 of 2" is the license's): each is laid out as its own document, as when printed alone,
+    and the pages are written once as one tagged file."""
+    global render_count
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    base_url, fetcher, fonts = static_root().as_uri() + "/", make_fetcher(), FontConfiguration()
+    pages_html = [license_pdf_html(lic) for lic in licenses]
+    db.session.commit()  # nothing is held while WeasyPrint works
+    documents = [HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(font_config=fonts, **PDF_OPTIONS)
+                 for html in pages_html]
+    combined = documents[0].copy([page for document in documents for page in document.pages])
+    pdf = combined.write_pdf(**PDF_OPTIONS)
+    with _count_lock:
+        render_count += 1
+    return pdf
+
+
+def selected_response(licenses: list[License]) -> Response:
+    response = Response(licenses_pdf(licenses), mimetype="application/pdf")
+    stamp = program_now().strftime("%Y%m%d-%H%M")
+    response.headers["Content-Disposition"] = f'inline; filename="licenses-{stamp}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

@@ -10,7 +10,7 @@ from time import monotonic
 from urllib.parse import urlencode
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..enums import Action, LicenseStatus, allows
@@ -19,12 +19,35 @@ from ..inputs import UnreadableDate, license_number_spellings, parse_date
 from ..models import Company, License, LicenseEvent, ProductLine, SavedSearch
 from ..rules import normalize_entry_number
 
-FILTER_NAMES = ("status", "created_from", "created_to", "import_from", "import_to", "q")
+FILTER_NAMES = ("status", "created_from", "created_to", "import_from", "import_to", "q",
+                "created_within", "import_within", "quick")
+# How the list is shown, not which licenses: kept in the URL and by saved searches like the filters.
+VIEW_NAMES = ("sort", "order", "size")
 # The Status filter's choices, in the vocabulary's order: every status of a license with a number.
 SEARCHABLE_STATUSES = {s.value: s.label for s in LicenseStatus if s in LicenseStatus.NUMBERED}
 FILTER_LABELS = {"status": "Status", "created_from": "Creation Date From", "created_to": "Creation Date To",
-                 "import_from": "Date of Import From", "import_to": "Date of Import To", "q": "Search text"}
+                 "import_from": "Date of Import From", "import_to": "Date of Import To", "q": "Search text",
+                 "created_within": "Creation Date", "import_within": "Date of Import", "quick": "Show"}
 PAGE_SIZE = 25
+PAGE_SIZES = (25, 100, 250)
+# The columns the list can be sorted by (each with the license id after it: the keyset of a page
+# is (column, id), served by an index (company_id, column[, id])), and the order each starts in.
+SORTS = {"created": License.created_at, "import": License.import_date, "number": License.number,
+         "status": License.status}
+SORT_LABELS = {"created": "Created", "import": "Date of Import", "number": "License Number", "status": "Status"}
+FIRST_ORDER = {"created": "desc", "import": "desc", "number": "asc", "status": "asc"}
+# Quick filters: one click each. Drafts are listed on their own (they have no number).
+QUICK_FILTERS = {LicenseStatus.ACTION_REQUIRED.value: LicenseStatus.ACTION_REQUIRED.label,
+                 "expiring": "Expiring within 7 days", "drafts": "Drafts"}
+EXPIRING_DAYS = 7
+# Periods counted from the program's date when the search runs ("last-30": the 30 days before
+# today and today; "next-7": today and the 7 days after), so a saved search stays relative.
+PERIODS = {"created_within": {"last-7": "Last 7 days", "last-30": "Last 30 days", "last-90": "Last 90 days",
+                              "last-365": "Last 365 days"},
+           "import_within": {"last-30": "Last 30 days", "last-7": "Last 7 days", "next-7": "Next 7 days",
+                             "next-30": "Next 30 days"}}
+PERIOD = re.compile(r"^(last|next)-(\d{1,4})$")
+MAX_PERIOD_DAYS = 3660
 
 
 @dataclass
@@ -35,6 +58,11 @@ class Filters:
     import_from: date | None = None
     import_to: date | None = None
     q: str = ""
+    quick: str = ""
+    sort: str = "created"
+    order: str = "desc"
+    size: int = PAGE_SIZE
+    today: date | None = None  # the program date the periods and "expiring" were counted from
     raw: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -42,20 +70,67 @@ class Filters:
     def active(self) -> bool:
         return any(self.raw.get(name) for name in FILTER_NAMES)
 
+    @property
+    def active_count(self) -> int:
+        """The filters set (besides a quick filter), for the "Search & Filter (2 active)" button."""
+        return sum(1 for name in FILTER_NAMES if name != "quick" and self.raw.get(name))
+
+    @property
+    def drafts(self) -> bool:
+        return self.quick == "drafts"
+
     def query_string(self, **extra) -> str:
         values = {k: v for k, v in self.raw.items() if v}
         values.update({k: v for k, v in extra.items() if v})
         return urlencode(values)
 
+    def next_order(self, sort: str) -> str:
+        """The order a click on the column `sort` gives: the other way round when the list is
+        sorted by it, else that column's first order."""
+        return ("asc" if self.order == "desc" else "desc") if sort == self.sort else FIRST_ORDER[sort]
 
-def parse_filters(args) -> Filters:
-    raw = {name: (args.get(name) or "").strip()[:100] for name in FILTER_NAMES}
-    f = Filters(raw=raw, q=raw["q"])
+    def sorted_by(self, sort: str) -> str:
+        """The query string of this search sorted by `sort` (next_order), from page 1."""
+        values = {k: v for k, v in self.raw.items() if v and k not in ("sort", "order")}
+        return urlencode({**values, "sort": sort, "order": self.next_order(sort)})
+
+    def with_size(self, size: int) -> str:
+        return urlencode({**{k: v for k, v in self.raw.items() if v and k != "size"}, "size": size})
+
+    def with_quick(self, quick: str) -> str:
+        """The current sort and page size with only the quick filter `quick` (no other filter)."""
+        return urlencode({**{k: v for k, v in self.raw.items() if v and k in VIEW_NAMES}, "quick": quick})
+
+
+def _period(value: str, today: date) -> tuple[date, date] | None:
+    match = PERIOD.match(value)
+    if not match or not 1 <= int(match[2]) <= MAX_PERIOD_DAYS:
+        return None
+    days = timedelta(days=int(match[2]))
+    return (today - days, today) if match[1] == "last" else (today, today + days)
+
+
+def parse_filters(args, today: date) -> Filters:
+    """The search in `args` (a URL's or a form's values), checked; periods and "expiring" are
+    counted from `today` (the program's date)."""
+    raw = {name: (args.get(name) or "").strip()[:100] for name in (*FILTER_NAMES, *VIEW_NAMES)}
+    f = Filters(raw=raw, q=raw["q"], today=today)
     if raw["status"]:
         if raw["status"] in SEARCHABLE_STATUSES:
             f.status = raw["status"]
         else:
             f.errors["status"] = "Choose a status from the list."
+    if raw["quick"]:
+        if raw["quick"] in QUICK_FILTERS:
+            f.quick = raw["quick"]
+        else:
+            raw["quick"] = ""  # an unknown quick filter is no filter (a link from an older page)
+    # How the list is shown: anything unknown is the default, never an error.
+    f.sort = raw["sort"] if raw["sort"] in SORTS else "created"
+    f.order = raw["order"] if raw["order"] in ("asc", "desc") else FIRST_ORDER[f.sort]
+    f.size = int(raw["size"]) if raw["size"] in {str(n) for n in PAGE_SIZES} else PAGE_SIZE
+    raw.update(sort=f.sort if raw["sort"] else "", order=f.order if raw["order"] else "",
+               size=str(f.size) if raw["size"] else "")
     labels = {"created": "Creation Date", "import": "Date of Import"}
     for prefix, label in labels.items():
         for end in ("from", "to"):
@@ -65,6 +140,16 @@ def parse_filters(args) -> Filters:
                     setattr(f, name, parse_date(raw[name]))
                 except UnreadableDate as error:
                     f.errors[name] = f"{label} {end}: {error}"
+        within = f"{prefix}_within"
+        if raw[within]:
+            period = _period(raw[within], today)
+            if period is None:
+                f.errors[within] = f"{label}: choose a period from the list."
+            elif raw[f"{prefix}_from"] or raw[f"{prefix}_to"]:
+                f.errors[within] = f"{label}: choose a period or dates, not both."
+            else:
+                setattr(f, f"{prefix}_from", period[0])
+                setattr(f, f"{prefix}_to", period[1])
         start, stop = getattr(f, f"{prefix}_from"), getattr(f, f"{prefix}_to")
         if start and stop and stop < start:
             f.errors[f"{prefix}_to"] = f"{label}: “To” must be on or after “From”."
@@ -74,8 +159,9 @@ def parse_filters(args) -> Filters:
 LICENSE_NUMBER = re.compile(r"^A[A-Z0-9]{4}\d{4}$")
 
 
-def license_query(company_id: int, f: Filters) -> Select:
-    """The company's issued licenses matching the filters, newest first.
+def license_query(company_id: int, f: Filters, ids: list[int] | None = None) -> Select:
+    """The company's issued licenses matching the filters (and, when given, among `ids`), in the
+    search's order.
 
     Served by the indexes (company_id, created_at), (company_id, status, created_at) and
     (company_id, import_date); a license or entry number is looked up exactly by its own index.
@@ -86,8 +172,15 @@ def license_query(company_id: int, f: Filters) -> Select:
     of 50,000 table rows (bench/bench_dashboard.py: 110 ms -> 7 ms on SQLite).
     """
     values = filter_values(company_id, f)
+    if ids is not None:
+        values["ids"] = ids
     return (select(License).where(*_conditions(frozenset(values)))
-            .order_by(License.created_at.desc(), License.id.desc()).params(values))
+            .order_by(*order_by(f.sort, f.order)).params(values))
+
+
+def order_by(sort: str, order: str) -> tuple:
+    column = SORTS[sort]
+    return (column.desc(), License.id.desc()) if order == "desc" else (column.asc(), License.id.asc())
 
 
 def filter_values(company_id: int, f: Filters) -> dict:
@@ -96,6 +189,11 @@ def filter_values(company_id: int, f: Filters) -> dict:
     values: dict = {"company_id": company_id}
     if f.status:
         values["status"] = f.status
+    if f.quick == LicenseStatus.ACTION_REQUIRED:
+        values["quick_status"] = LicenseStatus.ACTION_REQUIRED.value
+    elif f.quick == "expiring" and f.today is not None:
+        values["expiring_from"] = f.today
+        values["expiring_to"] = f.today + timedelta(days=EXPIRING_DAYS)
     if f.created_from:
         values["created_from"] = datetime.combine(f.created_from, time.min)
     if f.created_to:
@@ -128,6 +226,13 @@ def _conditions(names: frozenset) -> tuple:
     where = [License.company_id == bindparam("company_id"), License.status.in_(LicenseStatus.NUMBERED)]
     if "status" in names:
         where.append(License.status == bindparam("status"))
+    if "quick_status" in names:
+        where.append(License.status == bindparam("quick_status"))
+    if "expiring_from" in names:  # issued (in force), its last valid day within the next 7 days
+        where += [License.status.in_(LicenseStatus.ISSUED), License.valid_through >= bindparam("expiring_from"),
+                  License.valid_through <= bindparam("expiring_to")]
+    if "ids" in names:
+        where.append(License.id.in_(bindparam("ids", expanding=True)))
     if "created_from" in names:
         where.append(License.created_at >= bindparam("created_from"))
     if "created_to" in names:
@@ -174,6 +279,8 @@ class Row:
     status: LicenseStatus
     created_at: datetime
     import_date: date | None
+    valid_through: date | None
+    entry_number: str | None
     importer_name: str
     port_code: str
     products: int
@@ -201,46 +308,63 @@ class Row:
     def of(cls, lic: License, today: date) -> Row:
         """The row of one license object (the row redrawn after Cancel)."""
         count, kg, usd = line_totals([lic.id]).get(lic.id, (0, None, None))
-        return cls(lic.id, lic.number, lic.status, lic.created_at, lic.import_date, lic.importer_name,
-                   lic.port_code, count, kg, usd, lic.is_expired(today))
+        return cls(lic.id, lic.number, lic.status, lic.created_at, lic.import_date, lic.valid_through,
+                   lic.entry_number, lic.importer_name, lic.port_code, count, kg, usd, lic.is_expired(today))
 
 
 ROW_COLUMNS = (License.id, License.number, License.status, License.created_at, License.import_date,
-               License.importer_name, License.port_code, License.valid_through)
-NEWEST_FIRST = (License.created_at.desc(), License.id.desc())
-OLDEST_FIRST = (License.created_at, License.id)
+               License.valid_through, License.entry_number, License.importer_name, License.port_code)
 
 
-@lru_cache(maxsize=256)
-def _page_statement(names: frozenset, way: str) -> Select:
+@lru_cache(maxsize=512)
+def _page_statement(names: frozenset, way: str, sort: str, order: str) -> Select:
     """The rows of a page of a search with the values `names`, and their product totals, in one
-    statement built once per shape. `way`: "newest" (an offset from the newest), "oldest" (from
-    the oldest), "after" or "before" (the license `key`); then `limit` and `offset`."""
-    ids = select(License.id).where(*_conditions(names))
+    statement built once per shape. The list is in (`sort` column, id) `order`; `way`: "first"
+    (an offset from its start), "last" (from its end), "after" or "before" (the license `key`);
+    then `limit` and `offset`. Each way reads the index (company_id, column[, id]) from a point
+    and stops after `limit` rows, so a page far down costs what the first does."""
+    column = SORTS[sort]
+    forward = order_by(sort, order)
+    backward = order_by(sort, "asc" if order == "desc" else "desc")
+    where = _conditions(names)
     if way in ("after", "before"):
-        at = select(License.created_at).where(License.id == bindparam("key"),
-                                              License.company_id == bindparam("company_id")).scalar_subquery()
-        if way == "after":
-            ids = ids.where(License.created_at <= at, or_(License.created_at < at, License.id < bindparam("key")))
-        else:
-            ids = ids.where(License.created_at >= at, or_(License.created_at > at, License.id > bindparam("key")))
-    ids = ids.order_by(*(NEWEST_FIRST if way in ("newest", "after") else OLDEST_FIRST))
-    ids = ids.limit(bindparam("limit")).offset(bindparam("offset")).subquery()
+        # The rows beyond the key in the page's direction, as two index seeks: those sharing the
+        # key's value with an id beyond the key's, then those beyond its value; the first `limit`
+        # of both. (One condition "(column, id) beyond the key" made SQLite read and drop, one by
+        # one, every row sharing the key's value: by status, most of a company's licenses.)
+        at = select(column).where(License.id == bindparam("key"),
+                                  License.company_id == bindparam("company_id")).scalar_subquery()
+        down = (way == "after") == (order == "desc")
+        direction = forward if way == "after" else backward
+        same = (select(License.id, column.label("k")).where(*where, column == at,
+                                                             License.id < bindparam("key") if down
+                                                             else License.id > bindparam("key"))
+                .order_by(direction[1]).limit(bindparam("limit")).subquery())
+        beyond = (select(License.id, column.label("k")).where(*where, column < at if down else column > at)
+                  .order_by(*direction).limit(bindparam("limit")).subquery())
+        both = union_all(select(same), select(beyond)).subquery()
+        ids = (select(both.c.id).order_by(*((both.c.k.desc(), both.c.id.desc()) if down
+                                           else (both.c.k.asc(), both.c.id.asc())))
+               .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
+    else:
+        ids = (select(License.id).where(*where).order_by(*(forward if way == "first" else backward))
+               .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
     return (select(*ROW_COLUMNS, func.count(ProductLine.id), func.sum(ProductLine.quantity_kg),
                    func.sum(ProductLine.customs_value_usd))
             .join(ids, ids.c.id == License.id)
             .outerjoin(ProductLine, ProductLine.license_id == License.id)
-            .group_by(License.id).order_by(*NEWEST_FIRST))
+            .group_by(License.id).order_by(*forward))
 
 
-def _rows(values: dict, way: str, limit: int, offset: int = 0, key: int | None = None, *,
+def _rows(values: dict, f: Filters, way: str, limit: int, offset: int = 0, key: int | None = None, *,
           today: date) -> list[Row]:
     result = db.session.connection().execute(
-        _page_statement(frozenset(values), way), {**values, "limit": limit, "offset": offset, "key": key})
+        _page_statement(frozenset(values), way, f.sort, f.order),
+        {**values, "limit": limit, "offset": offset, "key": key})
     expired = License.expired
-    return [Row(id_, number, status, created, imported, importer, port, products, kg, usd,
+    return [Row(id_, number, status, created, imported, valid_through, entry, importer, port, products, kg, usd,
                 expired(status, valid_through, today))
-            for (id_, number, status, created, imported, importer, port, valid_through,
+            for (id_, number, status, created, imported, valid_through, entry, importer, port,
                  products, kg, usd) in result]
 
 
@@ -291,12 +415,14 @@ def count_licenses(company_id: int, f: Filters, stamp: tuple) -> int:
     """
     seconds = current_app.config["DASHBOARD_COUNT_CACHE_SECONDS"]
     cache = current_app.extensions.setdefault("dashboard_counts", {})
-    key = (company_id, f.query_string())
+    values = filter_values(company_id, f)
+    # Keyed by the values searched (a period is the dates it stood for today), not the URL: the
+    # order and the page size don't change the count.
+    key = (company_id, repr(sorted(values.items())))
     now = monotonic()
     kept = cache.get(key)
     if kept and kept[0] == stamp and now - kept[1] < seconds:
         return kept[2]
-    values = filter_values(company_id, f)
     count = db.session.connection().scalar(_count_statement(frozenset(values)), values)
     if len(cache) >= COUNT_CACHE_ENTRIES:
         cache.clear()
@@ -316,8 +442,12 @@ class Page:
     cursor: dict = field(default_factory=dict)  # the key that reached this page, kept in its own link
 
     @property
+    def size(self) -> int:
+        return self.filters.size
+
+    @property
     def pages(self) -> int:
-        return max(1, -(-self.count // PAGE_SIZE))
+        return max(1, -(-self.count // self.size))
 
     def href(self, number: int) -> str:
         """The link to a page: the next and the previous by the key of the row next to them, so
@@ -332,39 +462,67 @@ class Page:
 
 def dashboard_page(company_id: int, f: Filters, page: int, stamp: tuple, today: date,
                    after: int | None = None, before: int | None = None) -> Page:
-    """Page `page` of the company's licenses matching `f`: the 25 after the license `after` or
-    before the license `before` when given (and still the company's), else by its number."""
+    """Page `page` of the company's licenses matching `f`, in its order and page size: the rows
+    after the license `after` or before the license `before` when given (and still the
+    company's), else by its number."""
+    size = f.size
     count = count_licenses(company_id, f, stamp)
-    pages = max(1, -(-count // PAGE_SIZE))
+    pages = max(1, -(-count // size))
     page = min(max(page, 1), pages)
     values = filter_values(company_id, f)
     if after or before:
-        rows = _rows(values, "after" if after else "before", PAGE_SIZE, key=after or before, today=today)
+        rows = _rows(values, f, "after" if after else "before", size, key=after or before, today=today)
         if rows:
             return Page(rows, page, count, f, {"after": after} if after else {"before": before})
         # Not a key of this company's list (or nothing beyond it): the page by its number.
     if page <= (pages + 1) // 2:
-        rows = _rows(values, "newest", PAGE_SIZE, (page - 1) * PAGE_SIZE, today=today)
-    else:  # nearer the end: counted from the oldest, so the last page is as quick as the first
-        rows = _rows(values, "oldest", min(PAGE_SIZE, count - (page - 1) * PAGE_SIZE),
-                     max(0, count - page * PAGE_SIZE), today=today)
+        rows = _rows(values, f, "first", size, (page - 1) * size, today=today)
+    else:  # nearer the end: counted from the end, so the last page is as quick as the first
+        rows = _rows(values, f, "last", min(size, count - (page - 1) * size), max(0, count - page * size),
+                     today=today)
     return Page(rows, page, count, f)
 
 
 # The statements every dashboard page runs are built once: building one (and its cache key) cost
 # more than running it.
 Amended = aliased(License)
+_DRAFT_WHERE = (License.company_id == bindparam("company_id"), License.status == LicenseStatus.DRAFT,
+                License.form_data.is_not(None))
 _DRAFTS = (
     select(License.id, License.form_data, License.updated_at, Amended.number.label("amends_number"),
            select(func.count(ProductLine.id)).where(ProductLine.license_id == License.id)
            .scalar_subquery().label("products"))
     .outerjoin(Amended, Amended.id == License.amends_id)
-    .where(License.company_id == bindparam("company_id"), License.status == LicenseStatus.DRAFT,
-           License.form_data.is_not(None))
-    .order_by(License.updated_at.desc()).limit(5))
+    .where(*_DRAFT_WHERE)
+    .order_by(License.updated_at.desc(), License.id.desc()).limit(bindparam("limit")).offset(bindparam("offset")))
+_DRAFT_COUNT = select(func.count()).select_from(License).where(*_DRAFT_WHERE)
 
 
-def recent_drafts(company_id: int) -> list:
-    """The company's five latest applications not yet submitted, with their product count and
-    the number of the license a modification draft corrects (one query)."""
-    return db.session.connection().execute(_DRAFTS, {"company_id": company_id}).all()
+def recent_drafts(company_id: int, limit: int = 5, offset: int = 0) -> list:
+    """The company's latest applications not yet submitted (five, above the list), with their
+    product count and the number of the license a modification draft corrects (one query)."""
+    return db.session.connection().execute(
+        _DRAFTS, {"company_id": company_id, "limit": limit, "offset": offset}).all()
+
+
+@dataclass
+class DraftPage:
+    """The "Drafts" quick filter: the applications not yet submitted, latest changed first. A
+    company has few (typed by hand: an upload makes none), so they are paged by offset."""
+    rows: list
+    number: int
+    count: int
+    filters: Filters
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // self.filters.size))
+
+    def href(self, number: int) -> str:
+        return "?" + self.filters.query_string(page=number)
+
+
+def drafts_page(company_id: int, f: Filters, page: int) -> DraftPage:
+    count = db.session.connection().scalar(_DRAFT_COUNT, {"company_id": company_id})
+    page = min(max(page, 1), max(1, -(-count // f.size)))
+    return DraftPage(recent_drafts(company_id, f.size, (page - 1) * f.size), page, count, f)

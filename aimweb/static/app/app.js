@@ -131,8 +131,9 @@ document.addEventListener("htmx:afterRequest", function (event) {
 // Copy (a license number): the buttons need a script, so they stay hidden without one. "Copied"
 // is said only once the browser has put the number on the clipboard; when it refuses (an old
 // browser, a page not served over HTTPS) the number is selected and the filer told to copy it.
+// The dashboard's "select every license on this page" box needs the script too.
 function aimShowCopyButtons(root) {
-  root.querySelectorAll("button[data-copy]").forEach(function (button) {
+  root.querySelectorAll("button[data-copy], .aim-select-all").forEach(function (button) {
     button.hidden = false;
   });
 }
@@ -385,4 +386,62 @@ document.addEventListener("htmx:afterSettle", function (event) {
     });
     aimSummaryChanged();
   }
+});
+
+// ----- The dashboard: filters behind a button on a phone, "select every license on this page" ----
+// On a phone the licenses come first and Search & Filter opens from its button (app.css hides the
+// panel only on a scripted page, so without a script the filters are simply there).
+document.addEventListener("click", function (event) {
+  var toggle = event.target.closest(".aim-filter-toggle");
+  if (!toggle) {
+    return;
+  }
+  var panel = document.getElementById(toggle.getAttribute("aria-controls"));
+  var open = toggle.getAttribute("aria-expanded") !== "true";
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  panel.classList.toggle("is-open", open);
+  if (open) {
+    var first = panel.querySelector("input:not([type=hidden]), select");
+    if (first) {
+      first.focus();
+    }
+  }
+});
+
+// The box in the table's header ticks or clears every row of the page; it needs this script, so
+// it stays hidden without one (shown with the Copy buttons, above).
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  var table = box.closest && box.closest("table");
+  if (!table) {
+    return;
+  }
+  if (box.classList.contains("aim-select-all")) {
+    table.querySelectorAll(".aim-pick").forEach(function (pick) {
+      pick.checked = box.checked;
+    });
+  } else if (box.classList.contains("aim-pick")) {
+    var all = table.querySelector(".aim-select-all");
+    var picks = table.querySelectorAll(".aim-pick");
+    var ticked = table.querySelectorAll(".aim-pick:checked").length;
+    if (all) {
+      all.checked = ticked === picks.length;
+      all.indeterminate = ticked > 0 && ticked < picks.length;
+    }
+  }
+});
+
+// On a phone, a search made in place closes the filters again so the licenses found are in view
+// (unless the search needs correcting: then they stay open with their messages).
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (!event.detail.target || event.detail.target.id !== "license-results") {
+    return;
+  }
+  var toggle = document.querySelector(".aim-filter-toggle");
+  var results = document.getElementById("license-results");
+  if (!toggle || toggle.offsetParent === null || !results || results.querySelector(".usa-alert--error")) {
+    return;
+  }
+  toggle.setAttribute("aria-expanded", "false");
+  document.getElementById(toggle.getAttribute("aria-controls")).classList.remove("is-open");
 });
