@@ -520,9 +520,10 @@ def measure(app, engine, rounds, end, numbers, export_from, profile) -> None:
             from openpyxl import load_workbook
 
             sheet = load_workbook(io.BytesIO(body), read_only=True)["Licenses"]
-            rows = list(sheet.iter_rows(min_row=2, values_only=True))
+            header, *rows = list(sheet.iter_rows(values_only=True))
             product_rows, exported = len(rows), len({row[0] for row in rows})
-            assert all(isinstance(row[2], datetime) and isinstance(row[22], (int, float)) for row in rows)
+            created, value = header.index("Created"), header.index("Customs Value (US$)")
+            assert all(isinstance(row[created], datetime) and isinstance(row[value], (int, float)) for row in rows)
         else:
             reader = csv.reader(io.StringIO(body.decode("utf-8-sig")))
             next(reader)

@@ -346,6 +346,15 @@ def _page_statement(names: frozenset, way: str, sort: str, order: str) -> Select
         ids = (select(both.c.id).order_by(*((both.c.k.desc(), both.c.id.desc()) if down
                                            else (both.c.k.asc(), both.c.id.asc())))
                .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
+    elif _looked_up(names):
+        # A search by license or entry number finds a handful of licenses by their own indexes;
+        # ordered and limited in the same SELECT, SQLite chose to walk the company's whole list in
+        # the sort's index instead (1M seed: 93 ms CPU against 0.5 ms). So: found first, then sorted.
+        found = select(License.id, column.label("k")).where(*where).cte("found").prefix_with("MATERIALIZED")
+        desc = (order == "desc") == (way == "first")
+        ids = (select(found.c.id).order_by(*((found.c.k.desc(), found.c.id.desc()) if desc
+                                              else (found.c.k.asc(), found.c.id.asc())))
+               .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
     else:
         ids = (select(License.id).where(*where).order_by(*(forward if way == "first" else backward))
                .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
@@ -354,6 +363,11 @@ def _page_statement(names: frozenset, way: str, sort: str, order: str) -> Select
             .join(ids, ids.c.id == License.id)
             .outerjoin(ProductLine, ProductLine.license_id == License.id)
             .group_by(License.id).order_by(*forward))
+
+
+def _looked_up(names: frozenset) -> bool:
+    """Whether a search finds its licenses by number (license or entry) alone, not by a name."""
+    return bool(names & {"number", "numbers", "entry"}) and "name_like" not in names
 
 
 def _rows(values: dict, f: Filters, way: str, limit: int, offset: int = 0, key: int | None = None, *,
