@@ -176,7 +176,8 @@ def test_steel_fields_problems_are_listed_at_their_row_and_column(signed_in, que
     ], titles=STEEL_TITLES)
     html = page_text(signed_in.get(upload(signed_in, data, product="steel").headers["Location"]))
     assert "No license was issued: 7 problems to correct" in html
-    expected = [("3", "L", melt, "Country of Melt and Pour must be a country: it can never be “Not applicable” or “Unknown”."),
+    expected = [("3", "L", melt, "Country of Melt and Pour must be a country: it can never be “Not applicable” "
+                                 "or “Unknown”."),
                 ("4", "L", melt, "Country of Melt and Pour must be a country"),
                 ("5", "L", melt, "Country of Melt and Pour is required."),
                 ("6", "L", melt, "is not a country"),
