@@ -13,7 +13,7 @@ import pytest
 
 from aimweb import licensing
 
-from .steps import expect, field, sign_in
+from .steps import expect, field, open_multiple_licenses, upload_workbook
 
 pytestmark = pytest.mark.browser
 
@@ -34,22 +34,9 @@ def steel(entry_id, hts, melted, kg, usd):
     }
 
 
-def upload(page, path, product: str):
-    """"Product of the file" → "Choose File" → the certification → "Upload File"."""
-    field(page, "Product of the file").select_option(label=product)
-    field(page, "Choose File").set_input_files(str(path))
-    page.locator("label[for=certified]").click()
-    page.get_by_role("button", name="Upload File").click()
-
-
 def test_filer_uploads_a_steel_workbook_refused_as_aluminum_then_issued_as_steel(
         page, console, app, helpers, tmp_path, screenshot, audit):
-    email = "steel-broker@gulfcoast.example"
-    with app.app_context():
-        helpers.make_user(email)
-    sign_in(page, email, helpers.PASSWORD)
-    page.get_by_role("link", name="Apply for Multiple Licenses").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Multiple Licenses")
+    open_multiple_licenses(page, app, helpers, "steel-broker@gulfcoast.example")
     assert field(page, "Product").locator("option").all_inner_texts() == ["Aluminum", "Steel"]
 
     # ----- Steel in the drop-down: the file to upload is steel too; "Download Excel Template".
@@ -77,7 +64,7 @@ def test_filer_uploads_a_steel_workbook_refused_as_aluminum_then_issued_as_steel
     wb.save(path)
 
     # ----- Uploaded as Aluminum by mistake: refused, the page names both products.
-    upload(page, path, "Aluminum")
+    upload_workbook(page, path, "Aluminum")
     expect(page.get_by_role("heading", level=1)).to_have_text("The file was not accepted", timeout=20_000)
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("This is the Steel template (SIMA), but the file was uploaded as Aluminum.")
@@ -87,7 +74,7 @@ def test_filer_uploads_a_steel_workbook_refused_as_aluminum_then_issued_as_steel
 
     # ----- As Steel: the "Unknown" melt and pour is listed at row 3, column L.
     page.get_by_role("link", name="Back to Upload").click()
-    upload(page, path, "Steel")
+    upload_workbook(page, path, "Steel")
     expect(page.get_by_role("heading", level=1)).to_have_text("The file was not accepted", timeout=20_000)
     expect(page.get_by_role("alert")).to_contain_text("No license was issued: 1 problem to correct")
     cells = page.get_by_role("table", name="Problems by row and column").locator("tbody tr").first.locator("td")
@@ -103,7 +90,7 @@ def test_filer_uploads_a_steel_workbook_refused_as_aluminum_then_issued_as_steel
     page.get_by_role("link", name="Upload the corrected file").click()
     expect(field(page, "Product")).to_have_value("steel")
     expect(field(page, "Product of the file")).to_have_value("steel")
-    upload(page, path, "Steel")
+    upload_workbook(page, path, "Steel")
     expect(page.get_by_role("heading", level=1)).to_have_text("Multiple Standard License Import",
                                                               timeout=20_000)
     expect(page.get_by_role("status")).to_contain_text("2 steel licenses from steel-entries.xlsx")
