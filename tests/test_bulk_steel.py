@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import unescape
 
 import openpyxl
 import pytest
@@ -205,3 +206,15 @@ def test_a_made_up_product_is_refused_on_the_page(signed_in, query):
     assert response.status_code == 400
     assert "Choose the Product of the file" in response.get_data(as_text=True)
     assert query(lambda: db.session.scalar(select(func.count()).select_from(UploadBatch))) == 0
+
+
+@pytest.mark.parametrize("app", [{"UPLOAD_INLINE_MAX_BYTES": 0}], indirect=True)
+def test_a_steel_file_checked_by_the_worker_is_read_as_steel(signed_in, query):
+    """Not in the request: the job reads the product from the batch."""
+    data = workbook([steel_row(i // 2, kg=100 + i) for i in range(40)], titles=STEEL_TITLES)
+    html = result_page(signed_in, upload(signed_in, data, product="steel"), timeout=60)
+    assert "20 steel licenses" in html
+    assert query(lambda: {lic.product for lic in db.session.scalars(select(License))}) == {"steel"}
+    other = workbook([steel_row(i // 2, kg=200 + i) for i in range(40)], titles=STEEL_TITLES)
+    refused = result_page(signed_in, upload(signed_in, other, product="aluminum"), timeout=60)
+    assert "This is the Steel template (SIMA), but the file was uploaded as Aluminum." in unescape(refused)
