@@ -90,6 +90,11 @@ def test_filer_uploads_a_steel_workbook_refused_as_aluminum_then_issued_as_steel
     page.get_by_role("link", name="Upload the corrected file").click()
     expect(field(page, "Product")).to_have_value("steel")
     expect(field(page, "Product of the file")).to_have_value("steel")
+    recent = page.get_by_role("table", name="Your company's recent uploads")
+    expect(recent.locator("tbody tr").first).to_contain_text("Steel")
+    expect(recent.locator("tbody tr").nth(1)).to_contain_text("Aluminum")
+    screenshot(page, "upload-again", mobile=True)
+    audit("bulk-upload-again")
     upload_workbook(page, path, "Steel")
     expect(page.get_by_role("heading", level=1)).to_have_text("Multiple Standard License Import",
                                                               timeout=20_000)
