@@ -383,6 +383,9 @@ class UploadBatch(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     # One per rendering of the upload form: a double submit finds the batch of the first.
     form_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # The product the filer chose for the file (License.product of every license it issues): its
+    # template's columns are the ones read, and a workbook of another product is refused.
+    product: Mapped[str] = mapped_column(String(20), default="aluminum", server_default="aluminum")
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]

@@ -13,6 +13,9 @@ from factories import PASSWORD
 
 from aimweb.clock import application_date
 from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
+from aimweb.products.steel import STEEL
+
+STEEL_TITLES = list(STEEL.template_titles)
 
 HTMX = {"HX-Request": "true"}
 _TODAY = application_date()
@@ -152,11 +155,20 @@ def row(entry_id, hts="7601.10.30.00", kg=12500, usd=38750, **changes):
     return [values[t] for t in TITLES]
 
 
-def workbook(rows, template: bytes | None = None) -> bytes:
+def steel_row(entry_id, hts="7208.10.15.00", kg=24000, usd=19200, **changes):
+    """A row of the steel template: the same header as row(), then HTS, melt and pour, figures."""
+    values = dict(zip(TITLES, row(entry_id, hts, kg, usd)), **{"Manufacturer": "Pohang Steel Works",
+                  "Country of Origin": "South Korea", "Country of Export": "KR",
+                  "Country of Melt and Pour": "KR"})
+    values.update(changes)
+    return [values[t] for t in STEEL_TITLES]
+
+
+def workbook(rows, template: bytes | None = None, titles=TITLES) -> bytes:
     wb = openpyxl.load_workbook(io.BytesIO(template)) if template else openpyxl.Workbook()
     sheet = wb.worksheets[0]
     if not template:
-        sheet.append(TITLES)
+        sheet.append(titles)
     for values in rows:
         sheet.append(values)
     out = io.BytesIO()
@@ -164,11 +176,18 @@ def workbook(rows, template: bytes | None = None) -> bytes:
     return out.getvalue()
 
 
-def upload(client, data: bytes, filename="licenses.xlsx", certified=True, token=None):
+def upload(client, data: bytes, filename="licenses.xlsx", certified=True, token=None, product=None,
+           check=False):
+    """The upload form posted: Upload File (or Check File), as Product of the file `product`
+    (None: the form's default, aluminum)."""
     page = client.get("/licenses/multiple/").get_data(as_text=True)
     token = token or re.search(r'name="form_token" value="([^"]+)"', page).group(1)
     form = {"csrf_token": csrf_token(client, "/licenses/multiple/"), "form_token": token,
             "file": (io.BytesIO(data), filename)}
+    if product:
+        form["product"] = product
+    if check:
+        form["action"] = "check"
     if certified:
         form["certified"] = "y"
     response = client.post("/licenses/multiple/", data=form, content_type="multipart/form-data")

@@ -514,8 +514,9 @@ def test_the_template_of_another_product_is_refused(refused):
     wb.active.append(row(1))
     out = io.BytesIO()
     wb.save(out)
-    refused(out.getvalue(), "not the AIM aluminum template", "column L", "Country of Largest Smelt",
-            "Country of Melt and Pour")
+    # Its own column (Country of Melt and Pour) says which product's it is: both are named.
+    refused(out.getvalue(), "This is the Steel template (SIMA), but the file was uploaded as Aluminum",
+            "choose “Steel” as the Product of the file", "the Excel template for Aluminum")
 
 
 # ----- parts that are not where calamine would look -------------------------------------------------

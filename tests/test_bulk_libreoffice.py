@@ -15,9 +15,9 @@ import subprocess
 import zipfile
 
 import pytest
+from helpers import STEEL_TITLES, result_page, upload
 from helpers import UPLOAD_EXPORT as EXPORT
 from helpers import UPLOAD_IMPORT as IMPORT
-from helpers import result_page, upload
 from sqlalchemy import select
 
 from aimweb.extensions import db
@@ -50,10 +50,24 @@ def csv_rows() -> list[list[str]]:
     ]
 
 
-def libreoffice_xlsx(soffice: str, tmp_path, infilter: str | None) -> bytes:
+def steel_csv_rows() -> list[list[str]]:
+    """The steel template's rows: the same header columns, then HTS, melt and pour, figures."""
+    export, import_ = EXPORT.strftime("%m/%d/%Y"), IMPORT.strftime("%m/%d/%Y")
+    header = ["Gulf Coast Metals LLC", "Pohang Trading Co.", "Pohang Steel Works", "KR", "South Korea",
+              "1303 - Baltimore, MD", export, import_]
+    return [
+        STEEL_TITLES,
+        ["S-1", "", *header, "7208.10.15.00", "South Korea", "24,000", "19200.00"],
+        ["S-1", "", *header, "7304413005", "JP", "1500", "9750"],
+        ["S-2", "", "Lakeside Extrusions Inc.", "Rheinwerk GmbH", "unknown", "DE", "Germany", "3001",
+         export, import_, "7210.49.00.91", "Germany", "800.5", "640.40"],
+    ]
+
+
+def libreoffice_xlsx(soffice: str, tmp_path, infilter: str | None, rows=None) -> bytes:
     source = tmp_path / "licenses.csv"
     with source.open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(csv_rows())
+        csv.writer(f).writerows(rows or csv_rows())
     out = tmp_path / "out"
     command = [soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
                "--norestore", "--convert-to", "xlsx", "--outdir", str(out), str(source)]
@@ -88,6 +102,26 @@ def test_a_workbook_saved_by_libreoffice_is_accepted(soffice, tmp_path, signed_i
     assert found == [
         (2, IMPORT.date(), EXPORT.date(), "CA", [("7601103000", "12500.00"), ("7606123035", "2040.50")]),
         (1, IMPORT.date(), EXPORT.date(), "DE", [("7604101000", "310.00")]),
+    ]
+
+
+def test_a_steel_workbook_saved_by_libreoffice_is_accepted_as_steel(soffice, tmp_path, signed_in, app):
+    data = libreoffice_xlsx(soffice, tmp_path, "CSV:44,34,76,1,,1033", steel_csv_rows())
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert "LibreOffice" in archive.read("docProps/app.xml").decode()
+
+    refused = result_page(signed_in, upload(signed_in, data, product="aluminum"))
+    assert "This is the Steel template (SIMA), but the file was uploaded as Aluminum." in refused
+    html = result_page(signed_in, upload(signed_in, data, product="steel"))
+    assert "All licenses are created successfully." in html and "2 steel licenses" in html, html[-3000:]
+    with app.app_context():
+        issued = db.session.scalars(select(License).order_by(License.id)).all()
+        found = [(lic.number[0], lic.product, len(lic.lines), lic.import_date, lic.origin_country,
+                  [(line.hts_number, line.melt_pour_country, str(line.quantity_kg)) for line in lic.lines])
+                 for lic in issued]
+    assert found == [
+        ("S", "steel", 2, IMPORT.date(), "KR", [("7208101500", "KR", "24000.00"), ("7304413005", "JP", "1500.00")]),
+        ("S", "steel", 1, IMPORT.date(), "DE", [("7210490091", "DE", "800.50")]),
     ]
 
 

@@ -31,23 +31,24 @@ from ..extensions import db
 from ..inputs import merge_problems
 from ..mailer import send_email
 from ..models import UploadBatch, User, utcnow
-from .rows import CellProblem, Problems, group_rows, place, to_draft
+from .rows import CellProblem, Problems, group_rows, place, read_width, to_draft
 from .workbook import UploadRejected, one_large_file_at_a_time, read_first_sheet, release_memory
 
 CHUNK = 250  # licenses checked between two progress updates
 
 
 def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: bool = False,
-            check_only: bool = False) -> UploadBatch:
+            check_only: bool = False, product: str = products.DEFAULT) -> UploadBatch:
     """Record the upload (once per form) and start checking it, or ask first if it was issued before.
 
     `check_only` ("Check File"): every row is checked and nothing is issued (the batch ends
-    Checked, and the filer may then issue it with Upload File: `issue_checked`)."""
+    Checked, and the filer may then issue it with Upload File: `issue_checked`). `product` is the
+    one the filer chose for the file (a key of products.PRODUCTS): a workbook of another is refused."""
     existing = db.session.scalar(select(UploadBatch).where(UploadBatch.form_token == form_token))
     if existing is not None:
         return existing  # a double submit of the same form
     digest = hashlib.sha256(data).hexdigest()
-    batch = UploadBatch(company_id=user.company_id, user_id=user.id, form_token=form_token,
+    batch = UploadBatch(company_id=user.company_id, user_id=user.id, form_token=form_token, product=product,
                         filename=(filename or "upload.xlsx")[-255:], sha256=digest, size=len(data),
                         # Check File's batch stays Verifying while queued: its job then knows to
                         # issue nothing (claim keeps the status).
@@ -179,6 +180,7 @@ def process(app: Flask, batch_id: int) -> None:
             if mine is None:  # done, or another job has it (a job queued twice)
                 return
             batch = db.session.get(UploadBatch, batch_id)
+            support = products.get(batch.product).support_email
             try:
                 _check_and_issue(batch, mine)
             except UploadRejected as error:
@@ -191,8 +193,7 @@ def process(app: Flask, batch_id: int) -> None:
                 db.session.rollback()
                 _write(batch, mine, status=UploadStatus.FAILED, finished_at=utcnow(),
                        message="An unexpected error stopped the check. Nothing was issued. Please "
-                               "upload the file again; if it happens again, write to "
-                               "aluminum.license@trade.gov.")
+                               f"upload the file again; if it happens again, write to {support}.")
         except ClaimLost:
             app.logger.warning("Upload %s: another job took it over; this one stopped", batch_id)
         finally:
@@ -243,12 +244,14 @@ def _summary(group, draft) -> dict:
 
 def _check_and_issue(batch: UploadBatch, claim: int) -> None:
     batch_id = batch.id
-    product = products.get(None)  # an upload is of the template the page offers (one product today)
+    product = products.get(batch.product)  # the filer's choice: its template's columns are read
     # The content is read apart from the batch, so it is not kept on it for the rest of the job.
     content = db.session.scalar(select(UploadBatch.content).where(UploadBatch.id == batch_id))
-    rows = read_first_sheet(content, len(product.template_columns)).rows
+    sheet = read_first_sheet(content, len(product.template_columns), keep=read_width())
     del content
-    groups, problems = group_rows(rows, product.key)
+    rows, sheet_name = sheet.rows, sheet.name
+    del sheet
+    groups, problems = group_rows(rows, product.key, sheet_name)
     row_count = max(len(rows) - 1, 0)
     del rows  # the groups hold the values
     _write(batch, claim, rows=row_count, progress=0)
@@ -279,8 +282,9 @@ def _check_and_issue(batch: UploadBatch, claim: int) -> None:
         _write(batch, claim, commit=False, status=UploadStatus.ISSUED, finished_at=utcnow(),
                license_count=len(numbers), result=result)
         try:  # the mail commits with the licenses (aimweb/outbox.py)
-            issued = SimpleNamespace(filename=batch.filename, license_count=len(numbers), result=result)
-            send_email(user.email, f"AIM: {len(numbers)} licenses issued from {batch.filename}",
+            issued = SimpleNamespace(filename=batch.filename, license_count=len(numbers), result=result,
+                                     product=product)
+            send_email(user.email, f"{product.short_name}: {len(numbers)} licenses issued from {batch.filename}",
                        "upload_issued", batch=issued, user=user)
         except Exception:
             current_app.logger.exception("Could not mail the result of upload %s", batch_id)

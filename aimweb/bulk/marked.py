@@ -117,10 +117,10 @@ def more_text(more: int) -> str:
             "upload the file again, and the next ones will be listed.")
 
 
-def _comments(marked: dict[str, list[str]]) -> str:
+def _comments(marked: dict[str, list[str]], author: str) -> str:
     items = "".join(f'<comment ref="{ref}" authorId="0"><text>{_text(chr(10).join(messages))}</text></comment>'
                     for ref, messages in marked.items())
-    return (f'{_HEAD}<comments {_NS}><authors><author>AIM</author></authors>'
+    return (f'{_HEAD}<comments {_NS}><authors><author>{_escape(author)}</author></authors>'
             f'<commentList>{items}</commentList></comments>')
 
 
@@ -160,7 +160,7 @@ def write_marked_workbook(batch: UploadBatch, content: bytes, target) -> None:
     marked: dict[str, list[str]] = {}
     for problem in problems:
         marked.setdefault(f"{problem['column']}{problem['row']}", []).append(problem["message"])
-    product = products.get(None)  # the product of the template uploaded (one product today)
+    product = products.get(batch.product)  # the product the filer uploaded the file as
     columns = product.template_columns
     try:
         rows = read_first_sheet(content, len(columns)).rows
@@ -200,7 +200,7 @@ def write_marked_workbook(batch: UploadBatch, content: bytes, target) -> None:
             book.writestr("xl/worksheets/_rels/sheet1.xml.rels", (
                 f'{_RELS}<Relationship Id="rId1" Type="{_REL}/vmlDrawing" Target="../drawings/vmlDrawing1.vml"/>'
                 f'<Relationship Id="rId2" Type="{_REL}/comments" Target="../comments1.xml"/></Relationships>'))
-            book.writestr("xl/comments1.xml", _comments(marked))
+            book.writestr("xl/comments1.xml", _comments(marked, product.short_name))
             book.writestr("xl/drawings/vmlDrawing1.vml", _drawing(marked))
 
 

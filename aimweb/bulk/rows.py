@@ -32,6 +32,12 @@ def layout(key: str) -> Layout:
                   {n: i for i, n in enumerate(names)})
 
 
+def read_width() -> int:
+    """The columns an upload is read to: the widest product's template (a workbook of another
+    product is told by its header, however wide)."""
+    return max(len(p.template_columns) for p in products.PRODUCTS.values())
+
+
 @dataclass(frozen=True)
 class CellProblem:
     row: int
@@ -127,30 +133,66 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def check_header_row(row: list, product: Product) -> None:
-    found = [" ".join(str(v or "").split()) for v in row]
+def _titles(row: list) -> list[str]:
+    return [" ".join(str(v or "").split()).lower() for v in row]
+
+
+def template_of(row: list, sheet_name: str = "") -> Product | None:
+    """The product whose template the header row (or, failing that, the sheet's name) is: its own
+    line fields' column titles are where one product's template differs from another's."""
+    found = set(_titles(row))
+    for product in products.PRODUCTS.values():
+        if all(title.lower() in found for title in product.template_titles):
+            return product
+    for product in products.PRODUCTS.values():
+        others = {f.title.lower() for p in products.PRODUCTS.values() if p is not product
+                  for f in p.own_line_fields}
+        own = {f.title.lower() for f in product.own_line_fields} - others
+        if own and own <= found:
+            return product
+    for product in products.PRODUCTS.values():
+        if sheet_name.strip().lower() == product.template_sheet.lower():
+            return product
+    return None
+
+
+def check_header_row(row: list, product: Product, sheet_name: str = "") -> None:
+    found = _titles(row)
     for index, title in enumerate(product.template_titles):
-        if found[index].lower() != title.lower():
-            got = f"“{found[index]}”" if found[index] else "nothing"
+        if index >= len(found) or found[index] != title.lower():
+            other = template_of(row, sheet_name)
+            if other is not None and other is not product:
+                raise UploadRejected(
+                    f"This is the {other.name} template ({other.short_name}), but the file was "
+                    f"uploaded as {product.name}. If its licenses are {other.name.lower()} "
+                    f"licenses, choose “{other.name}” as the Product of the file and upload it "
+                    f"again; if they are {product.name.lower()} licenses, download the Excel "
+                    f"template for {product.name} and copy your rows into it.")
+            shown = " ".join(str(row[index] or "").split()) if index < len(row) else ""
+            got = f"“{shown}”" if shown else "nothing"
             raise UploadRejected(
                 f"This is not the {product.short_name} {product.name.lower()} template: row 1, column "
-                f"{column_letter(index)} should read “{title}” but holds {got}. (A template of another "
-                f"product, or columns moved?) Download the Excel template for {product.name} and copy "
-                "your rows into it.")
+                f"{column_letter(index)} should read “{title}” but holds {got}. (Columns moved or "
+                f"renamed?) Download the Excel template for {product.name} and copy your rows into it.")
 
 
-def group_rows(rows: list[list], product: str = products.DEFAULT) -> tuple[list[Group], Problems]:
-    """Rows (header row first) grouped by Entry ID, with what is wrong in the grouping itself."""
+def group_rows(rows: list[list], product: str = products.DEFAULT,
+               sheet_name: str = "") -> tuple[list[Group], Problems]:
+    """Rows (header row first) grouped by Entry ID, with what is wrong in the grouping itself.
+
+    The rows may be wider than the product's template (read as wide as the widest product's, to
+    tell another product's workbook by its header): cells right of its columns are not read."""
     if not rows:
         raise UploadRejected("The sheet is empty. Fill in the template's first sheet, one row per "
                              "product, and upload it again.")
     where = layout(product)
-    check_header_row(rows[0], where.product)
+    check_header_row(rows[0], where.product, sheet_name)
     header_names, line_names, names = where.header_names, where.line_names, where.names
+    width = len(names)
     groups: dict[str, Group] = {}
     problems = Problems()
     for number, raw in enumerate(rows[1:], start=2):
-        values = [cell_value(v) for v in raw]
+        values = [cell_value(v) for v in (raw if len(raw) == width else raw[:width])]
         if all(v == "" for v in values):
             continue  # a blank row between blocks of data
         entry_id = str(values[0]).strip()

@@ -73,7 +73,7 @@ def _build(product: Product, catalogue: Catalogue) -> bytes:
         cell = sheet.cell(row=1, column=index + 1, value=column.title)
         cell.fill, cell.font, cell.border = header_fill, header_font, edge
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-        comment = Comment(f"{column.title}: {column.template_note}", "AIM")
+        comment = Comment(f"{column.title}: {column.template_note}", product.short_name)
         comment.width, comment.height = 260, 110
         cell.comment = comment
         sheet.column_dimensions[letter].width = column.width
@@ -105,7 +105,8 @@ def _build(product: Product, catalogue: Catalogue) -> bytes:
         "Dates as dates or as MM/DD/YYYY text. Numbers as numbers (no formulas: values only).",
         f"Up to {MAX_ROWS:,} rows per file. Larger batches: use several files.",
         *product.template_instructions,
-        "Save as Excel Workbook (.xlsx), then use “Choose File” and “Upload File” in the portal. "
+        f"Save as Excel Workbook (.xlsx). In the portal, choose “{product.name}” as the Product of "
+        "the file, then use “Choose File” and “Upload File”. "
         "If any row has a problem, no license is issued and the portal lists every problem by row "
         "and column.",
     ]

@@ -26,13 +26,21 @@ def _batch_or_404(batch_id: int) -> UploadBatch:
     return batch
 
 
+def _chosen_product(value: str | None) -> str:
+    """The product the page offers first: the one asked for (?product=steel, or the form's), else
+    the default."""
+    return value if value in products.PRODUCTS else products.DEFAULT
+
+
 @bp.get("/")
 @filer_required
 def upload_page(error: str | None = None, status: int = 200):
     recent = db.session.scalars(select(UploadBatch).where(UploadBatch.company_id == current_user.company_id)
                                 .order_by(UploadBatch.id.desc()).limit(5)).all()
+    chosen = _chosen_product(request.values.get("product"))
     return render_template("bulk/upload.html", form_token=secrets.token_urlsafe(24), error=error,
-                           max_rows=MAX_ROWS, recent=recent), status
+                           max_rows=MAX_ROWS, recent=recent, products=products.PRODUCTS.values(),
+                           chosen=chosen), status
 
 
 @bp.get("/template.xlsx")
@@ -53,6 +61,9 @@ def upload():
     file = request.files.get("file")
     check_only = request.form.get("action") == "check"  # "Check File": nothing is issued
     button = "Check File" if check_only else "Upload File"
+    product = request.form.get("product") or products.DEFAULT
+    if product not in products.PRODUCTS:
+        return upload_page(f"Choose the Product of the file, then click {button}.", 400)
     if not token:
         return upload_page(f"The form had expired: choose the file and click {button} again.", 400)
     if file is None or not file.filename:
@@ -60,7 +71,8 @@ def upload():
     if not check_only and not request.form.get("certified"):
         return upload_page("Check the box to certify that the information in the file is accurate "
                            "and complete.", 400)
-    batch = jobs.receive(current_user, file.filename, file.read(), token, check_only=check_only)
+    batch = jobs.receive(current_user, file.filename, file.read(), token, check_only=check_only,
+                         product=product)
     return redirect(url_for("bulk.batch", batch_id=batch.id), code=303)
 
 
@@ -150,7 +162,8 @@ def results(batch_id: int, kind: str):
     if not batch.issued:
         abort(404)
     rows = [["Entry ID", "License Number"]] + [[safe_text(r["entry_id"]), r["number"]] for r in batch.result]
-    return table_download(rows, kind, f"AIM-licenses-upload-{batch.id}", widths={"A": 14, "B": 18})
+    return table_download(rows, kind, f"{products.get(batch.product).short_name}-licenses-upload-{batch.id}",
+                          widths={"A": 14, "B": 18})
 
 
 @bp.get("/<int:batch_id>/problems.xlsx")
@@ -168,6 +181,7 @@ def problems(batch_id: int):
             while data := spool.read(256 * 1024):
                 yield data
 
-    response = attachment(Response(chunks(), mimetype=XLSX), f"AIM-upload-{batch.id}-problems.xlsx")
+    response = attachment(Response(chunks(), mimetype=XLSX),
+                          f"{products.get(batch.product).short_name}-upload-{batch.id}-problems.xlsx")
     response.headers["Content-Length"] = str(size)
     return response

@@ -483,8 +483,11 @@ def _rebuild(target, archive: zipfile.ZipFile, parts: _Parts, sheet: bytes) -> N
             + b'<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'))
 
 
-def read_first_sheet(data: bytes, columns: int) -> Sheet:
+def read_first_sheet(data: bytes, columns: int, keep: int | None = None) -> Sheet:
     """The first sheet's cells as Python values (str, float, int, datetime, date, bool, '').
+
+    `columns` is the template's width (for messages), `keep` how many columns each row keeps
+    (at least `columns`: wider to see another product's header).
 
     Memory: a file just under the limits expands to about 80 MB of cells. The sheet part is held
     once (it must be scanned whole), the other parts are copied through in chunks, and calamine
@@ -516,7 +519,7 @@ def read_first_sheet(data: bytes, columns: int) -> Sheet:
             if found.height > MAX_ROWS + 1 or found.width > max(columns, MAX_COLUMNS):  # never, after the scan
                 raise UploadRejected(f"The sheet has more than {MAX_ROWS:,} rows after the header or "
                                      "data far to the right. Split it into several files.")
-            rows = _cells(found, columns)
+            rows = _cells(found, max(keep or columns, columns))
             del found
         except UploadRejected:
             raise

@@ -155,3 +155,25 @@ def new_application(page, app, helpers, email: str, header: bool = True):
     start_application(page)
     if header:
         fill_header(page)
+
+
+# ----- Apply for Multiple Licenses (shared by the aluminum and steel upload tests) --------------
+
+def open_multiple_licenses(page, app, helpers, email: str):
+    """A new filer signs in and clicks "Apply for Multiple Licenses" on the dashboard."""
+    with app.app_context():
+        helpers.make_user(email)
+    sign_in(page, email, helpers.PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("License Dashboard")
+    page.get_by_role("link", name="Apply for Multiple Licenses").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Multiple Licenses")
+
+
+def upload_workbook(page, path, product: str | None = None):
+    """("Product of the file" →) "Choose File" → the certification → "Upload File"."""
+    if product:
+        field(page, "Product of the file").select_option(label=product)
+    field(page, "Choose File").set_input_files(str(path))
+    page.locator("label[for=certified]").click()
+    expect(page.get_by_label(re.compile("^I certify"))).to_be_checked()
+    page.get_by_role("button", name="Upload File").click()

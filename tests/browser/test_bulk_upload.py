@@ -13,7 +13,7 @@ import pytest
 
 from aimweb import licensing
 
-from .steps import expect, field, sign_in
+from .steps import expect, field, open_multiple_licenses, upload_workbook
 
 pytestmark = pytest.mark.browser
 
@@ -36,23 +36,9 @@ def product(entry_id, importer, hts, kg, usd, second="Not applicable"):
     }
 
 
-def upload(page, path):
-    """"Choose File" → the certification → "Upload File"."""
-    field(page, "Choose File").set_input_files(str(path))
-    page.locator("label[for=certified]").click()
-    expect(page.get_by_label(re.compile("^I certify"))).to_be_checked()
-    page.get_by_role("button", name="Upload File").click()
-
-
 def test_filer_downloads_the_template_fills_it_fixes_a_mistake_and_issues_licenses(
         page, console, app, helpers, tmp_path, screenshot, audit):
-    email = "broker@gulfcoast.example"
-    with app.app_context():
-        helpers.make_user(email)
-    sign_in(page, email, helpers.PASSWORD)
-    expect(page.get_by_role("heading", level=1)).to_have_text("License Dashboard")
-    page.get_by_role("link", name="Apply for Multiple Licenses").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Multiple Licenses")
+    open_multiple_licenses(page, app, helpers, "broker@gulfcoast.example")
     audit("bulk-upload")
 
     # ----- "Download Excel Template" for the product Aluminum.
@@ -82,7 +68,7 @@ def test_filer_downloads_the_template_fills_it_fixes_a_mistake_and_issues_licens
     path = tmp_path / "aluminum-licenses.xlsx"
     wb.save(path)
 
-    upload(page, path)
+    upload_workbook(page, path)
     expect(page.get_by_role("heading", level=1)).to_have_text("The file was not accepted", timeout=20_000)
     expect(page.get_by_role("alert")).to_contain_text("No license was issued: 1 problem to correct")
     problems = page.get_by_role("table", name="Problems by row and column")
@@ -103,7 +89,7 @@ def test_filer_downloads_the_template_fills_it_fixes_a_mistake_and_issues_licens
     page.get_by_role("link", name="Upload the corrected file").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Multiple Licenses")
     expect(page.get_by_role("table", name="Your company's recent uploads")).to_contain_text("Not accepted")
-    upload(page, path)
+    upload_workbook(page, path)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Multiple Standard License Import",
                                                               timeout=20_000)

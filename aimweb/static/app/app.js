@@ -30,6 +30,16 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 });
 
+// Apply for Multiple Licenses: the product chosen for the template is the one of the file to
+// upload, most likely (each select names the other in data-aim-same-choice; both work alone).
+document.addEventListener("change", function (event) {
+  var target = event.target.getAttribute && event.target.getAttribute("data-aim-same-choice");
+  var other = target && document.getElementById(target);
+  if (other && other.value !== event.target.value) {
+    other.value = event.target.value;
+  }
+});
+
 // A button marked data-once (Submit, Upload File) can't be pressed twice while its page loads.
 // The server refuses a second license or upload anyway; this only saves a confusing wait.
 document.addEventListener("submit", function (event) {
