@@ -1,7 +1,7 @@
 """upload_batch: the product of the uploaded file (aluminum or steel)
 
 Revision ID: a8c2f61d9e47
-Revises: f3d51b7a2c60
+Revises: 19c5d4d0c34c
 Create Date: 2026-12-02 02:40:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a8c2f61d9e47'
-down_revision = 'f3d51b7a2c60'
+down_revision = '19c5d4d0c34c'
 branch_labels = None
 depends_on = None
 
