@@ -115,8 +115,14 @@ ALUMINUM = Product(
         MonitorDimension("cast", "Country of most recent cast", CAST.name),
     ),
     transshipment_places=transshipment_places,
+    transshipment_explanation=(
+        "a product whose country of origin is neither its country of most recent cast nor its "
+        "country of largest smelt: the metal was smelted and cast elsewhere, so the origin may "
+        "have been claimed for a country it only passed through."),
     line_checks=(LineCheck("primary_not_applicable", "“Not applicable” smelt on primary aluminum",
-                           primary_not_applicable_findings),),
+                           primary_not_applicable_findings,
+                           "an unalloyed (primary) aluminum product whose country of largest smelt "
+                           "is “Not applicable”: primary aluminum always has one."),),
 )
 ProductLineDraft = ALUMINUM.LineDraft
 LineFacts = ALUMINUM.LineFacts
