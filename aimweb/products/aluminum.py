@@ -97,6 +97,7 @@ ALUMINUM = Product(
     program="Aluminum Import Monitoring and Analysis (AIM)",
     number_letter="A",
     support_email="aluminum.license@trade.gov",
+    guide_url="https://www.trade.gov/updates-aluminum-import-licensing",
     regulation="19 CFR part 361",
     covered_headings="7601, 7604, 7605, 7606, 7607, 7608, 7609, 7616.99.51.60 and 7616.99.51.70",
     hts_example="7601.10.30.00",

@@ -163,6 +163,7 @@ class Product:
     # should be one of them, else possible transshipment.
     transshipment_places: Callable[[object], list[tuple[str, str]]]
     line_checks: tuple[LineCheck, ...] = ()
+    guide_url: str = ""                    # the program's guides and videos on trade.gov, if known
     # The origins the transshipment check watches (country codes; the setting
     # REVIEW_<KEY>_TRANSSHIPMENT_ORIGINS replaces them), or None: a line from any origin is
     # checked. And what the officers' pages say the check looks for in this product, in plain

@@ -74,7 +74,7 @@ def queue():
         # The results, and the category filter out of band: it lists the chosen product's.
         return render_template("review/_queue_filtered.html", **context)
     thresholds = checks.Thresholds.from_config(current_app.config)
-    return render_template("review/queue.html", countries=all_countries(), products=products.PRODUCTS,
+    return render_template("review/queue.html", countries=all_countries(),
                            explanations=checks.explanations(thresholds), **context)
 
 
