@@ -158,7 +158,8 @@ def test_the_officer_page_explains_the_steel_transshipment_check(signed_in, offi
     # Beside the finding, on the license page.
     number = issue_steel(signed_in, (CHINESE_MELT,), VIETNAM)
     panel = text(officer.get(f"/review/licenses/{number}"))
-    assert "Possible transshipment, steel: the check flags a product melted and poured in a country" in panel
+    assert ("What “Possible transshipment” looks for in steel licenses The check flags a product melted "
+            "and poured in a country") in panel
     assert "Ask for the mill test certificate, which names the melt shop." in panel
     assert "Steel (SIMA, 19 CFR part 360)" in panel and "Country of Melt and Pour China" in panel
 
