@@ -465,7 +465,8 @@ def test_forgot_password_resets_signs_in_on_the_dashboard_and_ends_other_session
     page = text(client.get("/licenses/"))
     assert "Your password was changed and you are signed in." in page
     assert "License Dashboard" in page and "Signed in as Test Filer" in page
-    assert mailbox.wait_for("filer@example.com", 2)[-1]["Subject"] == "SIMA and AIM Licensing: your password was changed"
+    assert mailbox.wait_for("filer@example.com", 2)[-1]["Subject"] == (
+        "SIMA and AIM Licensing: your password was changed")
 
     # The session opened before the reset is over.
     assert elsewhere.get("/licenses/").headers["Location"].startswith("/signin")

@@ -12,13 +12,12 @@ import re
 from decimal import Decimal
 
 import pytest
-from factories import LINE_A, add_license
+from factories import LINE_A, add_license, add_monthly_volumes
 from helpers import HEADER, HTMX, LINE, issue, officer_post, page_text, post, preview_form, text_of
 from sqlalchemy import select
 
-from aimweb import screening
 from aimweb.extensions import db
-from aimweb.models import CompanyHtsMonth, Finding, License, User, utcnow
+from aimweb.models import Finding, License
 
 FILER = "filer@example.com"
 HOT_ROLLED = "7208101500"            # Hot-rolled plate, in coils
@@ -167,14 +166,7 @@ def test_the_officer_page_explains_the_steel_transshipment_check(signed_in, offi
 # ----- surge: a company's kilograms of one steel HTS number -----------------------------------------
 
 def seed_months(query, kg_by_months_back: dict[int, int], hts=HOT_ROLLED):
-    def seed():
-        company_id = db.session.scalar(select(User.company_id).where(User.email == FILER))
-        this_month = screening.month_of(utcnow())
-        for back, kg in kg_by_months_back.items():
-            db.session.add(CompanyHtsMonth(company_id=company_id, hts_number=hts,
-                                           month=screening.month_back(this_month, back), kg=Decimal(kg)))
-        db.session.commit()
-    query(seed)
+    query(lambda: add_monthly_volumes(FILER, kg_by_months_back, hts))
 
 
 def test_a_steel_surge_is_three_times_the_company_monthly_average(signed_in, query):
