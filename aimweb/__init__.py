@@ -93,7 +93,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.context_processor
     def _program():
-        return {"program_name": app.config["PROGRAM_NAME"], "product_of": products.get}
+        return {"program_name": app.config["PROGRAM_NAME"],
+                "program_short_name": app.config["PROGRAM_SHORT_NAME"],
+                "all_products": list(products.PRODUCTS.values()), "product_of": products.get}
 
     register_vocabularies(app)
     return app

@@ -40,6 +40,10 @@ class Thresholds:
     modifications_limit: int = 3
     late_filing_days: int = 0                # days after the date of import a filing may come unflagged
     late_filing_window_days: int = 90        # how far back review-refresh looks for unflagged ones
+    # Per product: the origins its transshipment check watches (None: every origin).
+    transshipment_origins: Mapping[str, frozenset[str] | None] = field(
+        default_factory=lambda: {key: watched_origins(p.transshipment_origins)
+                                 for key, p in products.PRODUCTS.items()})
 
     @classmethod
     def from_config(cls, config: Mapping) -> Thresholds:
@@ -53,7 +57,28 @@ class Thresholds:
             late_filing_days=int(config.get("REVIEW_LATE_FILING_DAYS", cls.late_filing_days)),
             late_filing_window_days=int(config.get("REVIEW_LATE_FILING_WINDOW_DAYS",
                                                    cls.late_filing_window_days)),
+            transshipment_origins={
+                key: watched_origins(config.get(p.transshipment_setting, p.transshipment_origins))
+                for key, p in products.PRODUCTS.items()},
         )
+
+
+def watched_origins(setting) -> frozenset[str] | None:
+    """A product's watched origins from its default or its setting: a list of country codes, or
+    one string of them separated by commas or spaces (AIMWEB_REVIEW_STEEL_TRANSSHIPMENT_ORIGINS=
+    "VN,MY"); None for every origin."""
+    if setting is None:
+        return None
+    codes = setting.replace(",", " ").split() if isinstance(setting, str) else setting
+    return frozenset(str(code).strip().upper() for code in codes if str(code).strip())
+
+
+def transshipment_explanation(product: products.Product, t: Thresholds) -> str:
+    """What the transshipment check looks for in this product, in plain words, with the watched
+    origins named (the officers' pages show it)."""
+    watched = t.transshipment_origins.get(product.key)
+    names = ", ".join(sorted(countries.country_name(code) for code in watched or ())) or "none"
+    return product.transshipment_explanation.format(origins=names)
 
 
 __all__ = ["Finding"]  # made here and by the products' own checks (aimweb/products/base.py)
@@ -91,6 +116,33 @@ class Context:
     volumes: Mapping[str, tuple[Decimal, list[Decimal]]] = field(default_factory=dict)
 
 
+def explanations(t: Thresholds) -> list[tuple[str, list[tuple[str, str]]]]:
+    """What each check looks for, in plain words: (check title, [(product name or "", text)]),
+    for the officers' pages. The transshipment check and the products' own checks say it per
+    product."""
+    every = list(products.PRODUCTS.values())
+    own: dict[str, list[tuple[str, str]]] = {}
+    for p in every:
+        for c in p.line_checks:
+            own.setdefault(c.key, []).append((p.name, c.explanation))
+    said = {
+        "unit_value": [("", f"a product whose unit value (US$/kg) is more than {t.unit_value_limit} "
+                            "typical spreads from the median of recent licenses of the same HTS number, "
+                            f"once that number has {t.min_sample} licenses. Each HTS number, aluminum "
+                            "or steel, has its own median, recomputed daily from the last 365 days.")],
+        "transshipment": [(p.name, transshipment_explanation(p, t)) for p in every],
+        **own,
+        "late_filing": [("", "a license applied for after its expected date of import: lawful until "
+                             "the entry summary is filed, but the goods crossed the border unlicensed. "
+                             "Check the customs entry number it gives, or ask for one.")],
+        "modifications": [("", f"a license corrected {t.modifications_limit} times or more.")],
+        "surge": [("", f"a company's kilograms of one HTS number this month at least {t.surge_ratio} "
+                       f"times its monthly average of the previous {t.surge_history_months} months "
+                       f"(and at least {formatting.kg(t.surge_min_kg)}).")],
+    }
+    return [(CHECKS[key], said[key]) for key in CHECKS if key in said]
+
+
 def unit_value_findings(lines: list, stats: Mapping[str, UnitValueStat],
                         t: Thresholds) -> list[Finding]:
     found = []
@@ -112,18 +164,26 @@ def unit_value_findings(lines: list, stats: Mapping[str, UnitValueStat],
     return found
 
 
-def transshipment_findings(origin: str, lines: list, product: products.Product) -> list[Finding]:
-    """The origin should be a country where the product's own processing happened."""
+def transshipment_findings(origin: str, lines: list, product: products.Product,
+                           watched: frozenset[str] | None = None) -> list[Finding]:
+    """The origin should be a country where the product's own processing happened; with
+    `watched` origins (steel), only a line from one of them is judged."""
+    if not origin or (watched is not None and origin not in watched):
+        return []
     found = []
     for line in lines:
-        places = product.transshipment_places(line)
-        if origin and all(origin != country for _, country in places):
+        # A place left empty (a steel line applied for before melt and pour was asked) tells nothing.
+        places = [(words, country) for words, country in product.transshipment_places(line) if country]
+        if places and all(origin != country for _, country in places):
             where = [f"{words} ({countries.country_name(country)})" for words, country in places]
             said = f"is not {where[0]}" if len(where) == 1 else "is neither " + " nor ".join(where)
+            pattern = (f", and {countries.country_name(origin)} is an origin watched for "
+                       f"transshipment ({product.name.lower()} made elsewhere finished or relabelled "
+                       "there)" if watched is not None else "")
             found.append(Finding(
                 "transshipment", 2,
                 f"Product {line.position + 1}: the country of origin, {countries.country_name(origin)}, "
-                f"{said}: possible transshipment.", line.position))
+                f"{said}{pattern}: possible transshipment.", line.position))
     return found
 
 
@@ -183,7 +243,8 @@ def run_all(facts: LicenseFacts, context: Context, t: Thresholds) -> list[Findin
     """Every finding on one license, most serious first."""
     product = products.get(facts.product)
     found = (unit_value_findings(facts.lines, context.unit_values, t)
-             + transshipment_findings(facts.origin_country, facts.lines, product)
+             + transshipment_findings(facts.origin_country, facts.lines, product,
+                                      t.transshipment_origins.get(product.key))
              + [f for check in product.line_checks for f in check.find(facts.lines)]
              + late_filing_findings(facts, t)
              + modifications_findings(facts.corrections, t)

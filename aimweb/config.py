@@ -143,6 +143,9 @@ class Defaults:
     # (the packaged December 2024 revision is used until one is loaded).
     HTS_CATALOGUE_FILE = None
     PREFERRED_URL_SCHEME = "http"
-    PROGRAM_NAME = "Aluminum Import Monitoring and Analysis (AIM)"
+    # The portal's name in its frame (header, footer, page titles) and in the account mails; a
+    # license's own pages and mails name its product's program (aimweb/products).
+    PROGRAM_NAME = "Steel and Aluminum Import Licensing (SIMA and AIM)"
+    PROGRAM_SHORT_NAME = "SIMA and AIM Licensing"   # page titles, a phone's header, mail subjects
     # Tests and demos only: run the clock on this day (YYYY-MM-DD; aimweb/clock.py). Never in production.
     PROGRAM_TODAY = None

@@ -240,10 +240,10 @@ class License(db.Model):
         Index("ix_license_company_status_id", "company_id", "status", "id"),
         Index("ix_license_company_valid_through", "company_id", "valid_through"),
         Index("ix_license_entry_number", "entry_number"),
-        # The officers' queue, one state at a time, in its order; covers the country and company
-        # filters, so a filtered page and its bounded count read the index alone.
+        # The officers' queue, one state at a time, in its order; covers the country, company and
+        # product filters, so a filtered page and its bounded count read the index alone.
         Index("ix_license_queue", "review_state", "review_score", "created_at", "id", "origin_country",
-              "company_id"),
+              "company_id", "product"),
     )
 
     # What the dashboard, the license page, the officer panel and the PDF offer or show, decided

@@ -140,6 +140,11 @@ def views() -> list[tuple[str, str]]:
             ("(3) created in the last 60 days",
              f"/review/?created_from={today - timedelta(days=60):%Y-%m-%d}&created_to={today:%Y-%m-%d}"),
             ("(3) check + country", f"/review/?check=transshipment&country={country}"),
+            # The seed holds aluminum only: steel is the worst case (every queued license read
+            # in ix_license_queue to find none), aluminum the busiest.
+            ("(3) product: steel", "/review/?product=steel"),
+            ("(3) product: aluminum + category", "/review/?product=aluminum&category=Foil"),
+            ("(3) product: aluminum + check", "/review/?product=aluminum&check=transshipment"),
             (f"(3) last page offered ({max_queue_page()})", f"/review/?page={max_queue_page()}")]
     return out
 

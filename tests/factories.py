@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 
+from sqlalchemy import select
+
 from aimweb.clock import application_date, utcnow
 from aimweb.extensions import db
 from aimweb.models import Company, License, ProductLine, SavedSearch, UploadBatch, User
@@ -81,6 +83,20 @@ def add_license(user_id: int, number: str | None, *, status="submitted", created
     db.session.add(lic)
     db.session.commit()
     return lic.id
+
+
+def add_monthly_volumes(email: str, kg_by_months_back: dict[int, int], hts="7601103000") -> None:
+    """The company's licensed kilograms of one HTS number in earlier months (months back from this
+    one -> kg), as the screening service keeps them: the history the surge check compares with."""
+    from aimweb import screening
+    from aimweb.models import CompanyHtsMonth
+
+    company_id = db.session.scalar(select(User.company_id).where(User.email == email))
+    this_month = screening.month_of(utcnow())
+    for back, kg in kg_by_months_back.items():
+        db.session.add(CompanyHtsMonth(company_id=company_id, hts_number=hts,
+                                       month=screening.month_back(this_month, back), kg=Decimal(kg)))
+    db.session.commit()
 
 
 def add_upload_batch(user_id: int, *, status="rejected", filename="licenses.xlsx") -> int:

@@ -117,12 +117,12 @@ def test_sign_up_mails_a_code_then_creates_the_account_and_asks_for_the_company(
     home = text(client.get("/"))
     assert "Sign Up Now" in home
     page = text(client.get("/signup"))
-    assert "Create your AIM account" in page and "Send verification code" in page
+    assert "Create your account" in page and "Send verification code" in page
 
     response = post_form(client, "/signup", {"email": "  New@Example.com "})
     assert response.headers["Location"] == "/signup/verify"
     [mail] = mailbox.wait_for("new@example.com")
-    assert mail["Subject"] == "AIM: your verification code"
+    assert mail["Subject"] == "SIMA and AIM Licensing: your verification code"
     assert "The code works for 10 minutes and only once." in mailbox.body(mail)
     code = mailbox.last_code("new@example.com")
 
@@ -338,7 +338,7 @@ def test_sign_up_with_a_registered_email_reads_the_same_and_mails_the_owner(app,
 
     assert verify_page(stranger, "owner@example.com") == verify_page(client, "new@example.com")
     [notice] = mailbox.wait_for("owner@example.com")
-    assert notice["Subject"] == "AIM: you already have an account"
+    assert notice["Subject"] == "SIMA and AIM Licensing: you already have an account"
     body = mailbox.body(notice)
     assert "already has an account" in body and "Forgot your password?" in body
     assert "Your code is" not in body
@@ -453,7 +453,8 @@ def test_forgot_password_resets_signs_in_on_the_dashboard_and_ends_other_session
     response = send_code(client, "filer@example.com", "/password/forgot")
     assert response.headers["Location"] == "/password/verify"
     [mail] = mailbox.wait_for("filer@example.com")
-    assert "Someone asked to reset the password of the AIM account filer@example.com." in mailbox.body(mail)
+    assert ("Someone asked to reset the password of the account filer@example.com on Steel and Aluminum "
+            "Import Licensing (SIMA and AIM).") in mailbox.body(mail)
     response = enter_code(client, mailbox.last_code("filer@example.com"), "/password/verify")
     assert response.headers["Location"] == "/password/new"
     page = text(client.get("/password/new"))
@@ -464,7 +465,8 @@ def test_forgot_password_resets_signs_in_on_the_dashboard_and_ends_other_session
     page = text(client.get("/licenses/"))
     assert "Your password was changed and you are signed in." in page
     assert "License Dashboard" in page and "Signed in as Test Filer" in page
-    assert mailbox.wait_for("filer@example.com", 2)[-1]["Subject"] == "AIM: your password was changed"
+    assert mailbox.wait_for("filer@example.com", 2)[-1]["Subject"] == (
+        "SIMA and AIM Licensing: your password was changed")
 
     # The session opened before the reset is over.
     assert elsewhere.get("/licenses/").headers["Location"].startswith("/signin")

@@ -4,11 +4,12 @@ company fields, and "Apply for Single License" going straight to the form when t
 kind of license to choose."""
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
 from conftest import csrf_token, sign_in
-from helpers import page_text
+from helpers import page_text, text_of
 
 from aimweb.licenses import views as license_views
 
@@ -93,3 +94,51 @@ def test_a_reserved_address_is_refused_at_sign_in_with_the_reason(client, filer)
     response = sign_in(client, email="filer@example.test")
     assert response.status_code == 200
     assert "special-use or reserved name that cannot be used with email" in words(response)
+
+
+# ----- the frame names both programs (issue 15, point 8) -------------------------------------------
+
+def test_the_header_and_footer_name_both_programs_with_their_regulations_and_addresses(client):
+    response = client.get("/privacy")
+    body, text = response.get_data(as_text=True), words(response)
+    assert "<title>Privacy policy | SIMA and AIM Licensing</title>" in body
+    assert '<span class="aim-logo__long">Steel and Aluminum Import Licensing (SIMA and AIM)</span>' in body
+    assert '<span class="aim-logo__short">SIMA and AIM Licensing</span>' in body
+    footer = words_of(body[body.index("<footer"):])
+    assert footer.startswith("Steel and Aluminum Import Licensing (SIMA and AIM) Import licenses for aluminum "
+                             "products under 19 CFR part 361 (AIM) and steel products under 19 CFR part 360 "
+                             "(SIMA). Questions: aluminum licenses, aluminum.license@trade.gov; steel "
+                             "licenses, steel.license@trade.gov.")
+    for address in ("aluminum.license@trade.gov", "steel.license@trade.gov"):
+        assert f'<a href="mailto:{address}">{address}</a>' in body
+    assert "Aluminum Import Monitoring and Analysis (AIM)" not in text
+    # The policy pages say where to write for either product, and under which regulations.
+    assert ("Write to aluminum.license@trade.gov (aluminum) or steel.license@trade.gov (steel).") in text
+    assert "review them under 19 CFR part 361 (aluminum) and 19 CFR part 360 (steel)" in text
+    assert "steel.license@trade.gov (steel)" in words(client.get("/accessibility"))
+
+
+def words_of(markup: str) -> str:
+    return text_of(html.unescape(markup))
+
+
+@pytest.mark.parametrize("app", [{"PROGRAM_NAME": "Metals Import Licensing Portal",
+                                  "PROGRAM_SHORT_NAME": "MILP"}], indirect=True)
+def test_the_program_name_is_a_setting_for_the_frame_and_the_account_mails(client, mailbox):
+    body = client.get("/signup").get_data(as_text=True)
+    assert "<title>Sign up | MILP</title>" in body and "Metals Import Licensing Portal" in body
+    assert "SIMA and AIM" not in body
+    client.post("/signup", data={"csrf_token": csrf_token(client, "/signup"), "email": "new@example.com"})
+    [mail] = mailbox.wait_for("new@example.com")
+    assert mail["Subject"] == "MILP: your verification code"
+    assert mailbox.body(mail).rstrip().endswith("Metals Import Licensing Portal")
+
+
+def test_account_mails_are_signed_by_the_portal_not_one_program(client, mailbox, filer):
+    client.post("/signup", data={"csrf_token": csrf_token(client, "/signup"), "email": "filer@example.com"})
+    [mail] = mailbox.wait_for("filer@example.com")  # already registered: a notice, no code
+    assert mail["Subject"] == "SIMA and AIM Licensing: you already have an account"
+    said = mailbox.body(mail)
+    assert "create a new account on Steel and Aluminum Import Licensing (SIMA and AIM)" in said
+    assert said.rstrip().endswith("Steel and Aluminum Import Licensing (SIMA and AIM)")
+    assert "Aluminum Import Monitoring" not in said

@@ -245,7 +245,7 @@ def test_without_a_mail_server_mail_deliver_prints_the_mail(app, client, mailbox
     post_form(client, "/signup", {"email": "new@example.com"})
     assert [status for _, status, _, _ in rows(app)] == ["pending"]
     result = app.test_cli_runner().invoke(args=["mail-deliver"])
-    assert "----- mail to new@example.com: AIM: your verification code -----" in result.output
+    assert "----- mail to new@example.com: SIMA and AIM Licensing: your verification code -----" in result.output
     assert re.search(r"Your code is: \d{6}", result.output)
     assert "sent 1, to retry 0, failed 0" in result.output
     assert [status for _, status, _, _ in rows(app)] == ["sent"] and mailbox.messages == []

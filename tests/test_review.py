@@ -16,13 +16,13 @@ from decimal import Decimal
 
 import pytest
 from conftest import csrf_token, make_user, sign_in
-from factories import LINE_A, add_license
+from factories import LINE_A, add_license, add_monthly_volumes
 from helpers import HEADER, HTMX, LINE, issue, officer_post, post, preview_form
 from sqlalchemy import select
 
 from aimweb import licensing, screening
 from aimweb.extensions import db
-from aimweb.models import CompanyHtsMonth, Finding, HtsUnitValueStat, License, LicenseEvent, User, utcnow
+from aimweb.models import Finding, HtsUnitValueStat, License, LicenseEvent, User, utcnow
 
 FILER = "filer@example.com"
 OFFICER = "officer@example.com"
@@ -698,14 +698,7 @@ def test_the_queue_is_counted_and_paged_up_to_the_limit(signed_in, officer, quer
 
 
 def seed_months(query, email, kg_by_months_back: dict[int, int], hts="7601103000"):
-    def seed():
-        company_id = db.session.scalar(select(User.company_id).where(User.email == email))
-        this_month = screening.month_of(utcnow())
-        for back, kg in kg_by_months_back.items():
-            db.session.add(CompanyHtsMonth(company_id=company_id, hts_number=hts,
-                                           month=screening.month_back(this_month, back), kg=Decimal(kg)))
-        db.session.commit()
-    query(seed)
+    query(lambda: add_monthly_volumes(email, kg_by_months_back, hts))
 
 
 def test_surge_against_the_company_own_history(signed_in, query):

@@ -286,6 +286,7 @@ def test_a_steel_license_prints_with_its_own_title_and_fields(signed_in, query):
         assert expected in text, expected
     assert "Aluminum" not in text and "Smelt" not in text and "Cast" not in text
     assert reader.metadata.title == f"Steel Import License {number}"
+    assert reader.metadata.author == "Steel Import Monitoring and Analysis (SIMA)"  # its program, not the portal
     # Cached like aluminum's: a second download renders nothing.
     before = pdf.render_count
     assert signed_in.get(f"/licenses/{number}/pdf").data == response.data

@@ -17,6 +17,11 @@ from .codes import check_code, issue_code, spend_code, throttle_message, verifie
 from .forms import CodeForm, CreateAccountForm, EmailForm, NewPasswordForm, SignInForm
 
 
+def _subject(words: str) -> str:
+    """An account mail's subject: the portal's short name (both programs), then what it is about."""
+    return f"{current_app.config['PROGRAM_SHORT_NAME']}: {words}"
+
+
 def _sign_in_limit():
     return current_app.config["RATELIMIT_SIGN_IN"]
 
@@ -60,9 +65,9 @@ def _send_code(purpose: str, email: str) -> str | None:
         db.session.commit()
     if purpose == "signup" and user:
         # Someone may be probing: the owner hears of it, the page says the same as ever.
-        send_email(email, "AIM: you already have an account", "already_registered")
+        send_email(email, _subject("you already have an account"), "already_registered")
     elif purpose == "signup" or user:
-        send_email(email, "AIM: your verification code", f"{purpose}_code", code=code, email=email,
+        send_email(email, _subject("your verification code"), f"{purpose}_code", code=code, email=email,
                    minutes=current_app.config["CODE_TTL_SECONDS"] // 60)
     # A reset for an unregistered address mails nothing at all.
     db.session.commit()  # the code and its mail together (the mail is sent after the request)
@@ -248,7 +253,7 @@ def reset_password():
         # Every other session of this user ends here, and any sign-in lock lifts.
         accounts.set_password(user, form.password.data, AccountEventKind.PASSWORD_RESET, client=_client())
         user.last_sign_in_at = utcnow()
-        send_email(email, "AIM: your password was changed", "password_changed", user=user)
+        send_email(email, _subject("your password was changed"), "password_changed", user=user)
         db.session.commit()
         start_session(user)
         flash("Your password was changed and you are signed in.", "success")

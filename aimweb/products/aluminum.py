@@ -97,6 +97,7 @@ ALUMINUM = Product(
     program="Aluminum Import Monitoring and Analysis (AIM)",
     number_letter="A",
     support_email="aluminum.license@trade.gov",
+    guide_url="https://www.trade.gov/updates-aluminum-import-licensing",
     regulation="19 CFR part 361",
     covered_headings="7601, 7604, 7605, 7606, 7607, 7608, 7609, 7616.99.51.60 and 7616.99.51.70",
     hts_example="7601.10.30.00",
@@ -115,8 +116,14 @@ ALUMINUM = Product(
         MonitorDimension("cast", "Country of most recent cast", CAST.name),
     ),
     transshipment_places=transshipment_places,
+    transshipment_explanation=(
+        "a product whose country of origin is neither its country of most recent cast nor its "
+        "country of largest smelt: the metal was smelted and cast elsewhere, so the origin may "
+        "have been claimed for a country it only passed through."),
     line_checks=(LineCheck("primary_not_applicable", "“Not applicable” smelt on primary aluminum",
-                           primary_not_applicable_findings),),
+                           primary_not_applicable_findings,
+                           "an unalloyed (primary) aluminum product whose country of largest smelt "
+                           "is “Not applicable”: primary aluminum always has one."),),
 )
 ProductLineDraft = ALUMINUM.LineDraft
 LineFacts = ALUMINUM.LineFacts

@@ -124,6 +124,7 @@ class LineCheck:
     key: str
     title: str
     find: Callable[[list], list[Finding]]   # the license's line facts -> findings
+    explanation: str = ""                   # what it looks for, in plain words (officers' pages)
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,17 @@ class Product:
     # should be one of them, else possible transshipment.
     transshipment_places: Callable[[object], list[tuple[str, str]]]
     line_checks: tuple[LineCheck, ...] = ()
+    guide_url: str = ""                    # the program's guides and videos on trade.gov, if known
+    # The origins the transshipment check watches (country codes; the setting
+    # REVIEW_<KEY>_TRANSSHIPMENT_ORIGINS replaces them), or None: a line from any origin is
+    # checked. And what the officers' pages say the check looks for in this product, in plain
+    # words ("{origins}": the watched countries' names).
+    transshipment_origins: tuple[str, ...] | None = None
+    transshipment_explanation: str = ""
+
+    @property
+    def transshipment_setting(self) -> str:
+        return f"REVIEW_{self.key.upper()}_TRANSSHIPMENT_ORIGINS"
 
     @cached_property
     def line_fields(self) -> tuple[Field, ...]:

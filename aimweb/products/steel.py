@@ -49,6 +49,16 @@ def transshipment_places(line) -> list[tuple[str, str]]:
     return [("the country of melt and pour", line.melt_pour_country)]
 
 
+# The origins the steel transshipment check watches by default: the countries where Commerce found
+# (2018-2021) that corrosion-resistant or cold-rolled steel finished there from another country's
+# substrate circumvented the duties on that country's steel (Vietnam, Costa Rica, the United Arab
+# Emirates, Malaysia). The program office keeps its own list in the setting
+# REVIEW_STEEL_TRANSSHIPMENT_ORIGINS. Steel melted in one country and rolled or coated in another
+# takes the second's origin lawfully and often, so a mismatch alone would flag a large share of
+# honest licenses; a mismatch with a watched origin is the pattern worth an officer's time.
+WATCHED_ORIGINS = ("VN", "CR", "AE", "MY")
+
+
 @cache
 def product_groups() -> dict[str, str]:
     """Section 232 product category -> its group (Flat, Long, Pipe and Tube, Semi-Finished,
@@ -90,4 +100,13 @@ STEEL = Product(
                          key_of=product_group),
     ),
     transshipment_places=transshipment_places,
+    transshipment_origins=WATCHED_ORIGINS,
+    transshipment_explanation=(
+        "a product melted and poured in a country other than its country of origin, when that "
+        "origin is one the office watches for transshipment: {origins}. Steel often takes the "
+        "origin of the country that rolled, drew or coated it, which is lawful, so a different "
+        "country of melt and pour alone is not flagged; in the watched countries, steel made "
+        "elsewhere has been found to be only finished or relabelled there to take their origin "
+        "and avoid the duties on its own. Ask for the mill test certificate, which names the melt "
+        "shop."),
 )

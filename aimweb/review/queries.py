@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import func, select, tuple_
 
+from .. import products
 from ..checks import CHECKS
 from ..enums import EventKind, ReviewState
 from ..extensions import db
@@ -30,10 +31,24 @@ def max_queue_page() -> int:
     return -(-count_limit() // PAGE_SIZE)
 
 
+def queue_categories(product_key: str = "") -> list[tuple[products.Product, list[str]]]:
+    """The HTS categories the queue's filter offers: the chosen product's, or every product's
+    (each product's own, from its catalogue)."""
+    chosen = ([products.PRODUCTS[product_key]] if product_key in products.PRODUCTS
+              else list(products.PRODUCTS.values()))
+    return [(p, sorted({item.category for item in p.catalogue().items.values()})) for p in chosen]
+
+
 def queue_filters(args) -> tuple[dict, dict]:
-    raw = {k: (args.get(k) or "").strip()[:100] for k in ("check", "category", "country", "company",
-                                                         "created_from", "created_to")}
+    raw = {k: (args.get(k) or "").strip()[:100] for k in ("check", "product", "category", "country",
+                                                         "company", "created_from", "created_to")}
     errors = {}
+    if raw["product"] and raw["product"] not in products.PRODUCTS:
+        errors["product"] = "Choose a product from the list."
+    elif raw["product"] and raw["category"] and raw["category"] not in queue_categories(raw["product"])[0][1]:
+        product = products.PRODUCTS[raw["product"]]
+        errors["category"] = (f"“{raw['category']}” is not a {product.name.lower()} category: choose one "
+                              "from the list, or All categories.")
     for name in ("created_from", "created_to"):
         if raw[name]:
             try:
@@ -48,6 +63,8 @@ def queue_filters(args) -> tuple[dict, dict]:
 def _license_filters(raw: dict) -> list:
     """The filters on the license itself (all but the check)."""
     where = []
+    if raw["product"]:
+        where.append(License.product == raw["product"])
     if raw["category"]:
         where.append(select(ProductLine.id).where(ProductLine.license_id == License.id,
                                                   ProductLine.category == raw["category"]).exists())

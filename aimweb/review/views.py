@@ -12,20 +12,29 @@ import csv
 import io
 from urllib.parse import parse_qsl
 
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from .. import formatting, licensing
+from .. import checks, formatting, licensing, products
 from ..checks import CHECKS
 from ..clock import application_date
 from ..enums import ReviewState
 from ..extensions import db
 from ..models import License
 from ..reference.countries import all_countries
-from ..reference.hts import current_catalogue
 from ..web.access import officer_required
 from ..web.bounds import page_number
 from ..web.downloads import CSV, attachment, safe_text
@@ -38,6 +47,7 @@ from .queries import (
     findings_of,
     latest_answer,
     max_queue_page,
+    queue_categories,
     queue_filters,
     queue_neighbours,
     queue_page,
@@ -53,12 +63,19 @@ def queue():
         if db.session.scalar(select(License.id).where(License.number == number[:12])):
             return redirect(url_for("review.license", number=number))
         flash(f"No license numbered {number[:12]}.", "warning")
+    if wants_partial("q-category-group"):
+        # The Product select asks for its categories (the rest of the filters is left as it is).
+        raw, errors = queue_filters(request.args)
+        return render_template("review/_queue_category.html", raw=raw, errors=errors,
+                               categories=queue_categories(raw["product"]))
     context = _queue_context(request.args)
+    context["categories"] = queue_categories(context["raw"]["product"])
     if wants_partial("queue-results"):
-        return render_template("review/_queue_results.html", **context)
-    categories = sorted({item.category for item in current_catalogue().items.values()})
-    return render_template("review/queue.html", categories=categories, countries=all_countries(),
-                           **context)
+        # The results, and the category filter out of band: it lists the chosen product's.
+        return render_template("review/_queue_filtered.html", **context)
+    thresholds = checks.Thresholds.from_config(current_app.config)
+    return render_template("review/queue.html", countries=all_countries(),
+                           explanations=checks.explanations(thresholds), **context)
 
 
 def _queue_context(args) -> dict:
@@ -118,7 +135,14 @@ def _license_context(lic: License, at: ReviewState | None = None) -> dict:
     previous, following = queue_neighbours({name: filter_args.get(name, "") for name in raw}, lic, at)
     events = list(lic.events)
     answer = latest_answer(events) if lic.review_state == ReviewState.ANSWERED else None
-    return dict(lic=lic, events=events, findings=findings_of([lic.id]).get(lic.id, []),
+    findings = findings_of([lic.id]).get(lic.id, [])
+    product = products.get(lic.product)
+    # Beside a transshipment finding, what that check looks for in this product.
+    transshipment_note = (checks.transshipment_explanation(
+        product, checks.Thresholds.from_config(current_app.config))
+        if any(f.check == "transshipment" for f in findings) else None)
+    return dict(lic=lic, events=events, findings=findings, product=product,
+                transshipment_note=transshipment_note,
                 recent=recent, checks=CHECKS, answer=answer, previous=previous, following=following,
                 filter_args=filter_args, standalone=not _on_queue_page(),
                 # The officer's forms post to URLs with the filters and the place (see _officer_action).
