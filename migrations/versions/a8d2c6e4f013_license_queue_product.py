@@ -2,7 +2,7 @@
 or without the country and company) reads the index alone, in the queue's order
 
 Revision ID: a8d2c6e4f013
-Revises: f3d51b7a2c60
+Revises: a8c2f61d9e47
 Create Date: 2026-12-03 10:00:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a8d2c6e4f013'
-down_revision = "f3d51b7a2c60"
+down_revision = 'a8c2f61d9e47'
 branch_labels = None
 depends_on = None
 
