@@ -117,12 +117,16 @@ def memory_rate_limit_warning(storage_uri: str | None, workers) -> str | None:
         f"{workers} times what it says. Set AIMWEB_RATELIMIT_STORAGE_URI=redis://HOST:6379/0.\n"
         f"{'!' * 78}"
     )
+
+
 def register_vocabularies(app: Flask) -> None:
-    """Templates compare with the enums (aimweb.enums), never with a spelled-out status."""
+    """Templates compare with the enums (aimweb.enums), never with a spelled-out status; their
+    url_for keeps the URLs it has built (aimweb/web/urls.py)."""
     from .enums import Action, EventKind, LicenseStatus, ReviewState, UploadStatus
+    from .web.urls import url_for
 
     app.jinja_env.globals.update(Action=Action, EventKind=EventKind, LicenseStatus=LicenseStatus,
-                                 ReviewState=ReviewState, UploadStatus=UploadStatus)
+                                 ReviewState=ReviewState, UploadStatus=UploadStatus, url_for=url_for)
 
 
 def _check_secret_key(app: Flask) -> None:
