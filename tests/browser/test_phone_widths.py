@@ -174,17 +174,28 @@ def world(app):
 
 
 class WidthCheck:
-    """Visits pages at 390 px, collecting every layout problem, and screenshots them at both widths."""
+    """Visits pages at 390 px, collecting every layout problem, and screenshots them at both widths;
+    with axe=True axe-core checks the page too (at both widths, tests/browser/conftest.py)."""
 
-    def __init__(self, page, console):
-        self.page, self.console = page, console
+    def __init__(self, page, console, audit):
+        self.console, self.audit = console, audit
         self.problems: list[str] = []
-        self.visited: list[str] = []
+        self.page = page
 
-    def __call__(self, name: str, path: str | None = None):
+    @property
+    def page(self):
+        return self._page
+
+    @page.setter
+    def page(self, page):
+        self._page = self.audit.page = page
+
+    def __call__(self, name: str, path: str | None = None, axe: bool = False):
         page = self.page
         if path is not None:
             page.goto(path)
+        if axe:
+            self.audit(f"phone-{name}")
         page.wait_for_load_state("load")
         page.set_viewport_size(MOBILE)
         for problem in page.evaluate(LAYOUT_PROBLEMS):
@@ -197,16 +208,15 @@ class WidthCheck:
         page.screenshot(path=str(ARTIFACTS / f"phone--{name}-desktop.png"), full_page=True)
         page.set_viewport_size(MOBILE)
         self.console.assert_clean(name)
-        self.visited.append(name)
 
     def assert_clean(self):
         assert not self.problems, "pages wider than a 390 px phone, or scrolling inside:\n" + "\n".join(self.problems)
 
 
 @pytest.fixture
-def check(new_page, console):
+def check(page, console, audit):
     ARTIFACTS.mkdir(exist_ok=True)
-    return WidthCheck(new_page(viewport=MOBILE), console)
+    return WidthCheck(page, console, audit)
 
 
 def test_no_page_is_wider_than_a_phone(check, world, new_page, mailbox):
@@ -218,7 +228,7 @@ def test_no_page_is_wider_than_a_phone(check, world, new_page, mailbox):
     check("privacy", "/privacy")
     check("accessibility", "/accessibility")
     check("password-forgot", "/password/forgot")
-    check("monitor", "/monitor/")
+    check("monitor", "/monitor/", axe=True)
     for dimension in DIMENSIONS:
         for measure in MEASURES:
             check(f"monitor-{dimension}-{measure}", f"/monitor/?dimension={dimension}&measure={measure}")
@@ -256,40 +266,51 @@ def test_no_page_is_wider_than_a_phone(check, world, new_page, mailbox):
     check.page = filer
     sign_in(filer, *DEMO_FILER)
     expect(filer.get_by_role("heading", level=1)).to_have_text("License Dashboard")
-    check("dashboard")
+    check("dashboard", axe=True)
     filer.locator(".aim-toggle").first.click()
     expect(filer.locator(".aim-summary").first).to_be_visible()
     check("dashboard-summary-open")
     check("dashboard-action-required", f"/licenses/?status={LicenseStatus.ACTION_REQUIRED.value}")
     check("company-profile", "/account/company")
     check("apply", "/licenses/apply")
-    check("draft-with-products", f"/licenses/drafts/{world['draft_id']}")
-    check("preview", f"/licenses/drafts/{world['draft_id']}/preview")
+    check("draft-with-products", f"/licenses/drafts/{world['draft_id']}", axe=True)
+    check("preview", f"/licenses/drafts/{world['draft_id']}/preview", axe=True)
     check("modification", f"/licenses/drafts/{world['modification_id']}")
-    check("modification-preview", f"/licenses/drafts/{world['modification_id']}/preview")
+    check("modification-preview", f"/licenses/drafts/{world['modification_id']}/preview", axe=True)
     check("submitted", f"/licenses/submitted/{world['many']}")
-    check("license-many-products", f"/licenses/{world['many']}")
-    check("license-with-history", f"/licenses/{world['modified']}")
+    check("license-many-products", f"/licenses/{world['many']}", axe=True)
+    check("license-with-history", f"/licenses/{world['modified']}", axe=True)
     check("license-action-required", f"/licenses/{world['flagged']}")
     check("license-cancelled", f"/licenses/{world['cancelled']}")
     check("cancel", f"/licenses/{world['issued']}/cancel")
     check("upload", "/licenses/multiple/")
-    check("upload-issued", f"/licenses/multiple/{world['batches'][UploadStatus.ISSUED]}")
-    check("upload-checked", f"/licenses/multiple/{world['batches'][UploadStatus.CHECKED]}")
-    check("upload-rejected", f"/licenses/multiple/{world['batches'][UploadStatus.REJECTED]}")
+    check("upload-issued", f"/licenses/multiple/{world['batches'][UploadStatus.ISSUED]}", axe=True)
+    check("upload-checked", f"/licenses/multiple/{world['batches'][UploadStatus.CHECKED]}", axe=True)
+    check("upload-rejected", f"/licenses/multiple/{world['batches'][UploadStatus.REJECTED]}", axe=True)
 
     # ----- The officer's pages.
     officer = new_page(viewport=MOBILE)
     check.page = officer
     sign_in(officer, *DEMO_OFFICER)
     expect(officer.get_by_role("heading", level=1)).to_have_text("Review Queue")
-    check("review-queue")
+    check("review-queue", axe=True)
+    # On a phone the panel would open many screens below the queue: the license opens as a page.
+    first = officer.locator("#queue-results tbody tr a.aim-number").first
+    number = first.inner_text()
+    first.click()
+    expect(officer).to_have_url(re.compile(rf"/review/licenses/{number}$"))
+    expect(officer.get_by_role("link", name="‹ Review Queue")).to_be_visible()
+    officer.go_back()
+    expect(officer.locator(".aim-review-panel")).to_be_hidden()  # no empty panel under the queue
+    # Beside the queue on a desktop, then the window narrowed: the panel is part of the page.
+    officer.set_viewport_size(DESKTOP)
     officer.locator("#queue-results tbody tr a.aim-number").first.click()
     expect(officer.locator("#review-panel .aim-panel")).to_be_visible()
-    check("review-queue-panel-open")
-    check("review-license", f"/review/licenses/{world['modified']}")
+    expect(officer).to_have_url(re.compile(r"/review/$"))
+    check("review-queue-panel-open", axe=True)
+    check("review-license", f"/review/licenses/{world['modified']}", axe=True)
     check("review-license-many-products", f"/review/licenses/{world['many']}")
-    check("audit", "/review/audit")
+    check("audit", "/review/audit", axe=True)
     check("sign-in-audit", "/admin/sign-ins")
 
     check.assert_clean()
