@@ -25,7 +25,7 @@ from aimweb.monitor.aggregates import DIMENSIONS, MEASURES, periods_available
 from aimweb.products.aluminum import ProductLineDraft
 
 from .conftest import ARTIFACTS, DESKTOP, MOBILE
-from .steps import PASSWORD, expect, field, sign_in
+from .steps import expect, sign_in, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -227,11 +227,10 @@ def check(page, console, audit):
     return WidthCheck(page, console, audit)
 
 
-def test_no_page_is_wider_than_a_phone(check, world, new_page, mailbox):
+def test_no_page_is_wider_than_a_phone(check, world, new_page, console, mailbox):
     page = check.page
 
     # ----- Public pages.
-    check("home", "/")
     check("sign-in", "/signin")
     check("privacy", "/privacy")
     check("accessibility", "/accessibility")
@@ -246,24 +245,9 @@ def test_no_page_is_wider_than_a_phone(check, world, new_page, mailbox):
     for measure in MEASURES:
         check(f"monitor-surges-{measure}", f"/monitor/surges?measure={measure}")
 
-    # ----- Sign-up: the three steps.
-    email = "new.filer@riverstone.example"
-    check("signup-email", "/signup")
-    field(page, "Email Address").fill(email)
-    page.get_by_role("button", name="Send verification code").click()
-    expect(page).to_have_url(re.compile(r"/signup/verify$"))
-    check("signup-verify")
-    field(page, "Verification code").fill(mailbox.last_code(email))
-    page.get_by_role("button", name="Verify Code").click()
-    expect(page).to_have_url(re.compile(r"/signup/create$"))
-    check("signup-create")
-    field(page, "Display Name").fill("Riverstone Metals")
-    field(page, "First Name").fill("Dana")
-    field(page, "Last Name").fill("Whitaker")
-    field(page, "New Password").fill(PASSWORD)
-    field(page, "Confirm New Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create").click()
-    expect(page).to_have_url(re.compile(r"/account/company$"))
+    # ----- Sign-up: home, the three steps, the new company (each step checked as it is shown).
+    sign_up(page, console, mailbox, "new.filer@riverstone.example",
+            screenshot=lambda _page, step, mobile=False: check(step))
     check("company-new")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".usa-error-message").first).to_be_visible()
