@@ -455,3 +455,16 @@ document.addEventListener("htmx:afterSwap", function (event) {
   toggle.setAttribute("aria-expanded", "false");
   document.getElementById(toggle.getAttribute("aria-controls")).classList.remove("is-open");
 });
+
+// ----- The review queue below desktop width: a license opens as its own page ---------------------
+// There the panel sits under the queue, possibly many screens down: filling it would change
+// nothing in view. The link goes to the license's own page instead, and Back returns to the same
+// place in the queue. (Without a script the link does that at every width.)
+document.addEventListener("htmx:confirm", function (event) {
+  var link = event.target;
+  if (link && link.tagName === "A" && link.closest("#queue-results") &&
+      !window.matchMedia("(min-width: 64em)").matches) {
+    event.preventDefault();
+    window.location.assign(link.href);
+  }
+});
