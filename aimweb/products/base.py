@@ -162,6 +162,8 @@ class Product:
     # should be one of them, else possible transshipment.
     transshipment_places: Callable[[object], list[tuple[str, str]]]
     line_checks: tuple[LineCheck, ...] = ()
+    # The monitor's name for the line's category (its "View by" choice and filter).
+    monitor_category_label: str = "Product category"
 
     @cached_property
     def line_fields(self) -> tuple[Field, ...]:

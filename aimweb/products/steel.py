@@ -90,4 +90,5 @@ STEEL = Product(
                          key_of=product_group),
     ),
     transshipment_places=transshipment_places,
+    monitor_category_label="Section 232 product category",
 )

@@ -104,7 +104,10 @@ def money(value: Decimal) -> str:
 
 
 def test_visitor_reads_filters_downloads_and_opens_surges(page, console, market, audit, screenshot):
-    page.goto("/monitor/")
+    page.goto("/monitor/")   # the landing page: pick the metal
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import Monitors")
+    page.get_by_role("main").get_by_role("link", name="Aluminum monitor").click()
+    expect(page).to_have_url(re.compile(r"/monitor/aluminum/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Aluminum Import Monitor")
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()  # anonymous: nothing signed in
     main = page.get_by_role("main")
@@ -146,7 +149,7 @@ def test_visitor_reads_filters_downloads_and_opens_surges(page, console, market,
     field(page, "Measure").select_option(label="Customs value (US$)")
     field(page, "Product category").select_option(label="Unwrought aluminum")
     page.get_by_role("button", name="Show").click()
-    expect(page).to_have_url(re.compile(r"/monitor/\?"))
+    expect(page).to_have_url(re.compile(r"/monitor/aluminum/\?"))
     query = parse_qs(urlsplit(page.url).query)
     assert query["dimension"] == ["origin"] and query["measure"] == ["usd"]
     assert query["category"] == ["Unwrought aluminum"]
@@ -192,8 +195,8 @@ def test_visitor_reads_filters_downloads_and_opens_surges(page, console, market,
 
     # ----- Surges: plates from China tripled in the last complete month.
     main.get_by_role("link", name="Surges").click()
-    expect(page).to_have_url(re.compile(r"/monitor/surges"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Import surges")
+    expect(page).to_have_url(re.compile(r"/monitor/aluminum/surges"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Aluminum import surges")
     surge = page.locator("tr.aim-surge")
     expect(surge.filter(has_text="Plates, sheets and strip")).to_have_count(1)
     expect(surge.filter(has_text="China")).to_have_count(1)
@@ -206,7 +209,7 @@ def test_visitor_reads_filters_downloads_and_opens_surges(page, console, market,
 
     # A surge's name opens its figures: plates by country of origin.
     surge.get_by_role("link", name="Plates, sheets and strip").click()
-    expect(page).to_have_url(re.compile(r"/monitor/\?"))
+    expect(page).to_have_url(re.compile(r"/monitor/aluminum/\?"))
     expect(field(page, "View by")).to_have_value("origin")
     expect(field(page, "Product category")).to_have_value("Plates, sheets and strip")
     assert list(table_rows(page)) == ["China", "All"]
