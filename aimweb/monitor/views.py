@@ -103,10 +103,16 @@ def month_label(month: str) -> str:
     return f"{MONTH_NAMES[int(month[5:7]) - 1]} {month[:4]}"
 
 
+PROPER_NAMES = ("Section 232",)   # the trade law: its name keeps its capital inside a sentence
+
+
 @bp.app_template_filter()
 def lower_first(text: str) -> str:
     """"Country of origin" -> "country of origin" inside a sentence, but "6-digit HTS" stays as it
-    is (the filter `lower` made it "6-digit hts")."""
+    is (the filter `lower` made it "6-digit hts"), and so does a name with its number ("Section 232
+    product category")."""
+    if text.startswith(PROPER_NAMES):
+        return text
     return text[:1].lower() + text[1:]
 
 
@@ -261,7 +267,7 @@ def download(product: str, kind: str):
         rows.append([t.labels[key] if key != TOTAL else "All"] +
                     [_cell(t, key, column, measure, kind) for column in t.months + [TOTAL]])
     note = (f"{of.product.program}. {MEASURES[measure]}; "
-            f"{of.dimensions['category'].lower()}: {'all' if ch['category'] == TOTAL else ch['category']}; "
+            f"{lower_first(of.dimensions['category'])}: {'all' if ch['category'] == TOTAL else ch['category']}; "
             f"country of origin: {'all' if ch['origin'] == TOTAL else label(of, 'origin', ch['origin'])}. "
             "(D) = withheld to avoid disclosing data of individual companies."
             + (f" {partial} is partial: the month is not over." if partial in t.months else ""))
