@@ -155,3 +155,13 @@ def new_application(page, app, helpers, email: str, header: bool = True):
     start_application(page)
     if header:
         fill_header(page)
+
+
+def monitor_rows(page) -> dict[str, list[str]]:
+    """A monitor table's rows: label -> cell texts (months, then the total)."""
+    out = {}
+    for row in page.locator("table.aim-monitor-table tr").all():
+        head = row.locator("th")
+        if head.count() and row.locator("td").count():
+            out[head.first.inner_text().strip()] = [t.strip() for t in row.locator("td").all_inner_texts()]
+    return out

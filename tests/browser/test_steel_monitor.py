@@ -14,7 +14,7 @@ from aimweb import licensing, rules
 from aimweb.monitor.aggregates import refresh
 from aimweb.products import STEEL
 
-from .steps import expect, field
+from .steps import expect, field, monitor_rows
 
 pytestmark = pytest.mark.browser
 
@@ -64,15 +64,6 @@ def market(app, helpers):
     return ["Confidential Mill Buyer", "Private Steel Trader", "Undisclosed Steelworks"]
 
 
-def table_rows(page) -> dict[str, list[str]]:
-    out = {}
-    for row in page.locator("table.aim-monitor-table tr").all():
-        head = row.locator("th")
-        if head.count() and row.locator("td").count():
-            out[head.first.inner_text().strip()] = [t.strip() for t in row.locator("td").all_inner_texts()]
-    return out
-
-
 def test_visitor_picks_steel_and_reads_its_monitor(page, console, market, audit, screenshot):
     page.goto("/monitor/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Import Monitors")
@@ -92,7 +83,7 @@ def test_visitor_picks_steel_and_reads_its_monitor(page, console, market, audit,
     desc = chart.locator("desc").text_content()
     assert "Cold-rolled sheet" in desc and "Reinforcing bars" in desc
     assert chart.locator("polyline").count() >= 2   # plate is withheld in every month: no line
-    rows = table_rows(page)
+    rows = monitor_rows(page)
     assert list(rows)[:1] == ["Cold-rolled sheet"], rows.keys()
     assert set(rows["Plate in cut lengths"]) == {"(D)", "–"}   # withheld, or no licenses that month
     for name in market:
@@ -106,7 +97,7 @@ def test_visitor_picks_steel_and_reads_its_monitor(page, console, market, audit,
     expect(page).to_have_url(re.compile(r"/monitor/steel/\?dimension=melt_pour"))
     bars = main.locator("svg[role=img]")
     assert "ranking of countries" in bars.locator("title").text_content()
-    rows = table_rows(page)
+    rows = monitor_rows(page)
     # Ranked by the period's total; withheld totals after, by name (complementary suppression
     # withholds some months of Mexico and the United States with Brazil's).
     assert list(rows)[:1] == ["South Korea"] and set(rows) >= {"Brazil", "Mexico", "United States"}, rows.keys()
@@ -122,7 +113,7 @@ def test_visitor_picks_steel_and_reads_its_monitor(page, console, market, audit,
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"dimension=product_group"))
     expect(main.locator("svg[role=img]")).to_have_count(1)
-    rows = table_rows(page)
+    rows = monitor_rows(page)
     assert list(rows) == ["Flat Products", "Long Products", "All"], rows.keys()
     assert "(D)" in rows["Flat Products"] and "(D)" in rows["Long Products"]
     assert "(D)" not in rows["All"][:-1]
