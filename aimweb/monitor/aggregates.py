@@ -178,16 +178,15 @@ def refresh_product(product: str, today: date, *, full: bool = False) -> Monitor
 
 
 class _KeyIds(dict):
-    """The id of a line's value for one of the product's own dimensions, worked out once per value:
-    the key derived from it (`key_of`, e.g. a group of categories), or the value itself ("" for
-    none: a line from before its product asked for the field)."""
+    """The id of the key a line's value gives for a dimension derived from it (`key_of`, e.g. a
+    group of categories), worked out once per value."""
 
     def __init__(self, ids: _Ids, key_of):
         super().__init__()
         self.ids, self.key_of = ids, key_of
 
     def __missing__(self, value):
-        self[value] = number = self.ids[self.key_of(value) if self.key_of else value or ""]
+        self[value] = number = self.ids[self.key_of(value)]
         return number
 
 
@@ -219,7 +218,9 @@ def _rebuild_month(of: Monitor, month: str) -> None:
 
     ids = _Ids()
     ids[TOTAL]  # 0
-    own_ids_of = [_KeyIds(ids, d.key_of) for d in of.own]
+    ids[None] = ids[""]   # no value (a line from before its product asked for the field): ""
+    own_ids_of = [ids if d.key_of is None else _KeyIds(ids, d.key_of) for d in of.own]
+    derived = any(d.key_of is not None for d in of.own)
     nv = _NV
     order = of.order
     dim_base = [d * nv ** 3 for d in range(len(order))]
@@ -250,7 +251,8 @@ def _rebuild_month(of: Monitor, month: str) -> None:
             sums_of = company_cells.get
         kg, usd = round(kg * 100), round(usd * 100)
         c, o, h = ids[category], ids[origin], ids[hts]
-        own_ids = [own_id[value] for own_id, value in zip(own_ids_of, own)]
+        # (a list of ids[] as before products had derived dimensions: this loop is the rebuild's)
+        own_ids = [own_id[value] for own_id, value in zip(own_ids_of, own)] if derived else [ids[v] for v in own]
         row = (dim_base[0] + c, dim_base[1] + h, dim_base[2] + o,
                *[base + i for base, i in zip(own_bases, own_ids)], total_base)
         atoms.add((c, h, o, *own_ids))
@@ -266,6 +268,7 @@ def _rebuild_month(of: Monitor, month: str) -> None:
     fold(company_cells)
 
     names = {number: value for value, number in ids.items()}
+    names[ids[""]] = ""
     withheld = _withhold(of, cells, atoms)
     connection = db.session.connection()
     # The driver's executemany with plain tuples: SQLAlchemy's per-row parameter processing of a
