@@ -47,7 +47,7 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
         from .monitor.aggregates import refresh
 
         refresh()
-        echo("Built the public AIM monitor's figures.")
+        echo("Built the public monitors' figures (aluminum and steel).")
     echo(f"Demo filer:   {DEMO_FILER[0]} / {DEMO_FILER[1]}")
     echo(f"Demo officer: {DEMO_OFFICER[0]} / {DEMO_OFFICER[1]}")
 

@@ -78,12 +78,13 @@ def decision_date(draft: License) -> date:
     return application_date()
 
 
-def _monitor_changed(*import_dates: date | None) -> None:
-    """The public monitor's months these licenses count in are stale (its refresh rebuilds them):
-    rows added to the change's own transaction, so a rolled-back change marks nothing."""
+def _monitor_changed(product: str | None, *import_dates: date | None) -> None:
+    """The months of the product's public monitor these licenses count in are stale (its refresh
+    rebuilds them): rows added to the change's own transaction, so a rolled-back change marks nothing."""
     months = sorted({f"{d:%Y-%m}" for d in import_dates if d is not None})
     if months:
-        db.session.execute(MonitorChange.__table__.insert(), [{"month": m} for m in months])
+        key = products.get(product).key
+        db.session.execute(MonitorChange.__table__.insert(), [{"product": key, "month": m} for m in months])
 
 
 def new_license_number(issued: date, letter: str) -> str:
@@ -292,7 +293,8 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
         created_at=now, valid_from=valid_from, valid_through=valid_through, form_data=None,
         version=version + 1,
     )
-    letter = products.get(draft.product).number_letter
+    product = draft.product
+    letter = products.get(product).number_letter
     note = "Submitted through the single-license form."
     if draft.duplicated_from is not None:
         note = f"Duplicated from {draft.duplicated_from.number}. {note}"
@@ -326,7 +328,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
                                     note=note))
         screening.add_volumes(draft.company_id, screening.month_of(now),
                               screening.kg_by_hts(header.lines))
-        _monitor_changed(header.import_date)
+        _monitor_changed(product, header.import_date)
         _mail(draft, user, "{program} license {number} issued", "license_issued")
         db.session.commit()
         break
@@ -481,7 +483,7 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User,
     review_state = (ReviewState.ANSWERED if original.status == LicenseStatus.ACTION_REQUIRED
                     else original.review_state)
     month, company_id = screening.month_of(original.created_at), original.company_id
-    imported_before = original.import_date
+    imported_before, product = original.import_date, original.product
     volume_change = screening.kg_by_hts(draft.lines)
     for hts, kg in screening.kg_by_hts(original.lines).items():
         volume_change[hts] = volume_change.get(hts, Decimal(0)) - kg
@@ -507,7 +509,7 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User,
                                 note=None if changes else "Submitted again without a change.",
                                 changes=changes, reply=reply))
     screening.add_volumes(company_id, month, {h: kg for h, kg in volume_change.items() if kg})
-    _monitor_changed(imported_before, header.import_date)
+    _monitor_changed(product, imported_before, header.import_date)
     db.session.flush()
     db.session.expire_all()  # the UPDATEs above moved lines and values past the loaded copies
     _mail(db.session.get(License, original_id), user, "{program} license {number} corrected",
@@ -524,7 +526,7 @@ def cancel_license(lic: License, user: User) -> License:
     require(lic, Action.CANCEL)
     license_id, now = lic.id, utcnow()
     company_id, month = lic.company_id, screening.month_of(lic.created_at)
-    volumes, imported = screening.kg_by_hts(lic.lines), lic.import_date
+    volumes, imported, product = screening.kg_by_hts(lic.lines), lic.import_date, lic.product
     db.session.commit()
     result = db.session.execute(
         update(License).where(License.id == license_id, License.status.in_(ALLOWED_FROM[Action.CANCEL]))
@@ -536,7 +538,7 @@ def cancel_license(lic: License, user: User) -> License:
                                 kind=EventKind.CANCELLED, note="Cancelled by the filer."))
     screening.add_volumes(company_id, month, screening.negated(volumes))
     if result.rowcount:
-        _monitor_changed(imported)
+        _monitor_changed(product, imported)
     db.session.commit()
     db.session.expire_all()
     screening.review_licenses([license_id])
@@ -614,7 +616,7 @@ def issue_licenses(user: User, drafts: list, upload_batch_id: int | None = None,
             db.session.execute(ProductLine.__table__.insert(), lines)
             db.session.execute(LicenseEvent.__table__.insert(), events)
             screening.add_volumes(user.company_id, screening.month_of(now), screening.kg_by_hts(lines))
-            _monitor_changed(*(draft.import_date for draft in drafts))
+            _monitor_changed(product.key, *(draft.import_date for draft in drafts))
             if before_commit is not None:
                 before_commit(numbers)
             db.session.commit()

@@ -491,20 +491,23 @@ class CompanyHtsMonth(db.Model):
 
 
 class MonitorCell(db.Model):
-    """One published-or-suppressed figure of the public AIM monitor, rebuilt by `flask monitor-refresh`.
+    """One published-or-suppressed figure of a product's public monitor (aluminum's AIM monitor,
+    steel's SIMA monitor), rebuilt by `flask monitor-refresh`.
 
-    `period` is a month ("2026-07") or a period total ("13m", "25m", "2025"); `key` is "*" for the
-    total over all keys; `category`/`origin` are the filters ("*" when not filtered). With the
+    `product` is the License.product the figure counts; `period` is a month ("2026-07") or a period
+    total ("13m", "25m", "2025"); `key` is "*" for the total over all keys; `category`/`origin` are
+    the filters ("*" when not filtered). With the
     number of distinct filer companies and the largest single company's value, the page applies the
     disclosure rules without ever reading a license.
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dimension: Mapped[str] = mapped_column(String(10))
+    product: Mapped[str] = mapped_column(String(20), server_default="aluminum")
+    dimension: Mapped[str] = mapped_column(String(16))
     category: Mapped[str] = mapped_column(String(80))
     origin: Mapped[str] = mapped_column(String(3))
     period: Mapped[str] = mapped_column(String(7))
-    key: Mapped[str] = mapped_column(String(60))
+    key: Mapped[str] = mapped_column(String(80))   # a category (steel's longest: 73 characters)
     kg: Mapped[Decimal] = mapped_column(Numeric(18, 2))
     usd: Mapped[Decimal] = mapped_column(Numeric(18, 2))
     # A month's figure: its distinct companies and largest company's value (the disclosure rules);
@@ -514,23 +517,25 @@ class MonitorCell(db.Model):
     # Decided by the refresh for every view at once (aimweb/monitor/disclosure.py), never per table.
     withheld: Mapped[bool] = mapped_column(default=True, server_default=sa_true())  # undecided: withheld
 
-    __table_args__ = (Index("ix_monitor_cell_lookup", "dimension", "category", "origin", "period"),)
+    __table_args__ = (Index("ix_monitor_cell_lookup", "product", "dimension", "category", "origin", "period"),)
 
 
 class MonitorChange(db.Model):
     """A month of imports whose monitor figures a license change made stale: written by
     aimweb/licensing.py in the transaction of the change (one row per transaction and month, never
     updated: concurrent submits do not wait on each other), read and deleted by the monitor's refresh,
-    which rebuilds those months only."""
+    which rebuilds those months of that product's monitor only."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    product: Mapped[str] = mapped_column(String(20), server_default="aluminum")   # License.product
     month: Mapped[str] = mapped_column(String(7))   # "2026-07", of the license's import date
 
 
 class MonitorRefresh(db.Model):
-    """When the monitor's figures were rebuilt and up to which license they include."""
+    """When a product's monitor figures were rebuilt and up to which license they include."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    product: Mapped[str] = mapped_column(String(20), server_default="aluminum")
     refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
     included_through: Mapped[datetime | None]
     licenses: Mapped[int] = mapped_column(default=0)

@@ -134,5 +134,5 @@ def seed_world() -> dict:
         world[name] = dict(number=number, draft_id=add_license(user.id, None, status="draft"),
                            batch_id=add_upload_batch(user.id), search_id=add_saved_search(user.id),
                            issued_batch_id=add_upload_batch(user.id, status="issued"),
-                           position=0, kind="csv", filename="app/app.css")
+                           position=0, kind="csv", filename="app/app.css", product="steel")
     return world

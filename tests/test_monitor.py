@@ -69,7 +69,7 @@ def market(app):
 
 
 def test_monitor_publishes_the_five_company_cell_and_withholds_the_two_company_cell(client, market):
-    html = client.get("/monitor/?dimension=category&measure=tons").get_data(as_text=True)
+    html = client.get("/monitor/aluminum/?dimension=category&measure=tons").get_data(as_text=True)
     month = market["month"].strftime("%b %Y")  # "Sep 2026": "09/26" reads as a day in the US
     assert "Unwrought aluminum" in html and "Foil" in html
     # Unwrought: 10+11+12+13+14 t = 60.0 t (the cancelled license does not count).
@@ -83,11 +83,11 @@ def test_monitor_publishes_the_five_company_cell_and_withholds_the_two_company_c
 
 
 def test_no_page_or_download_reveals_a_filer(client, market):
-    pages = [client.get(u).get_data(as_text=True) for u in (
-        "/monitor/", "/monitor/?dimension=origin", "/monitor/?dimension=hts6&measure=usd",
-        "/monitor/?dimension=cast&measure=unit", "/monitor/?dimension=smelt", "/monitor/surges")]
-    pages.append(client.get("/monitor/table.csv?dimension=origin").get_data(as_text=True))
-    wb = openpyxl.load_workbook(io.BytesIO(client.get("/monitor/table.xlsx?dimension=category").data))
+    pages = [client.get("/monitor/aluminum/" + u).get_data(as_text=True) for u in (
+        "", "?dimension=origin", "?dimension=hts6&measure=usd", "?dimension=cast&measure=unit", "?dimension=smelt",
+        "surges")]
+    pages.append(client.get("/monitor/aluminum/table.csv?dimension=origin").get_data(as_text=True))
+    wb = openpyxl.load_workbook(io.BytesIO(client.get("/monitor/aluminum/table.xlsx?dimension=category").data))
     pages.append(" ".join(str(c.value) for row in wb.active.iter_rows() for c in row if c.value is not None))
     forbidden = market["names"] + market["numbers"] + ["Secret Importer", "Hidden Exporter", "Covert Smelter", "12-"]
     for text in pages:
@@ -96,13 +96,14 @@ def test_no_page_or_download_reveals_a_filer(client, market):
 
 
 def test_downloads_show_withheld_figures_as_d(client, market):
-    csv_text = client.get("/monitor/table.csv?dimension=category&measure=usd").get_data(as_text=True)
+    csv_text = client.get("/monitor/aluminum/table.csv?dimension=category&measure=usd").get_data(as_text=True)
     assert "(D)" in csv_text and "Unwrought aluminum" in csv_text
-    wb = openpyxl.load_workbook(io.BytesIO(client.get("/monitor/table.xlsx?dimension=category&measure=usd").data))
+    xlsx = client.get("/monitor/aluminum/table.xlsx?dimension=category&measure=usd").data
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx))
     values = [c.value for row in wb.active.iter_rows() for c in row]
     assert "(D)" in values and any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
 def test_bad_parameters_fall_back_to_the_defaults(client, app):
-    response = client.get("/monitor/?dimension=<script>&measure=x&period=1999&origin=ZZ")
+    response = client.get("/monitor/aluminum/?dimension=<script>&measure=x&period=1999&origin=ZZ")
     assert response.status_code == 200 and "<script>" not in response.get_data(as_text=True)

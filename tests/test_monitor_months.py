@@ -51,7 +51,7 @@ def words(response) -> str:
 
 
 def test_the_month_under_way_is_marked_partial_and_latest_is_the_last_complete_month(client, april_surge):
-    text = words(client.get("/monitor/?dimension=origin&measure=tons"))
+    text = words(client.get("/monitor/aluminum/?dimension=origin&measure=tons"))
     assert "May 2026 (partial)" in text
     assert "Latest complete month: Apr 2026" in text
     latest = text.split("Latest complete month: Apr 2026", 1)[1][:80]
@@ -60,18 +60,18 @@ def test_the_month_under_way_is_marked_partial_and_latest_is_the_last_complete_m
 
 
 def test_surges_compare_complete_months(client, april_surge):
-    text = words(client.get("/monitor/surges?measure=tons"))
+    text = words(client.get("/monitor/aluminum/surges?measure=tons"))
     assert "By country of origin: Apr 2026 against Oct 2025 to Mar 2026" in text
     assert re.search(r"Canada 15\.0 3\.0 5\.0×", text), text  # April against October to March
-    assert "May 2026" not in text.split("Import surges", 1)[1].split("Figures in", 1)[0].replace(
+    assert "May 2026" not in text.split("Aluminum import surges", 1)[1].split("Figures in", 1)[0].replace(
         "By country of origin", "")
 
 
 def test_downloads_say_which_month_is_partial(client, april_surge):
-    csv_text = client.get("/monitor/table.csv?dimension=origin").get_data(as_text=True)
+    csv_text = client.get("/monitor/aluminum/table.csv?dimension=origin").get_data(as_text=True)
     assert "2026-05 is partial: the month is not over." in csv_text
     assert ",2026-04,2026-05," in csv_text  # the columns stay plain months for a program reading them
-    book = openpyxl.load_workbook(io.BytesIO(client.get("/monitor/table.xlsx?dimension=origin").data))
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/monitor/aluminum/table.xlsx?dimension=origin").data))
     cells = [str(c.value) for row in book.active.iter_rows() for c in row]
     assert any("2026-05 is partial" in c for c in cells)
 
@@ -81,5 +81,5 @@ def test_downloads_say_which_month_is_partial(client, april_surge):
     ("origin", "Quantity (metric tons) by country of origin, last 13 months"),
 ])
 def test_titles_keep_their_capitals(client, app, dimension, title):
-    text = words(client.get(f"/monitor/?dimension={dimension}"))
+    text = words(client.get(f"/monitor/aluminum/?dimension={dimension}"))
     assert title in text and "6-digit hts" not in text

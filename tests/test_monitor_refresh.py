@@ -107,5 +107,5 @@ def test_a_license_appears_in_the_monitor_at_the_next_refresh(app, client):
         log = refresh(TODAY)
         after = month_total(1)
         assert after > before and log.licenses == 4
-    page = client.get("/monitor/").get_data(as_text=True)
+    page = client.get("/monitor/aluminum/").get_data(as_text=True)
     assert "Includes licenses issued through" in page and "4 licenses" in page

@@ -1,4 +1,5 @@
-"""The monitor's figures: rebuilt month by month from the licenses, read as tables.
+"""The monitors' figures (one monitor per product: aluminum's AIM monitor, steel's SIMA monitor):
+rebuilt month by month from the product's licenses, read as tables.
 
 Why not an update per license: the disclosure rules need, for every published figure, the number
 of distinct companies and the largest company's share, which are not additive. But a figure never
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import String, bindparam, case, delete, func, insert, literal, literal_column, select
@@ -31,17 +33,36 @@ from ..models import License, MonitorCell, MonitorChange, MonitorRefresh, Produc
 from ..reference.countries import country_name
 from .disclosure import TOTAL, Figure, Month
 
-# The product's own dimensions (aimweb/products: `monitor_dimensions`) follow the shared ones.
-# The public monitor is aluminum's (AIM): steel licenses wait for the steel monitor's pages.
-_PRODUCT = products.DEFAULT
-_OWN = products.get(_PRODUCT).monitor_dimensions
-DIMENSIONS = {
-    "category": "Product category",
-    "hts6": "6-digit HTS",
-    "origin": "Country of origin",
-    **{d.key: d.label for d in _OWN},
-}
-COUNTRY_DIMENSIONS = ("origin", *(d.key for d in _OWN if d.is_country))
+
+@dataclass(frozen=True)
+class Monitor:
+    """A product's monitor: the shared dimensions, then the product's own (aimweb/products:
+    `monitor_dimensions`), in the order its figures are numbered and its atoms written."""
+
+    product: products.Product
+    dimensions: dict[str, str]            # key -> label, the "View by" choices
+    country_dimensions: tuple[str, ...]
+    own: tuple                            # the product's MonitorDimensions
+
+    @property
+    def key(self) -> str:
+        return self.product.key
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return (*self.dimensions, "total")
+
+
+@cache
+def monitor(product: str) -> Monitor:
+    """The monitor of a product key (KeyError for an unknown one)."""
+    definition = products.PRODUCTS[product]
+    own = definition.monitor_dimensions
+    dimensions = {"category": definition.monitor_category_label, "hts6": "6-digit HTS",
+                  "origin": "Country of origin", **{d.key: d.label for d in own}}
+    return Monitor(definition, dimensions, ("origin", *(d.key for d in own if d.is_country)), own)
+
+
 MEASURES = {"tons": "Quantity (metric tons)", "usd": "Customs value (US$)",
             "unit": "Average unit value (US$ per metric ton)"}
 PERIODS = {"13m": "Last 13 months", "25m": "Last 25 months"}
@@ -81,7 +102,6 @@ class _Ids(dict):
         return number
 
 
-_DIMENSION_ORDER = ("category", "hts6", "origin", *(d.key for d in _OWN), "total")
 _NV = 1 << 16   # room for the ids of values (countries, categories, HTS headings)
 
 
@@ -91,47 +111,86 @@ def window(today: date) -> list[str]:
     return [_month_name(i) for i in range(first, _month_index(today) + 1)]
 
 
-def refresh(today: date | None = None, *, full: bool = False) -> MonitorRefresh:
-    """Bring the figures up to date: the months that license changes marked (MonitorChange, written
-    by licensing.py with each issue, modification and cancellation), or every month of the window
-    (`full`, and the first refresh). Then every period's figures are summed from its months in SQL.
+@dataclass
+class Refreshed:
+    """What a refresh did: each product's log (its monitor's freshness line), and in all."""
+
+    logs: dict[str, MonitorRefresh]
+
+    @property
+    def licenses(self) -> int:
+        return sum(log.licenses for log in self.logs.values())
+
+    @property
+    def seconds(self) -> Decimal:
+        return sum((log.seconds for log in self.logs.values()), Decimal(0))
+
+
+def refresh(today: date | None = None, *, full: bool = False) -> Refreshed:
+    """Bring every product's monitor up to date (refresh_product), one transaction each."""
+    today = today or application_date()
+    return Refreshed({key: refresh_product(key, today, full=full) for key in products.PRODUCTS})
+
+
+def refresh_product(product: str, today: date, *, full: bool = False) -> MonitorRefresh:
+    """Bring a product's figures up to date: the months that license changes marked
+    (MonitorChange, written by licensing.py with each issue, modification and cancellation of a
+    license of the product), or every month of the window (`full`, and the product's first
+    refresh). Then every period's figures are summed from its months in SQL.
 
     A month is rebuilt alone (its figures are sums over its own imports; its withheld figures are
     decided over its own figures, disclosure.py), so a refresh costs the months changed, not the
     licenses held: after a day of filing, the current month and the next ones. A month that leaves
     the window is dropped; one that enters it was marked when its licenses were issued."""
     started = time.perf_counter()
-    today = today or application_date()
+    of = monitor(product)
     months = window(today)
-    changes = db.session.execute(select(MonitorChange.id, MonitorChange.month)).all()
-    first_time = db.session.scalar(select(MonitorRefresh.id).limit(1)) is None
+    changes = db.session.execute(select(MonitorChange.id, MonitorChange.month)
+                                 .where(MonitorChange.product == product)).all()
+    first_time = db.session.scalar(select(MonitorRefresh.id).where(MonitorRefresh.product == product)
+                                   .limit(1)) is None
     todo = months if full or first_time else sorted({m for _, m in changes} & set(months))
 
-    if todo == months:   # every cell goes: one DELETE, not one per month (period is not indexed)
-        db.session.execute(delete(MonitorCell))
+    cells = delete(MonitorCell).where(MonitorCell.product == product)
+    if todo == months:   # every cell of the product goes: one DELETE, not one per month
+        db.session.execute(cells)
     else:
-        db.session.execute(delete(MonitorCell).where(MonitorCell.period.not_in(months)))  # periods, old months
+        db.session.execute(cells.where(MonitorCell.period.not_in(months)))  # periods, old months
         for month in todo:
-            db.session.execute(delete(MonitorCell).where(MonitorCell.period == month))
+            db.session.execute(cells.where(MonitorCell.period == month))
     for month in todo:
-        _rebuild_month(month)
+        _rebuild_month(of, month)
     for period in periods_available(today):
-        _sum_period(period, months_of(period, today))
+        _sum_period(product, period, months_of(period, today))
     done = [i for i, month in changes if month <= months[-1]]   # later months wait for their turn
     for at in range(0, len(done), 1000):
         db.session.execute(delete(MonitorChange).where(MonitorChange.id.in_(done[at:at + 1000])))
 
-    latest = db.session.scalar(select(func.max(License.issued_at)).where(License.number.is_not(None)))
+    counted = (License.product == product, License.number.is_not(None))
+    latest = db.session.scalar(select(func.max(License.issued_at)).where(*counted))
     count = db.session.scalar(select(func.count()).select_from(License).where(
-        License.number.is_not(None), License.status != LicenseStatus.CANCELLED))
-    log = MonitorRefresh(refreshed_at=utcnow(), included_through=latest, licenses=count or 0,
-                         seconds=Decimal(f"{time.perf_counter() - started:.2f}"))
+        *counted, License.status != LicenseStatus.CANCELLED))
+    log = MonitorRefresh(product=product, refreshed_at=utcnow(), included_through=latest,
+                         licenses=count or 0, seconds=Decimal(f"{time.perf_counter() - started:.2f}"))
     db.session.add(log)
     db.session.commit()
     return log
 
 
-def _rebuild_month(month: str) -> None:
+class _KeyIds(dict):
+    """The id of the key a line's value gives for a dimension derived from it (`key_of`, e.g. a
+    group of categories), worked out once per value."""
+
+    def __init__(self, ids: _Ids, key_of):
+        super().__init__()
+        self.ids, self.key_of = ids, key_of
+
+    def __missing__(self, value):
+        self[value] = number = self.ids[self.key_of(value)]
+        return number
+
+
+def _rebuild_month(of: Monitor, month: str) -> None:
     """One month's figures: sums, distinct companies and the largest company's value per figure,
     and which are withheld.
 
@@ -145,20 +204,26 @@ def _rebuild_month(month: str) -> None:
     start = date(year, number, 1)
     end = date(year + number // 12, number % 12 + 1, 1)
     hts6 = func.substr(ProductLine.hts_number, literal_column("1"), literal_column("6"))
-    own_columns = [getattr(ProductLine, d.line_attribute) for d in _OWN]
+    # Labelled: a derived dimension may read a column already selected (a group of categories).
+    own_columns = [getattr(ProductLine, d.line_attribute).label(f"own{i}") for i, d in enumerate(of.own)]
     query = (
         select(License.company_id, ProductLine.category, License.origin_country, hts6,
                *own_columns, func.sum(ProductLine.quantity_kg), func.sum(ProductLine.customs_value_usd))
         .join(ProductLine, ProductLine.license_id == License.id)
-        .where(License.import_date >= start, License.import_date < end, License.product == _PRODUCT,
+        .where(License.import_date >= start, License.import_date < end, License.product == of.key,
                License.number.is_not(None), License.status != LicenseStatus.CANCELLED)
-        .group_by(License.company_id, ProductLine.category, License.origin_country, hts6, *own_columns)
+        .group_by(License.company_id, ProductLine.category, License.origin_country, hts6,
+                  *(getattr(ProductLine, d.line_attribute) for d in of.own))
         .order_by(License.company_id))
 
     ids = _Ids()
     ids[TOTAL]  # 0
+    ids[None] = ids[""]   # no value (a line from before its product asked for the field): ""
+    own_ids_of = [ids if d.key_of is None else _KeyIds(ids, d.key_of) for d in of.own]
+    derived = any(d.key_of is not None for d in of.own)
     nv = _NV
-    dim_base = [d * nv ** 3 for d in range(len(_DIMENSION_ORDER))]
+    order = of.order
+    dim_base = [d * nv ** 3 for d in range(len(order))]
     cells: dict[int, list[int]] = {}   # figure -> [kg, usd, companies, largest company's usd]
 
     def fold(company_cells: dict[int, list[int]]) -> None:
@@ -185,7 +250,9 @@ def _rebuild_month(month: str) -> None:
             current, company_cells = company, {}
             sums_of = company_cells.get
         kg, usd = round(kg * 100), round(usd * 100)
-        c, o, h, own_ids = ids[category], ids[origin], ids[hts], [ids[value] for value in own]
+        c, o, h = ids[category], ids[origin], ids[hts]
+        # (a list of ids[] as before products had derived dimensions: this loop is the rebuild's)
+        own_ids = [own_id[value] for own_id, value in zip(own_ids_of, own)] if derived else [ids[v] for v in own]
         row = (dim_base[0] + c, dim_base[1] + h, dim_base[2] + o,
                *[base + i for base, i in zip(own_bases, own_ids)], total_base)
         atoms.add((c, h, o, *own_ids))
@@ -201,7 +268,8 @@ def _rebuild_month(month: str) -> None:
     fold(company_cells)
 
     names = {number: value for value, number in ids.items()}
-    withheld = _withhold(cells, atoms)
+    names[ids[""]] = ""
+    withheld = _withhold(of, cells, atoms)
     connection = db.session.connection()
     # The driver's executemany with plain tuples: SQLAlchemy's per-row parameter processing of a
     # Core insert was a tenth of a full rebuild (10,000 licenses, measured with cProfile). Amounts
@@ -209,11 +277,12 @@ def _rebuild_month(month: str) -> None:
     cents = _CENTS[connection.dialect.name in _FLOAT_DRIVERS]
     statement = _INSERT_CELLS[connection.dialect.paramstyle]
     batch = []
+    product = of.key
     for cell, (kg, usd, companies, top) in cells.items():
         rest, key = divmod(cell, nv)
-        rest, of = divmod(rest, nv)
+        rest, origin = divmod(rest, nv)
         dimension, cf = divmod(rest, nv)
-        batch.append((_DIMENSION_ORDER[dimension], names[cf], names[of], month, names[key], cents(kg),
+        batch.append((product, order[dimension], names[cf], names[origin], month, names[key], cents(kg),
                       cents(usd), companies, cents(top), cell in withheld))
         if len(batch) == 10000:
             connection.exec_driver_sql(statement, batch)
@@ -224,30 +293,31 @@ def _rebuild_month(month: str) -> None:
 
 _FLOAT_DRIVERS = {"sqlite"}
 _CENTS = {False: lambda amount: Decimal(amount).scaleb(-2), True: lambda amount: amount / 100}
-_CELLS_INTO = ('INSERT INTO monitor_cell ("dimension", "category", "origin", "period", "key", "kg", "usd", '
-               '"companies", "top_usd", "withheld") VALUES ')
+_CELLS_INTO = ('INSERT INTO monitor_cell ("product", "dimension", "category", "origin", "period", "key", "kg", '
+               '"usd", "companies", "top_usd", "withheld") VALUES ')
 _INSERT_CELLS = {   # by the driver's paramstyle: sqlite3 qmark, psycopg format
-    "qmark": _CELLS_INTO + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    "format": _CELLS_INTO + "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-    "pyformat": _CELLS_INTO + "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+    "qmark": _CELLS_INTO + "(" + ", ".join(["?"] * 11) + ")",
+    "format": _CELLS_INTO + "(" + ", ".join(["%s"] * 11) + ")",
+    "pyformat": _CELLS_INTO + "(" + ", ".join(["%s"] * 11) + ")",
 }
 
 
-def _withhold(cells: dict[int, list[int]], atoms: set) -> set[int]:
+def _withhold(of: Monitor, cells: dict[int, list[int]], atoms: set) -> set[int]:
     """The figures of a month (as numbered by _rebuild_month) to show as "(D)": decided together
     over every view (disclosure.Month)."""
     config = current_app.config
     least = int(config["MONITOR_MIN_COMPANIES"])
     share = Fraction(str(config["MONITOR_MAX_SHARE"]))
     nv = _NV
-    own = tuple(dimension.key for dimension in _OWN)
+    own = tuple(dimension.key for dimension in of.own)
+    order = of.order
     month = Month([((c, h), o, *rest) for c, h, o, *rest in atoms], own)
     keys: dict[int, tuple] = {}
     for cell, (_, usd, companies, top) in cells.items():
         rest, key = divmod(cell, nv)
-        rest, of = divmod(rest, nv)
+        rest, origin = divmod(rest, nv)
         dimension, cf = divmod(rest, nv)
-        figure = month.key_of(_DIMENSION_ORDER[dimension], cf, of, key, total=0)
+        figure = month.key_of(order[dimension], cf, origin, key, total=0)
         keys[cell] = figure
         if figure not in month.figures:
             fails = companies < least or (usd > 0 and top * share.denominator > share.numerator * usd)
@@ -256,17 +326,17 @@ def _withhold(cells: dict[int, list[int]], atoms: set) -> set[int]:
     return {cell for cell, figure in keys.items() if figure in month.withheld}
 
 
-def _sum_period(period: str, months: list[str]) -> None:
+def _sum_period(product: str, period: str, months: list[str]) -> None:
     """A period's figures, summed from its months' in one statement: withheld when withheld in any
     of its months, so a published one is a sum of published monthly figures (disclosure.py)."""
     c = MonitorCell
     withheld = func.max(case((c.withheld, 1), else_=0)) == 1
-    figures = (select(c.dimension, c.category, c.origin, literal(period, String(7)), c.key,
+    figures = (select(c.product, c.dimension, c.category, c.origin, literal(period, String(7)), c.key,
                       func.sum(c.kg), func.sum(c.usd), withheld)
-               .where(c.period.in_(months))
-               .group_by(c.dimension, c.category, c.origin, c.key))
+               .where(c.product == product, c.period.in_(months))
+               .group_by(c.product, c.dimension, c.category, c.origin, c.key))
     db.session.execute(insert(MonitorCell).from_select(
-        ["dimension", "category", "origin", "period", "key", "kg", "usd", "withheld"], figures))
+        ["product", "dimension", "category", "origin", "period", "key", "kg", "usd", "withheld"], figures))
 
 
 # ----- reading a table -----------------------------------------------------------------------------
@@ -288,10 +358,12 @@ class Table:
         return (key, column) in self.hidden
 
 
-def label(dimension: str, key: str) -> str:
+def label(of: Monitor, dimension: str, key: str) -> str:
     if key == TOTAL:
         return "All"
-    if dimension in COUNTRY_DIMENSIONS:
+    if not key:
+        return "Not given"   # a field its product did not ask for yet on the application's date
+    if dimension in of.country_dimensions:
         return country_name(key)
     if dimension == "hts6":
         return f"{key[:4]}.{key[4:6]}"
@@ -301,18 +373,23 @@ def label(dimension: str, key: str) -> str:
 # Built once: a page binds its values (the statement's compiled form is cached too).
 _CELLS = (select(MonitorCell.dimension, MonitorCell.period, MonitorCell.key, MonitorCell.kg,
                  MonitorCell.usd, MonitorCell.companies, MonitorCell.top_usd, MonitorCell.withheld)
-          .where(MonitorCell.dimension.in_(bindparam("dimensions", expanding=True)),
+          .where(MonitorCell.product == bindparam("product"),
+                 MonitorCell.dimension.in_(bindparam("dimensions", expanding=True)),
                  MonitorCell.category == bindparam("category"), MonitorCell.origin == bindparam("origin"),
                  MonitorCell.period.in_(bindparam("periods", expanding=True))))
-_LATEST_REFRESH = select(MonitorRefresh).order_by(MonitorRefresh.id.desc()).limit(1)
+_LATEST_REFRESH = (select(MonitorRefresh).where(MonitorRefresh.product == bindparam("product"))
+                   .order_by(MonitorRefresh.id.desc()).limit(1))
 
 
-def table(dimension: str, period: str, today: date, category: str = TOTAL, origin: str = TOTAL) -> Table:
-    """One table: its cells read by the lookup index (a few hundred rows, whatever the number of
-    licenses), withheld as the refresh decided for all views together (disclosure.py)."""
+def table(of: Monitor, dimension: str, period: str, today: date, category: str = TOTAL,
+          origin: str = TOTAL) -> Table:
+    """One table of a product's monitor: its cells read by the lookup index (a few hundred rows,
+    whatever the number of licenses), withheld as the refresh decided for all views together
+    (disclosure.py)."""
     months = months_of(period, today)
     wanted = months + [period]
-    cells = db.session.execute(_CELLS, {"dimensions": [dimension, "total"], "category": category,
+    cells = db.session.execute(_CELLS, {"product": of.key, "dimensions": [dimension, "total"],
+                                        "category": category,
                                         "origin": origin, "periods": wanted}).all()
     figures: dict[tuple[str, str], Figure] = {}
     hidden = set()
@@ -327,16 +404,17 @@ def table(dimension: str, period: str, today: date, category: str = TOTAL, origi
     def order(key: str):
         total = figures.get((key, TOTAL))
         if total is None or (key, TOTAL) in hidden:
-            return (1, Decimal(0), label(dimension, key))  # a hidden total is not ranked by its value
-        return (0, -total.usd, label(dimension, key))
+            return (1, Decimal(0), label(of, dimension, key))  # a hidden total is not ranked by its value
+        return (0, -total.usd, label(of, dimension, key))
 
     keys = sorted({r for r, _ in figures if r != TOTAL}, key=order)
     return Table(dimension, months, keys, figures, hidden,
-                 {k: label(dimension, k) for k in keys + [TOTAL]})
+                 {k: label(of, dimension, k) for k in keys + [TOTAL]})
 
 
-def included_through() -> MonitorRefresh | None:
-    return db.session.scalar(_LATEST_REFRESH)
+def included_through(product: str) -> MonitorRefresh | None:
+    """The product's last refresh: when, and up to which license."""
+    return db.session.scalar(_LATEST_REFRESH, {"product": product})
 
 
 def measure_value(figure: Figure | None, measure: str) -> Decimal | None:

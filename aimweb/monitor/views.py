@@ -1,4 +1,9 @@
-"""Monitor pages: no sign-in, read only pre-computed figures (aimweb/monitor/aggregates.py)."""
+"""Monitor pages: no sign-in, read only pre-computed figures (aimweb/monitor/aggregates.py).
+
+One monitor per product at /monitor/<product>/ (its tables and charts, Surges, downloads), all
+drawn from the product's definition (aimweb/products: name, program, category label, monitor
+dimensions); /monitor/ lets the public pick the metal. The aluminum monitor's first URLs
+(/monitor/?dimension=..., /monitor/surges, /monitor/table.csv) redirect to its pages."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -6,29 +11,33 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
-from flask import current_app, render_template, request
+from flask import current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
-from .. import formatting
+from .. import formatting, products
 from ..clock import application_date
 from ..reference.countries import all_countries
-from ..reference.hts import current_catalogue
 from ..web.access import public
 from ..web.downloads import table_download
 from . import bp
 from .aggregates import (
-    COUNTRY_DIMENSIONS,
-    DIMENSIONS,
     MEASURES,
     TOTAL,
+    Monitor,
     included_through,
     label,
     measure_value,
+    monitor,
     periods_available,
     surges,
     table,
 )
 from .charts import bar_chart, line_chart
+
+# The product in a monitor's URL: one of the products' keys, anything else is a 404.
+PRODUCT = f"<any({', '.join(products.PRODUCTS)}):product>"
+# The parameters of a monitor view: on /monitor/ they mean the aluminum monitor's first URL.
+VIEW_PARAMETERS = ("dimension", "measure", "period", "category", "origin")
 
 
 @lru_cache(maxsize=1)
@@ -44,27 +53,32 @@ def _country_options(selected: str) -> Markup:
                           f"{escape(name)}</option>" for code, name in _countries()))
 
 
-def _choices() -> dict:
+def _categories(of: Monitor) -> list[str]:
+    return sorted({item.category for item in of.product.catalogue().items.values()})
+
+
+def _choices(of: Monitor) -> dict:
     today = application_date()
     args = request.args
     periods = periods_available(today)
-    categories = sorted({item.category for item in current_catalogue().items.values()})
+    categories = _categories(of)
     countries = dict(_countries())
     choice = {
-        "dimension": args.get("dimension") if args.get("dimension") in DIMENSIONS else "category",
+        "dimension": args.get("dimension") if args.get("dimension") in of.dimensions else "category",
         "measure": args.get("measure") if args.get("measure") in MEASURES else "tons",
         "period": args.get("period") if args.get("period") in periods else "13m",
         "category": args.get("category") if args.get("category") in categories else TOTAL,
         "origin": args.get("origin") if args.get("origin") in countries else TOTAL,
     }
     return dict(today=today, periods=periods, categories=categories, countries=countries, choice=choice,
-                country_options=_country_options(choice["origin"]))
+                country_options=_country_options(choice["origin"]), of=of, product=of.product,
+                dimensions=of.dimensions, measures=MEASURES, refresh=included_through(of.key))
 
 
 def _table(c: dict):
     """The table of the choice, rows ordered by the chosen measure's total (withheld totals last)."""
     ch = c["choice"]
-    t = table(ch["dimension"], ch["period"], c["today"], ch["category"], ch["origin"])
+    t = table(c["of"], ch["dimension"], ch["period"], c["today"], ch["category"], ch["origin"])
 
     def order(key: str):
         value = measure_value(t.shown(key, TOTAL), ch["measure"])
@@ -89,10 +103,16 @@ def month_label(month: str) -> str:
     return f"{MONTH_NAMES[int(month[5:7]) - 1]} {month[:4]}"
 
 
+PROPER_NAMES = ("Section 232",)   # the trade law: its name keeps its capital inside a sentence
+
+
 @bp.app_template_filter()
 def lower_first(text: str) -> str:
     """"Country of origin" -> "country of origin" inside a sentence, but "6-digit HTS" stays as it
-    is (the filter `lower` made it "6-digit hts")."""
+    is (the filter `lower` made it "6-digit hts"), and so does a name with its number ("Section 232
+    product category")."""
+    if text.startswith(PROPER_NAMES):
+        return text
     return text[:1].lower() + text[1:]
 
 
@@ -159,11 +179,41 @@ def _latest_caption(done, period: str, partial: bool) -> str:
 @bp.get("/")
 @public
 def index():
-    c = _choices()
+    """The landing page: pick the metal. An aluminum monitor view's first URL (/monitor/?dimension=...)
+    goes on to the aluminum monitor."""
+    if any(name in request.args for name in VIEW_PARAMETERS):
+        return _moved("monitor.tables")
+    return render_template("monitor/landing.html", monitors=[
+        (monitor(key), included_through(key)) for key in products.PRODUCTS])
+
+
+@bp.get("/surges")
+@public
+def old_surges():
+    return _moved("monitor.surge_view")
+
+
+@bp.get("/table.<any(csv, xlsx):kind>")
+@public
+def old_download(kind: str):
+    return _moved("monitor.download", kind=kind)
+
+
+def _moved(endpoint: str, **values):
+    """The aluminum monitor's page at its first URL: moved for good, with the same query."""
+    query = request.query_string.decode("latin-1")
+    target = url_for(endpoint, product=products.DEFAULT, **values)
+    return redirect(f"{target}?{query}" if query else target, code=301)
+
+
+@bp.get(f"/{PRODUCT}/")
+@public
+def tables(product: str):
+    c = _choices(monitor(product))
     ch = c["choice"]
     t = _table(c)
     measure = ch["measure"]
-    if ch["dimension"] in COUNTRY_DIMENSIONS:
+    if ch["dimension"] in c["of"].country_dimensions:
         keys = t.keys[:15]
         chart = {"kind": "bars", "data": bar_chart(
             [(t.labels[k], measure_value(t.shown(k, TOTAL), measure)) for k in keys])}
@@ -174,7 +224,7 @@ def index():
     rows = _rows(t, measure)
     done = complete(t, c["today"])  # "latest" is the last complete month
     partial = len(done.months) < len(t.months)
-    selection = ", ".join(([f"Category: {ch['category']}"] if ch["category"] != TOTAL else []) +
+    selection = ", ".join(([f"{c['dimensions']['category']}: {ch['category']}"] if ch["category"] != TOTAL else []) +
                           ([f"country of origin: {c['countries'][ch['origin']]}"] if ch["origin"] != TOTAL else []))
     return render_template("monitor/index.html", t=t, chart=chart, rows=rows[:-1], total_row=rows[-1],
                            selection=selection[:1].upper() + selection[1:],
@@ -183,46 +233,47 @@ def index():
                            latest=_latest(done, keys, measure) if t.keys else [],
                            latest_caption=_latest_caption(done, ch["period"], partial),
                            previous_month=month_label(done.months[-2]) if len(done.months) > 1 else "",
-                           dimensions=DIMENSIONS, measures=MEASURES, refresh=included_through(),
                            min_companies=current_app.config["MONITOR_MIN_COMPANIES"],
                            max_share=int(float(current_app.config["MONITOR_MAX_SHARE"]) * 100),
                            **c)
 
 
-@bp.get("/surges")
+@bp.get(f"/{PRODUCT}/surges")
 @public
-def surge_view():
-    c = _choices()
+def surge_view(product: str):
+    c = _choices(monitor(product))
     ch = c["choice"]
     ratio = Decimal(str(current_app.config["MONITOR_SURGE_RATIO"]))
     found = {}
     for dimension in ("category", "origin"):
-        t = complete(table(dimension, "13m", c["today"], ch["category"], ch["origin"]), c["today"])
+        t = complete(table(c["of"], dimension, "13m", c["today"], ch["category"], ch["origin"]), c["today"])
         found[dimension] = (t, surges(t, ch["measure"], ratio))
     return render_template("monitor/surges.html", found=found, fmt=_fmt, ratio=ratio, month_label=month_label,
-                           unit=UNITS[ch["measure"]],
-                           dimensions=DIMENSIONS, measures=MEASURES, refresh=included_through(), **c)
+                           unit=UNITS[ch["measure"]], **c)
 
 
-@bp.get("/table.<any(csv, xlsx):kind>")
+@bp.get(f"/{PRODUCT}/table.<any(csv, xlsx):kind>")
 @public
-def download(kind: str):
-    c = _choices()
+def download(product: str, kind: str):
+    of = monitor(product)
+    c = _choices(of)
     ch = c["choice"]
     t = _table(c)
     measure = ch["measure"]
-    header = [DIMENSIONS[ch["dimension"]]] + t.months + [f"Total {c['periods'][ch['period']]}"]
+    header = [of.dimensions[ch["dimension"]]] + t.months + [f"Total {c['periods'][ch['period']]}"]
     partial = current_month(c["today"])  # the columns stay plain months, for whoever reads the file
     rows = [header]
     for key in t.keys + [TOTAL]:
         rows.append([t.labels[key] if key != TOTAL else "All"] +
                     [_cell(t, key, column, measure, kind) for column in t.months + [TOTAL]])
-    note = (f"{MEASURES[measure]}; category: {'all' if ch['category'] == TOTAL else ch['category']}; "
-            f"country of origin: {'all' if ch['origin'] == TOTAL else label('origin', ch['origin'])}. "
+    note = (f"{of.product.program}. {MEASURES[measure]}; "
+            f"{lower_first(of.dimensions['category'])}: {'all' if ch['category'] == TOTAL else ch['category']}; "
+            f"country of origin: {'all' if ch['origin'] == TOTAL else label(of, 'origin', ch['origin'])}. "
             "(D) = withheld to avoid disclosing data of individual companies."
             + (f" {partial} is partial: the month is not over." if partial in t.months else ""))
-    name = f"aim-monitor-{ch['dimension']}-{measure}-{ch['period']}"
-    return table_download(rows, kind, name, note=note, widths={"A": 34}, sheet_title="AIM monitor")
+    short = of.product.short_name
+    name = f"{short.lower()}-monitor-{ch['dimension']}-{measure}-{ch['period']}"
+    return table_download(rows, kind, name, note=note, widths={"A": 34}, sheet_title=f"{short} monitor")
 
 
 def _cell(t, key, column, measure, kind):

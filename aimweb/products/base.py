@@ -163,6 +163,8 @@ class Product:
     # should be one of them, else possible transshipment.
     transshipment_places: Callable[[object], list[tuple[str, str]]]
     line_checks: tuple[LineCheck, ...] = ()
+    # The monitor's name for the line's category (its "View by" choice and filter).
+    monitor_category_label: str = "Product category"
     guide_url: str = ""                    # the program's guides and videos on trade.gov, if known
     # The origins the transshipment check watches (country codes; the setting
     # REVIEW_<KEY>_TRANSSHIPMENT_ORIGINS replaces them), or None: a line from any origin is

@@ -109,4 +109,5 @@ STEEL = Product(
         "elsewhere has been found to be only finished or relabelled there to take their origin "
         "and avoid the duties on its own. Ask for the mill test certificate, which names the melt "
         "shop."),
+    monitor_category_label="Section 232 product category",
 )

@@ -177,3 +177,13 @@ def upload_workbook(page, path, product: str | None = None):
     page.locator("label[for=certified]").click()
     expect(page.get_by_label(re.compile("^I certify"))).to_be_checked()
     page.get_by_role("button", name="Upload File").click()
+
+
+def monitor_rows(page) -> dict[str, list[str]]:
+    """A monitor table's rows: label -> cell texts (months, then the total)."""
+    out = {}
+    for row in page.locator("table.aim-monitor-table tr").all():
+        head = row.locator("th")
+        if head.count() and row.locator("td").count():
+            out[head.first.inner_text().strip()] = [t.strip() for t in row.locator("td").all_inner_texts()]
+    return out

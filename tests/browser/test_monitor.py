@@ -20,7 +20,7 @@ from aimweb.models import Company
 from aimweb.monitor.aggregates import refresh
 from aimweb.products.aluminum import ProductLineDraft
 
-from .steps import expect, field
+from .steps import expect, field, monitor_rows
 
 pytestmark = pytest.mark.browser
 
@@ -88,23 +88,15 @@ def market(app, helpers):
     return {"names": names + ["Confidential Importer", "Private Exporter", "Undisclosed Smelter"]}
 
 
-def table_rows(page) -> dict[str, list[str]]:
-    """The monitor table's rows: label -> cell texts (months, then the total)."""
-    out = {}
-    for row in page.locator("table.aim-monitor-table tr").all():
-        head = row.locator("th")
-        if not head.count() or row.locator("td").count() == 0:
-            continue
-        out[head.first.inner_text().strip()] = [t.strip() for t in row.locator("td").all_inner_texts()]
-    return out
-
-
 def money(value: Decimal) -> str:
     return f"{value:,.0f}"
 
 
 def test_visitor_reads_filters_downloads_and_opens_surges(page, console, market, audit, screenshot):
-    page.goto("/monitor/")
+    page.goto("/monitor/")   # the landing page: pick the metal
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import Monitors")
+    page.get_by_role("main").get_by_role("link", name="Aluminum monitor").click()
+    expect(page).to_have_url(re.compile(r"/monitor/aluminum/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Aluminum Import Monitor")
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()  # anonymous: nothing signed in
     main = page.get_by_role("main")
@@ -121,7 +113,7 @@ def test_visitor_reads_filters_downloads_and_opens_surges(page, console, market,
     desc = page.locator(f"svg #{labelled_by[1]}").text_content()
     assert "Unwrought aluminum" in desc and "Foil" in desc
     assert chart.locator("polyline").count() == 2  # foil and bars are withheld in every month
-    rows = table_rows(page)
+    rows = monitor_rows(page)
     assert list(rows)[:1] == ["Unwrought aluminum"], rows.keys()
     assert rows["Foil"][-3:] == ["(D)", "(D)", "(D)"]  # two importers only
     assert "All" in rows
@@ -146,7 +138,7 @@ def test_visitor_reads_filters_downloads_and_opens_surges(page, console, market,
     field(page, "Measure").select_option(label="Customs value (US$)")
     field(page, "Product category").select_option(label="Unwrought aluminum")
     page.get_by_role("button", name="Show").click()
-    expect(page).to_have_url(re.compile(r"/monitor/\?"))
+    expect(page).to_have_url(re.compile(r"/monitor/aluminum/\?"))
     query = parse_qs(urlsplit(page.url).query)
     assert query["dimension"] == ["origin"] and query["measure"] == ["usd"]
     assert query["category"] == ["Unwrought aluminum"]
@@ -154,7 +146,7 @@ def test_visitor_reads_filters_downloads_and_opens_surges(page, console, market,
     bars = main.locator("svg[role=img]")
     expect(bars).to_have_count(1)
     assert "ranking of countries" in bars.locator("title").text_content().lower()
-    rows = table_rows(page)
+    rows = monitor_rows(page)
     # Ranked by the period total; withheld totals last, by name.
     assert list(rows) == ["Canada", "Iceland", "United Arab Emirates", "All"], rows.keys()
     canada_latest = sum((canada_usd(i, MONTHS - 1) for i in range(5)), Decimal(0))
@@ -192,8 +184,8 @@ def test_visitor_reads_filters_downloads_and_opens_surges(page, console, market,
 
     # ----- Surges: plates from China tripled in the last complete month.
     main.get_by_role("link", name="Surges").click()
-    expect(page).to_have_url(re.compile(r"/monitor/surges"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Import surges")
+    expect(page).to_have_url(re.compile(r"/monitor/aluminum/surges"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Aluminum import surges")
     surge = page.locator("tr.aim-surge")
     expect(surge.filter(has_text="Plates, sheets and strip")).to_have_count(1)
     expect(surge.filter(has_text="China")).to_have_count(1)
@@ -206,7 +198,7 @@ def test_visitor_reads_filters_downloads_and_opens_surges(page, console, market,
 
     # A surge's name opens its figures: plates by country of origin.
     surge.get_by_role("link", name="Plates, sheets and strip").click()
-    expect(page).to_have_url(re.compile(r"/monitor/\?"))
+    expect(page).to_have_url(re.compile(r"/monitor/aluminum/\?"))
     expect(field(page, "View by")).to_have_value("origin")
     expect(field(page, "Product category")).to_have_value("Plates, sheets and strip")
-    assert list(table_rows(page)) == ["China", "All"]
+    assert list(monitor_rows(page)) == ["China", "All"]

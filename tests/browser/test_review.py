@@ -141,7 +141,7 @@ def test_officer_flags_filer_corrects_and_replies_officer_reads_steps_and_closes
     expect(filer.get_by_role("heading", level=1)).to_have_text(f"License {number}")
     expect(filer.locator(".aim-license-head")).to_contain_text("Corrected")
     expect(filer.locator(".aim-action-required")).to_have_count(0)
-    expect(filer.get_by_role("region", name="History")).to_contain_text(
+    expect(filer.get_by_role("table", name="What happened to this license")).to_contain_text(
         "Reply to the officer: The mill certificate says China")
     console.assert_clean("the filer's correction")
 
