@@ -386,6 +386,9 @@ class UploadBatch(db.Model):
     # The product the filer chose for the file (License.product of every license it issues): its
     # template's columns are the ones read, and a workbook of another product is refused.
     product: Mapped[str] = mapped_column(String(20), default="aluminum", server_default="aluminum")
+    # The entry type the filer chose for the file (License.entry_type of every license it issues):
+    # the guide's template has no such column, so it is said once per file.
+    entry_type: Mapped[str] = mapped_column(String(12), default="consumption", server_default="consumption")
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]

@@ -177,15 +177,18 @@ def workbook(rows, template: bytes | None = None, titles=TITLES) -> bytes:
 
 
 def upload(client, data: bytes, filename="licenses.xlsx", certified=True, token=None, product=None,
-           check=False):
+           check=False, entry_type=None):
     """The upload form posted: Upload File (or Check File), as Product of the file `product`
-    (None: the form's default, aluminum)."""
+    (None: the form's default, aluminum) and Entry Type of the file `entry_type` (None: the
+    form's default, consumption)."""
     page = client.get("/licenses/multiple/").get_data(as_text=True)
     token = token or re.search(r'name="form_token" value="([^"]+)"', page).group(1)
     form = {"csrf_token": csrf_token(client, "/licenses/multiple/"), "form_token": token,
             "file": (io.BytesIO(data), filename)}
     if product:
         form["product"] = product
+    if entry_type is not None:
+        form["entry_type"] = entry_type
     if check:
         form["action"] = "check"
     if certified:

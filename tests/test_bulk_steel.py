@@ -106,12 +106,13 @@ def test_a_steel_workbook_made_with_the_template_issues_steel_licenses(signed_in
     download = signed_in.get(re.search(r'href="([^"]+)">Download results<', html).group(1))
     assert "steel entries-with-license-numbers.xlsx" in download.headers["Content-Disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(download.data)).worksheets[0]
-    assert [c.value for c in sheet[1]] == STEEL_TITLES + ["License Number"]
+    assert [c.value for c in sheet[1]] == STEEL_TITLES + ["License Number", "Entry Type"]
     assert [(r[0].value, r[11].value, r[14].value) for r in sheet.iter_rows(min_row=2) if r[0].value] == [
         ("S-1", "KR", numbers[0]), ("S-1", "Japan", numbers[0]), ("S-2", "CHN", numbers[1])]
     table = signed_in.get(re.search(r'href="([^"]+results\.csv)"', html).group(1))
     assert "SIMA-licenses-upload-" in table.headers["Content-Disposition"]
-    assert table.get_data(as_text=True).splitlines()[1:] == [f"S-1,{numbers[0]}", f"S-2,{numbers[1]}"]
+    assert table.get_data(as_text=True).splitlines()[1:] == [f"S-1,{numbers[0]},Consumption",
+                                                               f"S-2,{numbers[1]},Consumption"]
 
 
 def test_check_file_then_upload_file_issues_the_steel_file_as_steel(signed_in, query):

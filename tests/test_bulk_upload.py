@@ -49,7 +49,7 @@ def test_good_upload_issues_every_license_in_one_go(signed_in, query, mailbox):
                           for lic in db.session.scalars(select(License).where(License.number.in_(numbers)))])
     assert sorted(r[1] for r in rows) == [1, 1, 2] and all(r[2] and r[3] == "submitted" for r in rows)
     csv_text = signed_in.get(re.search(r'href="([^"]+results\.csv)"', html).group(1)).get_data(as_text=True)
-    assert "Entry ID,License Number" in csv_text and numbers[0] in csv_text
+    assert "Entry ID,License Number,Entry Type" in csv_text and numbers[0] in csv_text
     assert "3 licenses issued" in mailbox.wait_for("filer@example.com")[-1]["Subject"]
 
 
@@ -255,9 +255,11 @@ def test_results_have_totals_a_filter_and_the_filers_own_workbook_with_license_n
     assert "march entries-with-license-numbers.xlsx" in download.headers["Content-Disposition"]
     wb = openpyxl.load_workbook(io.BytesIO(download.data))
     sheet = wb.worksheets[0]
-    assert [c.value for c in sheet[1]] == TITLES + ["License Number"]
-    filled = [(r[0].value, r[14].value, r[len(TITLES)].value) for r in sheet.iter_rows(min_row=2) if r[0].value]
-    assert filled == [("BOL-7", 1000, numbers[0]), ("BOL-7", 500, numbers[0]), ("BOL-8", 250, numbers[1])]
+    assert [c.value for c in sheet[1]] == TITLES + ["License Number", "Entry Type"]
+    filled = [(r[0].value, r[14].value, r[len(TITLES)].value, r[len(TITLES) + 1].value)
+              for r in sheet.iter_rows(min_row=2) if r[0].value]
+    assert filled == [("BOL-7", 1000, numbers[0], "Consumption"), ("BOL-7", 500, numbers[0], "Consumption"),
+                      ("BOL-8", 250, numbers[1], "Consumption")]
     # The rest of the filer's workbook is untouched: its other sheets and its lists are still there.
     original = openpyxl.load_workbook(io.BytesIO(data))
     assert wb.sheetnames == original.sheetnames

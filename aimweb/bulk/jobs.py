@@ -38,17 +38,20 @@ CHUNK = 250  # licenses checked between two progress updates
 
 
 def receive(user: User, filename: str, data: bytes, form_token: str, confirmed: bool = False,
-            check_only: bool = False, product: str = products.DEFAULT) -> UploadBatch:
+            check_only: bool = False, product: str = products.DEFAULT,
+            entry_type: str = "consumption") -> UploadBatch:
     """Record the upload (once per form) and start checking it, or ask first if it was issued before.
 
     `check_only` ("Check File"): every row is checked and nothing is issued (the batch ends
     Checked, and the filer may then issue it with Upload File: `issue_checked`). `product` is the
-    one the filer chose for the file (a key of products.PRODUCTS): a workbook of another is refused."""
+    one the filer chose for the file (a key of products.PRODUCTS): a workbook of another is refused.
+    `entry_type` (a key of enums.ENTRY_TYPES), chosen for the file too, is every license's."""
     existing = db.session.scalar(select(UploadBatch).where(UploadBatch.form_token == form_token))
     if existing is not None:
         return existing  # a double submit of the same form
     digest = hashlib.sha256(data).hexdigest()
     batch = UploadBatch(company_id=user.company_id, user_id=user.id, form_token=form_token, product=product,
+                        entry_type=entry_type,
                         filename=(filename or "upload.xlsx")[-255:], sha256=digest, size=len(data),
                         # Check File's batch stays Verifying while queued: its job then knows to
                         # issue nothing (claim keeps the status).
@@ -245,6 +248,7 @@ def _summary(group, draft) -> dict:
 def _check_and_issue(batch: UploadBatch, claim: int) -> None:
     batch_id = batch.id
     product = products.get(batch.product)  # the filer's choice: its template's columns are read
+    entry_type = batch.entry_type  # the filer's choice too: every license's
     # The content is read apart from the batch, so it is not kept on it for the rest of the job.
     content = db.session.scalar(select(UploadBatch.content).where(UploadBatch.id == batch_id))
     sheet = read_first_sheet(content, len(product.template_columns), keep=read_width())
@@ -258,7 +262,7 @@ def _check_and_issue(batch: UploadBatch, claim: int) -> None:
     drafts = []
     for start_at in range(0, len(groups), CHUNK):
         chunk = groups[start_at:start_at + CHUNK]
-        read = [to_draft(group) for group in chunk]
+        read = [to_draft(group, entry_type) for group in chunk]
         found = licensing.check_licenses([draft for draft, _ in read])
         for group, (draft, unreadable), checked in zip(chunk, read, found):
             problems.extend(place(group, p) for p in merge_problems(unreadable, checked))
@@ -283,7 +287,7 @@ def _check_and_issue(batch: UploadBatch, claim: int) -> None:
                license_count=len(numbers), result=result)
         try:  # the mail commits with the licenses (aimweb/outbox.py)
             issued = SimpleNamespace(filename=batch.filename, license_count=len(numbers), result=result,
-                                     product=product)
+                                     product=product, entry_type=entry_type)
             send_email(user.email, f"{product.short_name}: {len(numbers)} licenses issued from {batch.filename}",
                        "upload_issued", batch=issued, user=user)
         except Exception:

@@ -1,12 +1,13 @@
-"""An issued upload's results: the filer's own workbook with a License Number column filled in,
+"""An issued upload's results: the filer's own workbook with License Number and Entry Type filled in,
 and the totals of the results page.
 
 The workbook is the one uploaded (kept on the batch, and checked at upload: a zip of bounded
 size, no DTD or entity, UTF-8 XML), every part copied byte for byte except the first sheet, in
-which each row of a license gets one more cell, after the last column the filer used: its license
-number (the first row gets the title). Nothing else of the filer's file changes (other sheets,
-formats, widths, lists), which no spreadsheet library guarantees when it loads and saves a
-workbook; and no library holds a cell object for each of the file's cells. The sheet is scanned
+which each row of a license gets two more cells, after the last column the filer used: its license
+number and the entry type chosen for the file (the first row gets the titles). Nothing else of the
+filer's file changes (other sheets, formats, widths, lists), which no spreadsheet library
+guarantees when it loads and saves a workbook; and no library holds a cell object for each of the
+file's cells. The sheet is scanned
 again as at upload (no formula), so the file goes back with text as text.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from .workbook import _column_index, _read_part, _scan_sheet, _workbook_parts, column_letter
 
 TITLE = "License Number"
+ENTRY_TYPE_TITLE = "Entry Type"
 MAX_EXCEL_COLUMNS = 16384
 _ROW = re.compile(rb'<((?:[A-Za-z_][\w.-]*:)?)row(?=[\s/>])((?:[^>"\']+|"[^"]*"|\'[^\']*\')*?)(/?)>')
 _CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c(?=[\s/>])((?:[^>"\']+|"[^"]*"|\'[^\']*\')*?)(/?)>')
@@ -62,25 +64,29 @@ def _last_column(sheet: bytes) -> int:
     return last
 
 
-def with_license_numbers(content: bytes, numbers: dict[int, str]) -> bytes:
-    """The uploaded workbook with the license number of each row (1-based row -> number)."""
+def with_license_numbers(content: bytes, numbers: dict[int, str], entry_type: str | None = None) -> bytes:
+    """The uploaded workbook with the license number of each row (1-based row -> number) and, when
+    given, the entry type (its label) beside it on each of those rows."""
     archive = zipfile.ZipFile(io.BytesIO(content))
     part = _workbook_parts(archive).sheet
     sheet = _read_part(archive, part)
     _scan_sheet(sheet, 0)  # as at upload: no formula (UploadRejected), nothing far right or below
     column = _last_column(sheet) + 1
-    if column >= MAX_EXCEL_COLUMNS:
+    extra = () if entry_type is None else (entry_type,)
+    if column + len(extra) >= MAX_EXCEL_COLUMNS:
         raise NotWritable
-    letter = column_letter(column).encode()
-    values = {1: TITLE, **numbers}
+    letters = [column_letter(column + i).encode() for i in range(1 + len(extra))]
+    titles = (TITLE, ENTRY_TYPE_TITLE)[:len(letters)]
+    values = {1: titles, **{row: (number, *extra) for row, number in numbers.items()}}
     out, at = [], 0
     for match, number, end in _rows(sheet):
         value = values.get(number)
         if value is None:
             continue
         prefix = match.group(1)
-        cell = (b'<%sc r="%s%d" t="inlineStr"><%sis><%st>%s</%st></%sis></%sc>'
-                % (prefix, letter, number, prefix, prefix, _escape(value), prefix, prefix, prefix))
+        cell = b"".join(b'<%sc r="%s%d" t="inlineStr"><%sis><%st>%s</%st></%sis></%sc>'
+                        % (prefix, letter, number, prefix, prefix, _escape(text), prefix, prefix, prefix)
+                        for letter, text in zip(letters, value))
         attrs = _SPANS.sub(b"", match.group(2))
         out.append(sheet[at:match.start()])
         if match.group(3):  # <row .../> becomes <row ...>cell</row>

@@ -234,10 +234,12 @@ def _form_value(value) -> str | date | datetime:
     return value if isinstance(value, (date, datetime)) else str(value)
 
 
-def to_draft(group: Group) -> tuple[LicenseDraft, list[Problem]]:
+def to_draft(group: Group, entry_type: str = "consumption") -> tuple[LicenseDraft, list[Problem]]:
+    """The license a group's rows make, with the entry type chosen for the whole file (the template
+    has no column for it)."""
     header, unreadable = inputs.header_from_data({k: _form_value(v) for k, v in group.header.items()},
                                                  group.product)
-    header.entry_type = "consumption"
+    header.entry_type = entry_type
     product = products.get(group.product)
     amounts = _amount_names(group.product)
     header.lines = [inputs.line_from_data({k: v if k in amounts else _form_value(v)

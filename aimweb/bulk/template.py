@@ -105,6 +105,10 @@ def _build(product: Product, catalogue: Catalogue) -> bytes:
         "Dates as dates or as MM/DD/YYYY text. Numbers as numbers (no formulas: values only).",
         f"Up to {MAX_ROWS:,} rows per file. Larger batches: use several files.",
         *product.template_instructions,
+        "Entry type: the template has no column for it. Every license of a file has the entry type "
+        "chosen on the upload page as the Entry Type of the file: Consumption, or Foreign trade zone "
+        "admission (quoted on the zone admission, CBP Form 214; it does not expire). Put consumption "
+        "entries and zone admissions in separate files.",
         f"Save as Excel Workbook (.xlsx). In the portal, choose “{product.name}” as the Product of "
         "the file, then use “Choose File” and “Upload File”. "
         "If any row has a problem, no license is issued and the portal lists every problem by row "

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import products
+from ..enums import ENTRY_TYPES
 from ..extensions import db
 from ..models import License, ProductLine, UploadBatch
 from ..web.access import filer_required
@@ -32,15 +33,23 @@ def _chosen_product(value: str | None) -> str:
     return value if value in products.PRODUCTS else products.DEFAULT
 
 
+def _chosen_entry_type(value: str | None) -> str:
+    """The entry type the page offers first: the one asked for, else consumption."""
+    return value if value in ENTRY_TYPES else "consumption"
+
+
 @bp.get("/")
 @filer_required
-def upload_page(error: str | None = None, status: int = 200):
+def upload_page(error: str | None = None, status: int = 200, error_field: str | None = None):
+    """The upload page; `error_field` names the choice an error is about ("entry_type"): the
+    message is shown at that field too."""
     recent = db.session.scalars(select(UploadBatch).where(UploadBatch.company_id == current_user.company_id)
                                 .order_by(UploadBatch.id.desc()).limit(5)).all()
     chosen = _chosen_product(request.values.get("product"))
     return render_template("bulk/upload.html", form_token=secrets.token_urlsafe(24), error=error,
-                           max_rows=MAX_ROWS, recent=recent, products=products.PRODUCTS.values(),
-                           chosen=chosen), status
+                           error_field=error_field, max_rows=MAX_ROWS, recent=recent,
+                           products=products.PRODUCTS.values(), chosen=chosen, entry_types=ENTRY_TYPES,
+                           chosen_entry_type=_chosen_entry_type(request.values.get("entry_type"))), status
 
 
 @bp.get("/template.xlsx")
@@ -64,6 +73,10 @@ def upload():
     product = request.form.get("product") or products.DEFAULT
     if product not in products.PRODUCTS:
         return upload_page(f"Choose the Product of the file, then click {button}.", 400)
+    entry_type = request.form.get("entry_type") or "consumption"
+    if entry_type not in ENTRY_TYPES:
+        return upload_page(f"Choose the Entry Type of the file (Consumption or Foreign trade zone "
+                           f"admission), then click {button}.", 400, error_field="entry_type")
     if not token:
         return upload_page(f"The form had expired: choose the file and click {button} again.", 400)
     if file is None or not file.filename:
@@ -72,7 +85,7 @@ def upload():
         return upload_page("Check the box to certify that the information in the file is accurate "
                            "and complete.", 400)
     batch = jobs.receive(current_user, file.filename, file.read(), token, check_only=check_only,
-                         product=product)
+                         product=product, entry_type=entry_type)
     return redirect(url_for("bulk.batch", batch_id=batch.id), code=303)
 
 
@@ -122,13 +135,13 @@ def batch_page(batch: UploadBatch, error: str):
 @bp.get("/<int:batch_id>/workbook.xlsx")
 @filer_required
 def results_workbook(batch_id: int):
-    """"Download results": the filer's own workbook, a License Number column filled in."""
+    """"Download results": the filer's own workbook, License Number and Entry Type columns filled in."""
     batch = _batch_or_404(batch_id)
     if not batch.issued:
         abort(404)
     numbers = {row: r["number"] for r in batch.result or [] for row in r.get("rows") or ()}
     try:
-        data = with_license_numbers(batch.content, numbers)
+        data = with_license_numbers(batch.content, numbers, ENTRY_TYPES.get(batch.entry_type, batch.entry_type))
     except (NotWritable, UploadRejected, zipfile.BadZipFile, KeyError):
         # A sheet laid out unlike any spreadsheet program's: the table of numbers instead.
         return redirect(url_for("bulk.results", batch_id=batch.id, kind="xlsx"))
@@ -161,9 +174,11 @@ def results(batch_id: int, kind: str):
     batch = _batch_or_404(batch_id)
     if not batch.issued:
         abort(404)
-    rows = [["Entry ID", "License Number"]] + [[safe_text(r["entry_id"]), r["number"]] for r in batch.result]
+    entry_type = ENTRY_TYPES.get(batch.entry_type, batch.entry_type)
+    rows = [["Entry ID", "License Number", "Entry Type"]] + [[safe_text(r["entry_id"]), r["number"], entry_type]
+                                                             for r in batch.result]
     return table_download(rows, kind, f"{products.get(batch.product).short_name}-licenses-upload-{batch.id}",
-                          widths={"A": 14, "B": 18})
+                          widths={"A": 14, "B": 18, "C": 30})
 
 
 @bp.get("/<int:batch_id>/problems.xlsx")

@@ -112,7 +112,7 @@ def test_filer_uploads_a_steel_workbook_refused_as_aluminum_then_issued_as_steel
     with page.expect_download() as info:
         page.get_by_role("link", name="Download results").click()
     back = load_workbook(io.BytesIO(info.value.path().read_bytes())).worksheets[0]
-    assert [c.value for c in back[1]][-2:] == ["Customs Value (US$)", "License Number"]
+    assert [c.value for c in back[1]][-3:] == ["Customs Value (US$)", "License Number", "Entry Type"]
     assert [back.cell(row=r, column=15).value for r in (2, 3, 4)] == [numbers[0], numbers[0], numbers[1]]
 
     first.get_by_role("link", name=numbers[0]).click()

@@ -110,8 +110,9 @@ def test_filer_downloads_the_template_fills_it_fixes_a_mistake_and_issues_licens
     with page.expect_download() as info:
         page.get_by_role("link", name="Download this table (.csv)").click()
     with open(info.value.path(), encoding="utf-8-sig", newline="") as f:
-        assert list(csv.reader(f)) == [["Entry ID", "License Number"], ["E-100", numbers[0]],
-                                       ["E-200", numbers[1]]]
+        assert list(csv.reader(f)) == [["Entry ID", "License Number", "Entry Type"],
+                                       ["E-100", numbers[0], "Consumption"],
+                                       ["E-200", numbers[1], "Consumption"]]
 
     # ----- Open one issued license.
     first.get_by_role("link", name=numbers[0]).click()
