@@ -117,6 +117,8 @@ ALUMINUM = Product(
     transshipment_places=transshipment_places,
     line_checks=(LineCheck("primary_not_applicable", "“Not applicable” smelt on primary aluminum",
                            primary_not_applicable_findings),),
+    # 19 CFR 361.103(f): covered aluminum "valued at less than $5,000" (the limit itself is not).
+    low_value_up_to=False,
 )
 ProductLineDraft = ALUMINUM.LineDraft
 LineFacts = ALUMINUM.LineFacts

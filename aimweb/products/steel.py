@@ -90,4 +90,6 @@ STEEL = Product(
                          key_of=product_group),
     ),
     transshipment_places=transshipment_places,
+    # 19 CFR 360.103(f): "up to $5,000" ("$5,000 or less"); aluminum's 361.103(f) says "less than".
+    low_value_up_to=True,
 )
