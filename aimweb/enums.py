@@ -259,4 +259,4 @@ KIND_REFUSES: dict[LicenseKind, frozenset[Action]] = {
 
 
 def allows(status: str, action: Action, kind: str = LicenseKind.STANDARD) -> bool:
-    return status in ALLOWED_FROM[action] and action not in KIND_REFUSES[LicenseKind(kind)]
+    return status in ALLOWED_FROM[action] and action not in KIND_REFUSES[LicenseKind(kind or LicenseKind.STANDARD)]

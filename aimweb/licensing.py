@@ -691,7 +691,7 @@ def issue_licenses(user: User, drafts: list, upload_batch_id: int | None = None,
             valid_from, valid_through = rules.validity(on, draft.entry_type)
             rows.append(dict(
                 number=number, status=LicenseStatus.SUBMITTED, company_id=user.company_id,
-                created_by_id=user.id, license_type="standard", product=product.key,
+                created_by_id=user.id, license_type=LicenseKind.STANDARD, product=product.key,
                 **header_values(draft), certified_at=now,
                 issued_at=now, valid_from=valid_from, valid_through=valid_through, version=2,
                 created_at=now, updated_at=now, upload_batch_id=upload_batch_id))

@@ -224,3 +224,65 @@ def test_use_date_boundaries():
     last = dict(kwargs, today=today + timedelta(days=364))
     assert rules.validate_use(entry_date=today + timedelta(days=364), **last) == []
     assert rules.validate_use(entry_date=today + timedelta(days=365), **last)
+
+
+# ----- the officer: split shipments in the review queue ------------------------------------------------
+
+def facts_with(uses, product="aluminum"):
+    from aimweb.checks import LicenseFacts
+    return LicenseFacts(status=LicenseStatus.SUBMITTED, origin_country="", import_date=None,
+                        corrections=0, product=product, uses=uses)
+
+
+@pytest.mark.parametrize(("values", "gap_days", "flagged"), [
+    (["2500.00", "2499.99"], 0, False),   # 4,999.99 together: under the aluminum limit
+    (["2500.00", "2500.00"], 0, True),    # 5,000.00: at the limit, which no aluminum entry may be
+    (["2500.00", "2500.00"], 6, True),    # the window's last day
+    (["2500.00", "2500.00"], 7, False),   # a week apart: two shipments
+])
+def test_split_check_boundaries(values, gap_days, flagged):
+    from aimweb.checks import Thresholds, low_value_split_findings
+    day = application_date()
+    uses = [(day, Decimal(values[0])), (day + timedelta(days=gap_days), Decimal(values[1]))]
+    found = low_value_split_findings(facts_with(uses), Thresholds())
+    assert bool(found) is flagged
+    if flagged:
+        assert "2 entries used this low-value license" in found[0].reason
+        assert "one shipment" in found[0].reason
+
+
+def test_split_check_counts_frequency_and_steel_allows_the_limit():
+    from aimweb.checks import Thresholds, low_value_split_findings
+    day = application_date()
+    t = Thresholds()
+    steel = [(day, Decimal("2500")), (day, Decimal("2500"))]
+    assert low_value_split_findings(facts_with(steel, "steel"), t) == []   # $5,000 or less
+    many = [(day + timedelta(days=i % 3), Decimal("10")) for i in range(t.low_value_max_uses)]
+    assert low_value_split_findings(facts_with(many), t) == []
+    found = low_value_split_findings(facts_with(many + [(day, Decimal("10"))]), t)
+    assert found and found[0].severity == 1 and f"more than {t.low_value_max_uses}" in found[0].reason
+
+
+def test_split_uses_put_the_license_in_the_officers_queue(signed_in, officer, query):
+    number = issue_low_value(signed_in)
+    assert record(signed_in, number, entry(11), "3000").status_code == 303
+    assert number not in page_text(officer.get("/review/"))
+    assert record(signed_in, number, entry(12), "2500").status_code == 303
+    queue = page_text(officer.get("/review/"))
+    assert number in queue
+    panel = page_text(officer.get(f"/review/licenses/{number}"))
+    assert "Low-value entries that may be one shipment" in panel
+    assert "worth $5,500.00 together" in panel and entry(12) in panel
+    assert "Mark Action Required" not in panel and "Close Review" in panel
+    from helpers import officer_post
+    refused = officer_post(officer, f"/review/licenses/{number}/action-required", {"message": "One shipment?"})
+    assert refused.status_code < 500
+    closed = officer_post(officer, f"/review/licenses/{number}/clear", {"note": "Two shipments, checked."})
+    assert closed.status_code in (200, 302, 303)
+    from aimweb.enums import ReviewState
+    state = query(lambda: db.session.scalar(db.select(License.review_state).where(License.number == number)))
+    assert state == ReviewState.CLEARED
+
+
+def test_the_monitor_says_low_value_licenses_are_left_out(client):
+    assert "low-value licenses are left out" in page_text(client.get("/monitor/")).lower()
