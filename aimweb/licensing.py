@@ -150,6 +150,12 @@ def _refusal(lic: License, action: Action) -> str:
         if action is Action.CANCEL:
             return f"License {lic.number} is already cancelled."
         return CANCELLED_MESSAGE.format(number=lic.number)
+    if action is Action.RECORD_USE and not lic.is_low_value:
+        return (f"License {lic.number} is a standard license, for one entry: only a low-value "
+                "license records the entries it is used on.")
+    if lic.is_low_value and action is Action.MODIFY:
+        return (f"License {lic.number} is a low-value license: it is not modified. Cancel it and "
+                "apply again, or renew it with Duplicate License.")
     if action is Action.EDIT_DRAFT or action is Action.SUBMIT:
         return f"License {lic.number} has already been submitted: it can no longer be changed here."
     return f"License {lic.number or ''} is {lic.status.label}: it cannot be changed this way."

@@ -371,6 +371,7 @@ def record_use(number: str):
         rest = show_problems(form, error.problems)
         for problem in rest:
             flash(problem.message, "error")
-        return _license_page(lic, form), 400
+        # 200 like the form's Preview with problems: the page again, each reason at its field.
+        return _license_page(lic, form)
     flash(f"Entry {form.entry_number.data.strip().upper()} recorded.", "success")
     return redirect(url_for("licenses.view", number=lic.number, _anchor="uses"), code=303)
