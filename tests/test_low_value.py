@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from helpers import LINE, csrf_token, issue, page_text, post, rows, signed_in_as
+from helpers import LINE, csrf_token, issue, page_text, post, rows, signed_in_as, text_of
 
 from aimweb import rules
 from aimweb.clock import application_date
@@ -287,3 +287,36 @@ def test_split_uses_put_the_license_in_the_officers_queue(signed_in, officer, qu
 
 def test_the_monitor_says_low_value_licenses_are_left_out(client):
     assert "low-value licenses are left out" in page_text(client.get("/monitor/")).lower()
+
+
+def test_renewal_copies_importer_and_hts_into_a_new_low_value_license(signed_in, query):
+    number = issue_low_value(signed_in)
+    response = post(signed_in, f"/licenses/{number}/duplicate", {})
+    assert response.status_code in (302, 303)
+    draft = response.headers["Location"]
+    raw = page_text(signed_in.get(draft))
+    page = text_of(raw)
+    assert "Apply for Low-Value License" in page and f"This renews license {number}" in page
+    assert "7601.10.30.00 7604.10.10.00" in page and 'value="Gulf Coast Metals LLC"' in raw
+    assert post(signed_in, f"{draft}/preview", {"importer_name": "Gulf Coast Metals LLC",
+                                                "covered_hts": "7601.10.30.00", "certified": "y"}
+                ).status_code == 302
+    renewed = post(signed_in, f"{draft}/submit", {}).headers["Location"].rsplit("/", 1)[1]
+    assert renewed.startswith("AL") and renewed != number
+
+
+def test_low_value_license_in_the_dashboard_summary_and_exports(signed_in):
+    number = issue_low_value(signed_in)
+    summary = signed_in.get(f"/licenses/{number}/summary", headers={"HX-Request": "true"})
+    assert summary.status_code == 200 and number in page_text(summary)
+    for kind in ("csv", "xlsx"):
+        assert signed_in.get(f"/licenses/export.{kind}").status_code == 200
+
+
+def test_a_low_value_draft_takes_no_product_lines(signed_in, query):
+    from aimweb.models import ProductLine
+    draft = start_low_value(signed_in)
+    response = post(signed_in, f"{draft}/lines", {**LINE, "importer_name": "X"})
+    assert response.status_code == 200
+    assert "Apply for Low-Value License" in page_text(response)
+    assert query(lambda: db.session.scalar(db.select(db.func.count()).select_from(ProductLine))) == 0
