@@ -87,11 +87,12 @@ def _monitor_changed(*import_dates: date | None) -> None:
         db.session.execute(MonitorChange.__table__.insert(), [{"month": m} for m in months])
 
 
-def new_license_number(issued: date, letter: str, kind: LicenseKind = LicenseKind.STANDARD) -> str:
-    """The product's letter (+ the kind's mark: L for low-value) + 4 random characters of
-    NUMBER_ALPHABET + MMYY, like A7KQ41226 or AL7KQ41226 (unique by the database)."""
+def new_license_number(issued: date, letter: str) -> str:
+    """The product's letter (with the kind's mark: AL for a low-value aluminum license) + 4
+    random characters of NUMBER_ALPHABET + MMYY, like A7KQ41226 or AL7KQ41226 (unique by the
+    database)."""
     body = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(4))
-    return f"{letter}{kind.number_mark}{body}{issued:%m%y}"
+    return f"{letter}{body}{issued:%m%y}"
 
 
 def header_values(header) -> dict:
@@ -315,7 +316,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
         created_at=now, valid_from=valid_from, valid_through=valid_through, form_data=None,
         version=version + 1,
     )
-    letter = products.get(draft.product).number_letter
+    letter = products.get(draft.product).number_letter + kind.number_mark
     note = "Submitted through the single-license form."
     if draft.duplicated_from is not None:
         note = f"Duplicated from {draft.duplicated_from.number}. {note}"
@@ -329,7 +330,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
                 update(License)
                 .where(License.id == draft_id, License.status.in_(ALLOWED_FROM[Action.SUBMIT]),
                        License.version == version)
-                .values(number=new_license_number(on, letter, kind), **values)
+                .values(number=new_license_number(on, letter), **values)
                 # The draft in this session takes the new values: the mail renders from it.
                 .execution_options(synchronize_session="evaluate")
             )

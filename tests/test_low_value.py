@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from helpers import LINE, csrf_token, issue, page_text, post, rows, signed_in_as, text_of
+from helpers import LINE, issue, page_text, post, rows, signed_in_as, start, text_of
 
 from aimweb import rules
 from aimweb.clock import application_date
@@ -27,11 +27,7 @@ def entry(serial: int) -> str:
 
 
 def start_low_value(client, product="aluminum") -> str:
-    token = csrf_token(client, "/licenses/apply")
-    response = client.post("/licenses/apply", data={"csrf_token": token, "license_type": "low_value",
-                                                    "product": product})
-    assert response.status_code == 302
-    return response.headers["Location"]
+    return start(client, product, kind="low_value")
 
 
 def issue_low_value(client, product="aluminum", hts="7601.10.30.00, 7604.10.10.00",
@@ -172,7 +168,7 @@ def test_low_value_number_is_found_by_its_look_alikes(signed_in):
 
 def test_small_standard_license_gets_a_hint_not_a_refusal(signed_in):
     small = {**LINE, "line-quantity_kg": "1000", "line-customs_value_usd": "4999.99"}
-    from helpers import HEADER, add_line, start
+    from helpers import HEADER, add_line
     draft = start(signed_in)
     add_line(signed_in, draft, small)
     assert post(signed_in, f"{draft}/preview", {**HEADER, "certified": "y"}).status_code == 302
