@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from . import formatting, products
+from . import formatting, products, rules
 from .enums import LicenseStatus
 from .products.base import Finding
 from .reference import countries
@@ -26,6 +26,7 @@ CHECKS = {
     "late_filing": "Applied for after the import",
     "modifications": "Modified repeatedly",
     "surge": "Volume surge",
+    "low_value_split": "Low-value entries that may be one shipment",
 }
 MAD_TO_SIGMA = Decimal("1.4826")  # MAD of a normal distribution times this is its standard deviation
 
@@ -44,6 +45,8 @@ class Thresholds:
     transshipment_origins: Mapping[str, frozenset[str] | None] = field(
         default_factory=lambda: {key: watched_origins(p.transshipment_origins)
                                  for key, p in products.PRODUCTS.items()})
+    low_value_window_days: int = 7           # entries this close together may be one shipment
+    low_value_max_uses: int = 5              # more entries than this within the window: flagged
 
     @classmethod
     def from_config(cls, config: Mapping) -> Thresholds:
@@ -60,6 +63,8 @@ class Thresholds:
             transshipment_origins={
                 key: watched_origins(config.get(p.transshipment_setting, p.transshipment_origins))
                 for key, p in products.PRODUCTS.items()},
+            low_value_window_days=int(config.get("REVIEW_LOW_VALUE_WINDOW_DAYS", cls.low_value_window_days)),
+            low_value_max_uses=int(config.get("REVIEW_LOW_VALUE_MAX_USES", cls.low_value_max_uses)),
         )
 
 
@@ -104,6 +109,8 @@ class LicenseFacts:
     product: str = products.DEFAULT
     filed_on: date | None = None        # the day the license was applied for (program date)
     entry_number: str | None = None
+    # A low-value license's uses: (date of entry, value in US$), in any order.
+    uses: list = field(default_factory=list)
 
 
 @dataclass
@@ -239,6 +246,43 @@ def surge_findings(volumes: Mapping[str, tuple[Decimal, list[Decimal]]], t: Thre
     return found
 
 
+def low_value_split_findings(facts: LicenseFacts, t: Thresholds) -> list[Finding]:
+    """Entries on one low-value license that look like one shipment split into small ones: within
+    `low_value_window_days`, together worth what no single entry may be under the license (the
+    product's limit), or more than `low_value_max_uses` of them. The busiest window is reported."""
+    uses = sorted(facts.uses)
+    if len(uses) < 2:
+        return []
+    product = products.get(facts.product)
+    best = None  # (over the limit, count, total, first, last) of the heaviest window
+    start = 0
+    for end in range(len(uses)):
+        while (uses[end][0] - uses[start][0]).days >= t.low_value_window_days:
+            start += 1
+        window = uses[start:end + 1]
+        total = sum((Decimal(value) for _, value in window), Decimal(0))
+        key = (not rules.within_low_value_limit(product, total), len(window), total,
+               window[0][0], window[-1][0])
+        if best is None or key[:3] > best[:3]:
+            best = key
+    over, count, total, first, last = best
+    if count < 2 or not (over or count > t.low_value_max_uses):
+        return []
+    days = f"within {t.low_value_window_days} days ({formatting.us_date(first)} to {formatting.us_date(last)})"
+    if over:
+        return [Finding(
+            "low_value_split", 2,
+            f"{count} entries used this low-value license {days}, worth {formatting.usd(total)} "
+            f"together: more than one entry may hold under it ({product.low_value_wording}). One "
+            "shipment split into small entries to stay under the limit needs a standard license: "
+            "ask the filer whether these entries were one shipment.")]
+    return [Finding(
+        "low_value_split", 1,
+        f"{count} entries used this low-value license {days}, more than {t.low_value_max_uses}: "
+        f"each is under the limit ({formatting.usd(total)} together), but so many small entries so "
+        "close together may be one shipment split up.")]
+
+
 def run_all(facts: LicenseFacts, context: Context, t: Thresholds) -> list[Finding]:
     """Every finding on one license, most serious first."""
     product = products.get(facts.product)
@@ -248,7 +292,8 @@ def run_all(facts: LicenseFacts, context: Context, t: Thresholds) -> list[Findin
              + [f for check in product.line_checks for f in check.find(facts.lines)]
              + late_filing_findings(facts, t)
              + modifications_findings(facts.corrections, t)
-             + surge_findings(context.volumes, t))
+             + surge_findings(context.volumes, t)
+             + low_value_split_findings(facts, t))
     return sorted(found, key=lambda f: -f.severity)
 
 

@@ -108,6 +108,8 @@ class Defaults:
     REVIEW_MODIFICATIONS_LIMIT = 3
     REVIEW_LATE_FILING_DAYS = 0         # days after the date of import a license may be applied for unflagged
     REVIEW_LATE_FILING_WINDOW_DAYS = 90  # review-refresh looks for unflagged late filings this far back
+    REVIEW_LOW_VALUE_WINDOW_DAYS = 7    # a low-value license's entries this close together may be one shipment
+    REVIEW_LOW_VALUE_MAX_USES = 5       # ... and more of them than this within the window are flagged
     REVIEW_QUEUE_COUNT_LIMIT = 1000     # the queue is counted ("1,000+") and paged this far
 
     # The public monitor's disclosure rules and surge highlight (aimweb/monitor/).

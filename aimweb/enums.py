@@ -29,6 +29,20 @@ class LicenseStatus(Vocabulary):
     APPLIED = "applied"
 
 
+class LicenseKind(Vocabulary):
+    """What kind of license (License.license_type): one per entry, or the reusable low-value one
+    (19 CFR 361.103(f), 360.103(f))."""
+
+    STANDARD = "standard"
+    LOW_VALUE = "low_value"
+
+    @property
+    def number_mark(self) -> str:
+        """What follows the product's letter in the number: a low-value license's AL…/SL… never
+        reads like a standard one's (whose 4 random characters never hold an L)."""
+        return NUMBER_MARKS[self]
+
+
 class ReviewState(Vocabulary):
     """Where a license stands in the officers' queue (None: nothing to review)."""
 
@@ -122,6 +136,7 @@ class Action(Enum):
     DUPLICATE = "duplicate"
     MARK_ACTION_REQUIRED = "mark_action_required"
     CLEAR = "clear"
+    RECORD_USE = "record_use"   # a low-value license quoted on one more entry
 
 
 # The one label map: every member of every vocabulary (tests/test_enums.py checks none is missing).
@@ -133,6 +148,10 @@ LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
         LicenseStatus.ACTION_REQUIRED: "Action Required",
         LicenseStatus.CANCELLED: "Cancelled",
         LicenseStatus.APPLIED: "Applied to the license",
+    },
+    LicenseKind: {
+        LicenseKind.STANDARD: "Standard License",
+        LicenseKind.LOW_VALUE: "Low-Value License",
     },
     ReviewState: {
         ReviewState.FLAGGED: "Flagged",
@@ -190,6 +209,7 @@ LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
         Health.UNAVAILABLE: "Not ready",
     },
 }
+NUMBER_MARKS = {LicenseKind.STANDARD: "", LicenseKind.LOW_VALUE: "L"}
 FILER_EVENT_LABELS: dict[EventKind, str] = {
     EventKind.ISSUED: "Submitted (license issued)",
     EventKind.CORRECTED: "Corrected",
@@ -226,8 +246,17 @@ ALLOWED_FROM: dict[Action, frozenset[LicenseStatus]] = {
     Action.DUPLICATE: LicenseStatus.NUMBERED,
     Action.MARK_ACTION_REQUIRED: LicenseStatus.CHANGEABLE,
     Action.CLEAR: LicenseStatus.CHANGEABLE,
+    Action.RECORD_USE: LicenseStatus.ISSUED,
+}
+# What a kind of license never allows, whatever its status. A low-value license is not modified
+# (it names no shipment: the filer cancels it and applies again, or renews it by Duplicate), so
+# an officer cannot send it back for a correction either (Close Review, or cancel by the filer);
+# only a low-value license records uses.
+KIND_REFUSES: dict[LicenseKind, frozenset[Action]] = {
+    LicenseKind.STANDARD: frozenset({Action.RECORD_USE}),
+    LicenseKind.LOW_VALUE: frozenset({Action.MODIFY, Action.MARK_ACTION_REQUIRED}),
 }
 
 
-def allows(status: str, action: Action) -> bool:
-    return status in ALLOWED_FROM[action]
+def allows(status: str, action: Action, kind: str = LicenseKind.STANDARD) -> bool:
+    return status in ALLOWED_FROM[action] and action not in KIND_REFUSES[LicenseKind(kind or LicenseKind.STANDARD)]

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from .enums import LicenseKind
 from .products import DEFAULT, HEADER, HEADER_FIELDS, PRODUCTS, Product
 from .reference import countries
 from .reference.ports import all_ports, search_ports
@@ -125,7 +126,10 @@ def parse_port(value) -> str:
 LOOK_ALIKES = ("0O", "1IL", "2Z", "5S", "8B")
 _SAME_AS = {char: group for group in LOOK_ALIKES for char in group}
 _DIGIT_OF = {char: group[0] for group in LOOK_ALIKES for char in group}
-_LICENSE_NUMBER_SHAPE = re.compile(r"[A-Z0-9][A-Z0-9]{4}[0-9OILZSB]{4}")
+_LICENSE_NUMBER_SHAPE = re.compile(r"[A-Z0-9](?:[1IL])?[A-Z0-9]{4}[0-9OILZSB]{4}")
+# A low-value license's mark after the product's letter (AL…, SL…: 10 characters, a standard
+# number 9), typed as any of its look-alikes (1, I).
+_LOW_VALUE_MARK = LicenseKind.LOW_VALUE.number_mark
 # The products' letters (A aluminum, S steel): a digit typed for one (5 for S) is read as it.
 _LETTER_OF = {char: letter for letter in {p.number_letter for p in PRODUCTS.values()}
               for char in _SAME_AS.get(letter, letter)}
@@ -143,6 +147,9 @@ def license_number_spellings(value) -> list[str]:
     typed = re.sub(r"[\s\-\u2010-\u2015]", "", str(value or ""))[:40].upper()
     if not _LICENSE_NUMBER_SHAPE.fullmatch(typed):
         return []
+    mark = ""
+    if len(typed) == 10:
+        mark, typed = _LOW_VALUE_MARK, typed[0] + typed[2:]
     letter, body, month_year = typed[0], typed[1:5], typed[5:]
     if letter.isdigit():
         if letter not in _LETTER_OF:
@@ -152,7 +159,7 @@ def license_number_spellings(value) -> list[str]:
     bodies = [""]
     for char in body:
         bodies = [start + alike for start in bodies for alike in _SAME_AS.get(char, char)]
-    return [letter + middle + month_year for middle in bodies]
+    return [letter + mark + middle + month_year for middle in bodies]
 
 
 def _date_problem(name: str, error: UnreadableDate) -> Problem:

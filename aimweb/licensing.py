@@ -13,6 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import case, delete, func, literal, select, update
@@ -20,12 +21,12 @@ from sqlalchemy.exc import IntegrityError
 
 from . import inputs, products, rules, screening
 from .clock import application_date, to_program_date
-from .enums import ALLOWED_FROM, Action, EventKind, LicenseStatus, ReviewState
+from .enums import ALLOWED_FROM, Action, EventKind, LicenseKind, LicenseStatus, ReviewState
 from .extensions import db
 from .mailer import send_email
-from .models import License, LicenseEvent, MonitorChange, ProductLine, User, utcnow
+from .models import License, LicenseEvent, LicenseUse, MonitorChange, ProductLine, User, utcnow
 from .products import HEADER_FIELDS, Product
-from .reference.hts import normalize_hts
+from .reference.hts import format_hts, normalize_hts
 from .reference.ports import all_ports
 
 # The 4 random characters of a new license number: no character that reads like another one, on
@@ -88,8 +89,9 @@ def _monitor_changed(product: str | None, *import_dates: date | None) -> None:
 
 
 def new_license_number(issued: date, letter: str) -> str:
-    """The product's letter + 4 random characters of NUMBER_ALPHABET + MMYY, like A7KQ41226
-    (unique by the database)."""
+    """The product's letter (with the kind's mark: AL for a low-value aluminum license) + 4
+    random characters of NUMBER_ALPHABET + MMYY, like A7KQ41226 or AL7KQ41226 (unique by the
+    database)."""
     body = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(4))
     return f"{letter}{body}{issued:%m%y}"
 
@@ -118,18 +120,21 @@ def _stored_line_values(product: Product, line: ProductLine) -> dict:
 
 # ----- drafts: what the form works on before Submit ------------------------------------------------
 
-def start_draft(user: User, product: str = products.DEFAULT) -> License:
-    """A new draft of the product for the user's company (an untouched one is reused, not piled up)."""
+def start_draft(user: User, product: str = products.DEFAULT,
+                kind: LicenseKind = LicenseKind.STANDARD) -> License:
+    """A new draft of the product and kind for the user's company (an untouched one is reused,
+    not piled up)."""
     products.get(product)
+    kind = LicenseKind(kind)
     draft = db.session.scalar(
         select(License).where(License.created_by_id == user.id, License.status == LicenseStatus.DRAFT,
-                              License.product == product,
+                              License.product == product, License.license_type == kind,
                               License.form_data.is_(None)).order_by(License.id.desc()).limit(1)
     )
     if draft is not None and not draft.lines:
         return draft
     draft = License(status=LicenseStatus.DRAFT, company_id=user.company_id, created_by_id=user.id,
-                    product=product)
+                    product=product, license_type=kind)
     db.session.add(draft)
     db.session.commit()
     return draft
@@ -147,6 +152,12 @@ def _refusal(lic: License, action: Action) -> str:
         if action is Action.CANCEL:
             return f"License {lic.number} is already cancelled."
         return CANCELLED_MESSAGE.format(number=lic.number)
+    if action is Action.RECORD_USE and not lic.is_low_value:
+        return (f"License {lic.number} is a standard license, for one entry: only a low-value "
+                "license records the entries it is used on.")
+    if lic.is_low_value and action is Action.MODIFY:
+        return (f"License {lic.number} is a low-value license: it is not modified. Cancel it and "
+                "apply again, or renew it with Duplicate License.")
     if action is Action.EDIT_DRAFT or action is Action.SUBMIT:
         return f"License {lic.number} has already been submitted: it can no longer be changed here."
     return f"License {lic.number or ''} is {lic.status.label}: it cannot be changed this way."
@@ -172,7 +183,10 @@ def _editable_draft(draft: License) -> None:
 def save_draft_header(draft: License, data: dict) -> None:
     """Keep what was typed in the header, exactly as typed (nothing is checked yet)."""
     _editable_draft(draft)
-    fields = {f.name: inputs.clean(data.get(f.name)) for f in HEADER_FIELDS}
+    if draft.is_low_value:
+        fields = {name: inputs.clean(data.get(name))[:LOW_VALUE_TEXT_MAX] for name in LOW_VALUE_FIELDS}
+    else:
+        fields = {f.name: inputs.clean(data.get(f.name)) for f in HEADER_FIELDS}
     fields["certified"] = bool(data.get("certified"))
     if fields != (draft.form_data or {}):
         draft.form_data = fields
@@ -199,6 +213,9 @@ def save_draft_line(draft: License, data: dict, position: int | None = None,
                     on: date | None = None) -> list[rules.Problem]:
     """Add a product line (or replace the one at `position`) when it passes the line rules."""
     _editable_draft(draft)
+    if draft.is_low_value:
+        return [rules.Problem("covered_hts", "A low-value license lists no products: give its "
+                                             "covered HTS numbers.")]
     line, problems = check_line(data, on or decision_date(draft), draft.product)
     if not problems and position is None and len(draft.lines) >= MAX_LINES:
         problems = [rules.Problem("hts_number", f"A license holds at most {MAX_LINES} products: "
@@ -241,6 +258,8 @@ class CheckedDraft:
 
 def check_draft(draft: License, on: date | None = None) -> CheckedDraft:
     """Every problem of the draft as it stands: header as typed, its lines, the certification."""
+    if draft.is_low_value:
+        return check_low_value_draft(draft)
     data = draft.form_data or {}
     header, unreadable = inputs.header_from_data(data, draft.product)
     header.lines = line_drafts(draft)
@@ -285,16 +304,21 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
             raise SameEntryNumber(unseen)
     if draft.amends_id is not None:
         return _apply_modification(draft, checked.header, user, reply)
-    header, version = checked.header, draft.version
+    header, version, kind = checked.header, draft.version, draft.kind
     now = utcnow()
-    valid_from, valid_through = rules.validity(on, header.entry_type)
+    if kind == LicenseKind.LOW_VALUE:
+        valid_from, valid_through = rules.low_value_validity(on)
+        content = dict(importer_name=header.importer_name.strip(), covered_hts=header.covered_hts)
+    else:
+        valid_from, valid_through = rules.validity(on, header.entry_type)
+        content = header_values(header)
     values = dict(
-        status=LicenseStatus.SUBMITTED, **header_values(header), certified_at=now, issued_at=now,
+        status=LicenseStatus.SUBMITTED, **content, certified_at=now, issued_at=now,
         created_at=now, valid_from=valid_from, valid_through=valid_through, form_data=None,
         version=version + 1,
     )
     product = draft.product
-    letter = products.get(product).number_letter
+    letter = products.get(product).number_letter + kind.number_mark
     note = "Submitted through the single-license form."
     if draft.duplicated_from is not None:
         note = f"Duplicated from {draft.duplicated_from.number}. {note}"
@@ -359,6 +383,9 @@ def _mail(lic: License, user: User | None, subject: str, template: str, **contex
 
 def header_form_data(lic: License) -> dict:
     """A license's header as the form holds it (the certification is asked for again)."""
+    if lic.is_low_value:
+        return {"importer_name": lic.importer_name, "certified": False,
+                "covered_hts": " ".join(format_hts(h) for h in lic.covered_hts or [])}
     data = {}
     for f in HEADER_FIELDS:
         value = getattr(lic, f.name)
@@ -377,7 +404,7 @@ def _draft_from(lic: License, user: User, amends: License | None = None,
     product = products.get(lic.product)
     form_data = {**header_form_data(lic), **dict.fromkeys(clear, "")}
     draft = License(status=LicenseStatus.DRAFT, company_id=user.company_id, created_by_id=user.id,
-                    product=product.key, form_data=form_data,
+                    product=product.key, license_type=lic.kind, form_data=form_data,
                     amends_id=amends.id if amends else None,
                     duplicated_from_id=None if amends else lic.id)
     for line in lic.lines:
@@ -545,6 +572,82 @@ def cancel_license(lic: License, user: User) -> License:
     return db.session.get(License, license_id)
 
 
+# ----- the low-value license (19 CFR 361.103(f), 360.103(f); README "Low-value licenses") --------
+
+# What a low-value draft's form keeps, as typed (the product comes from the Apply choice).
+LOW_VALUE_FIELDS = ("importer_name", "covered_hts")
+LOW_VALUE_TEXT_MAX = 2000
+
+
+@dataclass
+class LowValueHeader:
+    """A low-value draft as checked: what the license will say (no shipment, no lines)."""
+    product: str
+    importer_name: str
+    covered_hts: list
+    certified: bool
+    lines: tuple = ()
+    import_date: None = None
+    entry_number: None = None
+
+
+def check_low_value_draft(draft: License) -> CheckedDraft:
+    data = draft.form_data or {}
+    typed = SimpleNamespace(product=draft.product, importer_name=data.get("importer_name") or "",
+                            covered_hts=data.get("covered_hts") or "",
+                            certified=bool(data.get("certified")))
+    found, problems = rules.validate_low_value(
+        typed, catalogue=products.get(draft.product).catalogue().items)
+    header = LowValueHeader(draft.product, typed.importer_name.strip(), found, typed.certified)
+    return CheckedDraft(header, problems)
+
+
+def record_use(lic: License, user: User, data: dict, today: date | None = None) -> LicenseUse:
+    """Record one entry the low-value license is quoted on (entry number, date of entry, value
+    of the covered metal in US$). Refused (LicenseError, each problem at its field) when the
+    license is not the user's company's, is not low-value or no longer in force (cancelled), the
+    entry is outside its validity, already recorded, or worth the product's limit or more."""
+    if user.company_id is None or lic.company_id != user.company_id:
+        raise TransitionRefused(f"License {lic.number} is not your company's.")
+    require(lic, Action.RECORD_USE)
+    today = today or application_date()
+    if lic.is_expired(today):
+        raise TransitionRefused(f"License {lic.number} expired on {lic.valid_through:%m/%d/%Y}: "
+                                "apply for a new low-value license (Duplicate License renews it).")
+    problems, entry_date, value = [], None, inputs.parse_amount(data.get("value_usd"))
+    try:
+        entry_date = inputs.parse_date(data.get("entry_date"))
+    except inputs.UnreadableDate as error:
+        problems.append(rules.Problem("entry_date", f"Date of Entry: {error}"))
+    problems += [p for p in rules.validate_use(
+        product=products.get(lic.product), entry_number=inputs.clean(data.get("entry_number")),
+        entry_date=entry_date, value_usd=value, valid_from=lic.valid_from,
+        valid_through=lic.valid_through, today=today) if not (p.field == "entry_date" and problems)]
+    entry = rules.normalize_entry_number(inputs.clean(data.get("entry_number")))
+    if entry and not any(p.field == "entry_number" for p in problems) and db.session.scalar(
+            select(LicenseUse.id).where(LicenseUse.license_id == lic.id, LicenseUse.entry_number == entry)):
+        problems.append(rules.Problem("entry_number", f"Entry {entry} is already recorded on this license."))
+    if problems:
+        raise LicenseError(problems)
+    license_id = lic.id
+    use = LicenseUse(license_id=license_id, entry_number=entry, entry_date=entry_date,
+                     value_usd=Decimal(value), recorded_by_id=user.id, recorded_at=utcnow())
+    db.session.add(use)
+    # Cancelled meanwhile (another window): the status is read again in this transaction.
+    db.session.flush()
+    status = db.session.scalar(select(License.status).where(License.id == license_id))
+    if status not in ALLOWED_FROM[Action.RECORD_USE]:
+        _refused_meanwhile(license_id, Action.RECORD_USE)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same entry recorded by a double click
+        db.session.rollback()
+        raise LicenseError([rules.Problem("entry_number", f"Entry {entry} is already recorded on this "
+                                                          "license.")]) from None
+    screening.review_licenses([license_id], today)
+    return use
+
+
 # ----- many licenses at once (Apply for Multiple Licenses) -----------------------------------------
 
 def check_licenses(drafts: list, on: date | None = None) -> list[list[rules.Problem]]:
@@ -597,7 +700,7 @@ def issue_licenses(user: User, drafts: list, upload_batch_id: int | None = None,
             valid_from, valid_through = rules.validity(on, draft.entry_type)
             rows.append(dict(
                 number=number, status=LicenseStatus.SUBMITTED, company_id=user.company_id,
-                created_by_id=user.id, license_type="standard", product=product.key,
+                created_by_id=user.id, license_type=LicenseKind.STANDARD, product=product.key,
                 **header_values(draft), certified_at=now,
                 issued_at=now, valid_from=valid_from, valid_through=valid_through, version=2,
                 created_at=now, updated_at=now, upload_batch_id=upload_batch_id))

@@ -15,6 +15,7 @@ from .enums import (
     AccountEventKind,
     Action,
     EventKind,
+    LicenseKind,
     LicenseStatus,
     MailStatus,
     ReviewState,
@@ -175,7 +176,7 @@ class License(db.Model):
     status: Mapped[LicenseStatus] = mapped_column(Word(LicenseStatus, 20), default=LicenseStatus.DRAFT)
     company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    license_type: Mapped[str] = mapped_column(String(20), default="standard")
+    license_type: Mapped[LicenseKind] = mapped_column(Word(LicenseKind, 20), default=LicenseKind.STANDARD)
     product: Mapped[str] = mapped_column(String(20), default="aluminum")
     entry_number: Mapped[str | None] = mapped_column(String(13))
     entry_type: Mapped[str] = mapped_column(String(12), default="consumption")
@@ -209,6 +210,9 @@ class License(db.Model):
     review_state: Mapped[ReviewState | None] = mapped_column(Word(ReviewState, 10))
     review_score: Mapped[int] = mapped_column(default=0)
     officer_message: Mapped[str | None] = mapped_column(Text)
+    # A low-value license: the covered HTS numbers (10 digits) it may be quoted for. A low-value
+    # license has no product lines (it names no shipment); its uses are LicenseUse rows.
+    covered_hts: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -224,6 +228,7 @@ class License(db.Model):
     events: Mapped[list[LicenseEvent]] = relationship(
         back_populates="license", order_by="LicenseEvent.id"
     )
+    uses: Mapped[list[LicenseUse]] = relationship(order_by="(LicenseUse.entry_date, LicenseUse.id)")
 
     __table_args__ = (
         # The dashboard: a company's licenses newest first, optionally of one status, or by the
@@ -254,7 +259,19 @@ class License(db.Model):
         return self.status.label
 
     def can(self, action: Action) -> bool:
-        return allows(self.status, action)
+        return allows(self.status, action, self.license_type)
+
+    @property
+    def kind(self) -> LicenseKind:
+        return LicenseKind(self.license_type or LicenseKind.STANDARD)
+
+    @property
+    def is_low_value(self) -> bool:
+        return self.kind == LicenseKind.LOW_VALUE
+
+    @property
+    def can_record_use(self) -> bool:
+        return self.can(Action.RECORD_USE)
 
     @property
     def can_modify(self) -> bool:
@@ -329,6 +346,26 @@ class ProductLine(db.Model):
     license: Mapped[License] = relationship(back_populates="lines")
 
     __table_args__ = (Index("ix_product_line_license_category", "license_id", "category"),)
+
+
+class LicenseUse(db.Model):
+    """One entry a low-value license was quoted on (written only by licensing.record_use); kept
+    when the license is cancelled."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    license_id: Mapped[int] = mapped_column(ForeignKey("license.id"))
+    entry_number: Mapped[str] = mapped_column(String(13))
+    entry_date: Mapped[date]
+    value_usd: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    recorded_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        # One entry is recorded once per license; the license's uses read by this index.
+        Index("ux_license_use_entry", "license_id", "entry_number", unique=True),
+    )
 
 
 class LicenseEvent(db.Model):

@@ -231,3 +231,112 @@ def validate_license(draft, *, application_date: date,
         problems += validate_line(line, application_date=application_date, catalogue=catalogue,
                                   product=product, index=index)
     return problems
+
+
+# ----- the low-value license (19 CFR 361.103(f), 360.103(f)) --------------------------------------
+# Our design (README "Low-value licenses"): one license per filer company, product and importer,
+# naming the covered HTS numbers it may be quoted for, valid LOW_VALUE_VALIDITY_DAYS from issue,
+# renewed by applying again (Duplicate); each entry it is quoted on is worth less than (aluminum)
+# or at most (steel) the product's limit.
+
+LOW_VALUE_VALIDITY_DAYS = 365
+LOW_VALUE_MAX_HTS = 50
+# An entry recorded as a use may be dated up to this many days ahead (an entry summary being
+# prepared), never before the license was valid.
+USE_DAYS_AHEAD = 10
+
+
+def within_low_value_limit(product: Product, value_usd: Decimal) -> bool:
+    """THE comparison of an entry's covered-metal value with the product's low-value limit:
+    "less than" for aluminum, "up to" for steel (Product.low_value_up_to)."""
+    limit = product.low_value_limit_usd
+    return value_usd <= limit if product.low_value_up_to else value_usd < limit
+
+
+def low_value_validity(issue_date: date) -> tuple[date, date]:
+    return issue_date, issue_date + timedelta(days=LOW_VALUE_VALIDITY_DAYS - 1)
+
+
+def parse_hts_list(text: str) -> list[str]:
+    """The HTS numbers typed in one box: separated by commas, semicolons, spaces or lines."""
+    return [part for part in re.split(r"[\s,;]+", text or "") if part]
+
+
+def validate_low_value(draft, *, catalogue: Mapping[str, HtsItem]) -> tuple[list[str], list[Problem]]:
+    """A low-value license draft (product, importer_name, covered_hts as typed, certified): the
+    covered HTS numbers normalised, and every problem."""
+    product = get(draft.product)
+    problems = []
+    importer = (draft.importer_name or "").strip()
+    if not importer:
+        problems.append(Problem("importer_name", f"{HEADER['importer_name'].label} is required."))
+    elif len(importer) > MAX_NAME_LENGTH:
+        problems.append(Problem("importer_name", f"{HEADER['importer_name'].label} must be at most "
+                                                 f"{MAX_NAME_LENGTH} characters."))
+    typed = parse_hts_list(draft.covered_hts)
+    found: list[str] = []
+    if not typed:
+        problems.append(Problem("covered_hts", "Covered HTS Numbers: give at least one, like "
+                                               f"{product.hts_example}."))
+    for text in typed[:LOW_VALUE_MAX_HTS + 1]:
+        hts = normalize_hts(text)
+        if hts is None:
+            problems.append(Problem("covered_hts", f"Covered HTS Numbers: {text[:20]!r} must have 10 "
+                                                   f"digits, like {product.hts_example}."))
+        elif hts not in catalogue:
+            problems.append(Problem("covered_hts", f"HTS {format_hts(hts)} is not covered by "
+                                                   f"{product.short_name}: no license is needed for it."))
+        elif hts not in found:
+            found.append(hts)
+    if len(typed) > LOW_VALUE_MAX_HTS:
+        problems.append(Problem("covered_hts", f"Covered HTS Numbers: at most {LOW_VALUE_MAX_HTS}."))
+    if not draft.certified:
+        problems.append(Problem("certified", "Check the box to certify that the information is "
+                                             "accurate and complete."))
+    return found, problems
+
+
+def validate_use(*, product: Product, entry_number: str, entry_date: date | None, value_usd,
+                 valid_from: date, valid_through: date, today: date) -> list[Problem]:
+    """One entry a low-value license is quoted on: every problem, the limit's with its reason."""
+    problems = []
+    entry = normalize_entry_number(entry_number or "")
+    if not (entry_number or "").strip():
+        problems.append(Problem("entry_number", "Customs Entry Number is required."))
+    elif entry is None:
+        problems.append(Problem("entry_number", "Customs Entry Number must be a 3-character filer "
+                                                "code, 7 digits and a check digit, like ABC-1234567-6."))
+    elif entry_number_check_digit(entry[:3] + entry[4:11]) != int(entry[-1]):
+        problems.append(Problem("entry_number", "Customs Entry Number's check digit does not match: "
+                                                "check the number on the entry."))
+    if entry_date is None:
+        problems.append(Problem("entry_date", "Date of Entry is required."))
+    elif entry_date < valid_from or entry_date > valid_through:
+        problems.append(Problem("entry_date", f"Date of Entry must be within the license's validity, "
+                                              f"{valid_from:%m/%d/%Y} through {valid_through:%m/%d/%Y}."))
+    elif entry_date > today + timedelta(days=USE_DAYS_AHEAD):
+        problems.append(Problem("entry_date", f"Date of Entry may be at most {USE_DAYS_AHEAD} days "
+                                              "from today."))
+    amount = _amount_problem(value_usd, "Value of the covered metal (US$)", MAX_VALUE_USD)
+    if amount:
+        problems.append(Problem("value_usd", amount))
+    elif not within_low_value_limit(product, Decimal(value_usd)):
+        problems.append(Problem("value_usd", f"An entry worth ${Decimal(value_usd):,.2f} cannot use a "
+                                             f"low-value license: it is for entries of covered "
+                                             f"{product.name.lower()} worth {product.low_value_wording}. "
+                                             "Apply for a standard license for this entry."))
+    return problems
+
+
+def low_value_hint(product: Product, lines) -> str | None:
+    """A standard license whose products total within the low-value limit: a low-value license
+    may serve (a hint, never a refusal)."""
+    try:
+        total = sum((Decimal(line.customs_value_usd) for line in lines), Decimal(0))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    if not lines or not within_low_value_limit(product, total):
+        return None
+    return (f"This entry's covered {product.name.lower()} is worth ${total:,.2f}, "
+            f"{product.low_value_wording}: a low-value license, applied for once and quoted on each "
+            "such entry, may serve instead of a license per entry.")

@@ -14,9 +14,9 @@ from sqlalchemy import bindparam, case, delete, func, select, update
 
 from . import checks, products
 from .clock import application_date, to_program_date, utcnow
-from .enums import EventKind, LicenseStatus, ReviewState
+from .enums import EventKind, LicenseKind, LicenseStatus, ReviewState
 from .extensions import db
-from .models import CompanyHtsMonth, Finding, HtsUnitValueStat, License, LicenseEvent, ProductLine
+from .models import CompanyHtsMonth, Finding, HtsUnitValueStat, License, LicenseEvent, LicenseUse, ProductLine
 
 
 def month_of(moment) -> date:
@@ -67,8 +67,16 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
     heads = db.session.execute(
         select(lt.c.id, lt.c.company_id, lt.c.status, lt.c.origin_country, lt.c.import_date,
                lt.c.created_at, lt.c.review_state, lt.c.review_score, lt.c.product, lt.c.issued_at,
-               lt.c.entry_number)
+               lt.c.entry_number, lt.c.license_type)
         .where(lt.c.id.in_(license_ids))).all()
+    # A low-value license's uses (the split-shipment check); standard licenses have none.
+    uses_of: dict[int, list] = {}
+    low_value = [head.id for head in heads if head.license_type == LicenseKind.LOW_VALUE]
+    if low_value:
+        for license_id, entry_date, value in db.session.execute(
+                select(LicenseUse.license_id, LicenseUse.entry_date, LicenseUse.value_usd)
+                .where(LicenseUse.license_id.in_(low_value))):
+            uses_of.setdefault(license_id, []).append((entry_date, Decimal(value)))
     catalogues = {key: products.get(key).catalogue().items for key in {head.product for head in heads}}
     # Every product's own columns, each once, after (license_id, position, hts_number, description).
     own_names = [f.name for f in products.own_line_fields()]
@@ -119,7 +127,7 @@ def review_licenses(license_ids: list[int], on: date | None = None) -> None:
             status=head.status, origin_country=head.origin_country, import_date=head.import_date,
             corrections=corrections.get(head.id, 0), product=product.key,
             filed_on=to_program_date(head.issued_at) if head.issued_at else None,
-            entry_number=head.entry_number,
+            entry_number=head.entry_number, uses=uses_of.get(head.id, []),
             lines=[product.LineFacts(
                 line.position, line.hts_number,
                 getattr(catalogue.get(line.hts_number), "full_description", line.description),

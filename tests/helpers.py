@@ -103,10 +103,11 @@ LINE = {
 }
 
 
-def start(client, product="aluminum") -> str:
-    """Apply for Single License → Standard License, the product: the URL of the new draft."""
+def start(client, product="aluminum", kind="standard") -> str:
+    """Apply for Single License → the license type (Standard License), the product: the URL of
+    the new draft."""
     token = csrf_token(client, "/licenses/apply")
-    response = client.post("/licenses/apply", data={"csrf_token": token, "license_type": "standard",
+    response = client.post("/licenses/apply", data={"csrf_token": token, "license_type": kind,
                                                     "product": product})
     assert response.status_code == 302
     return response.headers["Location"]

@@ -70,6 +70,7 @@ def test_company_form_explains_its_fields_as_the_guide_does(app, signed_in):
 
 def test_apply_for_single_license_opens_the_form_at_once_with_one_choice(signed_in, monkeypatch):
     monkeypatch.setattr(license_views, "PRODUCTS", [("aluminum", "Aluminum")])
+    monkeypatch.setattr(license_views, "LICENSE_TYPES", [("standard", "Standard License")])
     dashboard = signed_in.get("/licenses/").get_data(as_text=True)
     form = re.search(r'<form method="post" action="/licenses/apply"[^>]*>(.*?)</form>', dashboard, re.S)
     assert form, "Apply for Single License is a button that starts the form"
@@ -87,7 +88,7 @@ def test_with_a_second_product_the_choice_page_comes_back(signed_in):
     dashboard = signed_in.get("/licenses/").get_data(as_text=True)
     assert '<a class="usa-button" href="/licenses/apply">Apply for Single License</a>' in dashboard
     page = words(signed_in.get("/licenses/apply"))
-    assert "License Type" in page and "Steel" in page
+    assert "License Type" in page and "Steel" in page and "Low-Value License" in page
 
 
 def test_a_reserved_address_is_refused_at_sign_in_with_the_reason(client, filer):

@@ -10,7 +10,7 @@ from datetime import date
 from functools import cache
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from .. import products
 from ..enums import ENTRY_TYPES
@@ -101,3 +101,28 @@ def show_problems(form, problems: list[Problem]) -> list[Problem]:
         else:
             rest.append(problem)
     return rest
+
+
+class LowValueForm(FlaskForm):
+    """A low-value license: the importer, the covered HTS numbers it may be quoted for, the
+    certification (the product comes from the Apply choice; the rest is the program's design)."""
+
+    importer_name = StringField("Importer Name")
+    covered_hts = TextAreaField("Covered HTS Numbers")
+    certified = BooleanField("Certification")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _mark_required(self, ["importer_name", "covered_hts"])
+
+
+class UseForm(FlaskForm):
+    """One entry a low-value license is quoted on."""
+
+    entry_number = StringField("Customs Entry Number")
+    entry_date = StringField("Date of Entry")
+    value_usd = StringField("Value of the covered metal (US$)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _mark_required(self, ["entry_number", "entry_date", "value_usd"])

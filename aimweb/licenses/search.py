@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import Select, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
-from ..enums import Action, LicenseStatus, allows
+from ..enums import Action, LicenseKind, LicenseStatus, allows
 from ..extensions import db
 from ..inputs import UnreadableDate, license_number_spellings, parse_date
 from ..models import Company, License, LicenseEvent, ProductLine, SavedSearch
@@ -287,33 +287,41 @@ class Row:
     kg: Decimal | None
     usd: Decimal | None
     expired: bool
+    kind: LicenseKind = LicenseKind.STANDARD
 
     @property
     def status_label(self) -> str:
         return self.status.label
 
     @property
+    def kind_tag(self) -> str:
+        """The kind shown beside the number: only a low-value license's (most are standard)."""
+        return self.kind.label if self.kind != LicenseKind.STANDARD else ""
+
+    @property
     def can_modify(self) -> bool:
-        return allows(self.status, Action.MODIFY)
+        return allows(self.status, Action.MODIFY, self.kind)
 
     @property
     def can_cancel(self) -> bool:
-        return allows(self.status, Action.CANCEL)
+        return allows(self.status, Action.CANCEL, self.kind)
 
     @property
     def can_duplicate(self) -> bool:
-        return allows(self.status, Action.DUPLICATE)
+        return allows(self.status, Action.DUPLICATE, self.kind)
 
     @classmethod
     def of(cls, lic: License, today: date) -> Row:
         """The row of one license object (the row redrawn after Cancel)."""
         count, kg, usd = line_totals([lic.id]).get(lic.id, (0, None, None))
         return cls(lic.id, lic.number, lic.status, lic.created_at, lic.import_date, lic.valid_through,
-                   lic.entry_number, lic.importer_name, lic.port_code, count, kg, usd, lic.is_expired(today))
+                   lic.entry_number, lic.importer_name, lic.port_code, count, kg, usd, lic.is_expired(today),
+                   lic.kind)
 
 
 ROW_COLUMNS = (License.id, License.number, License.status, License.created_at, License.import_date,
-               License.valid_through, License.entry_number, License.importer_name, License.port_code)
+               License.valid_through, License.entry_number, License.importer_name, License.port_code,
+               License.license_type)
 
 
 @lru_cache(maxsize=512)
@@ -377,8 +385,8 @@ def _rows(values: dict, f: Filters, way: str, limit: int, offset: int = 0, key: 
         {**values, "limit": limit, "offset": offset, "key": key})
     expired = License.expired
     return [Row(id_, number, status, created, imported, valid_through, entry, importer, port, products, kg, usd,
-                expired(status, valid_through, today))
-            for (id_, number, status, created, imported, valid_through, entry, importer, port,
+                expired(status, valid_through, today), kind)
+            for (id_, number, status, created, imported, valid_through, entry, importer, port, kind,
                  products, kg, usd) in result]
 
 

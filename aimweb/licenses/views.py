@@ -10,17 +10,17 @@ from flask_login import current_user
 
 from .. import licensing, products
 from ..clock import application_date
-from ..enums import LicenseStatus
+from ..enums import LicenseKind, LicenseStatus
 from ..inputs import parse_amount
 from ..reference.hts import format_hts, normalize_hts
 from ..reference.ports import all_ports
-from ..rules import unit_value
+from ..rules import LOW_VALUE_VALIDITY_DAYS, low_value_hint, unit_value
 from ..web.access import draft_or_404, filer_required, license_or_404, signed_in
 from ..web.htmx import wants_partial
 from . import bp
-from .forms import LicenseForm, LineForm, line_form_class, show_problems
+from .forms import LicenseForm, LineForm, LowValueForm, UseForm, line_form_class, show_problems
 
-LICENSE_TYPES = [("standard", "Standard License")]
+LICENSE_TYPES = [(kind.value, kind.label) for kind in LicenseKind]
 PRODUCTS = [(p.key, p.name) for p in products.PRODUCTS.values()]
 
 
@@ -43,12 +43,14 @@ def _apply_choice() -> dict:
 @bp.route("/apply", methods=["GET", "POST"])
 @filer_required
 def apply():
-    """The guide's first step: choose "Standard License", then the product (Aluminum or Steel)."""
+    """The guide's first step: choose "Standard License" or "Low-Value License", then the product
+    (Aluminum or Steel)."""
     error = None
     if request.method == "POST":
         if (request.form.get("license_type") in dict(LICENSE_TYPES)
                 and request.form.get("product") in dict(PRODUCTS)):
-            draft = licensing.start_draft(current_user, request.form["product"])
+            draft = licensing.start_draft(current_user, request.form["product"],
+                                          LicenseKind(request.form["license_type"]))
             return redirect(url_for("licenses.draft", draft_id=draft.id))
         error = "Select the license type and the product."
     return render_template("licenses/apply.html", license_types=LICENSE_TYPES,
@@ -68,6 +70,8 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
                  announce=None, focus=None, keep_countries=False):
     """The form (or, for htmx, its product lines). `announce` is said by the polite live region
     and `focus` (a CSS selector) takes the keyboard focus once htmx has swapped the lines in."""
+    if draft.is_low_value and not partial:
+        return _render_low_value(draft, problems=problems)
     form = form or LicenseForm(data=draft.form_data or {})
     if line_form is None:
         if editing is not None and 0 <= editing < len(draft.lines):
@@ -214,6 +218,8 @@ def preview(draft_id: int):
     _save_header(lic)
     checked = licensing.check_draft(lic)
     if checked.problems:
+        if lic.is_low_value:
+            return _render_low_value(lic, problems=checked.problems)
         return _render_form(lic, form=LicenseForm(request.form), problems=checked.problems)
     return redirect(url_for("licenses.show_preview", draft_id=lic.id))
 
@@ -234,11 +240,15 @@ def show_preview(draft_id: int):
 def _preview_page(lic, checked, reply: str = "", reply_error: str | None = None):
     """The preview with its Submit form; for a modification, what changes and (a license marked
     Action Required) the reply to the officer, as typed when Submit was refused."""
+    if lic.is_low_value:
+        return render_template("licenses/low_value_preview.html", draft=lic, header=checked.header,
+                               product=products.get(lic.product), validity_days=LOW_VALUE_VALIDITY_DAYS)
     header = licensing.header_values(checked.header)
     changes = (licensing.license_changes(lic.amends, header, list(lic.lines))
                if lic.amends_id is not None else None)
     same_entry = licensing.same_entry_licenses(lic, header["entry_number"])
     return render_template("licenses/preview.html", draft=lic, header=checked.header, changes=changes,
+                           low_value_hint=low_value_hint(products.get(lic.product), lic.lines),
                            same_entry=same_entry, reply=reply, reply_error=reply_error,
                            reply_max=licensing.REPLY_MAX,
                            same_entry_message=same_entry and licensing.same_entry_message(same_entry))
@@ -280,6 +290,10 @@ def submitted(number: str):
     lic = license_or_404(number)
     if lic.is_cancelled:  # it is no longer "issued": the license page says what it is
         return redirect(url_for("licenses.view", number=lic.number))
+    if lic.is_low_value:  # its page says where to quote it and records its uses
+        flash(f"Low-value license {lic.number} issued: quote it on each entry it covers, and "
+              "record each entry below.", "success")
+        return redirect(url_for("licenses.view", number=lic.number), code=303)
     same_entry = licensing.same_entry_licenses(lic, lic.entry_number)
     return render_template("licenses/submitted.html", lic=lic, same_entry=same_entry,
                            corrected=lic.status == LicenseStatus.CORRECTED,
@@ -323,7 +337,41 @@ def _unit_value(quantity, value):
 @bp.get("/<number>")
 @signed_in
 def view(number: str):
-    lic = license_or_404(number)
+    return _license_page(license_or_404(number))
+
+
+def _license_page(lic, use_form: UseForm | None = None):
     # Officers' internal notes (a "Clear" note) are never shown to the filer.
     events = [e for e in lic.events if current_user.is_officer or not e.internal]
-    return render_template("licenses/view.html", lic=lic, events=events, today=application_date())
+    return render_template("licenses/view.html", lic=lic, events=events, today=application_date(),
+                           use_form=use_form or UseForm(formdata=None))
+
+
+# ----- the low-value license: its form and its uses ------------------------------------------------
+
+def _render_low_value(draft, problems=()):
+    form = LowValueForm(data=draft.form_data or {})
+    rest = show_problems(form, list(problems))
+    return render_template("licenses/low_value_draft.html", draft=draft, form=form, rest=rest,
+                           product=products.get(draft.product), quiet_errors=True,
+                           validity_days=LOW_VALUE_VALIDITY_DAYS)
+
+
+@bp.post("/<number>/uses")
+@filer_required
+def record_use(number: str):
+    """Record one entry the low-value license was quoted on; refused (the reason at its field)
+    at or over the product's limit, outside the validity, or once cancelled."""
+    lic = license_or_404(number)
+    form = UseForm(request.form)
+    try:
+        licensing.record_use(lic, current_user, {name: form[name].data for name in
+                                                 ("entry_number", "entry_date", "value_usd")})
+    except licensing.LicenseError as error:
+        rest = show_problems(form, error.problems)
+        for problem in rest:
+            flash(problem.message, "error")
+        # 200 like the form's Preview with problems: the page again, each reason at its field.
+        return _license_page(lic, form)
+    flash(f"Entry {form.entry_number.data.strip().upper()} recorded.", "success")
+    return redirect(url_for("licenses.view", number=lic.number, _anchor="uses"), code=303)

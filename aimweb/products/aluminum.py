@@ -124,6 +124,8 @@ ALUMINUM = Product(
                            primary_not_applicable_findings,
                            "an unalloyed (primary) aluminum product whose country of largest smelt "
                            "is “Not applicable”: primary aluminum always has one."),),
+    # 19 CFR 361.103(f): covered aluminum "valued at less than $5,000" (the limit itself is not).
+    low_value_up_to=False,
 )
 ProductLineDraft = ALUMINUM.LineDraft
 LineFacts = ALUMINUM.LineFacts

@@ -176,6 +176,17 @@ class Product:
     @property
     def transshipment_setting(self) -> str:
         return f"REVIEW_{self.key.upper()}_TRANSSHIPMENT_ORIGINS"
+    # The low-value license (19 CFR 361.103(f), 360.103(f)): an entry's covered metal worth less
+    # than (or, `low_value_up_to`, at most) this many US$ may quote it. Compared only by
+    # rules.within_low_value_limit.
+    low_value_limit_usd: Decimal = Decimal(5000)
+    low_value_up_to: bool = False
+
+    @property
+    def low_value_wording(self) -> str:
+        """The limit as the regulation words it: "less than $5,000" or "$5,000 or less"."""
+        amount = f"${self.low_value_limit_usd:,.0f}"
+        return f"{amount} or less" if self.low_value_up_to else f"less than {amount}"
 
     @cached_property
     def line_fields(self) -> tuple[Field, ...]:

@@ -110,4 +110,6 @@ STEEL = Product(
         "and avoid the duties on its own. Ask for the mill test certificate, which names the melt "
         "shop."),
     monitor_category_label="Section 232 product category",
+    # 19 CFR 360.103(f): "up to $5,000" ("$5,000 or less"); aluminum's 361.103(f) says "less than".
+    low_value_up_to=True,
 )
