@@ -282,7 +282,8 @@ def test_split_uses_put_the_license_in_the_officers_queue(signed_in, officer, qu
 
 
 def test_the_monitor_says_low_value_licenses_are_left_out(client):
-    assert "low-value licenses are left out" in page_text(client.get("/monitor/")).lower()
+    for metal in ("aluminum", "steel"):
+        assert "low-value licenses are left out" in page_text(client.get(f"/monitor/{metal}/")).lower()
 
 
 def test_renewal_copies_importer_and_hts_into_a_new_low_value_license(signed_in, query):
