@@ -85,8 +85,9 @@ class Filters:
 
     @property
     def active_count(self) -> int:
-        """The filters set (besides a quick filter), for the "Search & Filter (2 active)" button."""
-        return sum(1 for name in FILTER_NAMES if name != "quick" and self.raw.get(name))
+        """The filters set (besides a quick filter), for the "Search & Filter (2 active)" button;
+        the license kind is set by the view selector only, shown outside Search & Filter."""
+        return sum(1 for name in FILTER_NAMES if name not in ("quick", "license_type") and self.raw.get(name))
 
     @property
     def drafts(self) -> bool:

@@ -11,13 +11,22 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from aimweb import licensing, rules
 from aimweb.products.aluminum import ProductLineDraft
 
-from .steps import expect, field, fill_header, sign_in, start_application, upload_workbook
+from .steps import (
+    add_steel_line,
+    expect,
+    field,
+    fill_header,
+    fill_template,
+    sign_in,
+    start_application,
+    steel_row,
+    upload_workbook,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -38,31 +47,12 @@ def aluminum_license(user):
     return number
 
 
-def add_steel_line(page, hts: str, melted: str, kg: str, usd: str):
-    field(page, "HTS Number").fill(hts)
-    field(page, "Country of Melt and Pour").select_option(label=melted)
-    field(page, "Volume (KG)").fill(kg)
-    field(page, "Customs Value (US$)").fill(usd)
-    page.get_by_role("button", name="Add Products").click()
-
-
-def steel_row(entry_id, hts, melted, kg, usd):
-    """One row of the steel template, by its column titles, as a filer types it."""
-    return {
-        "Entry ID": entry_id, "Customs Entry #": "", "Importer Name": "Pohang Imports LLC",
-        "Exporter Name": "Pohang Trading Co.", "Manufacturer": "Pohang Steel Works",
-        "Country of Origin": "South Korea", "Country of Export": "KR", "Port of Entry": "1303 - Baltimore, MD",
-        "Expected Date of Export": TODAY + timedelta(days=8), "Expected Date of Import": TODAY + timedelta(days=18),
-        "HTS Number": hts, "Country of Melt and Pour": melted, "Volume (KG)": kg, "Customs Value (US$)": usd,
-    }
-
-
 def listed(page) -> list[str]:
     return page.locator("#license-results tbody tr.aim-row .aim-number").all_inner_texts()
 
 
 def test_a_steel_filer_applies_uploads_finds_prints_and_reads_the_monitor(
-        page, console, app, helpers, live_server, tmp_path, screenshot, audit):  # noqa: PLR0915 - one story
+        page, console, app, helpers, live_server, tmp_path, screenshot, audit):
     # ----- Apply for Single License → Standard License → Steel, two products, Preview, Submit.
     with app.app_context():
         aluminum = aluminum_license(helpers.make_user(EMAIL))
@@ -87,15 +77,10 @@ def test_a_steel_filer_applies_uploads_finds_prints_and_reads_the_monitor(
     field(page, "Product").select_option(label="Steel")
     with page.expect_download() as info:
         page.get_by_role("button", name="Download Excel Template").click()
-    wb = load_workbook(io.BytesIO(info.value.path().read_bytes()))
-    sheet = wb.worksheets[0]
-    titles = [c.value for c in sheet[1]]
-    for r, values in enumerate([steel_row("BOL-7", "7208.10.15.00", "South Korea", 24000, 19200),
-                                steel_row("BOL-8", "7210.49.00.91", "Japan", 800, 640)], start=2):
-        for c, title in enumerate(titles, start=1):
-            sheet.cell(row=r, column=c, value=values[title])
     path = tmp_path / "steel-story.xlsx"
-    wb.save(path)
+    fill_template(info.value.path().read_bytes(), [
+        steel_row("BOL-7", "7208.10.15.00", "South Korea", 24000, 19200, "Pohang Imports LLC"),
+        steel_row("BOL-8", "7210.49.00.91", "Japan", 800, 640, "Pohang Imports LLC")], path)
     upload_workbook(page, path, "Steel")
     expect(page.get_by_role("heading", level=1)).to_have_text("Multiple Standard License Import", timeout=20_000)
     results = page.get_by_role("table", name="License number of each Entry ID").locator("tbody tr")
