@@ -156,6 +156,8 @@ def test_a_hostile_product_or_kind_is_a_message_never_an_error(signed_in, mixed,
     assert "<script>alert(1)" not in body
     assert "Correct the search above" in page_text(response)
     assert rows(response) == []
+    for target in re.findall(r'<li><a href="#([\w-]+)">', body):  # each message links to its field
+        assert f'id="{target}"' in body, target
     for kind in ("csv", "xlsx"):
         assert signed_in.get(f"/licenses/export.{kind}?{params}").status_code == 302
 

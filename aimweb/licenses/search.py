@@ -156,12 +156,14 @@ def parse_filters(args, today: date) -> Filters:
         if (not product or product in PRODUCT_NAMES) and (not kind or kind in LICENSE_KINDS):
             raw.update(product=product, license_type=kind)
     f = Filters(raw=raw, q=raw["q"], today=today)
-    for name, choices, message in (("product", PRODUCT_NAMES, "Choose a product from the list."),
-                                   ("license_type", LICENSE_KINDS, "Choose a license type from the list.")):
+    # Each message is keyed by the field that corrects it: the kind is chosen with the View.
+    for name, choices, field_name, message in (
+            ("product", PRODUCT_NAMES, "product", "Choose a product from the list."),
+            ("license_type", LICENSE_KINDS, "view", "Choose a view from the list (an unknown license type).")):
         if raw[name] in choices:
             setattr(f, name, raw[name])
         elif raw[name]:
-            f.errors[name] = message
+            f.errors[field_name] = message
     if raw["status"]:
         if raw["status"] in SEARCHABLE_STATUSES:
             f.status = raw["status"]
