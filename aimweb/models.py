@@ -245,6 +245,14 @@ class License(db.Model):
         Index("ix_license_company_number", "company_id", "number"),
         Index("ix_license_company_status_id", "company_id", "status", "id"),
         Index("ix_license_company_valid_through", "company_id", "valid_through"),
+        # The same orders within one product (the Product filter, the view selector): a page of a
+        # company's few steel licenses reads steel entries only, not every aluminum license before
+        # them (EXPLAIN, 5,000 licenses, 5 % steel, by number: 9,485 rows read and dropped), and
+        # the count reads the status one alone. The license kind is not in them: one kind today.
+        Index("ix_license_company_product_created", "company_id", "product", "created_at"),
+        Index("ix_license_company_product_import_id", "company_id", "product", "import_date", "id"),
+        Index("ix_license_company_product_number", "company_id", "product", "number"),
+        Index("ix_license_company_product_status_id", "company_id", "product", "status", "id"),
         Index("ix_license_entry_number", "entry_number"),
         # The officers' queue, one state at a time, in its order; covers the country, company and
         # product filters, so a filtered page and its bounded count read the index alone.

@@ -29,6 +29,12 @@ LINE_A = dict(hts_number="7601103000", description="Unwrought aluminum, not allo
               cast_country="CA", quantity_kg=Decimal("1000.00"), customs_value_usd=Decimal("3100.00"),
               unit_value=Decimal("3.10"))
 
+# A steel line (aimweb/products/steel.py): its own field is the country of melt and pour.
+STEEL_LINE = dict(hts_number="7208101500", description="Pickled",
+                  category="Hot-rolled plate, in coils", smelt_largest="", smelt_second="", cast_country="",
+                  melt_pour_country="KR", quantity_kg=Decimal("20000.00"), customs_value_usd=Decimal("16000.00"),
+                  unit_value=Decimal("0.80"))
+
 
 def password_hash(password: str = PASSWORD) -> str:
     """argon2 is slow on purpose: each password is hashed once per test run (the same hash
@@ -63,13 +69,15 @@ def add_license(user_id: int, number: str | None, *, status="submitted", created
                 import_date: date | None = None, valid_through: date | None = None,
                 importer="Gulf Coast Metals LLC", exporter="Northern Rolling Mills Inc.",
                 manufacturer="Alouette Smelting", entry_number=None, port="1303",
-                lines=(LINE_A,)) -> int:
-    """A license (or, with status "draft" and no number, a draft) of the user's company: its id."""
+                lines=(LINE_A,), product="aluminum", license_type="standard") -> int:
+    """A license (or, with status "draft" and no number, a draft) of the user's company: its id.
+    A steel license takes steel lines (STEEL_LINE)."""
     user = db.session.get(User, user_id)
     created = created or utcnow()
     today = application_date()
     lic = License(
         number=number, status=status, company_id=user.company_id, created_by_id=user.id,
+        product=product, license_type=license_type,
         entry_number=entry_number, entry_type="consumption", importer_name=importer,
         exporter_name=exporter, manufacturer_name=manufacturer, origin_country="CA",
         export_country="CA", port_code=port, export_date=(import_date or today) - timedelta(days=5),

@@ -526,7 +526,7 @@ def test_xlsx_export_has_typed_numbers_and_dates_and_no_formulas(signed_in, expo
     sheet = load_workbook(io.BytesIO(data))["Licenses"]
     table = [list(row) for row in sheet.iter_rows()]
     header = [cell.value for cell in table[0]]
-    assert header[:3] == ["License Number", "Status", "Created"]
+    assert header[:4] == ["License Number", "Product", "Status", "Created"]
     records = [dict(zip(header, row)) for row in table[1:]]
     assert [(r["License Number"].value, r["Product #"].value) for r in records] == [
         ("AEXP20126", 1), ("AEXP10126", 1), ("AEXP10126", 2)]

@@ -14,8 +14,10 @@ from ..web.bounds import MAX_ID
 from ..web.htmx import page_or_partial, wants_partial
 from . import bp, export, pdf
 from .search import (
+    LICENSE_VIEWS,
     PAGE_SIZES,
     PERIODS,
+    PRODUCT_NAMES,
     QUICK_FILTERS,
     SEARCHABLE_STATUSES,
     SORT_LABELS,
@@ -69,7 +71,8 @@ def dashboard():
                               after=_license_key(request.args, "after"), before=_license_key(request.args, "before"))
     whole_page = not wants_partial("license-results")  # a search in place shows the results only
     context = dict(filters=filters, page=page, header=header, statuses=SEARCHABLE_STATUSES, today=today,
-                   quick_filters=QUICK_FILTERS, periods=PERIODS, sort_labels=SORT_LABELS, page_sizes=PAGE_SIZES,
+                   quick_filters=QUICK_FILTERS, periods=PERIODS, license_views=LICENSE_VIEWS,
+                   product_names=PRODUCT_NAMES, sort_labels=SORT_LABELS, page_sizes=PAGE_SIZES,
                    max_selected=MAX_SELECTED, max_printed=MAX_PRINTED,
                    drafts=recent_drafts(company_id) if whole_page and header.has_drafts and not filters.drafts else [],
                    saved=_saved_searches() if whole_page and header.has_saved_searches else [])

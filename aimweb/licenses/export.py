@@ -29,19 +29,19 @@ from ..products import HEADER_FIELDS
 from ..products.base import HTS, QUANTITY, VALUE
 from ..reference.countries import country_name
 from ..web.downloads import CSV, XLSX, attachment, safe_text
-from .search import SORTS, Filters, license_query
+from .search import PRODUCT_NAMES, SORTS, Filters, license_query
 
 # The products' own line fields (of every product, each once: an export may mix products).
 OWN_FIELDS = products.own_line_fields()
 COLUMNS = [
-    "License Number", "Status", "Created", "Valid From", "Valid Through",
+    "License Number", "Product", "Status", "Created", "Valid From", "Valid Through",
     *(f.title for f in HEADER_FIELDS),
     "Product #", HTS.title, "Product Description", "Product Category",
     *(f.title for f in OWN_FIELDS),
     QUANTITY.title, VALUE.title, "Unit Value (US$/KG)",
 ]
-DATE_COLUMNS = {2, 3, 4} | {5 + i for i, f in enumerate(HEADER_FIELDS) if f.kind == "date"}
-_HEADER_END = 5 + len(HEADER_FIELDS)
+DATE_COLUMNS = {3, 4, 5} | {6 + i for i, f in enumerate(HEADER_FIELDS) if f.kind == "date"}
+_HEADER_END = 6 + len(HEADER_FIELDS)
 _OWN_START = _HEADER_END + 4
 MAX_EXPORT_LICENSES = 100_000
 
@@ -61,7 +61,8 @@ def _rows(company_id: int, filters: Filters, show_date=None, ids: list[int] | No
     order = (column.desc(), key.desc()) if filters.order == "desc" else (column.asc(), key.asc())
     query = (
         # The status as stored (a str): looked up in status_labels, no enum built per row.
-        select(licenses.c.number, type_coerce(licenses.c.status, String), licenses.c.created_at, licenses.c.valid_from,
+        select(licenses.c.number, licenses.c.product, type_coerce(licenses.c.status, String), licenses.c.created_at,
+               licenses.c.valid_from,
                licenses.c.valid_through, *(licenses.c[f.name] for f in HEADER_FIELDS),
                ProductLine.position, ProductLine.hts_number, ProductLine.description,
                ProductLine.category, *(getattr(ProductLine, f.name) for f in OWN_FIELDS),
@@ -85,7 +86,7 @@ def _rows(company_id: int, filters: Filters, show_date=None, ids: list[int] | No
     # safe_text leaves None as None: an empty cell in both formats.
     shown = {"country": country, "entry_type": entry_type, "text": safe_text, "entry_number": safe_text}
     # Only the header fields that are shown differently from their stored value are converted.
-    header_shown = [(i, shown[f.kind]) for i, f in enumerate(HEADER_FIELDS, start=5) if f.kind in shown]
+    header_shown = [(i, shown[f.kind]) for i, f in enumerate(HEADER_FIELDS, start=6) if f.kind in shown]
     own_shown = [shown.get(f.kind, same) for f in OWN_FIELDS]
     own_end = _OWN_START + len(OWN_FIELDS)
     status_labels = {status: status.label for status in LicenseStatus}
@@ -103,8 +104,9 @@ def _rows(company_id: int, filters: Filters, show_date=None, ids: list[int] | No
         if number != last_number:
             last_number = number
             header = list(row[:_HEADER_END])
-            header[1] = status_labels[header[1]]
-            header[2] = header[2].date()
+            header[1] = PRODUCT_NAMES.get(header[1], header[1])
+            header[2] = status_labels[header[2]]
+            header[3] = header[3].date()
             for i, show in header_shown:
                 header[i] = show(header[i])
             if show_date is not None:
@@ -200,7 +202,7 @@ _XLSX_PARTS = {
         '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'),
 }
-_WIDTHS = [13, 15, 11, 11, 13, *(f.width for f in HEADER_FIELDS), 10, 15, 40, 26,
+_WIDTHS = [13, 10, 15, 11, 11, 13, *(f.width for f in HEADER_FIELDS), 10, 15, 40, 26,
            *(18 for _ in OWN_FIELDS), 14, 16, 12]
 _AMOUNT_COLUMNS = {len(COLUMNS) - 3, len(COLUMNS) - 2, len(COLUMNS) - 1}
 _LETTERS = [chr(ord("A") + i) if i < 26 else chr(ord("A") + i // 26 - 1) + chr(ord("A") + i % 26)

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import Select, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
+from .. import products
 from ..enums import Action, LicenseKind, LicenseStatus, allows
 from ..extensions import db
 from ..inputs import UnreadableDate, license_number_spellings, parse_date
@@ -20,14 +21,23 @@ from ..models import Company, License, LicenseEvent, ProductLine, SavedSearch
 from ..rules import normalize_entry_number
 
 FILTER_NAMES = ("status", "created_from", "created_to", "import_from", "import_to", "q",
-                "created_within", "import_within", "quick")
+                "created_within", "import_within", "quick", "product", "license_type")
 # How the list is shown, not which licenses: kept in the URL and by saved searches like the filters.
 VIEW_NAMES = ("sort", "order", "size")
 # The Status filter's choices, in the vocabulary's order: every status of a license with a number.
 SEARCHABLE_STATUSES = {s.value: s.label for s in LicenseStatus if s in LicenseStatus.NUMBERED}
 FILTER_LABELS = {"status": "Status", "created_from": "Creation Date From", "created_to": "Creation Date To",
                  "import_from": "Date of Import From", "import_to": "Date of Import To", "q": "Search text",
-                 "created_within": "Creation Date", "import_within": "Date of Import", "quick": "Show"}
+                 "created_within": "Creation Date", "import_within": "Date of Import", "quick": "Show",
+                 "product": "Product", "license_type": "License type"}
+# The Product filter's choices and the license kinds, from the products and the kinds there are.
+PRODUCT_NAMES = {p.key: p.name for p in products.PRODUCTS.values()}
+LICENSE_KINDS = {kind.value: kind.label for kind in LicenseKind}
+# The dashboard's view selector (the guide's "select the Aluminum Standard License view"): every
+# license, or one product's licenses of one kind. A view is its product and kind ("steel-standard");
+# choosing one sets the Product and License type filters, which the URL and saved searches keep.
+LICENSE_VIEWS = {"": "All licenses", **{f"{key}-{kind}": f"{name} {label}" for key, name in PRODUCT_NAMES.items()
+                                        for kind, label in LICENSE_KINDS.items()}}
 PAGE_SIZE = 25
 PAGE_SIZES = (25, 100, 250)
 # The columns the list can be sorted by (each with the license id after it: the keyset of a page
@@ -59,6 +69,8 @@ class Filters:
     import_to: date | None = None
     q: str = ""
     quick: str = ""
+    product: str = ""
+    license_type: str = ""
     sort: str = "created"
     order: str = "desc"
     size: int = PAGE_SIZE
@@ -72,8 +84,9 @@ class Filters:
 
     @property
     def active_count(self) -> int:
-        """The filters set (besides a quick filter), for the "Search & Filter (2 active)" button."""
-        return sum(1 for name in FILTER_NAMES if name != "quick" and self.raw.get(name))
+        """The filters set (besides a quick filter), for the "Search & Filter (2 active)" button;
+        the license kind is set by the view selector only, shown outside Search & Filter."""
+        return sum(1 for name in FILTER_NAMES if name not in ("quick", "license_type") and self.raw.get(name))
 
     @property
     def drafts(self) -> bool:
@@ -98,8 +111,30 @@ class Filters:
         return urlencode({**{k: v for k, v in self.raw.items() if v and k != "size"}, "size": size})
 
     def with_quick(self, quick: str) -> str:
-        """The current sort and page size with only the quick filter `quick` (no other filter)."""
-        return urlencode({**{k: v for k, v in self.raw.items() if v and k in VIEW_NAMES}, "quick": quick})
+        """The current view (product and kind), sort and page size with only the quick filter
+        `quick` (no other filter)."""
+        return urlencode({**{k: v for k, v in self.raw.items() if v and k in KEPT_BY_QUICK}, "quick": quick})
+
+    @property
+    def view(self) -> str:
+        """The view selector's value for the product and kind shown ("" for every license)."""
+        return f"{self.product}-{self.license_type}" if self.product or self.license_type else ""
+
+    @property
+    def view_label(self) -> str:
+        """What the view selector says is shown: a view's name, or the product or kind alone."""
+        if self.view in LICENSE_VIEWS:
+            return LICENSE_VIEWS[self.view]
+        if self.product:
+            return f"{PRODUCT_NAMES[self.product]} licenses"
+        return f"{LICENSE_KINDS[self.license_type]}s"
+
+    def without_view(self) -> dict[str, str]:
+        """The search's values other than its product and kind (what the view selector keeps)."""
+        return {k: v for k, v in self.raw.items() if v and k not in ("product", "license_type")}
+
+
+KEPT_BY_QUICK = (*VIEW_NAMES, "product", "license_type")
 
 
 def _period(value: str, today: date) -> tuple[date, date] | None:
@@ -114,7 +149,20 @@ def parse_filters(args, today: date) -> Filters:
     """The search in `args` (a URL's or a form's values), checked; periods and "expiring" are
     counted from `today` (the program's date)."""
     raw = {name: (args.get(name) or "").strip()[:100] for name in (*FILTER_NAMES, *VIEW_NAMES)}
+    if "view" in args:
+        # The view selector: its product and kind replace the filters' (an unknown view is none).
+        product, _, kind = (args.get("view") or "").strip()[:100].partition("-")
+        if (not product or product in PRODUCT_NAMES) and (not kind or kind in LICENSE_KINDS):
+            raw.update(product=product, license_type=kind)
     f = Filters(raw=raw, q=raw["q"], today=today)
+    # Each message is keyed by the field that corrects it: the kind is chosen with the View.
+    for name, choices, field_name, message in (
+            ("product", PRODUCT_NAMES, "product", "Choose a product from the list."),
+            ("license_type", LICENSE_KINDS, "view", "Choose a view from the list (an unknown license type).")):
+        if raw[name] in choices:
+            setattr(f, name, raw[name])
+        elif raw[name]:
+            f.errors[field_name] = message
     if raw["status"]:
         if raw["status"] in SEARCHABLE_STATUSES:
             f.status = raw["status"]
@@ -156,7 +204,7 @@ def parse_filters(args, today: date) -> Filters:
     return f
 
 
-LICENSE_NUMBER = re.compile(r"^A[A-Z0-9]{4}\d{4}$")
+LICENSE_NUMBER = re.compile(rf"^[{''.join(p.number_letter for p in products.PRODUCTS.values())}][A-Z0-9]{{4}}\d{{4}}$")
 
 
 def license_query(company_id: int, f: Filters, ids: list[int] | None = None) -> Select:
@@ -189,6 +237,10 @@ def filter_values(company_id: int, f: Filters) -> dict:
     values: dict = {"company_id": company_id}
     if f.status:
         values["status"] = f.status
+    if f.product:
+        values["product"] = f.product
+    if f.license_type:
+        values["license_type"] = f.license_type
     if f.quick == LicenseStatus.ACTION_REQUIRED:
         values["quick_status"] = LicenseStatus.ACTION_REQUIRED.value
     elif f.quick == "expiring" and f.today is not None:
@@ -226,6 +278,10 @@ def _conditions(names: frozenset) -> tuple:
     where = [License.company_id == bindparam("company_id"), License.status.in_(LicenseStatus.NUMBERED)]
     if "status" in names:
         where.append(License.status == bindparam("status"))
+    if "product" in names:
+        where.append(License.product == bindparam("product"))
+    if "license_type" in names:
+        where.append(License.license_type == bindparam("license_type"))
     if "quick_status" in names:
         where.append(License.status == bindparam("quick_status"))
     if "expiring_from" in names:  # issued (in force), its last valid day within the next 7 days
@@ -283,6 +339,7 @@ class Row:
     entry_number: str | None
     importer_name: str
     port_code: str
+    product: str
     products: int
     kg: Decimal | None
     usd: Decimal | None
@@ -297,6 +354,10 @@ class Row:
     def kind_tag(self) -> str:
         """The kind shown beside the number: only a low-value license's (most are standard)."""
         return self.kind.label if self.kind != LicenseKind.STANDARD else ""
+
+    @property
+    def product_name(self) -> str:
+        return PRODUCT_NAMES.get(self.product, self.product)
 
     @property
     def can_modify(self) -> bool:
@@ -315,13 +376,13 @@ class Row:
         """The row of one license object (the row redrawn after Cancel)."""
         count, kg, usd = line_totals([lic.id]).get(lic.id, (0, None, None))
         return cls(lic.id, lic.number, lic.status, lic.created_at, lic.import_date, lic.valid_through,
-                   lic.entry_number, lic.importer_name, lic.port_code, count, kg, usd, lic.is_expired(today),
-                   lic.kind)
+                   lic.entry_number, lic.importer_name, lic.port_code, lic.product, count, kg, usd,
+                   lic.is_expired(today), lic.kind)
 
 
 ROW_COLUMNS = (License.id, License.number, License.status, License.created_at, License.import_date,
                License.valid_through, License.entry_number, License.importer_name, License.port_code,
-               License.license_type)
+               License.product, License.license_type)
 
 
 @lru_cache(maxsize=512)
@@ -384,10 +445,10 @@ def _rows(values: dict, f: Filters, way: str, limit: int, offset: int = 0, key: 
         _page_statement(frozenset(values), way, f.sort, f.order),
         {**values, "limit": limit, "offset": offset, "key": key})
     expired = License.expired
-    return [Row(id_, number, status, created, imported, valid_through, entry, importer, port, products, kg, usd,
-                expired(status, valid_through, today), kind)
-            for (id_, number, status, created, imported, valid_through, entry, importer, port, kind,
-                 products, kg, usd) in result]
+    return [Row(id_, number, status, created, imported, valid_through, entry, importer, port, product, lines, kg,
+                usd, expired(status, valid_through, today), kind)
+            for (id_, number, status, created, imported, valid_through, entry, importer, port, product, kind,
+                 lines, kg, usd) in result]
 
 
 @lru_cache(maxsize=64)

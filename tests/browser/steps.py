@@ -1,6 +1,7 @@
 """What a person does in the browser, step by step, in the guide's words."""
 from __future__ import annotations
 
+import io
 import os
 import re
 from datetime import timedelta
@@ -187,3 +188,42 @@ def monitor_rows(page) -> dict[str, list[str]]:
         if head.count() and row.locator("td").count():
             out[head.first.inner_text().strip()] = [t.strip() for t in row.locator("td").all_inner_texts()]
     return out
+
+
+# ----- Steel (shared by the steel license, steel upload and steel story tests) -------------------
+
+def add_steel_line(page, hts: str, melted: str, kg: str, usd: str):
+    """A steel product line: HTS Number, Country of Melt and Pour, Volume, Customs Value → Add Products."""
+    field(page, "HTS Number").fill(hts)
+    field(page, "Country of Melt and Pour").select_option(label=melted)
+    field(page, "Volume (KG)").fill(kg)
+    field(page, "Customs Value (US$)").fill(usd)
+    page.get_by_role("button", name="Add Products").click()
+
+
+def steel_row(entry_id, hts, melted, kg, usd, importer="Gulf Coast Metals LLC"):
+    """One row of the steel template, by its column titles, as a filer types it (the export date a
+    date cell, the import date typed as text)."""
+    return {
+        "Entry ID": entry_id, "Customs Entry #": "", "Importer Name": importer,
+        "Exporter Name": "Pohang Trading Co.", "Manufacturer": "Pohang Steel Works",
+        "Country of Origin": "South Korea", "Country of Export": "KR", "Port of Entry": "1303 - Baltimore, MD",
+        "Expected Date of Export": TODAY + timedelta(days=8),
+        "Expected Date of Import": (TODAY + timedelta(days=18)).strftime("%m/%d/%Y"),
+        "HTS Number": hts, "Country of Melt and Pour": melted, "Volume (KG)": kg, "Customs Value (US$)": usd,
+    }
+
+
+def fill_template(template: bytes, rows: list[dict], path):
+    """The downloaded template with `rows` (by column title) from row 2, saved at `path`: the
+    workbook and its sheet, for a correction later."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(template))
+    sheet = wb.worksheets[0]
+    titles = [c.value for c in sheet[1]]
+    for r, values in enumerate(rows, start=2):
+        for c, title in enumerate(titles, start=1):
+            sheet.cell(row=r, column=c, value=values[title])
+    wb.save(path)
+    return wb, sheet

@@ -7,31 +7,14 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
 
 import pytest
 
-from aimweb import licensing
-
-from .steps import expect, field, open_multiple_licenses, upload_workbook
+from .steps import expect, field, fill_template, open_multiple_licenses, steel_row, upload_workbook
 
 pytestmark = pytest.mark.browser
 
-TODAY = licensing.application_date()
-EXPORT = TODAY + timedelta(days=8)
-IMPORT = TODAY + timedelta(days=18)
 NUMBER = r"S[A-Z0-9]{4}\d{4}"
-
-
-def steel(entry_id, hts, melted, kg, usd):
-    """One row of the steel template, by its column titles, as a filer types it."""
-    return {
-        "Entry ID": entry_id, "Customs Entry #": "", "Importer Name": "Gulf Coast Metals LLC",
-        "Exporter Name": "Pohang Trading Co.", "Manufacturer": "Pohang Steel Works",
-        "Country of Origin": "South Korea", "Country of Export": "KR", "Port of Entry": "1303 - Baltimore, MD",
-        "Expected Date of Export": EXPORT, "Expected Date of Import": IMPORT.strftime("%m/%d/%Y"),
-        "HTS Number": hts, "Country of Melt and Pour": melted, "Volume (KG)": kg, "Customs Value (US$)": usd,
-    }
 
 
 def test_filer_uploads_a_steel_workbook_refused_as_aluminum_then_issued_as_steel(
@@ -54,14 +37,11 @@ def test_filer_uploads_a_steel_workbook_refused_as_aluminum_then_issued_as_steel
     assert len(titles) == 14 and titles[11] == "Country of Melt and Pour", titles
     assert sheet.title == "Steel Licenses" and wb["Instructions"]["A1"].value == "SIMA steel license template"
 
-    rows = [steel("BOL-1", "7208.10.15.00", "South Korea", 24000, 19200),
-            steel("BOL-1", "7304413005", "Unknown", 1500, "9,750.00"),
-            steel("BOL-2", "7210.49.00.91", "JP", 800, 640)]
-    for r, values in enumerate(rows, start=2):
-        for c, title in enumerate(titles, start=1):
-            sheet.cell(row=r, column=c, value=values[title])
     path = tmp_path / "steel-entries.xlsx"
-    wb.save(path)
+    wb, sheet = fill_template(info.value.path().read_bytes(), [
+        steel_row("BOL-1", "7208.10.15.00", "South Korea", 24000, 19200),
+        steel_row("BOL-1", "7304413005", "Unknown", 1500, "9,750.00"),
+        steel_row("BOL-2", "7210.49.00.91", "JP", 800, 640)], path)
 
     # ----- Uploaded as Aluminum by mistake: refused, the page names both products.
     upload_workbook(page, path, "Aluminum")

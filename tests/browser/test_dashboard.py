@@ -176,7 +176,7 @@ def test_filer_searches_saves_exports_duplicates_modifies_and_cancels(page, cons
     sheet = load_workbook(io.BytesIO(download.path().read_bytes()), read_only=True).active
     table = [list(r) for r in sheet.iter_rows(values_only=True)]
     head, body = table[0], table[1:]
-    assert head[:3] == ["License Number", "Status", "Created"]
+    assert head[:4] == ["License Number", "Product", "Status", "Created"]
     assert [r[0] for r in body] == [lic["wanted"], lic["wanted"]], "the export is not the filtered set"
     by_name = [dict(zip(head, r)) for r in body]
     assert [r["HTS Number"] for r in by_name] == ["7601.10.30.00", "7606.12.30.35"]

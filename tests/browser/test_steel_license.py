@@ -9,19 +9,11 @@ import pytest
 
 from aimweb import licensing
 
-from .steps import expect, field, fill_header, product_rows, sign_in, start_application
+from .steps import add_steel_line, expect, field, fill_header, product_rows, sign_in, start_application
 
 pytestmark = pytest.mark.browser
 
 TODAY = licensing.application_date()
-
-
-def add_steel_line(page, hts: str, melted: str, kg: str, usd: str):
-    field(page, "HTS Number").fill(hts)
-    field(page, "Country of Melt and Pour").select_option(label=melted)
-    field(page, "Volume (KG)").fill(kg)
-    field(page, "Customs Value (US$)").fill(usd)
-    page.get_by_role("button", name="Add Products").click()
 
 
 def test_filer_applies_for_a_steel_license_with_two_products(page, app, helpers, screenshot, audit):
