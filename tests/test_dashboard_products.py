@@ -82,7 +82,8 @@ def test_the_dashboard_lists_steel_and_aluminum_licenses_each_with_its_product(s
 def test_the_view_selector_lists_all_licenses_and_each_product_and_kind(signed_in, mixed):
     assert view_options(signed_in.get("/licenses/")) == [
         ("", "All licenses", True), ("aluminum-standard", "Aluminum Standard License", False),
-        ("steel-standard", "Steel Standard License", False)]
+        ("aluminum-low_value", "Aluminum Low-Value License", False),
+        ("steel-standard", "Steel Standard License", False), ("steel-low_value", "Steel Low-Value License", False)]
     # The guide's step 18: select the Aluminum Standard License view.
     response = signed_in.get("/licenses/?view=aluminum-standard")
     assert rows(response) == expected(mixed, "created", "desc", "aluminum")[:25]
