@@ -165,7 +165,7 @@ def join():
         if signed_in:  # CSRFProtect checked the token already
             if current_user.email != invitation.email:
                 abort(403)
-            accepted = _accept(invitation, current_user)
+            accepted = _accept(invitation, current_user._get_current_object())
         elif form is not None and form.validate_on_submit():
             accepted = _accept(invitation, None, members.NewAccount(
                 form.display_name.data.strip(), form.first_name.data.strip(), form.last_name.data.strip(),
