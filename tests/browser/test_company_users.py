@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from factories import add_license, add_member
+
+from aimweb.enums import CompanyRole
 
 from .steps import PASSWORD, expect, field, fill_header, fill_line, sign_in, start_application
 
@@ -14,6 +17,15 @@ pytestmark = pytest.mark.browser
 
 ADMIN = "dana@gulfcoast.example"
 COLLEAGUE = "casey@gulfcoast.example"
+def audit_on(audit, other_page, name: str):
+    """axe on another browser's page (the colleague's), its findings kept with the test's own."""
+    own, audit.page = audit.page, other_page
+    try:
+        audit(name)
+    finally:
+        audit.page = own
+
+
 JOIN_LINK = re.compile(r"http://[^/\s]+(/account/join\?invitation=[A-Za-z0-9_\-]+)")
 
 
@@ -43,6 +55,10 @@ def test_administrator_invites_a_colleague_who_files_and_is_then_suspended(
     colleague = new_page()
     colleague.goto(path)
     expect(colleague.get_by_role("heading", level=1)).to_have_text("Join Gulf Coast Metals LLC")
+    audit_on(audit, colleague, "join")
+    colleague.get_by_role("button", name="Create account and join").click()
+    expect(colleague.get_by_role("alert").first).to_contain_text("Please correct the 5 fields")
+    audit_on(audit, colleague, "join-errors")
     field(colleague, "Display Name").fill("Casey N")
     field(colleague, "First Name").fill("Casey")
     field(colleague, "Last Name").fill("Nguyen")
@@ -84,6 +100,7 @@ def test_administrator_invites_a_colleague_who_files_and_is_then_suspended(
     expect(colleague.get_by_role("main")).to_contain_text(
         "Your access to Gulf Coast Metals LLC's AIM account is suspended by its administrator.")
     screenshot(colleague, "suspended-sign-in", mobile=True)
+    audit_on(audit, colleague, "suspended-sign-in")
     # The license stays the company's.
     page.goto(f"/licenses/{number}")
     expect(page.get_by_role("heading", level=1)).to_contain_text(number)
@@ -109,3 +126,39 @@ def test_my_account_shows_sign_ins_and_signs_out_everywhere(page, new_page, app,
     expect(page.get_by_role("main")).to_contain_text("You were signed out everywhere")
     other.goto("/licenses/")
     expect(other).to_have_url(re.compile(r"/signin"))
+
+
+def test_commerce_suspends_an_account_and_a_viewer_reads_only(page, new_page, app, helpers, audit):
+    with app.app_context():
+        owner = helpers.make_user(ADMIN, company_name="Gulf Coast Metals LLC")
+        add_license(owner.id, "AGUL10126")
+        add_member(owner, "vic@gulfcoast.example", CompanyRole.VIEWER)
+        helpers.make_user("root@commerce.example", role="admin", company=False)
+    viewer = new_page()
+    sign_in(viewer, "vic@gulfcoast.example", helpers.PASSWORD)
+    expect(viewer.get_by_role("heading", level=1)).to_have_text("License Dashboard")
+    expect(viewer.get_by_role("main")).to_contain_text("AGUL10126")
+    expect(viewer.get_by_role("button", name="Apply for Single License")).to_have_count(0)
+    expect(viewer.get_by_role("link", name="Apply for Single License")).to_have_count(0)
+    audit_on(audit, viewer, "viewer-dashboard")
+    viewer.goto("/licenses/AGUL10126")
+    expect(viewer.get_by_role("link", name="View/Print")).to_be_visible()
+    expect(viewer.get_by_role("button", name="Modify License")).to_have_count(0)
+    audit_on(audit, viewer, "viewer-license")
+
+    sign_in(page, "root@commerce.example", helpers.PASSWORD)
+    page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="Accounts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Accounts")
+    field(page, "Email address (or part of it)").fill("vic@")
+    page.get_by_role("button", name="Find").click()
+    row = page.get_by_role("row").filter(has_text="vic@gulfcoast.example")
+    expect(row).to_contain_text("Gulf Coast Metals LLC, viewer")
+    audit("commerce-accounts")
+    row.get_by_label("Reason").fill("Asked by CBP")
+    row.get_by_role("button", name="Suspend").click()
+    expect(page.get_by_role("main")).to_contain_text("vic@gulfcoast.example is suspended")
+    expect(page.get_by_role("row").filter(has_text="vic@gulfcoast.example")).to_contain_text(
+        "Suspended by Commerce: Asked by CBP")
+    audit("commerce-accounts-suspended")
+    viewer.reload()
+    expect(viewer).to_have_url(re.compile(r"/signin"))
