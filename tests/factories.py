@@ -10,8 +10,8 @@ from decimal import Decimal
 from functools import cache
 
 from aimweb.clock import application_date, utcnow
-from aimweb.extensions import db
 from aimweb.enums import CompanyRole
+from aimweb.extensions import db
 from aimweb.models import Company, Invitation, License, ProductLine, SavedSearch, UploadBatch, User
 from aimweb.security import hash_password
 

@@ -363,3 +363,36 @@ def test_sign_out_everywhere_ends_every_session(app, query):
         assert client.get("/licenses/").headers["Location"].startswith("/signin")
     assert query(lambda: db.session.scalar(select(AccountEvent.id).where(
         AccountEvent.kind == AccountEventKind.SIGNED_OUT_ALL))) is not None
+
+
+# ----- the migration ----------------------------------------------------------------------------
+
+def test_the_migration_makes_each_company_s_registering_user_its_administrator(tmp_path):
+    """Up from the revision before company roles, on a SQLite file of its own: the one user a
+    company had becomes its administrator; an officer without a company gets no company role."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from aimweb import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.db"})
+    with app.app_context():
+        upgrade(revision="f3d51b7a2c60")
+        db.session.execute(text(
+            "INSERT INTO company (id, name, company_type, street, city, state, zip_code, phone, "
+            "contact_first_name, contact_last_name, email, created_at, updated_at) VALUES (1, 'Gulf', "
+            "'importer', '1 Main St', 'Houston', 'TX', '77001', '281-555-0134', 'A', 'B', 'a@example.com', "
+            "'2026-05-01', '2026-05-01')"))
+        insert = text("INSERT INTO user (email, display_name, first_name, last_name, password_hash, role, "
+                      "company_id, session_version, created_at) VALUES (:email, 'x', 'x', 'x', 'x', :role, "
+                      ":company, 1, '2026-05-01')")
+        db.session.execute(insert, {"email": "filer@example.com", "role": "filer", "company": 1})
+        db.session.execute(insert, {"email": "officer@example.com", "role": "officer", "company": None})
+        db.session.commit()
+        db.session.remove()
+        upgrade()
+        roles = dict(db.session.execute(text("SELECT email, company_role FROM user")).all())
+        assert roles == {"filer@example.com": CompanyRole.ADMINISTRATOR, "officer@example.com": None}
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()

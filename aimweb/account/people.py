@@ -87,8 +87,10 @@ def change_role(member_id: int):
         changed = members.change_role(user, role, current_user, _client())
     except members.MemberError as refused:
         return _done(str(refused), "error")
-    return _done(f"{user.full_name} is now {role.label.lower() if role != CompanyRole.ADMINISTRATOR else 'a company administrator'}."
-                 if changed else f"{user.full_name} already had that role.", "success" if changed else "info")
+    if not changed:
+        return _done(f"{user.full_name} already had that role.", "info")
+    called = "a company administrator" if role == CompanyRole.ADMINISTRATOR else role.label.lower()
+    return _done(f"{user.full_name} is now {called}.")
 
 
 @bp.post("/people/<int:member_id>/suspend")
