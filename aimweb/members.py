@@ -45,7 +45,7 @@ def member_of(company_id: int, user_id: int) -> User | None:
     return user if user is not None and user.company_id == company_id else None
 
 
-def _active_admins(company_id: int) -> int:
+def active_admins(company_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(User).where(
         User.company_id == company_id, User.suspended_at.is_(None),
         (User.company_role == CompanyRole.ADMINISTRATOR) | User.company_role.is_(None)))
@@ -54,7 +54,7 @@ def _active_admins(company_id: int) -> int:
 def _keep_an_administrator(user: User, change: str) -> None:
     """Refuse a change that would leave the company without an active administrator."""
     if user.member_role == CompanyRole.ADMINISTRATOR and not user.is_suspended and \
-            _active_admins(user.company_id) <= 1:
+            active_admins(user.company_id) <= 1:
         raise MemberError(f"{user.full_name} is the company's only administrator and cannot be {change}. "
                           "Make another user an administrator first.")
 
@@ -66,9 +66,9 @@ def change_role(user: User, role: CompanyRole, by: User, client: Client = NO_CLI
     if role != CompanyRole.ADMINISTRATOR:
         _keep_an_administrator(user, "given another role")
     before = user.member_role
+    # No session ends: every request reads the role afresh (aimweb/web/access.py), so the new
+    # role holds from the colleague's next click.
     user.company_role = role
-    # Their open pages were drawn for the old role: a new session shows the new one.
-    user.session_version += 1
     record_event(AccountEventKind.ROLE_CHANGED, user.email, user=user, client=client, actor=by,
                  note=f"{before.label} to {role.label}")
     db.session.commit()

@@ -30,6 +30,7 @@ def _page(invite_form=None, status=200):
     return render_template(
         "account/people.html", company=company, people=members.people(company),
         invitations=members.pending_invitations(company), form=invite_form or InviteForm(),
+        last_admin=members.active_admins(company.id) <= 1,
         roles=list(CompanyRole)), status
 
 
@@ -93,28 +94,28 @@ def change_role(member_id: int):
     return _done(f"{user.full_name} is now {called}.")
 
 
+def _change(member_id: int, change, done: str, not_done: str):
+    """Suspend or reinstate a member: the service's answer (or its refusal) as the page's message."""
+    user = _member(member_id)
+    try:
+        changed = change(user, current_user, _client())
+    except members.MemberError as refused:
+        return _done(str(refused), "error")
+    return _done((done if changed else not_done).format(name=user.full_name), "success" if changed else "info")
+
+
 @bp.post("/people/<int:member_id>/suspend")
 @company_admin_required
 def suspend(member_id: int):
-    user = _member(member_id)
-    try:
-        done = members.suspend(user, current_user, _client())
-    except members.MemberError as refused:
-        return _done(str(refused), "error")
-    return _done(f"{user.full_name} is suspended: they were signed out everywhere and cannot sign in."
-                 if done else f"{user.full_name} was already suspended.", "success" if done else "info")
+    return _change(member_id, members.suspend,
+                   "{name} is suspended: they were signed out everywhere and cannot sign in.",
+                   "{name} was already suspended.")
 
 
 @bp.post("/people/<int:member_id>/reinstate")
 @company_admin_required
 def reinstate(member_id: int):
-    user = _member(member_id)
-    try:
-        done = members.reinstate(user, current_user, _client())
-    except members.MemberError as refused:
-        return _done(str(refused), "error")
-    return _done(f"{user.full_name} can sign in again." if done else f"{user.full_name} was not suspended.",
-                 "success" if done else "info")
+    return _change(member_id, members.reinstate, "{name} can sign in again.", "{name} was not suspended.")
 
 
 @bp.post("/people/<int:member_id>/remove")
