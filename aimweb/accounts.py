@@ -45,7 +45,10 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-def suspended_message() -> str:
+def suspended_message(user: User | None = None) -> str:
+    if user is not None and user.suspended_by_company and user.company is not None:
+        return (f"Your access to {user.company.name}'s AIM account is suspended by its administrator. "
+                "Ask your company's administrator to reinstate you.")
     return ("This account is suspended. Contact the AIM help desk at "
             f"{current_app.config['SUPPORT_EMAIL']} if you think this is a mistake.")
 
@@ -115,7 +118,7 @@ def sign_in(email: str, password: str, client: Client = NO_CLIENT) -> SignInResu
         if user.is_suspended:
             record_event(AccountEventKind.SIGN_IN_FAILED, email, SignInOutcome.SUSPENDED, user=user, client=client)
             db.session.commit()
-            return SignInResult(message=suspended_message())
+            return SignInResult(message=suspended_message(user))
         if here:
             db.session.delete(here)
         user.last_sign_in_at = now
@@ -151,6 +154,30 @@ def sign_out(user: User, client: Client = NO_CLIENT) -> None:
     db.session.commit()
 
 
+def sign_out_everywhere(user: User, client: Client = NO_CLIENT) -> None:
+    """End every session of this user, in every browser, this one included."""
+    user.session_version += 1
+    record_event(AccountEventKind.SIGNED_OUT_ALL, user.email, user=user, client=client)
+    db.session.commit()
+
+
+def change_name(user: User, display_name: str, first_name: str, last_name: str,
+                client: Client = NO_CLIENT) -> None:
+    user.display_name, user.first_name, user.last_name = display_name, first_name, last_name
+    record_event(AccountEventKind.NAME_CHANGED, user.email, user=user, client=client)
+    db.session.commit()
+
+
+# What "My account" lists as the user's recent sign-ins and refused attempts.
+SIGN_IN_KINDS = (AccountEventKind.SIGN_IN, AccountEventKind.SIGN_IN_FAILED, AccountEventKind.LOCKED)
+
+
+def recent_sign_ins(user: User, limit: int = 20) -> list[AccountEvent]:
+    return db.session.scalars(
+        select(AccountEvent).where(AccountEvent.user_id == user.id, AccountEvent.kind.in_(SIGN_IN_KINDS))
+        .order_by(AccountEvent.at.desc(), AccountEvent.id.desc()).limit(limit)).all()
+
+
 # ----- passwords and suspension ------------------------------------------------------------------
 
 def set_password(user: User, password: str, kind: str = AccountEventKind.PASSWORD_CHANGED,
@@ -175,10 +202,12 @@ def set_password(user: User, password: str, kind: str = AccountEventKind.PASSWOR
 
 
 def suspend_user(user: User, by: User | None = None, reason: str = "", client: Client = NO_CLIENT) -> bool:
-    """Suspend an account: it can't sign in and its sessions end now. False when it already was."""
-    if user.is_suspended:
+    """Suspend an account: it can't sign in and its sessions end now. False when it already was
+    (by Commerce: one made by the company's administrator becomes Commerce's, theirs to lift)."""
+    if user.is_suspended and not user.suspended_by_company:
         return False
     user.suspended_at = utcnow()
+    user.suspended_by_company = False
     user.suspended_reason = reason.strip()[:500] or None
     user.session_version += 1
     record_event(AccountEventKind.SUSPENDED, user.email, user=user, client=client, actor=by, note=reason)
@@ -191,6 +220,7 @@ def reinstate_user(user: User, by: User | None = None, reason: str = "", client:
     if not user.is_suspended:
         return False
     user.suspended_at = None
+    user.suspended_by_company = False
     user.suspended_reason = None
     record_event(AccountEventKind.REINSTATED, user.email, user=user, client=client, actor=by, note=reason)
     db.session.commit()

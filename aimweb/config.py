@@ -132,6 +132,10 @@ class Defaults:
     SIGN_IN_LOCK_SECONDS = 15 * 60
     SIGN_IN_ACCOUNT_MAX_FAILURES = 50
     SIGN_IN_FAILURE_WINDOW_SECONDS = 3600
+    # A company administrator's invitation of a colleague (aimweb/members.py): how long its link
+    # works, and how many a company may send in an hour.
+    INVITATION_TTL_SECONDS = 7 * 24 * 3600
+    INVITATIONS_PER_HOUR = 20
     # Named in the message a suspended user reads.
     SUPPORT_EMAIL = "aim-helpdesk@trade.example.gov"
 

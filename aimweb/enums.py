@@ -92,6 +92,23 @@ class AccountEventKind(Vocabulary):
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an event kind, not a password
     SUSPENDED = "suspended"
     REINSTATED = "reinstated"
+    # The company's people (aimweb/members.py) and My account.
+    INVITED = "invited"
+    JOINED = "joined_company"
+    ROLE_CHANGED = "role_changed"
+    REMOVED = "removed_from_company"
+    SIGNED_OUT_ALL = "signed_out_all"
+    NAME_CHANGED = "name_changed"
+
+
+class CompanyRole(Vocabulary):
+    """What a user may do in their company's account (19 CFR 361.102: several users per company).
+    Separate from User.role, the platform role (filer, officer, admin). Stored with a prefix so the
+    words never read as the platform's."""
+
+    ADMINISTRATOR = "company_admin"   # invites, changes roles, suspends and removes; also files
+    FILER = "company_filer"           # applies for, modifies, cancels and duplicates licenses
+    VIEWER = "company_viewer"         # reads: dashboard, license pages, PDF, export
 
 
 class SignInOutcome(Vocabulary):
@@ -188,6 +205,17 @@ LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
         AccountEventKind.PASSWORD_CHANGED: "Password changed",
         AccountEventKind.SUSPENDED: "Suspended",
         AccountEventKind.REINSTATED: "Reinstated",
+        AccountEventKind.INVITED: "Invited to the company",
+        AccountEventKind.JOINED: "Joined the company",
+        AccountEventKind.ROLE_CHANGED: "Company role changed",
+        AccountEventKind.REMOVED: "Removed from the company",
+        AccountEventKind.SIGNED_OUT_ALL: "Signed out everywhere",
+        AccountEventKind.NAME_CHANGED: "Name changed",
+    },
+    CompanyRole: {
+        CompanyRole.ADMINISTRATOR: "Company administrator",
+        CompanyRole.FILER: "Filer",
+        CompanyRole.VIEWER: "Viewer",
     },
     SignInOutcome: {
         SignInOutcome.OK: "Done",
@@ -235,6 +263,8 @@ ReviewState.QUEUED = (ReviewState.ANSWERED, ReviewState.FLAGGED)
 # throughout (queued or at work): its job issues nothing.
 UploadStatus.RUNNING = frozenset({UploadStatus.CHECKING, UploadStatus.VERIFYING, UploadStatus.ISSUING})
 UploadStatus.WORKING = UploadStatus.RUNNING | {UploadStatus.QUEUED}
+# The company roles that may apply for, modify, cancel, duplicate and upload licenses.
+CompanyRole.FILING = frozenset({CompanyRole.ADMINISTRATOR, CompanyRole.FILER})
 # What an officer did (the audit trail's "officers only" filter).
 EventKind.BY_OFFICERS = frozenset({EventKind.ACTION_REQUIRED, EventKind.CLEARED})
 

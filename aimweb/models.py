@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -14,6 +15,7 @@ from .clock import utcnow
 from .enums import (
     AccountEventKind,
     Action,
+    CompanyRole,
     EventKind,
     LicenseKind,
     LicenseStatus,
@@ -93,8 +95,29 @@ class User(UserMixin, db.Model):
     # Set by an administrator (aimweb/accounts.py): no sign-in, and every session ends at once.
     suspended_at: Mapped[datetime | None]
     suspended_reason: Mapped[str | None] = mapped_column(String(500))
+    # Suspended by the company's administrator (who may lift it), not by Commerce (who alone may).
+    suspended_by_company: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # The user's role in their company (aimweb/members.py); None without a company.
+    company_role: Mapped[CompanyRole | None] = mapped_column(Word(CompanyRole, 16))
 
     company: Mapped[Company | None] = relationship(back_populates="users")
+
+    @property
+    def member_role(self) -> CompanyRole | None:
+        """The company role, None without a company. A company's user from before roles (the one
+        who registered it) is its administrator."""
+        if self.company_id is None and self.company is None:
+            return None
+        return self.company_role or CompanyRole.ADMINISTRATOR
+
+    @property
+    def can_file(self) -> bool:
+        """May apply for, modify, cancel, duplicate and upload licenses for the company."""
+        return not self.is_officer and self.member_role in CompanyRole.FILING
+
+    @property
+    def is_company_admin(self) -> bool:
+        return not self.is_officer and self.member_role == CompanyRole.ADMINISTRATOR
 
     def get_id(self) -> str:
         # Flask-Login stores this in the session; carrying the version lets a reset end old sessions.
@@ -130,6 +153,32 @@ class OneTimeCode(db.Model):
     spent_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_one_time_code_lookup", "purpose", "email", "created_at"),)
+
+
+class Invitation(db.Model):
+    """A company administrator's invitation of a colleague by e-mail (aimweb/members.py): the
+    mailed link carries a random token of which only the keyed hash is stored; used once, it
+    expires, and a newer invitation to the same address or a withdrawal ends it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    company_role: Mapped[CompanyRole] = mapped_column(Word(CompanyRole, 16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[int | None]
+    withdrawn_at: Mapped[datetime | None]
+
+    company: Mapped[Company] = relationship()
+    invited_by: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_invitation_company_created", "company_id", "created_at"),)
+
+    def is_open(self, now: datetime) -> bool:
+        return self.accepted_at is None and self.withdrawn_at is None and self.expires_at > now
 
 
 class SignInThrottle(db.Model):

@@ -12,8 +12,9 @@ from functools import cache
 from sqlalchemy import select
 
 from aimweb.clock import application_date, utcnow
+from aimweb.enums import CompanyRole
 from aimweb.extensions import db
-from aimweb.models import Company, License, ProductLine, SavedSearch, UploadBatch, User
+from aimweb.models import Company, Invitation, License, ProductLine, SavedSearch, UploadBatch, User
 from aimweb.security import hash_password
 
 PASSWORD = "Correct-Horse-9"
@@ -54,6 +55,7 @@ def make_user(email="filer@example.com", password=PASSWORD, role="filer", compan
     user = User(email=email, display_name=f"{first} {last}", first_name=first, last_name=last,
                 password_hash=password_hash(password), role=role, email_verified_at=utcnow())
     if company:
+        user.company_role = CompanyRole.ADMINISTRATOR  # who registers a company administers it
         user.company = Company(
             ein=ein or f"12-{zlib.crc32(email.encode()) % 10**7:07d}",
             name=company_name or f"Company of {email}", company_type=company_type,
@@ -63,6 +65,26 @@ def make_user(email="filer@example.com", password=PASSWORD, role="filer", compan
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def add_member(company_user: User, email: str, role: CompanyRole = CompanyRole.FILER, *,
+               first="Test", last="Colleague") -> User:
+    """A verified account in `company_user`'s company with this company role (as if invited)."""
+    user = make_user(email, company=False, first=first, last=last)
+    user.company_id, user.company_role = company_user.company_id, role
+    db.session.commit()
+    return user
+
+
+def add_invitation(company_user: User, email: str, role: CompanyRole = CompanyRole.FILER) -> int:
+    """An open invitation of the user's company (its token unknown: it cannot be accepted): its id."""
+    now = utcnow()
+    invitation = Invitation(company_id=company_user.company_id, email=email, company_role=role,
+                            token_hash=f"{zlib.crc32(email.encode()):064x}", invited_by_id=company_user.id,
+                            created_at=now, expires_at=now + timedelta(days=7))
+    db.session.add(invitation)
+    db.session.commit()
+    return invitation.id
 
 
 def add_license(user_id: int, number: str | None, *, status="submitted", created: datetime | None = None,
@@ -136,11 +158,19 @@ def seed_world() -> dict:
     filer = make_user("filer@example.com")
     other = make_user("other@example.com")
     make_user("officer@example.com", role="officer", company=False)
-    world = {}
+    make_user("admin@example.com", role="admin", company=False)
+    # filer@example.com administers its company; a filer and a viewer of it (company roles), and
+    # per company a colleague the walks may suspend or remove and an open invitation.
+    colleague = add_member(filer, "colleague@example.com", CompanyRole.FILER)
+    viewer = add_member(filer, "viewer@example.com", CompanyRole.VIEWER)
+    world = {"searches": {user.email: add_saved_search(user.id) for user in (colleague, viewer)}}
     for name, user, number in (("own", filer, "AOWN10126"), ("other", other, "AOTH10126")):
         add_license(user.id, number)
+        leaver = add_member(user, f"leaver-{name}@example.com", CompanyRole.FILER)
         world[name] = dict(number=number, draft_id=add_license(user.id, None, status="draft"),
                            batch_id=add_upload_batch(user.id), search_id=add_saved_search(user.id),
                            issued_batch_id=add_upload_batch(user.id, status="issued"),
+                           member_id=leaver.id, user_id=leaver.id,
+                           invitation_id=add_invitation(user, f"invited-{name}@example.com"),
                            position=0, kind="csv", filename="app/app.css", product="steel")
     return world

@@ -24,7 +24,8 @@ def test_every_endpoint_declares_its_access_level(app):
     undeclared = sorted(endpoint for endpoint, view in app.view_functions.items()
                         if getattr(view, "access", None) not in LEVELS)
     assert not undeclared, (f"{undeclared}: mark each view with a decorator from aimweb/web/access.py "
-                            "(public, signed_in, filer_required, officer_required)")
+                            "(public, signed_in, member_required, filer_required, company_admin_required, "
+                            "officer_required, admin_required)")
 
 
 @pytest.fixture
@@ -57,11 +58,13 @@ def _internal_check(response) -> str | None:
     return None if response.status_code == 404 else "answered without the scraper's token"
 
 
-def _walk(app, world, client, token, judge):
+def _walk(app, world, client, token, judge, email=None):
     wrong = []
+    # A saved search is its user's own: each walks with one of theirs.
+    values = {**world["own"], "search_id": world["searches"].get(email, world["own"]["search_id"])}
     for rule in rules(app):
         level = app.view_functions[rule.endpoint].access
-        method, url, response = answer(client, app, rule, world["own"], token)
+        method, url, response = answer(client, app, rule, values, token)
         problem = judge(level, method, response)
         if problem:
             wrong.append(f"{method} {url} ({level}): {response.status_code} {problem}")
@@ -81,11 +84,22 @@ def test_anonymous_is_sent_to_sign_in_from_every_protected_route(app, client, wo
     assert _walk(app, world, client, token, judge) == []
 
 
-@pytest.mark.parametrize(("email", "home", "refused_level"), [
-    ("filer@example.com", "/licenses/", "officer"),    # a filer gets filer pages, not officer pages
-    ("officer@example.com", "/review/", "filer"),      # an officer gets officer pages, not filing
+COMPANY = {"member", "filer", "company-admin"}
+
+
+@pytest.mark.parametrize(("email", "home", "refused_levels"), [
+    # the company's administrator: every company page, no Commerce page
+    ("filer@example.com", "/licenses/", {"officer", "admin"}),
+    # a filer (company role) files, but does not manage the company's people
+    ("colleague@example.com", "/licenses/", {"company-admin", "officer", "admin"}),
+    # a viewer reads, prints and exports: nothing that files, changes or manages
+    ("viewer@example.com", "/licenses/", {"filer", "company-admin", "officer", "admin"}),
+    # an officer gets officer pages, not a company's
+    ("officer@example.com", "/review/", COMPANY | {"admin"}),
+    # a platform administrator: officer pages and the accounts page, not a company's
+    ("admin@example.com", "/review/", COMPANY),
 ])
-def test_each_role_gets_its_pages_and_is_refused_the_others(app, world, email, home, refused_level):
+def test_each_role_gets_its_pages_and_is_refused_the_others(app, world, email, home, refused_levels):
     client = signed_in_as(app, email)
     token = csrf_token(client, home)
 
@@ -93,24 +107,24 @@ def test_each_role_gets_its_pages_and_is_refused_the_others(app, world, email, h
         status = response.status_code
         if level == "internal":
             return _internal_check(response)
-        if level == refused_level:
-            return None if status == 403 else f"a {refused_level} page answered {email}"
+        if level in refused_levels:
+            return None if status == 403 else f"a {level} page answered {email}"
         if method == "GET":
             return None if status < 400 else "refused"
         return None if status < 500 and status not in (401, 403) else "refused"
 
-    assert _walk(app, world, client, token, judge) == []
+    assert _walk(app, world, client, token, judge, email) == []
 
 
 def test_another_company_s_objects_are_not_found(app, world):
-    """Every filer route with a license, draft, upload or saved search in its path answers 404 for
-    another company's (GET and POST alike: nothing of theirs is read or changed)."""
+    """Every company route with a license, draft, upload, saved search, user or invitation in its
+    path answers 404 for another company's (GET and POST alike: nothing of theirs is read or changed)."""
     client = signed_in_as(app, "filer@example.com")
     token = csrf_token(client, "/licenses/")
-    owned = {"number", "draft_id", "batch_id", "search_id"}
+    owned = {"number", "draft_id", "batch_id", "search_id", "member_id", "invitation_id"}
     wrong = []
     for rule in rules(app):
-        if app.view_functions[rule.endpoint].access != "filer" or not owned & rule.arguments:
+        if app.view_functions[rule.endpoint].access not in COMPANY or not owned & rule.arguments:
             continue
         values = {**world["own"], **{k: world["other"][k] for k in owned | {"issued_batch_id"}}}
         method, url, response = answer(client, app, rule, values, token)
@@ -133,6 +147,7 @@ LAYERS = {
     # services: transactions, mail, the monitor's pre-computed figures (also made by `flask` commands)
     "aimweb.licensing": "services", "aimweb.screening": "services", "aimweb.accounts": "services",
     "aimweb.mailer": "services", "aimweb.outbox": "services", "aimweb.demo": "services",
+    "aimweb.members": "services",
     "aimweb.jobs": "services",
     "aimweb.monitor.aggregates": "services", "aimweb.monitor.disclosure": "services",
     # pure: decisions on values
@@ -220,6 +235,7 @@ NOT_A_STATUS = {
     # The mail template's name (templates/email/action_required.*), not the status.
     ("aimweb/licensing.py", "action_required", "_mail"): "mail template name",
     ("aimweb/auth/views.py", "password_changed", "send_email"): "mail template name",
+    ("aimweb/account/me.py", "password_changed", "send_email"): "mail template name",
 }
 
 

@@ -48,8 +48,10 @@ def world(query):
 def clients(app, world):
     """A client per level, and the CSRF token of its session."""
     anonymous = app.test_client()
-    filer = signed_in_as(app, "filer@example.com")
+    filer = signed_in_as(app, "filer@example.com")    # the company's administrator
+    viewer = signed_in_as(app, "viewer@example.com")
     officer = signed_in_as(app, "officer@example.com")
+    admin = signed_in_as(app, "admin@example.com")
     # The metrics scraper, with its token (aimweb/web/access.py "internal").
     app.config["METRICS_TOKEN"] = "hostile-walk-token"
     scraper = app.test_client()
@@ -57,8 +59,11 @@ def clients(app, world):
     return {
         "public": [(anonymous, csrf_token(anonymous, "/signin"))],
         "signed-in": [(filer, csrf_token(filer, "/licenses/")), (officer, csrf_token(officer, "/review/"))],
+        "member": [(filer, csrf_token(filer, "/licenses/")), (viewer, csrf_token(viewer, "/licenses/"))],
         "filer": [(filer, csrf_token(filer, "/licenses/"))],
+        "company-admin": [(filer, csrf_token(filer, "/licenses/"))],
         "officer": [(officer, csrf_token(officer, "/review/"))],
+        "admin": [(admin, csrf_token(admin, "/review/"))],
         "internal": [(scraper, "")],
     }
 

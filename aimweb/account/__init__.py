@@ -1,6 +1,7 @@
-"""The company profile a filer records after the first sign-in."""
+"""The company profile a filer records after the first sign-in, the company's people (invitations,
+roles, suspension, removal) and My account."""
 from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-from . import views  # noqa: E402,F401
+from . import me, people, views  # noqa: E402,F401

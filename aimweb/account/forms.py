@@ -1,8 +1,10 @@
 """The company registration form ("Account Creation Page")."""
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..auth.forms import CreateAccountForm, NewPasswordForm
+from ..enums import CompanyRole
 from ..web.emails import email_field
 from . import identifiers
 
@@ -138,3 +140,39 @@ class CompanyForm(FlaskForm):
             getattr(self, name).data
             for name in ("branch_name", "branch_street", "branch_city", "branch_state", "branch_zip")
         )
+
+
+# ----- the company's people and My account -----------------------------------------------------
+
+ROLE_CHOICES = [(role.value, role.label) for role in CompanyRole]
+
+
+class InviteForm(FlaskForm):
+    email = email_field("Email Address", missing="Enter your colleague's email address.", description=(
+        "Your colleague's own work address: the invitation link is emailed there and works once."))
+    company_role = SelectField("Role", choices=ROLE_CHOICES, default=CompanyRole.FILER.value,
+                               validators=[DataRequired("Select the role.")], description=(
+        "Company administrator: everything a filer does, and manages the company's users. "
+        "Filer: applies for, modifies, duplicates and cancels licenses. "
+        "Viewer: reads, prints and exports the company's licenses, and changes nothing."))
+
+
+class RoleForm(FlaskForm):
+    company_role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired("Select the role.")])
+
+
+class NameForm(FlaskForm):
+    display_name = StringField("Display Name", validators=[DataRequired("Enter a display name."), Length(max=100)],
+                               filters=_strip)
+    first_name = StringField("First Name", validators=[DataRequired("Enter your first name."), Length(max=100)],
+                             filters=_strip)
+    last_name = StringField("Last Name", validators=[DataRequired("Enter your last name."), Length(max=100)],
+                            filters=_strip)
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField("Current Password", validators=[DataRequired("Enter your current password.")])
+
+
+class JoinForm(CreateAccountForm):
+    """A new account made from an invitation: its address is the invitation's (already verified)."""

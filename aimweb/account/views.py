@@ -1,8 +1,9 @@
 """Company registration and profile views."""
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from ..enums import CompanyRole
 from ..extensions import db
 from ..models import Company
 from ..web.access import signed_in
@@ -27,7 +28,11 @@ def company():
         contact_first_name=current_user.first_name,
         contact_last_name=current_user.last_name,
     )
-    if form.validate_on_submit():
+    # The company's profile is its administrator's to change; its other users read it.
+    read_only = existing is not None and not current_user.is_company_admin
+    if read_only and request.method == "POST":
+        flash("Only your company's administrator can change the company profile.", "error")
+    elif form.validate_on_submit():
         values = {name: (getattr(form, name).data or None) for name in _FIELDS}
         taken = _identifier_taken(values, existing)
         if taken:
@@ -39,10 +44,12 @@ def company():
             if existing is None:
                 db.session.add(company)
                 current_user.company = company
+                current_user.company_role = CompanyRole.ADMINISTRATOR  # who registers it, administers it
             db.session.commit()
             flash("Your company profile was saved.", "success")
             return redirect(url_for("licenses.dashboard"))
-    return render_template("account/company.html", form=form, first_time=existing is None)
+    return render_template("account/company.html", form=form, first_time=existing is None,
+                           read_only=read_only)
 
 
 def _identifier_taken(values: dict, existing: Company | None) -> tuple[str, str] | None:

@@ -1,6 +1,6 @@
-"""Officers' administration pages: the sign-in audit (read and export)."""
+"""Officers' administration pages: the sign-in audit (read and export) and suspending accounts."""
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import views  # noqa: E402,F401
+from . import suspensions, views  # noqa: E402,F401

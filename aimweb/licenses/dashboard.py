@@ -9,7 +9,7 @@ from .. import licensing
 from ..clock import application_date
 from ..extensions import db
 from ..models import SavedSearch
-from ..web.access import filer_required, license_or_404, signed_in
+from ..web.access import filer_required, license_or_404, member_required, signed_in
 from ..web.bounds import MAX_ID
 from ..web.htmx import page_or_partial, wants_partial
 from . import bp, export, pdf
@@ -81,7 +81,7 @@ def dashboard():
 
 
 @bp.get("/<number>/summary")
-@filer_required
+@member_required
 def summary(number: str):
     """The plus sign: the license's summary opened in place under its row (htmx)."""
     lic = license_or_404(number)
@@ -111,7 +111,7 @@ def _clean_name(raw: str | None) -> str | None:
 
 
 @bp.post("/searches")
-@filer_required
+@member_required
 def save_search():
     filters = parse_filters(request.form, application_date())
     query = filters.query_string()
@@ -132,7 +132,7 @@ def save_search():
 
 
 @bp.post("/searches/<int:search_id>/rename")
-@filer_required
+@member_required
 def rename_search(search_id: int):
     saved = _saved_or_404(search_id)
     name = _clean_name(request.form.get("name"))
@@ -144,7 +144,7 @@ def rename_search(search_id: int):
 
 
 @bp.post("/searches/<int:search_id>/delete")
-@filer_required
+@member_required
 def delete_search(search_id: int):
     saved = _saved_or_404(search_id)
     db.session.delete(saved)
@@ -154,7 +154,7 @@ def delete_search(search_id: int):
 
 
 @bp.get("/searches/<int:search_id>")
-@filer_required
+@member_required
 def open_search(search_id: int):
     saved = _saved_or_404(search_id)
     return redirect(url_for("licenses.dashboard") + (f"?{saved.query}" if saved.query else ""))
@@ -163,7 +163,7 @@ def open_search(search_id: int):
 # ----- Export ------------------------------------------------------------------------------------
 
 @bp.get("/export.<any(csv, xlsx):kind>")
-@filer_required
+@member_required
 def export_licenses(kind: str):
     filters = parse_filters(request.args, application_date())
     if filters.errors or filters.drafts:
@@ -199,7 +199,7 @@ def _selected(most: int = MAX_SELECTED) -> tuple[list[int] | None, object]:
 
 
 @bp.post("/selected/export.<any(csv, xlsx):kind>")
-@filer_required
+@member_required   # a viewer exports and prints too
 def export_selected(kind: str):
     ids, filters = _selected()
     if ids is None:
@@ -211,7 +211,7 @@ def export_selected(kind: str):
 
 
 @bp.post("/selected/pdf")
-@filer_required
+@member_required
 def print_selected():
     ids, filters = _selected(MAX_PRINTED)
     if ids is None:

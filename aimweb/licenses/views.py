@@ -15,7 +15,7 @@ from ..inputs import parse_amount
 from ..reference.hts import format_hts, normalize_hts
 from ..reference.ports import all_ports
 from ..rules import LOW_VALUE_VALIDITY_DAYS, low_value_hint, unit_value
-from ..web.access import draft_or_404, filer_required, license_or_404, signed_in
+from ..web.access import draft_or_404, filer_required, license_or_404, member_required, signed_in
 from ..web.htmx import wants_partial
 from . import bp
 from .forms import LicenseForm, LineForm, LowValueForm, UseForm, line_form_class, show_problems
@@ -284,7 +284,7 @@ def submit(draft_id: int):
 
 
 @bp.get("/submitted/<number>")
-@filer_required
+@member_required
 def submitted(number: str):
     """The confirmation after Submit: the number to quote, its validity, what to do next."""
     lic = license_or_404(number)

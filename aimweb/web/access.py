@@ -20,9 +20,12 @@ from ..extensions import db
 from ..models import License
 from ..security import role_required
 
-# The levels, loosest first. "filer" is a signed-in filer with a registered company. "internal" is
-# for machines, not people: the metrics scraper (signing in gives nothing there).
-LEVELS = ("public", "signed-in", "filer", "officer", "internal")
+# The levels, loosest first. "member" is any user of a registered company (a viewer too: read,
+# print, export); "filer" one whose company role may file (administrator or filer: apply, modify,
+# cancel, duplicate, upload); "company-admin" the company's administrator (its people). "admin" is
+# Commerce's platform administrator (User.role). "internal" is for machines, not people: the
+# metrics scraper (signing in gives nothing there).
+LEVELS = ("public", "signed-in", "member", "filer", "company-admin", "officer", "admin", "internal")
 
 
 def _declare(view, level: str):
@@ -54,19 +57,38 @@ def officer_required(view):
     return _declare(role_required("officer", "admin")(view), "officer")
 
 
-def filer_required(view):
-    """A signed-in filer with a registered company (officers review; they never file)."""
+def admin_required(view):
+    """Commerce's platform administrators only (suspend any account)."""
+    return _declare(role_required("admin")(view), "admin")
 
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.is_officer:
-            abort(403)
-        if current_user.company_id is None:
-            return redirect(url_for("account.company"))
-        return view(*args, **kwargs)
 
-    return _declare(wrapped, "filer")
+def _company_user(allowed, level: str):
+    """A signed-in user of a registered company whose company role passes `allowed` (officers
+    review; they never file). Another role is refused (403)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.is_officer:
+                abort(403)
+            if current_user.company_id is None:
+                return redirect(url_for("account.company"))
+            if not allowed(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return _declare(wrapped, level)
+
+    return decorator
+
+
+# Any user of the company, a viewer too: reading, printing, exporting.
+member_required = _company_user(lambda user: True, "member")
+# A user who may file: apply, modify, cancel, duplicate, upload (not a viewer).
+filer_required = _company_user(lambda user: user.can_file, "filer")
+# The company's administrator: its people and invitations.
+company_admin_required = _company_user(lambda user: user.is_company_admin, "company-admin")
 
 
 def internal(view):
