@@ -16,12 +16,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from aimweb import licensing, rules
+from aimweb import licensing, products, rules
 from aimweb.demo import DEMO_FILER, DEMO_OFFICER, seed_demo
 from aimweb.enums import LicenseStatus, UploadStatus
 from aimweb.extensions import db
 from aimweb.models import License, UploadBatch, User, utcnow
-from aimweb.monitor.aggregates import DIMENSIONS, MEASURES, periods_available
+from aimweb.monitor.aggregates import MEASURES, monitor, periods_available
 from aimweb.products.aluminum import ProductLineDraft
 
 from .conftest import ARTIFACTS, DESKTOP, MOBILE
@@ -236,14 +236,17 @@ def test_no_page_is_wider_than_a_phone(check, world, new_page, console, mailbox)
     check("accessibility", "/accessibility")
     check("password-forgot", "/password/forgot")
     check("monitor", "/monitor/", axe=True)
-    for dimension in DIMENSIONS:
+    for metal in products.PRODUCTS:
+        base = f"/monitor/{metal}/"
+        check(f"monitor-{metal}", base, axe=True)
+        for dimension in monitor(metal).dimensions:
+            for measure in MEASURES:
+                check(f"monitor-{metal}-{dimension}-{measure}", f"{base}?dimension={dimension}&measure={measure}")
+        for period in periods_available(TODAY) if metal == "aluminum" else ():   # the same page for both
+            check(f"monitor-{metal}-period-{period}", f"{base}?dimension=origin&period={period}")
+        check(f"monitor-{metal}-surges", f"{base}surges")
         for measure in MEASURES:
-            check(f"monitor-{dimension}-{measure}", f"/monitor/?dimension={dimension}&measure={measure}")
-    for period in periods_available(TODAY):
-        check(f"monitor-period-{period}", f"/monitor/?dimension=origin&period={period}")
-    check("monitor-surges", "/monitor/surges")
-    for measure in MEASURES:
-        check(f"monitor-surges-{measure}", f"/monitor/surges?measure={measure}")
+            check(f"monitor-{metal}-surges-{measure}", f"{base}surges?measure={measure}")
 
     # ----- Sign-up: home, the three steps, the new company (each step checked as it is shown).
     sign_up(page, console, mailbox, "new.filer@riverstone.example",
