@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 
+from aimweb import apikeys
 from aimweb.clock import application_date, utcnow
 from aimweb.extensions import db
 from aimweb.models import Company, License, ProductLine, SavedSearch, UploadBatch, User
@@ -118,5 +119,6 @@ def seed_world() -> dict:
         world[name] = dict(number=number, draft_id=add_license(user.id, None, status="draft"),
                            batch_id=add_upload_batch(user.id), search_id=add_saved_search(user.id),
                            issued_batch_id=add_upload_batch(user.id, status="issued"),
-                           position=0, kind="csv", filename="app/app.css")
+                           position=0, kind="csv", filename="app/app.css", product="aluminum",
+                           key_id=apikeys.create_key(user, f"{name} system")[0].id)
     return world

@@ -22,10 +22,11 @@ from ..security import role_required
 
 # The levels, loosest first. "filer" is a signed-in filer with a registered company. "internal" is
 # for machines, not people: the metrics scraper (signing in gives nothing there).
-LEVELS = ("public", "signed-in", "filer", "officer", "internal")
+# "api-key" is the JSON API (aimweb/api): an API key in "Authorization: Bearer", never a session.
+LEVELS = ("public", "signed-in", "filer", "officer", "internal", "api-key")
 
 
-def _declare(view, level: str):
+def declare(view, level: str):
     try:
         view.access = level
     except AttributeError:  # a bound method (Flask's static view) takes no attributes: wrap it
@@ -41,17 +42,17 @@ def _declare(view, level: str):
 
 def public(view):
     """Anyone, signed in or not (sign-in pages, the landing page, the public monitor, static)."""
-    return _declare(view, "public")
+    return declare(view, "public")
 
 
 def signed_in(view):
     """Any signed-in account; the view decides what a filer and an officer each see."""
-    return _declare(login_required(view), "signed-in")
+    return declare(login_required(view), "signed-in")
 
 
 def officer_required(view):
     """Officers and admins: they read every license; "Mark Action Required" and "Clear" are theirs."""
-    return _declare(role_required("officer", "admin")(view), "officer")
+    return declare(role_required("officer", "admin")(view), "officer")
 
 
 def filer_required(view):
@@ -66,7 +67,7 @@ def filer_required(view):
             return redirect(url_for("account.company"))
         return view(*args, **kwargs)
 
-    return _declare(wrapped, "filer")
+    return declare(wrapped, "filer")
 
 
 def internal(view):
@@ -80,7 +81,7 @@ def internal(view):
             abort(404)
         return view(*args, **kwargs)
 
-    return _declare(wrapped, "internal")
+    return declare(wrapped, "internal")
 
 
 def is_internal_caller() -> bool:
