@@ -1,6 +1,8 @@
 """The JSON API's endpoints: parse, call the licensing service, answer JSON (or a problem)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Response, abort, g, url_for
 from sqlalchemy import select
 
@@ -34,6 +36,11 @@ def documented(*codes: int):
 
 # ----- what the answers say -----------------------------------------------------------------------
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """Stored naive in UTC: said so in the answer (RFC 3339 needs the offset)."""
+    return moment.replace(tzinfo=UTC) if moment is not None else None
+
+
 def _text(value):
     return None if value is None else str(value)
 
@@ -48,7 +55,7 @@ def license_json(lic: License) -> dict:
         "number": lic.number, "product": lic.product, "status": lic.status.value,
         "status_label": lic.status.label, "expired": lic.is_expired(application_date()),
         **{f.name: getattr(lic, f.name) for f in products.HEADER_FIELDS},
-        "issued_at": lic.issued_at, "valid_from": lic.valid_from, "valid_through": lic.valid_through,
+        "issued_at": _utc(lic.issued_at), "valid_from": lic.valid_from, "valid_through": lic.valid_through,
         "lines": lines, "pdf": url_for("api.license_pdf", number=lic.number),
     }
 
@@ -163,7 +170,7 @@ def list_licenses(args):
     more = len(rows) > limit
     rows = rows[:limit]
     return {"licenses": [{"number": r.number, "status": r.status.value, "status_label": r.status_label,
-                          "created_at": r.created_at, "import_date": r.import_date,
+                          "created_at": _utc(r.created_at), "import_date": r.import_date,
                           "valid_through": r.valid_through, "entry_number": r.entry_number,
                           "importer_name": r.importer_name, "port_code": r.port_code, "products": r.products,
                           "quantity_kg": _text(r.kg), "customs_value_usd": _text(r.usd), "expired": r.expired}
