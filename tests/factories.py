@@ -119,6 +119,7 @@ def seed_world() -> dict:
         world[name] = dict(number=number, draft_id=add_license(user.id, None, status="draft"),
                            batch_id=add_upload_batch(user.id), search_id=add_saved_search(user.id),
                            issued_batch_id=add_upload_batch(user.id, status="issued"),
-                           position=0, kind="csv", filename="app/app.css", product="aluminum",
-                           key_id=apikeys.create_key(user, f"{name} system")[0].id)
+                           position=0, kind="csv", filename="app/app.css", product="aluminum")
+        key, world[name]["api_token"] = apikeys.create_key(user, f"{name} system")
+        world[name]["key_id"] = key.id
     return world
