@@ -97,11 +97,11 @@ def create_api_key():
     try:
         expires_on = inputs.parse_date(values["expires_on"])
     except inputs.UnreadableDate as error:
-        return _keys_page(errors={"expires_on": f"Expires on: {error}"}, values=values, status=422)
+        return _keys_page(errors={"expires_on": f"Expires on: {error}"}, values=values)
     try:
         key, token = apikeys.create_key(current_user, values["name"], expires_on, application_date())
     except apikeys.KeyRefused as refused:
-        return _keys_page(errors={refused.field: refused.message}, values=values, status=422)
+        return _keys_page(errors={refused.field: refused.message}, values=values)
     return _keys_page(created=key, token=token)
 
 
