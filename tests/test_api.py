@@ -173,6 +173,19 @@ def test_submit_issues_a_license_and_its_history_names_the_key(api, query):
     assert event.note == "Submitted through the API (key “Broker system”)." and event.api_key_id
 
 
+def test_the_license_page_s_history_says_it_came_through_the_api(api, client):
+    number = submit(api)["number"]
+    sign_in(client)
+    assert "Submitted through the API (key “Broker system”)." in page_text(client.get(f"/licenses/{number}"))
+
+
+def test_unknown_paths_and_methods_under_the_api_are_problems_too(api):
+    missing = api.get("/no-such-thing")
+    assert missing.status_code == 404 and missing.content_type == PROBLEM
+    wrong = api.post("/reference/ports")
+    assert wrong.status_code == 405 and wrong.content_type == PROBLEM and "GET" in wrong.headers["Allow"]
+
+
 def test_submit_steel(api):
     lic = submit(api, **STEEL)
     assert lic["number"].startswith("S") and lic["lines"][0]["melt_pour_country"] == "CA"

@@ -96,6 +96,7 @@ def own_license(number: str) -> License:
 
 @bp.route("/licenses/check", methods=["POST"])
 @api_key_required(write=True)
+@idempotent
 @bp.arguments(schemas.LicenseIn)
 @bp.response(200, schemas.CheckOut)
 @documented(401, 403, 422, 429)
