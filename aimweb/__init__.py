@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import formatting, models  # noqa: F401  (models registers the tables with the metadata)
     from .account import bp as account_bp
     from .admin import bp as admin_bp
+    from .api import init_app as init_api
     from .auth import bp as auth_bp
     from .bulk import bp as bulk_bp
     from .cli import register_cli
@@ -82,6 +83,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(monitor_bp)
     app.register_blueprint(admin_bp)
+    init_api(app)
     formatting.register(app)
     app.view_functions["static"] = public(app.view_functions["static"])
     register_security(app)

@@ -54,6 +54,8 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SIGN_IN = "20 per minute;200 per hour"
     RATELIMIT_CODES = "10 per minute;60 per hour"
+    # Each API key (aimweb/api): a batch counts once, however many licenses it holds.
+    API_RATE_LIMIT = "300 per minute;20000 per hour"
 
     # Operations (aimweb/ops, aimweb/web/requestlog.py). Logs: "json" (one object per line, with the
     # request id; production), "text" (the same fields for a person; `make run`) or "none" (leave

@@ -3,6 +3,8 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .web import problems
+
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Please go back and try again."),
     403: ("Not allowed", "Your account does not have access to this page."),
@@ -42,6 +44,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error):
+        if problems.is_api_request():
+            return _api_problem(error)
         return _render(error.code or 500)
 
     @app.errorhandler(Exception)
@@ -50,6 +54,46 @@ def register_error_handlers(app: Flask) -> None:
         from .extensions import db
 
         db.session.rollback()
-        if getattr(getattr(error, "orig", None), "sqlstate", None) == QUERY_CANCELED:
-            return _render(503)
-        return _render(500)
+        canceled = getattr(getattr(error, "orig", None), "sqlstate", None) == QUERY_CANCELED
+        if problems.is_api_request():
+            return problems.for_status(503 if canceled else 500)
+        return _render(503 if canceled else 500)
+
+
+def _api_problem(error: HTTPException):
+    """The JSON API's errors as problem details (RFC 9457), never an HTML page."""
+    code = error.code or 500
+    if code == 429:
+        return problems.problem("rate-limited", "This API key made too many requests: wait and retry.",
+                                headers={"Retry-After": str(_retry_after())})
+    if code == 422 and isinstance(getattr(error, "data", None), dict):  # flask-smorest's parser
+        return problems.problem("invalid-request", errors=_schema_errors(error.data.get("messages") or {}))
+    headers = {k: v for k, v in error.get_headers() if k.lower() == "allow"}
+    if code == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="aimweb"'
+    return problems.for_status(code, getattr(error, "description", None) if code == 401 else None, headers)
+
+
+def _retry_after() -> int:
+    import time
+
+    from .extensions import limiter
+
+    limit = limiter.current_limit
+    return max(1, int((limit.reset_at if limit else time.time() + 60) - time.time()))
+
+
+def _schema_errors(messages: dict, trail: tuple = ()) -> list[dict]:
+    """webargs' nested {"json": {"lines": {0: {"hts_number": ["..."]}}}} as a flat list of field
+    problems with a JSON pointer each."""
+    found = []
+    for key, value in messages.items():
+        path = trail if not trail and key in ("json", "query", "headers") else (*trail, key)
+        if isinstance(value, dict):
+            found += _schema_errors(value, path)
+        else:
+            for message in value if isinstance(value, list) else [value]:
+                names = [str(p) for p in path]
+                found.append({"field": next((n for n in reversed(names) if not n.isdigit()), ""),
+                              "pointer": "/" + "/".join(names), "message": str(message)})
+    return found

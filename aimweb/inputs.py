@@ -23,7 +23,8 @@ _US_DATE = re.compile(r"(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])/(\d{4})")  # as 
 
 
 def clean(text) -> str:
-    return " ".join(str(text if text is not None else "").split())[:MAX_TEXT]
+    # NUL dropped here too (not only in the web layer's bounds): JSON bodies reach this directly.
+    return " ".join(str(text if text is not None else "").replace("\x00", "").split())[:MAX_TEXT]
 
 
 FIRST_YEAR, LAST_YEAR = 1900, 2999
@@ -194,6 +195,18 @@ def line_from_data(data: Mapping, product: Product):
     """A product line of this product from raw values keyed by field name."""
     return product.LineDraft(*[_READ.get(spec.kind, clean)(data.get(spec.name))
                                for spec in product.line_fields])
+
+
+def license_from_data(data: Mapping, product: str = DEFAULT) -> tuple[LicenseDraft, list[Problem]]:
+    """A whole license from raw values (the API's JSON): the header fields, "lines" (a list of
+    line values keyed by field name) and "certified" (true only when said so); what could not be read."""
+    draft, problems = header_from_data(data, product)
+    spec = PRODUCTS[product]
+    lines = data.get("lines")
+    lines = lines if isinstance(lines, list) else []
+    draft.lines = [line_from_data(line if isinstance(line, Mapping) else {}, spec) for line in lines]
+    draft.certified = data.get("certified") is True
+    return draft, problems
 
 
 def merge_problems(read: list[Problem], checked: list[Problem]) -> list[Problem]:

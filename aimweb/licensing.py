@@ -9,7 +9,7 @@ answer.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -271,7 +271,8 @@ def check_draft(draft: License, on: date | None = None) -> CheckedDraft:
 # ----- issuing ---------------------------------------------------------------------------------------
 
 def submit_draft(draft_id: int, user: User, on: date | None = None,
-                 seen_same_entry: Collection[str] | None = None, reply: str | None = None) -> License:
+                 seen_same_entry: Collection[str] | None = None, reply: str | None = None,
+                 note: str | None = None, api_key_id: int | None = None) -> License:
     """Issue the license: checked again, numbered, dated, recorded and mailed.
 
     Idempotent: a double click or a re-POST of the same draft returns the license already issued.
@@ -284,6 +285,8 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
 
     `reply`: for a modification, what the filer writes to the officer (see `clean_reply`), kept
     on the correction's audit event beside its changes.
+
+    `note`, `api_key_id`: how it was submitted, for the history (the API: its key's name and id).
     """
     reply = clean_reply(reply)
     draft = db.session.get(License, draft_id)
@@ -303,7 +306,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
         if unseen:
             raise SameEntryNumber(unseen)
     if draft.amends_id is not None:
-        return _apply_modification(draft, checked.header, user, reply)
+        return _apply_modification(draft, checked.header, user, reply, note, api_key_id)
     header, version, kind = checked.header, draft.version, draft.kind
     now = utcnow()
     if kind == LicenseKind.LOW_VALUE:
@@ -319,7 +322,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
     )
     product = draft.product
     letter = products.get(product).number_letter + kind.number_mark
-    note = "Submitted through the single-license form."
+    note = note or "Submitted through the single-license form."
     if draft.duplicated_from is not None:
         note = f"Duplicated from {draft.duplicated_from.number}. {note}"
     # End the read transaction first: on SQLite the write then starts clean and waits its turn
@@ -349,7 +352,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
                                                            "window: check it and submit again.")])
             return lic
         db.session.add(LicenseEvent(license_id=draft_id, actor_id=user.id, at=now, kind=EventKind.ISSUED,
-                                    note=note))
+                                    note=note, api_key_id=api_key_id))
         screening.add_volumes(draft.company_id, screening.month_of(now),
                               screening.kg_by_hts(header.lines))
         _monitor_changed(product, header.import_date)
@@ -499,7 +502,8 @@ def clean_reply(text: str | None) -> str | None:
 
 
 def _apply_modification(draft: License, header: rules.LicenseDraft, user: User,
-                        reply: str | None = None) -> License:
+                        reply: str | None = None, note: str | None = None,
+                        api_key_id: int | None = None) -> License:
     original = db.session.get(License, draft.amends_id)
     require(original, Action.MODIFY)
     values = header_values(header)
@@ -533,8 +537,9 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User,
                        .values(status=LicenseStatus.APPLIED, form_data=None)
                        .execution_options(synchronize_session=False))
     db.session.add(LicenseEvent(license_id=original_id, actor_id=user.id, at=now, kind=EventKind.CORRECTED,
-                                note=None if changes else "Submitted again without a change.",
-                                changes=changes, reply=reply))
+                                note=" ".join(filter(None, (note, None if changes else
+                                                            "Submitted again without a change."))) or None,
+                                changes=changes, reply=reply, api_key_id=api_key_id))
     screening.add_volumes(company_id, month, {h: kg for h, kg in volume_change.items() if kg})
     _monitor_changed(product, imported_before, header.import_date)
     db.session.flush()
@@ -547,7 +552,8 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User,
     return db.session.get(License, original_id)
 
 
-def cancel_license(lic: License, user: User) -> License:
+def cancel_license(lic: License, user: User, note: str | None = None,
+                   api_key_id: int | None = None) -> License:
     """Cancelled for good: no later change, no restore. Cancelling twice is refused (and
     changes nothing): TransitionRefused says the license is already cancelled."""
     require(lic, Action.CANCEL)
@@ -562,7 +568,8 @@ def cancel_license(lic: License, user: User) -> License:
     if result.rowcount == 0:
         _refused_meanwhile(license_id, Action.CANCEL)  # e.g. cancelled in another window
     db.session.add(LicenseEvent(license_id=license_id, actor_id=user.id, at=now,
-                                kind=EventKind.CANCELLED, note="Cancelled by the filer."))
+                                kind=EventKind.CANCELLED, note=note or "Cancelled by the filer.",
+                                api_key_id=api_key_id))
     screening.add_volumes(company_id, month, screening.negated(volumes))
     if result.rowcount:
         _monitor_changed(product, imported)
@@ -675,7 +682,7 @@ def _free_numbers(count: int, on: date, letter: str) -> list[str]:
 
 def issue_licenses(user: User, drafts: list, upload_batch_id: int | None = None,
                    on: date | None = None, note: str = "Submitted by Excel upload.",
-                   before_commit=None) -> list[str]:
+                   before_commit=None, api_key_id: int | None = None) -> list[str]:
     """Issue every draft in ONE transaction (all or nothing): their numbers, in order.
 
     `before_commit(numbers)` may record more in the same transaction (the upload's result).
@@ -715,7 +722,7 @@ def issue_licenses(user: User, drafts: list, upload_batch_id: int | None = None,
                     lines.append(dict(license_id=license_id, position=position,
                                       **_line_values(product, line, item)))
                 events.append(dict(license_id=license_id, actor_id=user.id, at=now, kind=EventKind.ISSUED,
-                                   note=note))
+                                   note=note, api_key_id=api_key_id))
             db.session.execute(ProductLine.__table__.insert(), lines)
             db.session.execute(LicenseEvent.__table__.insert(), events)
             screening.add_volumes(user.company_id, screening.month_of(now), screening.kg_by_hts(lines))
@@ -810,3 +817,77 @@ def clear_license(lic: License, officer: User, note: str) -> License:
     db.session.commit()
     db.session.expire_all()
     return db.session.get(License, license_id)
+
+
+# ----- whole licenses from values (the JSON API) -------------------------------------------------
+
+def check_license_data(data: Mapping, product: str = products.DEFAULT,
+                       on: date | None = None) -> tuple[rules.LicenseDraft, list[rules.Problem]]:
+    """A license from raw values (header fields, "lines", "certified") and every problem the
+    form would show, in its words, each with its field (and line)."""
+    return check_many_data([data], product, on)[0]
+
+
+def check_many_data(items: list[Mapping], product: str = products.DEFAULT,
+                    on: date | None = None) -> list[tuple[rules.LicenseDraft, list[rules.Problem]]]:
+    read = [inputs.license_from_data(data, product) for data in items]
+    found = check_licenses([draft for draft, _ in read], on)
+    checked = []
+    for (draft, unreadable), problems in zip(read, found):
+        problems = inputs.merge_problems(unreadable, problems)
+        if len(draft.lines) > MAX_LINES:
+            problems.append(rules.Problem("lines", f"A license holds at most {MAX_LINES} products: "
+                                                   "start another license for the rest."))
+        checked.append((draft, problems))
+    return checked
+
+
+def license_data(lic: License) -> dict:
+    """A license's values as check_license_data reads them (what a duplicate starts from)."""
+    product = products.get(lic.product)
+    lines = [{name: _plain(getattr(line, name)) for name in product.line_field_names} for line in lic.lines]
+    return {**header_form_data(lic), "lines": lines}
+
+
+def _plain(value):
+    return str(value) if isinstance(value, Decimal) else (value or "")
+
+
+def _fill_draft(draft: License, data: Mapping, checked: rules.LicenseDraft) -> None:
+    """A draft takes a whole checked license: its header as given, its lines replaced."""
+    product = products.get(draft.product)
+    draft.form_data = {**{f.name: inputs.clean(data.get(f.name)) for f in HEADER_FIELDS},
+                       "certified": checked.certified}
+    draft.lines.clear()
+    db.session.flush()
+    for position, line in enumerate(checked.lines):
+        draft.lines.append(_line_row(product, line, position))
+    draft.version += 1
+    db.session.commit()
+
+
+def modify_license(lic: License, user: User, data: Mapping, reply: str | None = None,
+                   note: str | None = None, api_key_id: int | None = None) -> License:
+    """Modify an issued license to a whole new set of values, checked against the day it was
+    applied for (as the form's Modify does); an open modification draft is replaced."""
+    require(lic, Action.MODIFY)
+    clean_reply(reply)
+    checked, problems = check_license_data(data, lic.product, to_program_date(lic.issued_at))
+    if problems:
+        raise LicenseError(problems)
+    draft = start_modification(lic, user)
+    _fill_draft(draft, data, checked)
+    return submit_draft(draft.id, user, reply=reply, note=note, api_key_id=api_key_id)
+
+
+def duplicate_and_submit(lic: License, user: User, data: Mapping, note: str | None = None,
+                         api_key_id: int | None = None) -> License:
+    """Duplicate a license and submit the copy with `data` at once; nothing is made when the copy
+    has a problem. Its history says "Duplicated from <number>"."""
+    require(lic, Action.DUPLICATE)
+    checked, problems = check_license_data(data, lic.product)
+    if problems:
+        raise LicenseError(problems)
+    draft = duplicate_license(lic, user)
+    _fill_draft(draft, data, checked)
+    return submit_draft(draft.id, user, note=note, api_key_id=api_key_id)

@@ -440,9 +440,12 @@ class LicenseEvent(db.Model):
     # What the filer wrote to the officer when answering Action Required with Modify (a correction
     # event; the officer sees it beside the changes, the filer in the license's history).
     reply: Mapped[str | None] = mapped_column(Text)
+    # Made through the API with this key (its name is in the note too, so the history reads alone).
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
 
     license: Mapped[License] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+    api_key: Mapped[ApiKey | None] = relationship()
 
     __table_args__ = (Index("ix_license_event_at", "at"),)
 
@@ -661,3 +664,40 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+
+class ApiKey(db.Model):
+    """A key a company's filer made for their software (the JSON API): only its SHA-256 digest is
+    kept; it acts as its user, within the user's company, until it expires or is revoked."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # The first characters of the key, shown on the account page so a person can tell keys apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class IdempotencyRecord(db.Model):
+    """The first answer to a POST sent with an Idempotency-Key, replayed when the key comes again."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_key.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_digest: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    body: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("uq_idempotency_record_key", "api_key_id", "key", unique=True),)

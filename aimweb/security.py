@@ -223,3 +223,9 @@ def register_security(app: Flask) -> None:
             response.headers.pop("Expires", None)
             response.headers.pop("Pragma", None)
         return response
+
+
+def token_digest(token: str) -> str:
+    """SHA-256 of an API key: keys are 256 random bits, so a plain digest is enough to store and
+    look them up by (unlike passwords, nothing to slow down), and it outlives a new SECRET_KEY."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()

@@ -11,6 +11,7 @@ from functools import cache
 
 from sqlalchemy import select
 
+from aimweb import apikeys
 from aimweb.clock import application_date, utcnow
 from aimweb.enums import CompanyRole
 from aimweb.extensions import db
@@ -173,4 +174,6 @@ def seed_world() -> dict:
                            member_id=leaver.id, user_id=leaver.id,
                            invitation_id=add_invitation(user, f"invited-{name}@example.com"),
                            position=0, kind="csv", filename="app/app.css", product="steel")
+        key, world[name]["api_token"] = apikeys.create_key(user, f"{name} system")
+        world[name]["key_id"] = key.id
     return world

@@ -58,6 +58,14 @@ def _internal_check(response) -> str | None:
     return None if response.status_code == 404 else "answered without the scraper's token"
 
 
+def _api_key_check(response) -> str | None:
+    """The JSON API answers only an API key: without one (a session cookie is not one), 401 as
+    problem details."""
+    if response.status_code == 401 and response.content_type == "application/problem+json":
+        return None
+    return "answered without an API key"
+
+
 def _walk(app, world, client, token, judge, email=None):
     wrong = []
     # A saved search is its user's own: each walks with one of theirs.
@@ -79,6 +87,8 @@ def test_anonymous_is_sent_to_sign_in_from_every_protected_route(app, client, wo
             return None if response.status_code < 500 and response.status_code not in (401, 403) else "refused"
         if level == "internal":
             return _internal_check(response)
+        if level == "api-key":
+            return _api_key_check(response)
         return None if _signed_in_check(response) else "not sent to sign-in"
 
     assert _walk(app, world, client, token, judge) == []
@@ -107,6 +117,8 @@ def test_each_role_gets_its_pages_and_is_refused_the_others(app, world, email, h
         status = response.status_code
         if level == "internal":
             return _internal_check(response)
+        if level == "api-key":
+            return _api_key_check(response)
         if level in refused_levels:
             return None if status == 403 else f"a {level} page answered {email}"
         if method == "GET":
@@ -121,7 +133,7 @@ def test_another_company_s_objects_are_not_found(app, world):
     path answers 404 for another company's (GET and POST alike: nothing of theirs is read or changed)."""
     client = signed_in_as(app, "filer@example.com")
     token = csrf_token(client, "/licenses/")
-    owned = {"number", "draft_id", "batch_id", "search_id", "member_id", "invitation_id"}
+    owned = {"number", "draft_id", "batch_id", "search_id", "member_id", "invitation_id", "key_id"}
     wrong = []
     for rule in rules(app):
         if app.view_functions[rule.endpoint].access not in COMPANY or not owned & rule.arguments:
@@ -143,12 +155,12 @@ LAYERS = {
     # web: the blueprints, what they share, the error pages
     "aimweb.web": "web", "aimweb.errors": "web", "aimweb.auth": "web", "aimweb.account": "web",
     "aimweb.licenses": "web", "aimweb.bulk": "web", "aimweb.review": "web", "aimweb.main": "web",
-    "aimweb.admin": "web", "aimweb.monitor": "web", "aimweb.ops": "web",
+    "aimweb.admin": "web", "aimweb.monitor": "web", "aimweb.ops": "web", "aimweb.api": "web",
     # services: transactions, mail, the monitor's pre-computed figures (also made by `flask` commands)
     "aimweb.licensing": "services", "aimweb.screening": "services", "aimweb.accounts": "services",
     "aimweb.mailer": "services", "aimweb.outbox": "services", "aimweb.demo": "services",
     "aimweb.members": "services",
-    "aimweb.jobs": "services",
+    "aimweb.jobs": "services", "aimweb.apikeys": "services",
     "aimweb.monitor.aggregates": "services", "aimweb.monitor.disclosure": "services",
     # pure: decisions on values
     "aimweb.rules": "pure", "aimweb.checks": "pure", "aimweb.inputs": "pure",

@@ -56,6 +56,9 @@ def clients(app, world):
     app.config["METRICS_TOKEN"] = "hostile-walk-token"
     scraper = app.test_client()
     scraper.environ_base["HTTP_AUTHORIZATION"] = "Bearer hostile-walk-token"
+    # The JSON API's broker software, with the filer's API key.
+    broker = app.test_client()
+    broker.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {world['own']['api_token']}"
     return {
         "public": [(anonymous, csrf_token(anonymous, "/signin"))],
         "signed-in": [(filer, csrf_token(filer, "/licenses/")), (officer, csrf_token(officer, "/review/"))],
@@ -65,6 +68,7 @@ def clients(app, world):
         "officer": [(officer, csrf_token(officer, "/review/"))],
         "admin": [(admin, csrf_token(admin, "/review/"))],
         "internal": [(scraper, "")],
+        "api-key": [(broker, "")],
     }
 
 

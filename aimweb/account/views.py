@@ -1,12 +1,14 @@
 """Company registration and profile views."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from .. import apikeys, inputs
+from ..clock import application_date, utcnow
 from ..enums import CompanyRole
 from ..extensions import db
 from ..models import Company
-from ..web.access import signed_in
+from ..web.access import filer_required, signed_in
 from . import bp
 from .forms import CompanyForm
 
@@ -71,3 +73,53 @@ def _identifier_taken(values: dict, existing: Company | None) -> tuple[str, str]
         f"This {label} is already registered in AIM, so the company already has an account. "
         "Please write to aluminum.license@trade.gov to be added to it."
     )
+
+
+# ----- API keys (the JSON API, aimweb/api) ---------------------------------------------------------
+
+def _keys_page(created=None, token=None, errors=None, values=None, status=200):
+    from ..api.access import can_manage_keys
+
+    if not can_manage_keys(current_user):
+        abort(403)
+    return render_template("account/api_keys.html", keys=apikeys.company_keys(current_user.company_id),
+                           created=created, token=token, errors=errors or {}, values=values or {},
+                           now=utcnow()), status
+
+
+@bp.route("/api-keys", methods=["GET"])
+@filer_required
+def api_keys():
+    return _keys_page()
+
+
+@bp.route("/api-keys", methods=["POST"])
+@filer_required
+def create_api_key():
+    from ..api.access import can_manage_keys
+
+    if not can_manage_keys(current_user):
+        abort(403)
+    values = {"name": request.form.get("name", ""), "expires_on": request.form.get("expires_on", "")}
+    try:
+        expires_on = inputs.parse_date(values["expires_on"])
+    except inputs.UnreadableDate as error:
+        return _keys_page(errors={"expires_on": f"Expires on: {error}"}, values=values)
+    try:
+        key, token = apikeys.create_key(current_user, values["name"], expires_on, application_date())
+    except apikeys.KeyRefused as refused:
+        return _keys_page(errors={refused.field: refused.message}, values=values)
+    return _keys_page(created=key, token=token)
+
+
+@bp.route("/api-keys/<int:key_id>/revoke", methods=["POST"])
+@filer_required
+def revoke_api_key(key_id: int):
+    from ..api.access import can_manage_keys
+
+    if not can_manage_keys(current_user):
+        abort(403)
+    if not apikeys.revoke_key(current_user.company_id, key_id):
+        abort(404)
+    flash("The key was revoked: software using it is refused from now on.", "success")
+    return redirect(url_for("account.api_keys"))

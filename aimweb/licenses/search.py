@@ -609,3 +609,13 @@ def drafts_page(company_id: int, f: Filters, page: int) -> DraftPage:
     count = db.session.connection().scalar(_DRAFT_COUNT, {"company_id": company_id})
     page = min(max(page, 1), max(1, -(-count // f.size)))
     return DraftPage(recent_drafts(company_id, f.size, (page - 1) * f.size), page, count, f)
+
+
+def keyset_rows(company_id: int, f: Filters, today: date, limit: int, after: int | None = None) -> list[Row]:
+    """`limit` rows of the search from its start, or after the license `after` (the JSON API's
+    cursor): the same statements as the dashboard's Next, so every page costs what the first does.
+    A key that is not one of the company's licenses gives no rows."""
+    values = filter_values(company_id, f)
+    if after is not None:
+        return _rows(values, f, "after", limit, key=after, today=today)
+    return _rows(values, f, "first", limit, 0, today=today)

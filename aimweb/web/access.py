@@ -24,11 +24,12 @@ from ..security import role_required
 # print, export); "filer" one whose company role may file (administrator or filer: apply, modify,
 # cancel, duplicate, upload); "company-admin" the company's administrator (its people). "admin" is
 # Commerce's platform administrator (User.role). "internal" is for machines, not people: the
-# metrics scraper (signing in gives nothing there).
-LEVELS = ("public", "signed-in", "member", "filer", "company-admin", "officer", "admin", "internal")
+# metrics scraper (signing in gives nothing there). "api-key" is the JSON API (aimweb/api): an API
+# key in "Authorization: Bearer", never a session.
+LEVELS = ("public", "signed-in", "member", "filer", "company-admin", "officer", "admin", "internal", "api-key")
 
 
-def _declare(view, level: str):
+def declare(view, level: str):
     try:
         view.access = level
     except AttributeError:  # a bound method (Flask's static view) takes no attributes: wrap it
@@ -44,22 +45,22 @@ def _declare(view, level: str):
 
 def public(view):
     """Anyone, signed in or not (sign-in pages, the landing page, the public monitor, static)."""
-    return _declare(view, "public")
+    return declare(view, "public")
 
 
 def signed_in(view):
     """Any signed-in account; the view decides what a filer and an officer each see."""
-    return _declare(login_required(view), "signed-in")
+    return declare(login_required(view), "signed-in")
 
 
 def officer_required(view):
     """Officers and admins: they read every license; "Mark Action Required" and "Clear" are theirs."""
-    return _declare(role_required("officer", "admin")(view), "officer")
+    return declare(role_required("officer", "admin")(view), "officer")
 
 
 def admin_required(view):
     """Commerce's platform administrators only (suspend any account)."""
-    return _declare(role_required("admin")(view), "admin")
+    return declare(role_required("admin")(view), "admin")
 
 
 def _company_user(allowed, level: str):
@@ -78,7 +79,7 @@ def _company_user(allowed, level: str):
                 abort(403)
             return view(*args, **kwargs)
 
-        return _declare(wrapped, level)
+        return declare(wrapped, level)
 
     return decorator
 
@@ -102,7 +103,7 @@ def internal(view):
             abort(404)
         return view(*args, **kwargs)
 
-    return _declare(wrapped, "internal")
+    return declare(wrapped, "internal")
 
 
 def is_internal_caller() -> bool:

@@ -1,0 +1,185 @@
+"""The API's request and response shapes (marshmallow): flask-smorest reads them into the OpenAPI
+document. They say which JSON goes where, nothing more: whether a license is valid is decided by
+the licensing service (aimweb/rules.py, aimweb/inputs.py), in the form's words."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from .. import products
+from ..enums import LicenseStatus
+from ..products import HEADER_FIELDS
+
+MAX_BATCH = 5000
+PRODUCT_KEYS = list(products.PRODUCTS)
+AMOUNT = {"type": ["string", "number"], "description": "A number, or text like “12,500.00”."}
+
+
+class Loose(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+def _text(f) -> fields.Field:
+    described = f.label + (f" ({f.template_note})" if f.template_note else "")
+    if f.kind == "entry_type":
+        return fields.String(allow_none=True, metadata={"description": described, "enum": ["consumption", "ftz"]})
+    return fields.String(allow_none=True, metadata={"description": described})
+
+
+LineIn = Loose.from_dict({
+    "hts_number": fields.String(allow_none=True, metadata={"description": "HTS Number, 10 digits, dots optional"}),
+    **{f.name: fields.String(allow_none=True, metadata={"description": f.label})
+       for f in products.own_line_fields()},
+    "quantity_kg": fields.Raw(allow_none=True, metadata={**AMOUNT, "description": "Volume (KG)"}),
+    "customs_value_usd": fields.Raw(allow_none=True, metadata={**AMOUNT, "description": "Customs Value (US$)"}),
+}, name="LineIn")
+
+_license_fields = {
+    **{f.name: _text(f) for f in HEADER_FIELDS},
+    "certified": fields.Boolean(load_default=False, metadata={
+        "description": "The filer certifies that the information is accurate and complete (19 CFR "
+                       "361.103(c)(2)): nothing is issued without true."}),
+    "lines": fields.List(fields.Nested(LineIn), load_default=list, metadata={"description": "The products"}),
+}
+LicenseIn = Loose.from_dict({
+    "product": fields.String(load_default=products.DEFAULT, validate=validate.OneOf(PRODUCT_KEYS)),
+    **_license_fields}, name="LicenseIn")
+ModifyIn = Loose.from_dict({
+    **_license_fields,
+    "reply": fields.String(allow_none=True, metadata={"description": "What the filer writes to the officer "
+                                                                     "(answering Action Required)"})}, name="ModifyIn")
+DuplicateIn = Loose.from_dict({
+    **{name: field for name, field in _license_fields.items() if name != "lines"},
+    "lines": fields.List(fields.Nested(LineIn),
+                         metadata={"description": "The products (the original's when left out)"}),
+}, name="DuplicateIn")
+
+
+BatchLicenseIn = Loose.from_dict(dict(_license_fields), name="BatchLicenseIn")
+
+
+class BatchIn(Loose):
+    product = fields.String(load_default=products.DEFAULT, validate=validate.OneOf(PRODUCT_KEYS))
+    licenses = fields.List(fields.Nested(BatchLicenseIn), required=True,
+                           validate=validate.Length(min=1, max=MAX_BATCH))
+
+
+class ProblemItem(Schema):
+    field = fields.String(required=True, metadata={"description": "The field the problem is about"})
+    pointer = fields.String(metadata={"description": "JSON pointer into the request body"})
+    message = fields.String(required=True, metadata={"description": "In the form's words"})
+    line = fields.Integer(allow_none=True, metadata={"description": "The product line (from 0)"})
+    item = fields.Integer(metadata={"description": "The license of a batch (from 0)"})
+
+
+class Problem(Schema):
+    """RFC 9457 problem details."""
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    instance = fields.String()
+    errors = fields.List(fields.Nested(ProblemItem))
+
+
+class LineOut(Schema):
+    hts_number = fields.String()
+    description = fields.String()
+    category = fields.String()
+    quantity_kg = fields.String()
+    customs_value_usd = fields.String()
+    unit_value = fields.String(allow_none=True)
+
+
+for _f in products.own_line_fields():
+    LineOut._declared_fields[_f.name] = fields.String(allow_none=True)
+
+
+class LicenseOut(Schema):
+    number = fields.String(required=True)
+    product = fields.String(required=True, validate=validate.OneOf(PRODUCT_KEYS))
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in LicenseStatus]))
+    status_label = fields.String(required=True)
+    expired = fields.Boolean(required=True)
+    entry_number = fields.String(allow_none=True)
+    entry_type = fields.String()
+    importer_name = fields.String()
+    exporter_name = fields.String()
+    manufacturer_name = fields.String()
+    origin_country = fields.String()
+    export_country = fields.String()
+    port_code = fields.String()
+    export_date = fields.Date(allow_none=True)
+    import_date = fields.Date(allow_none=True)
+    issued_at = fields.DateTime(allow_none=True)
+    valid_from = fields.Date(allow_none=True)
+    valid_through = fields.Date(allow_none=True)
+    lines = fields.List(fields.Nested(LineOut))
+    pdf = fields.String(metadata={"description": "Where its PDF is"})
+
+
+class CheckOut(Schema):
+    valid = fields.Boolean(required=True)
+    errors = fields.List(fields.Nested(ProblemItem), required=True)
+
+
+class BatchOut(Schema):
+    numbers = fields.List(fields.String(), required=True)
+
+
+class Row(Schema):
+    number = fields.String(required=True)
+    status = fields.String(required=True)
+    status_label = fields.String(required=True)
+    created_at = fields.DateTime()
+    import_date = fields.Date(allow_none=True)
+    valid_through = fields.Date(allow_none=True)
+    entry_number = fields.String(allow_none=True)
+    importer_name = fields.String()
+    port_code = fields.String()
+    products = fields.Integer()
+    quantity_kg = fields.String(allow_none=True)
+    customs_value_usd = fields.String(allow_none=True)
+    expired = fields.Boolean()
+
+
+class ListOut(Schema):
+    licenses = fields.List(fields.Nested(Row), required=True)
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Pass as `cursor` for the next page"})
+
+
+class ListQuery(Loose):
+    status = fields.String(metadata={"description": "A status (submitted, corrected, action_required, cancelled…)"})
+    created_from = fields.String(metadata={"description": "Creation Date From (MM/DD/YYYY or YYYY-MM-DD)"})
+    created_to = fields.String()
+    created_within = fields.String(metadata={"description": "last-7, last-30, …"})
+    import_from = fields.String()
+    import_to = fields.String()
+    import_within = fields.String()
+    q = fields.String(metadata={"description": "License or entry number, importer, exporter, manufacturer"})
+    quick = fields.String(metadata={"description": "A quick filter of the dashboard (action_required, expiring)"})
+    sort = fields.String(validate=validate.OneOf(["created", "import", "number", "status"]))
+    order = fields.String(validate=validate.OneOf(["asc", "desc"]))
+    limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=250))
+    cursor = fields.String(metadata={"description": "next_cursor of the previous page"})
+
+
+class HtsItem(Schema):
+    hts_number = fields.String(required=True)
+    description = fields.String()
+    category = fields.String()
+
+
+class HtsOut(Schema):
+    product = fields.String(required=True)
+    revision = fields.String(required=True)
+    items = fields.List(fields.Nested(HtsItem), required=True)
+
+
+class CodeName(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class CodesOut(Schema):
+    items = fields.List(fields.Nested(CodeName), required=True)
