@@ -14,13 +14,17 @@ import re
 import shutil
 import threading
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from aimweb import create_app
+from aimweb import create_app, licensing, rules
 from aimweb.extensions import db
+from aimweb.monitor.aggregates import refresh
+from aimweb.products import STEEL
 
 CHROMIUM = os.environ.get("AIMWEB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -205,3 +209,53 @@ def audit(page, console, live_server, request):
     audit = Audit(page, console, live_server, request.node.name)
     yield audit
     audit.assert_clean()
+
+
+# ----- The steel monitor's data (tests/browser/test_steel_monitor.py and the steel filer's story) ------
+
+STEEL_TODAY = licensing.application_date()
+STEEL_MONTHS = 7
+COLD_SHEET, PLATE, REBAR, WIRE = "7209150000", "7208510030", "7213100000", "7217101000"
+
+
+def steel_month_start(back: int) -> date:
+    index = STEEL_TODAY.year * 12 + STEEL_TODAY.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def steel_market_lines(i: int, m: int) -> list[tuple[str, str, str, int, Decimal]]:
+    """(HTS, origin, melt and pour, kg, US$/kg) steel importer i (0-4) brings in month m.
+
+    Cold-rolled sheet from Korea melted in Korea: all five (published), tripled in the last
+    complete month (a surge). Rebar from Mexico melted in Mexico: four. Plate from Japan melted in
+    Brazil: two (withheld). Wire from Canada melted in the United States: three."""
+    surge = 3 if m == STEEL_MONTHS - 2 else 1
+    lines = [(COLD_SHEET, "KR", "KR", (300_000 + 30_000 * i + 10_000 * m) * surge, Decimal("0.95"))]
+    if i < 4:
+        lines.append((REBAR, "MX", "MX", 120_000 + 10_000 * i, Decimal("0.70")))
+    if i < 2:
+        lines.append((PLATE, "JP", "BR", 80_000, Decimal("1.10")))
+    if i >= 2:
+        lines.append((WIRE, "CA", "US", 40_000 + 5_000 * i, Decimal("1.30")))
+    return lines
+
+
+@pytest.fixture
+def steel_market(app, helpers):
+    """Five steel importers' licenses over seven complete months and the monitor refreshed: the
+    steel monitor with published, withheld and surging figures. Returns words no page may show."""
+    with app.app_context():
+        for i in range(5):
+            user = helpers.make_user(f"steel-data{i}@importer.example")
+            for m in range(STEEL_MONTHS):
+                imported = steel_month_start(STEEL_MONTHS - 1 - m) + timedelta(days=9)
+                drafts = [rules.LicenseDraft(
+                    product=STEEL.key, entry_type="consumption", importer_name=f"Confidential Mill Buyer {i}",
+                    exporter_name="Private Steel Trader", manufacturer_name="Undisclosed Steelworks",
+                    origin_country=origin, export_country=origin, port_code="5301",
+                    export_date=imported - timedelta(days=7), import_date=imported,
+                    lines=[STEEL.LineDraft(hts, melted, Decimal(kg), (Decimal(kg) * price).quantize(Decimal("0.01")))])
+                    for hts, origin, melted, kg, price in steel_market_lines(i, m)]
+                licensing.issue_licenses(user, drafts, on=imported - timedelta(days=8))
+        refresh(STEEL_TODAY)
+    return ["Confidential Mill Buyer", "Private Steel Trader", "Undisclosed Steelworks"]

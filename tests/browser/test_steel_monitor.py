@@ -5,66 +5,14 @@ Surges. axe and screenshots at 1280 and 390 px on each new state."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
-
-from aimweb import licensing, rules
-from aimweb.monitor.aggregates import refresh
-from aimweb.products import STEEL
 
 from .steps import expect, field, monitor_rows
 
 pytestmark = pytest.mark.browser
 
-TODAY = licensing.application_date()
-MONTHS = 7
-COLD_SHEET, PLATE, REBAR, WIRE = "7209150000", "7208510030", "7213100000", "7217101000"
-
-
-def month_start(back: int) -> date:
-    index = TODAY.year * 12 + TODAY.month - 1 - back
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def market_lines(i: int, m: int) -> list[tuple[str, str, str, int, Decimal]]:
-    """(HTS, origin, melt and pour, kg, US$/kg) steel importer i (0-4) brings in month m.
-
-    Cold-rolled sheet from Korea melted in Korea: all five (published), tripled in the last
-    complete month (a surge). Rebar from Mexico melted in Mexico: four. Plate from Japan melted in
-    Brazil: two (withheld). Wire from Canada melted in the United States: three."""
-    surge = 3 if m == MONTHS - 2 else 1
-    lines = [(COLD_SHEET, "KR", "KR", (300_000 + 30_000 * i + 10_000 * m) * surge, Decimal("0.95"))]
-    if i < 4:
-        lines.append((REBAR, "MX", "MX", 120_000 + 10_000 * i, Decimal("0.70")))
-    if i < 2:
-        lines.append((PLATE, "JP", "BR", 80_000, Decimal("1.10")))
-    if i >= 2:
-        lines.append((WIRE, "CA", "US", 40_000 + 5_000 * i, Decimal("1.30")))
-    return lines
-
-
-@pytest.fixture
-def market(app, helpers):
-    with app.app_context():
-        for i in range(5):
-            user = helpers.make_user(f"steel-data{i}@importer.example")
-            for m in range(MONTHS):
-                imported = month_start(MONTHS - 1 - m) + timedelta(days=9)
-                drafts = [rules.LicenseDraft(
-                    product=STEEL.key, entry_type="consumption", importer_name=f"Confidential Mill Buyer {i}",
-                    exporter_name="Private Steel Trader", manufacturer_name="Undisclosed Steelworks",
-                    origin_country=origin, export_country=origin, port_code="5301",
-                    export_date=imported - timedelta(days=7), import_date=imported,
-                    lines=[STEEL.LineDraft(hts, melted, Decimal(kg), (Decimal(kg) * price).quantize(Decimal("0.01")))])
-                    for hts, origin, melted, kg, price in market_lines(i, m)]
-                licensing.issue_licenses(user, drafts, on=imported - timedelta(days=8))
-        refresh(TODAY)
-    return ["Confidential Mill Buyer", "Private Steel Trader", "Undisclosed Steelworks"]
-
-
-def test_visitor_picks_steel_and_reads_its_monitor(page, console, market, audit, screenshot):
+def test_visitor_picks_steel_and_reads_its_monitor(page, console, steel_market, audit, screenshot):
     page.goto("/monitor/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Import Monitors")
     main = page.get_by_role("main")
@@ -86,7 +34,7 @@ def test_visitor_picks_steel_and_reads_its_monitor(page, console, market, audit,
     rows = monitor_rows(page)
     assert list(rows)[:1] == ["Cold-rolled sheet"], rows.keys()
     assert set(rows["Plate in cut lengths"]) == {"(D)", "–"}   # withheld, or no licenses that month
-    for name in market:
+    for name in steel_market:
         expect(main).not_to_contain_text(name)
     screenshot(page, "categories", mobile=True)
     audit("steel-monitor")
