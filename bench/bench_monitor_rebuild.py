@@ -11,7 +11,7 @@ checkout of the current directory, so the same file measures another one:
       PYTHONPATH=. /path/to/aimweb/.venv/bin/python /path/to/aimweb/bench/bench_monitor_rebuild.py 3
 
 Alternate the two a few times and compare sums (the load drifts). Measured 2026-12-02 (README,
-"Performance"): 3 pairs, this tree 5.95-7.49 s, 3dd2440 6.05-6.52 s: 1.07x.
+"Performance"): 3 pairs at load 3.5, this tree 7.59-8.07 s, 3dd2440 6.20-6.54 s: 1.22x.
 """
 from __future__ import annotations
 
