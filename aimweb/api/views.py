@@ -11,7 +11,7 @@ from ..clock import application_date
 from ..enums import LicenseStatus
 from ..extensions import db
 from ..licenses import search
-from ..licenses.pdf import cached_license_pdf
+from ..licenses.pdf import cached_license_pdf, license_pdf_filename
 from ..models import License
 from ..reference import countries
 from ..reference.ports import all_ports
@@ -196,8 +196,7 @@ def license_pdf(number):
     """The license's PDF (the same document the portal prints)."""
     lic = own_license(number)
     response = Response(cached_license_pdf(lic), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{products.get(lic.product).short_name}-license-{lic.number}.pdf"')
+    response.headers["Content-Disposition"] = f'attachment; filename="{license_pdf_filename(lic)}"'
     return response
 
 

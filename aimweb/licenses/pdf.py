@@ -151,14 +151,23 @@ def license_pdf(number: str):
         response = Response(status=304)
     else:
         response = Response(cached_license_pdf(lic), mimetype="application/pdf")
-        response.headers["Content-Disposition"] = (
-            f'inline; filename="{products.get(lic.product).short_name}-license-{number}.pdf"')
+        response.headers["Content-Disposition"] = f'inline; filename="{license_pdf_filename(lic)}"'
     response.set_etag(etag)
-    # Never kept (like every signed-in response, see security.py): a corrected or cancelled license
-    # shows at once, and nothing stays on a shared computer. The ETag still answers a revalidation.
+    return _shown_inline(response)
+
+
+def license_pdf_filename(lic: License) -> str:
+    """The file name of a license's PDF (the portal's and the API's): AIM-license-<number>.pdf."""
+    return f"{products.get(lic.product).short_name}-license-{lic.number}.pdf"
+
+
+def _shown_inline(response: Response) -> Response:
+    """The headers of a PDF shown in the browser. Never kept (like every signed-in response, see
+    security.py): a corrected or cancelled license shows at once, and nothing stays on a shared
+    computer; an ETag still answers a revalidation. Chrome shows an inline PDF through an internal
+    <embed>: the portal's CSP (object-src 'none', default-src 'self') would blank it
+    (crbug.com/271452). A PDF runs no script; only framing matters."""
     response.headers["Cache-Control"] = "no-store"
-    # Chrome shows an inline PDF through an internal <embed>: the portal's CSP (object-src 'none',
-    # default-src 'self') would blank it (crbug.com/271452). A PDF runs no script; only framing matters.
     response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
@@ -201,7 +210,4 @@ def selected_response(licenses: list[License]) -> Response:
     response = Response(licenses_pdf(licenses), mimetype="application/pdf")
     stamp = program_now().strftime("%Y%m%d-%H%M")
     response.headers["Content-Disposition"] = f'inline; filename="licenses-{stamp}.pdf"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return _shown_inline(response)
