@@ -275,7 +275,12 @@ def filter_values(company_id: int, f: Filters) -> dict:
 def _conditions(names: frozenset) -> tuple:
     """The WHERE of a search with the values `names` (filter_values), as bound parameters: built
     once per shape of search, not per request (building a statement cost more than running it)."""
-    where = [License.company_id == bindparam("company_id"), License.status.in_(LicenseStatus.NUMBERED)]
+    # A search by number goes to the number's (and entry's) own index: "company_id + 0" keeps the
+    # planner off the company's index, which SQLite otherwise chose as soon as look-alikes made
+    # the number several (1M seed: 4 spellings counted in 178 ms by the company's 50,000 rows,
+    # in 0.4 ms by the number index).
+    company = License.company_id + 0 if _looked_up(names) else License.company_id
+    where = [company == bindparam("company_id"), License.status.in_(LicenseStatus.NUMBERED)]
     if "status" in names:
         where.append(License.status == bindparam("status"))
     if "product" in names:
