@@ -30,11 +30,15 @@ NO_CLIENT = Client()
 
 
 def record_event(kind: str, email: str, outcome: str = SignInOutcome.OK, *, user: User | None = None,
-                 client: Client = NO_CLIENT, actor: User | None = None, note: str | None = None) -> None:
-    """Add one audit row to the session; the caller's commit keeps it with what it records."""
+                 client: Client = NO_CLIENT, actor: User | None = None, note: str | None = None,
+                 company_id: int | None = None) -> None:
+    """Add one audit row to the session; the caller's commit keeps it with what it records. The
+    row belongs to `company_id`, by default the user's company at this moment."""
     assert kind in EVENT_KINDS and outcome in OUTCOMES, (kind, outcome)
+    if company_id is None and user is not None:
+        company_id = user.company_id
     db.session.add(AccountEvent(
-        at=utcnow(), user_id=user.id if user else None, email=email[:254], kind=kind,
+        at=utcnow(), user_id=user.id if user else None, company_id=company_id, email=email[:254], kind=kind,
         outcome=outcome, client_address=(client.address or "")[:45] or None,
         user_agent=(client.user_agent or "")[:300] or None,
         actor_id=actor.id if actor else None, note=(note or "")[:500] or None,

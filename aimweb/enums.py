@@ -94,6 +94,7 @@ class AccountEventKind(Vocabulary):
     REINSTATED = "reinstated"
     # The company's people (aimweb/members.py) and My account.
     INVITED = "invited"
+    INVITATION_WITHDRAWN = "invitation_withdrawn"
     JOINED = "joined_company"
     ROLE_CHANGED = "role_changed"
     REMOVED = "removed_from_company"
@@ -206,6 +207,7 @@ LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
         AccountEventKind.SUSPENDED: "Suspended",
         AccountEventKind.REINSTATED: "Reinstated",
         AccountEventKind.INVITED: "Invited to the company",
+        AccountEventKind.INVITATION_WITHDRAWN: "Invitation withdrawn",
         AccountEventKind.JOINED: "Joined the company",
         AccountEventKind.ROLE_CHANGED: "Company role changed",
         AccountEventKind.REMOVED: "Removed from the company",

@@ -117,7 +117,7 @@ def remove(user: User, by: User, client: Client = NO_CLIENT) -> None:
     user.company_role = None
     user.session_version += 1
     record_event(AccountEventKind.REMOVED, user.email, user=user, client=client, actor=by,
-                 note=f"From {company.name}")
+                 note=f"From {company.name}", company_id=company.id)
     db.session.commit()
 
 
@@ -155,14 +155,16 @@ def invite(company: Company, email: str, role: CompanyRole, by: User,
                             expires_at=now + timedelta(seconds=current_app.config["INVITATION_TTL_SECONDS"]))
     db.session.add(invitation)
     record_event(AccountEventKind.INVITED, email, client=client, actor=by,
-                 note=f"To {company.name} as {role.label}")
+                 note=f"To {company.name} as {role.label}", company_id=company.id)
     return invitation, token
 
 
-def withdraw(invitation: Invitation) -> bool:
+def withdraw(invitation: Invitation, by: User, client: Client = NO_CLIENT) -> bool:
     if invitation.accepted_at or invitation.withdrawn_at:
         return False
     invitation.withdrawn_at = utcnow()
+    record_event(AccountEventKind.INVITATION_WITHDRAWN, invitation.email, client=client, actor=by,
+                 company_id=invitation.company_id)
     db.session.commit()
     return True
 

@@ -202,6 +202,9 @@ class AccountEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The company the event concerns, as it was then (a removed user's past stays with the company
+    # that removed them; an invitation is the inviting company's): what its administrator reads.
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
     # As typed (normalised), so failures for unregistered addresses are recorded too.
     email: Mapped[str] = mapped_column(String(254))
     kind: Mapped[AccountEventKind] = mapped_column(Word(AccountEventKind, 20))
@@ -216,6 +219,7 @@ class AccountEvent(db.Model):
         Index("ix_account_event_at", "at"),
         Index("ix_account_event_email_at", "email", "at"),
         Index("ix_account_event_user_at", "user_id", "at"),
+        Index("ix_account_event_company_at", "company_id", "at"),
     )
 
 

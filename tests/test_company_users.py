@@ -311,6 +311,38 @@ def test_a_platform_admin_finds_and_suspends_any_account(app, query):
     assert officer.get("/admin/accounts").status_code == 403
 
 
+# ----- the company's activity ---------------------------------------------------------------------
+
+def test_the_administrator_reads_and_exports_the_company_s_activity_and_no_other_s(app, admin, query, mailbox):
+    colleague_id = member(query, "casey@example.com")
+    sign_in(app.test_client(), "casey@example.com", password="Wrong-Horse-99",
+            environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    invite(admin, "dana@example.com")
+    people_post(admin, f"/account/people/{colleague_id}/role", {"company_role": CompanyRole.VIEWER.value})
+    people_post(admin, f"/account/people/{colleague_id}/remove")
+    # Another company's user signs in: not this company's business.
+    query(lambda: make_user("other@example.com", company_name="Other Metals Inc"))
+    sign_in(app.test_client(), "other@example.com", environ_base={"REMOTE_ADDR": "192.0.2.99"})
+
+    page = text_of(page_text(admin.get("/account/activity")))
+    assert "Company Activity" in page
+    for seen in ("Invited to the company", "dana@example.com", "Company role changed",
+                 "Filer to Viewer", "Removed from the company", "Sign-in refused", "198.51.100.7"):
+        assert seen in page, seen
+    assert "other@example.com" not in page and "192.0.2.99" not in page
+    # The removed colleague's past stays in the company's record; the filter by kind works.
+    only = text_of(page_text(admin.get("/account/activity?kind=removed_from_company")))
+    assert "casey@example.com" in only and "dana@example.com" not in only
+    exported = admin.get("/account/activity.csv").get_data(as_text=True)
+    assert "Removed from the company" in exported and "other@example.com" not in exported
+    # A filer of the company, and Commerce's audit page, answer as their roles say.
+    member(query, "erin@example.com")
+    assert signed_in_as(app, "erin@example.com").get("/account/activity").status_code == 403
+    query(lambda: make_user("olive@commerce.example", role="officer", company=False))
+    commerce = text_of(page_text(signed_in_as(app, "olive@commerce.example").get("/admin/sign-ins")))
+    assert "other@example.com" in commerce and "casey@example.com" in commerce
+
+
 # ----- My account ------------------------------------------------------------------------------
 
 def test_my_account_changes_the_name(app, admin, query):

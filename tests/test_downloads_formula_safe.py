@@ -88,6 +88,7 @@ def test_every_download_writes_typed_text_as_text(app, client):
         "monitor.old_download": [],   # the aluminum monitor's first URL: redirected
         "review.audit_csv": [EVIL_EMAIL],
         "admin.sign_ins_csv": [EVIL_EMAIL],
+        "account.activity_csv": [EVIL_EMAIL],   # the company administrator's own sign-in
     }
     assert set(urls) == set(expected)
     batch_ids = {"bulk.results": done, "bulk.results_workbook": done, "bulk.problems": rejected}

@@ -12,6 +12,7 @@ from ..extensions import db, limiter
 from ..mailer import send_email
 from ..models import Invitation
 from ..security import start_session
+from ..web import audit
 from ..web.access import company_admin_required, public
 from . import bp
 from .forms import InviteForm, JoinForm, RoleForm
@@ -139,7 +140,7 @@ def withdraw(invitation_id: int):
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.company_id != current_user.company_id:
         abort(404)
-    done = members.withdraw(invitation)
+    done = members.withdraw(invitation, current_user, _client())
     return _done(f"The invitation to {invitation.email} no longer works." if done
                  else f"The invitation to {invitation.email} was already used or withdrawn.",
                  "success" if done else "info")
@@ -189,3 +190,22 @@ def _accept(invitation, user, new=None):
         return members.accept(invitation, user, new, _client())
     except members.MemberError as refused:
         return str(refused)
+
+
+# ----- the company's audit --------------------------------------------------------------------
+
+@bp.get("/activity")
+@company_admin_required
+def activity():
+    return audit.page(
+        company_id=current_user.company_id, title="Company Activity", endpoint="account.activity",
+        csv_endpoint="account.activity_csv",
+        intro=f"Sign-ins, refused sign-ins, pauses, password changes and resets, invitations, role "
+              f"changes, removals and suspensions of {current_user.company.name}'s users, newest "
+              "first. Entries are never changed or deleted.")
+
+
+@bp.get("/activity.csv")
+@company_admin_required
+def activity_csv():
+    return audit.csv_download(company_id=current_user.company_id, filename="aim-company-activity.csv")
