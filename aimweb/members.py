@@ -59,6 +59,13 @@ def _keep_an_administrator(user: User, change: str) -> None:
                           "Make another user an administrator first.")
 
 
+def _recorded(kind: AccountEventKind, user: User, by: User, client: Client, note: str) -> bool:
+    """Audit the administrator's change to a colleague and commit both: done."""
+    record_event(kind, user.email, user=user, client=client, actor=by, note=note)
+    db.session.commit()
+    return True
+
+
 def change_role(user: User, role: CompanyRole, by: User, client: Client = NO_CLIENT) -> bool:
     """Give a member another company role; False when it already was theirs."""
     if user.member_role == role:
@@ -69,10 +76,7 @@ def change_role(user: User, role: CompanyRole, by: User, client: Client = NO_CLI
     # No session ends: every request reads the role afresh (aimweb/web/access.py), so the new
     # role holds from the colleague's next click.
     user.company_role = role
-    record_event(AccountEventKind.ROLE_CHANGED, user.email, user=user, client=client, actor=by,
-                 note=f"{before.label} to {role.label}")
-    db.session.commit()
-    return True
+    return _recorded(AccountEventKind.ROLE_CHANGED, user, by, client, f"{before.label} to {role.label}")
 
 
 def suspend(user: User, by: User, client: Client = NO_CLIENT) -> bool:
@@ -85,10 +89,7 @@ def suspend(user: User, by: User, client: Client = NO_CLIENT) -> bool:
     user.suspended_by_company = True
     user.suspended_reason = None
     user.session_version += 1
-    record_event(AccountEventKind.SUSPENDED, user.email, user=user, client=client, actor=by,
-                 note=f"By the administrator of {user.company.name}")
-    db.session.commit()
-    return True
+    return _recorded(AccountEventKind.SUSPENDED, user, by, client, f"By the administrator of {user.company.name}")
 
 
 def reinstate(user: User, by: User, client: Client = NO_CLIENT) -> bool:
@@ -100,10 +101,7 @@ def reinstate(user: User, by: User, client: Client = NO_CLIENT) -> bool:
                           f"Write to {current_app.config['SUPPORT_EMAIL']} about it.")
     user.suspended_at = None
     user.suspended_by_company = False
-    record_event(AccountEventKind.REINSTATED, user.email, user=user, client=client, actor=by,
-                 note=f"By the administrator of {user.company.name}")
-    db.session.commit()
-    return True
+    return _recorded(AccountEventKind.REINSTATED, user, by, client, f"By the administrator of {user.company.name}")
 
 
 def remove(user: User, by: User, client: Client = NO_CLIENT) -> None:

@@ -15,6 +15,7 @@ Run: .venv/bin/python bench/bench_api.py [rounds] [--at-scale]
 """
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
@@ -53,11 +54,20 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1] if len(samples) >= 2 else samples[0]
 
 
-def report(label: str, samples: list[float], target_ms: float) -> None:
+def report(label: str, samples: list[float], target_ms: float, cpu: list[float]) -> None:
+    """Wall-clock p50 and p95 against the target, and the p95 of the process's CPU time: on a busy
+    machine (2 cores shared), the request's own work without its waits for a core."""
     value = p95(samples) * 1000
     verdict = "OK" if value < target_ms else "OVER"
     print(f"{label:<48} p50 {statistics.median(samples) * 1000:7.1f} ms  p95 {value:7.1f} ms  "
-          f"(target {target_ms:.0f} ms: {verdict})")
+          f"(target {target_ms:.0f} ms: {verdict})  [CPU p95 {p95(cpu) * 1000:.1f} ms; "
+          f"load {os.getloadavg()[0]:.1f}]")
+
+
+def timed(call) -> tuple[float, float, object]:
+    cpu, started = time.process_time(), time.perf_counter()
+    result = call()
+    return time.perf_counter() - started, time.process_time() - cpu, result
 
 
 def make_app(uri: str):
@@ -80,13 +90,13 @@ def measure(app, token: str, rounds: int) -> None:
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     client.post("/api/v1/licenses", json=license_body(), headers=headers)  # warm: catalogue, ports
-    samples = []
+    samples, cpu = [], []
     for n in range(rounds):
-        started = time.perf_counter()
-        response = client.post("/api/v1/licenses", json=license_body(n), headers=headers)
-        samples.append(time.perf_counter() - started)
+        wall, used, response = timed(lambda n=n: client.post("/api/v1/licenses", json=license_body(n), headers=headers))
+        samples.append(wall)
+        cpu.append(used)
         assert response.status_code == 201, response.get_json()
-    report("(1) POST /licenses, one license", samples, 30)
+    report("(1) POST /licenses, one license", samples, 30, cpu)
     batch = {"product": "aluminum", "licenses": [license_body(n) for n in range(1000)]}
     samples = []
     for _ in range(3):
@@ -100,13 +110,13 @@ def measure(app, token: str, rounds: int) -> None:
                        ("(3) GET /licenses?status=submitted", "/api/v1/licenses?status=submitted"),
                        ("(3) GET /licenses, limit=250", "/api/v1/licenses?limit=250")):
         client.get(url, headers=headers)
-        samples = []
+        samples, cpu = [], []
         for _ in range(rounds):
-            started = time.perf_counter()
-            response = client.get(url, headers=headers)
-            samples.append(time.perf_counter() - started)
+            wall, used, response = timed(lambda url=url: client.get(url, headers=headers))
+            samples.append(wall)
+            cpu.append(used)
             assert response.status_code == 200
-        report(label, samples, 50)
+        report(label, samples, 50, cpu)
 
 
 def main(rounds: int, at_scale: bool) -> None:

@@ -110,6 +110,16 @@ def _clean_name(raw: str | None) -> str | None:
     return name
 
 
+def _changed(message: str) -> None:
+    """Commit a change to the user's saved searches and say what it was."""
+    db.session.commit()
+    flash(message, "success")
+
+
+def _to_saved_searches():
+    return redirect(url_for("licenses.dashboard") + "#saved-searches")
+
+
 @bp.post("/searches")
 @member_required
 def save_search():
@@ -126,8 +136,7 @@ def save_search():
         flash(f"You can keep at most {MAX_SAVED_SEARCHES} saved searches: delete one first.", "error")
         return redirect(back)
     db.session.add(SavedSearch(user_id=current_user.id, name=name, query=query))
-    db.session.commit()
-    flash(f"Search “{name}” saved.", "success")
+    _changed(f"Search “{name}” saved.")
     return redirect(back)
 
 
@@ -138,9 +147,8 @@ def rename_search(search_id: int):
     name = _clean_name(request.form.get("name"))
     if name is not None:
         saved.name = name
-        db.session.commit()
-        flash(f"Search renamed “{name}”.", "success")
-    return redirect(url_for("licenses.dashboard") + "#saved-searches")
+        _changed(f"Search renamed “{name}”.")
+    return _to_saved_searches()
 
 
 @bp.post("/searches/<int:search_id>/delete")
@@ -148,9 +156,8 @@ def rename_search(search_id: int):
 def delete_search(search_id: int):
     saved = _saved_or_404(search_id)
     db.session.delete(saved)
-    db.session.commit()
-    flash(f"Search “{saved.name}” deleted.", "success")
-    return redirect(url_for("licenses.dashboard") + "#saved-searches")
+    _changed(f"Search “{saved.name}” deleted.")
+    return _to_saved_searches()
 
 
 @bp.get("/searches/<int:search_id>")
