@@ -169,10 +169,12 @@ def refresh_product(product: str, today: date, *, full: bool = False, cleared: b
         db.session.execute(cells.where(MonitorCell.period.not_in(months)))  # periods, old months
         for month in todo:
             db.session.execute(cells.where(MonitorCell.period == month))
-    for month in todo:
-        _rebuild_month(of, month)
+    rebuilt = {month: _rebuild_month(of, month) for month in todo}
     for period in periods_available(today):
-        _sum_period(product, period, months_of(period, today))
+        if todo == months:   # every month is in memory: summed there (in SQL it was a third of it)
+            _sum_period_of(product, period, [rebuilt[m] for m in months_of(period, today)])
+        else:
+            _sum_period(product, period, months_of(period, today))
     done = [i for i, month in changes if month <= months[-1]]   # later months wait for their turn
     for at in range(0, len(done), 1000):
         db.session.execute(delete(MonitorChange).where(MonitorChange.id.in_(done[at:at + 1000])))
@@ -202,9 +204,10 @@ class _KeyIds(dict):
         return number
 
 
-def _rebuild_month(of: Monitor, month: str) -> None:
+def _rebuild_month(of: Monitor, month: str) -> list[tuple]:
     """One month's figures: sums, distinct companies and the largest company's value per figure,
-    and which are withheld.
+    and which are withheld; written, and returned as (dimension, category, origin, key, kg in
+    hundredths, usd in cents, withheld) for the periods' sums.
 
     One query reads the month's product lines summed per company and per everything a figure can
     be keyed by, ordered by company. Each company's contributions to every figure are summed on
@@ -288,19 +291,22 @@ def _rebuild_month(of: Monitor, month: str) -> None:
     # go as the driver takes them: Decimal (psycopg), float (sqlite3, as SQLAlchemy's Numeric does).
     cents = _CENTS[connection.dialect.name in _FLOAT_DRIVERS]
     statement = _INSERT_CELLS[connection.dialect.paramstyle]
-    batch = []
+    figures, batch = [], []
     product = of.key
     for cell, (kg, usd, companies, top) in cells.items():
         rest, key = divmod(cell, nv)
         rest, origin = divmod(rest, nv)
         dimension, cf = divmod(rest, nv)
-        batch.append((product, order[dimension], names[cf], names[origin], month, names[key], cents(kg),
-                      cents(usd), companies, cents(top), cell in withheld))
+        figure = (order[dimension], names[cf], names[origin], names[key], kg, usd, cell in withheld)
+        figures.append(figure)
+        batch.append((product, figure[0], figure[1], figure[2], month, figure[3], cents(kg),
+                      cents(usd), companies, cents(top), figure[6]))
         if len(batch) == 10000:
             connection.exec_driver_sql(statement, batch)
             batch = []
     if batch:
         connection.exec_driver_sql(statement, batch)
+    return figures
 
 
 _FLOAT_DRIVERS = {"sqlite"}
@@ -336,6 +342,28 @@ def _withhold(of: Monitor, cells: dict[int, list[int]], atoms: set) -> set[int]:
             month.add(figure, usd, fails)
     month.decide()
     return {cell for cell, figure in keys.items() if figure in month.withheld}
+
+
+def _sum_period_of(product: str, period: str, months: list[list[tuple]]) -> None:
+    """A period's figures summed from its months' figures as _rebuild_month returned them: the
+    same as _sum_period, which reads them back from the table."""
+    sums: dict[tuple, list] = {}
+    for figures in months:
+        for dimension, category, origin, key, kg, usd, withheld in figures:
+            place = (dimension, category, origin, key)
+            total = sums.get(place)
+            if total is None:
+                sums[place] = [kg, usd, withheld]
+            else:
+                total[0] += kg
+                total[1] += usd
+                total[2] = total[2] or withheld
+    connection = db.session.connection()
+    cents = _CENTS[connection.dialect.name in _FLOAT_DRIVERS]
+    rows = [(product, dimension, category, origin, period, key, cents(kg), cents(usd), None, None, withheld)
+            for (dimension, category, origin, key), (kg, usd, withheld) in sums.items()]
+    for at in range(0, len(rows), 10000):
+        connection.exec_driver_sql(_INSERT_CELLS[connection.dialect.paramstyle], rows[at:at + 10000])
 
 
 def _sum_period(product: str, period: str, months: list[str]) -> None:
