@@ -12,12 +12,14 @@ from sqlalchemy.orm import aliased
 
 from .. import formatting
 from ..accounts import EVENT_KINDS, OUTCOMES
+from ..enums import AccountEventKind
 from ..extensions import db
 from ..models import AccountEvent, User
 from .bounds import page_number
 from .downloads import attachment, safe_text
 
 PAGE_SIZE = 50
+INVITATION_KINDS = (AccountEventKind.INVITED, AccountEventKind.INVITATION_WITHDRAWN)
 COLUMNS = ["When (UTC)", "Email", "What", "Outcome", "Client address", "Browser", "By", "Note"]
 
 
@@ -48,7 +50,9 @@ def page(*, company_id: int | None, title: str, intro: str, endpoint: str, csv_e
     args = {k: v for k, v in chosen.items() if v}
     return render_template("audit.html", rows=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
                            page=number, filters=chosen, args=args, kinds=EVENT_KINDS, outcomes=OUTCOMES,
-                           title=title, intro=intro, endpoint=endpoint, csv_endpoint=csv_endpoint)
+                           title=title, intro=intro, endpoint=endpoint, csv_endpoint=csv_endpoint,
+                           # An invitation's address has no account yet, by nature: not worth a tag.
+                           invitation_kinds=INVITATION_KINDS)
 
 
 def csv_download(*, company_id: int | None, filename: str) -> Response:

@@ -105,6 +105,17 @@ def test_administrator_invites_a_colleague_who_files_and_is_then_suspended(
     page.goto(f"/licenses/{number}")
     expect(page.get_by_role("heading", level=1)).to_contain_text(number)
 
+    # The company's activity: the invitation, the colleague's joining, the suspension and the
+    # refused sign-in that followed, by whom and from where.
+    page.goto("/account/people")
+    page.get_by_role("link", name="Company Activity").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Company Activity")
+    activity = page.get_by_role("region", name="Company Activity")
+    for seen in ("Invited to the company", "Joined the company", "Suspended", "Sign-in refused"):
+        expect(activity).to_contain_text(seen)
+    screenshot(page, "company-activity", mobile=True)
+    audit("company-activity")
+
 
 def test_my_account_shows_sign_ins_and_signs_out_everywhere(page, new_page, app, helpers, console, audit):
     with app.app_context():
