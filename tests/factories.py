@@ -173,7 +173,8 @@ def seed_world() -> dict:
                            issued_batch_id=add_upload_batch(user.id, status="issued"),
                            member_id=leaver.id, user_id=leaver.id,
                            invitation_id=add_invitation(user, f"invited-{name}@example.com"),
-                           position=0, kind="csv", filename="app/app.css", product="steel")
+                           position=0, kind="csv", filename="app/app.css", product="steel",
+                           slug="license-invalid")
         key, world[name]["api_token"] = apikeys.create_key(user, f"{name} system")
         world[name]["key_id"] = key.id
     return world

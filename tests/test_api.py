@@ -91,6 +91,10 @@ def test_without_a_key_the_api_answers_401_problem(client):
     assert response.status_code == 401
     assert response.content_type == PROBLEM
     assert response.get_json()["type"].endswith("/unauthorized")
+    # The type, opened, is its row of the reference page.
+    opened = client.get(response.get_json()["type"])
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/api/v1/docs#problem-unauthorized")
+    assert 'id="problem-unauthorized"' in client.get("/api/v1/docs").get_data(as_text=True)
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import http
 
-from flask import Flask, current_app, render_template
+from flask import Flask, abort, current_app, redirect, render_template, url_for
 from flask_smorest import Api, Blueprint
 
 from ..extensions import csrf, limiter
@@ -84,6 +84,14 @@ def init_app(app: Flask) -> None:
         if endpoint.startswith("api-docs."):
             app.view_functions[endpoint] = public(view)
     app.add_url_rule("/api/v1/docs", "api_reference", public(reference))
+    app.add_url_rule(PROBLEM_BASE + "<slug>", "api_problem_type", public(problem_type))
+
+
+def problem_type(slug: str):
+    """A problem's `type`, dereferenced: its row of the reference page."""
+    if slug not in TYPES:
+        abort(404)
+    return redirect(url_for("api_reference", _anchor=f"problem-{slug}"))
 
 
 def reference():

@@ -1,6 +1,8 @@
 """RFC 9457 problem details (application/problem+json): how the JSON API says what went wrong.
 
-Each kind of problem has a stable `type` URI (PROBLEM_BASE + slug) that a client may switch on;
+Each kind of problem has a stable `type` URI (PROBLEM_BASE + slug) that a client may switch on: a
+reference relative to the API's own host (RFC 9457 allows it), the same on every deployment, which
+opens its row of the API's reference page;
 `title` is the same for every occurrence of the type, `detail` says what happened this time, and
 validation problems list `errors` with each one's field (and line, and item of a batch).
 """
@@ -10,7 +12,7 @@ import json
 
 from flask import Response, request
 
-PROBLEM_BASE = "https://aimweb.example/problems/"
+PROBLEM_BASE = "/api/v1/problems/"
 CONTENT_TYPE = "application/problem+json"
 
 # slug -> (status, title): the stable catalogue (the README lists it).
