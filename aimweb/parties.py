@@ -6,14 +6,16 @@ database; aimweb/addressbook.py loads the parties, the upload's results ask.
 character added, dropped, changed, or two neighbours swapped, each counts one): at most 1 for
 names of 5 to 9 characters, at most 2 from 10 characters on, never for names under 5 characters
 (short names differ by a letter as a rule: ABB and ABC are two companies). Chosen over difflib's
-ratio >= 0.88, which let through no single typo in a name under 9 characters (one letter of 8 is
-a ratio of 0.875) and needs a full alignment per pair; see the README ("Broker address book").
+ratio >= 0.88, which misses one changed letter in a name of up to 8 characters (7 of 8 alike is
+0.875) and costs a full alignment per pair: 30 times slower here (bench/bench_party_matching.py).
 
-Speed: parties are bucketed by length and carry a bitmask of their characters. A name is compared
-only with parties of a length within the distance, whose character set differs by at most twice
-the distance (each edit changes at most two characters' presence), and the distance itself is
-computed in a band and given up as soon as it exceeds the limit. Each distinct name is looked up
-once per kind.
+Speed: a name within k edits of a saved one holds one of 2k + 1 pieces of the saved name unchanged,
+at about the same place (pigeonhole: an edit touches one piece, a swap of two neighbours at most
+two). Saved names are indexed by their pieces (with their length
+and the piece's number), so a name is compared only with the few saved names sharing a piece at
+that place, whose character set differs by at most twice the distance (each edit changes at most
+two characters' presence); the distance itself is computed in a band and given up as soon as it
+exceeds the limit. Each distinct name is looked up once per kind.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 SHORTEST = 5
 LONG = 10
@@ -86,20 +89,35 @@ class Near:
     distance: int
 
 
+@lru_cache(maxsize=None)
+def _pieces(length: int) -> tuple[tuple[int, int], ...]:
+    """(start, length) of the near-equal consecutive pieces a saved name of that length is indexed
+    by: 2k + 1 of them for k allowed edits (none for a name too short to have a typo)."""
+    count = 2 * allowed_distance("x" * length) + 1
+    if count == 1:
+        return ()
+    bounds = [round(i * length / count) for i in range(count + 1)]
+    return tuple((bounds[i], bounds[i + 1] - bounds[i]) for i in range(count))
+
+
 class PartyIndex:
     """The saved parties of a company, per kind, ready to be asked about many names."""
 
     def __init__(self, parties: Iterable[tuple[Hashable, str]]):
         """`parties`: (kind, name) of every saved party (archived ones left out by the caller)."""
         self._exact: dict[Hashable, dict[str, str]] = defaultdict(dict)
-        self._by_length: dict[Hashable, dict[int, list[tuple[str, int, str]]]] = defaultdict(lambda: defaultdict(list))
+        # kind -> (saved length, piece number) -> piece -> the saved names holding it there
+        self._pieces: dict[Hashable, dict[tuple[int, int], dict[str, list]]] = defaultdict(dict)
         self._cache: dict[tuple[Hashable, str], Near | None] = {}
         for kind, name in parties:
             key = name_key(name)
-            if not key:
+            if not key or key in self._exact[kind]:
                 continue
-            self._exact[kind].setdefault(key, name)
-            self._by_length[kind][len(key)].append((key, _mask(key), name))
+            self._exact[kind][key] = name
+            entry = (key, _mask(key), name, allowed_distance(key))
+            tables = self._pieces[kind]
+            for number, (start, size) in enumerate(_pieces(len(key))):
+                tables.setdefault((len(key), number), {}).setdefault(key[start:start + size], []).append(entry)
 
     def saved(self, kind: Hashable, name: str) -> str | None:
         """The saved party of that kind with the same name (as saved), if any."""
@@ -118,21 +136,25 @@ class PartyIndex:
         limit = allowed_distance(key)
         if not limit or key in self._exact.get(kind, {}):
             return None
-        lengths = self._by_length.get(kind, {})
-        mask = _mask(key)
-        best = None
-        for length in range(len(key) - limit, len(key) + limit + 1):
-            for saved, saved_mask, name in lengths.get(length, ()):
-                if (mask ^ saved_mask).bit_count() > 2 * limit:
+        mask, size_of_key = _mask(key), len(key)
+        tables = self._pieces.get(kind, {})
+        seen, best = set(), None
+        for length in range(size_of_key - limit, size_of_key + limit + 1):
+            for number, (start, size) in enumerate(_pieces(length)):
+                table = tables.get((length, number))
+                if not table:
                     continue
-                # Both names must be long enough for the distance: a short saved name never
-                # matches a long typo of it by more than its own allowance.
-                within = min(limit, allowed_distance(saved) or 0)
-                if not within:
-                    continue
-                found = distance_within(key, saved, within)
-                if found is not None and (best is None or found < best.distance):
-                    best = Near(name, found)
-                    if found == 1:
-                        return best
+                for at in range(max(0, start - limit), min(size_of_key - size, start + limit) + 1):
+                    for saved, saved_mask, name, allowed in table.get(key[at:at + size], ()):
+                        if saved in seen:
+                            continue
+                        seen.add(saved)
+                        # Both names must be long enough for the distance: a short saved name
+                        # never matches a long typo of it by more than its own allowance.
+                        within = min(limit, allowed)
+                        if (mask ^ saved_mask).bit_count() > 2 * within:
+                            continue
+                        found = distance_within(key, saved, within)
+                        if found is not None and (best is None or (found, name) < (best.distance, best.name)):
+                            best = Near(name, found)
         return best
