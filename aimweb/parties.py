@@ -23,7 +23,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 SHORTEST = 5
 LONG = 10
@@ -89,7 +89,7 @@ class Near:
     distance: int
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pieces(length: int) -> tuple[tuple[int, int], ...]:
     """(start, length) of the near-equal consecutive pieces a saved name of that length is indexed
     by: 2k + 1 of them for k allowed edits (none for a name too short to have a typo)."""
