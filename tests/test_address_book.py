@@ -289,7 +289,7 @@ def test_the_upload_flags_a_name_close_to_a_saved_party_by_row_and_column(app, q
     ])
     text = page_text_of(result_page(client, upload(client, data, check=True)))
     assert "3 names in this file are close to, but not the same as, a saved party" in text
-    assert ("Row 3, column C (Importer Name): Importer name is close to saved party “Gulf Coast Metals LLC” "
+    assert ("Rows 3, 4, column C (Importer Name): Importer name is close to saved party “Gulf Coast Metals LLC” "
             "(possible typo).") in text
     assert ("Row 5, column D (Exporter Name): Exporter name is close to saved party “Northern Rolling Mills” "
             "(possible typo).") in text
@@ -299,6 +299,6 @@ def test_the_upload_flags_a_name_close_to_a_saved_party_by_row_and_column(app, q
     # A warning does not stop the file: Upload File issues every license as filed.
     text = page_text_of(result_page(client, upload(client, data)))
     assert "All licenses are created successfully." in text
-    assert "Row 3, column C (Importer Name)" in text
+    assert "Rows 3, 4, column C (Importer Name)" in text
     names = query(lambda: sorted(db.session.scalars(select(License.importer_name))))
     assert names.count("Gulf Coast Metls LLC") == 1

@@ -136,8 +136,8 @@ def matching(result: list[dict], text: str) -> list[dict]:
 
 def with_party_warnings(result: list[dict], index: PartyIndex, product: str) -> list[dict]:
     """The results, each license with the `warnings` of its names close to, but not the same as, a
-    saved party of the address book (a possible typo): row (its first row in the file), column,
-    title and message. Warnings never stop a file: it is issued as filed."""
+    saved party of the address book (a possible typo): its rows in the file (the license's header
+    is the same on each), column, title and message. Warnings never stop a file: it is issued as filed."""
     columns = layout(product).column_of
     out = []
     for r in result:
@@ -147,7 +147,7 @@ def with_party_warnings(result: list[dict], index: PartyIndex, product: str) -> 
             near = index.close_to(kind, name) if name else None
             if near is not None:
                 warnings.append({
-                    "row": (r.get("rows") or [None])[0], "column": column_letter(columns[kind.field]),
+                    "rows": list(r.get("rows") or ()), "column": column_letter(columns[kind.field]),
                     "title": HEADER[kind.field].label,
                     "message": f"{kind.label} name is close to saved party “{near.name}” (possible typo)."})
         out.append({**r, "warnings": warnings} if warnings else r)
