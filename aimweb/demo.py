@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import select
 
-from . import licensing, rules
+from . import addressbook, licensing, rules
 from .clock import application_date
+from .enums import PartyKind
 from .extensions import db
 from .models import Company, License, User
 from .products import Product
@@ -39,6 +41,7 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
         )
     upsert_verified_user(DEMO_OFFICER[0], DEMO_OFFICER[1], "officer", "Olive", "Officer")
     db.session.commit()
+    _seed_demo_parties(filer)
     issued = _seed_demo_licenses(filer)
     if issued:
         echo(f"Issued {issued} demo licenses to {filer.company.name}.")
@@ -50,6 +53,20 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
         echo("Built the public monitors' figures (aluminum and steel).")
     echo(f"Demo filer:   {DEMO_FILER[0]} / {DEMO_FILER[1]}")
     echo(f"Demo officer: {DEMO_OFFICER[0]} / {DEMO_OFFICER[1]}")
+
+
+# The demo company's address book: a few parties of its shipments (saved once).
+DEMO_PARTIES = [(PartyKind.IMPORTER, "Gulf Coast Metals LLC", "210101-00001"),
+                (PartyKind.IMPORTER, "Midwest Extrusions Inc.", None),
+                (PartyKind.EXPORTER, "Alouette Smelting Inc.", None),
+                (PartyKind.EXPORTER, "Emirates Global Aluminium", None),
+                (PartyKind.MANUFACTURER, "EGA Jebel Ali", None)]
+
+
+def _seed_demo_parties(filer: User) -> None:
+    for kind, name, number in DEMO_PARTIES:
+        with suppress(addressbook.PartyRefused):  # saved by an earlier run
+            addressbook.add(filer.company_id, addressbook.PartyValues(kind, name, number), filer)
 
 
 # importer, exporter, manufacturer, origin, port, days to import, lines (aluminum's line fields in

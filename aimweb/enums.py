@@ -112,6 +112,37 @@ class CompanyRole(Vocabulary):
     VIEWER = "company_viewer"         # reads: dashboard, license pages, PDF, export
 
 
+class PartyKind(Vocabulary):
+    """What a saved party of a company's address book is (aimweb/addressbook.py): one of the three
+    parties a license names. Stored with a prefix so the words never read as a company type."""
+
+    IMPORTER = "party_importer"
+    EXPORTER = "party_exporter"
+    MANUFACTURER = "party_manufacturer"
+
+    @property
+    def field(self) -> str:
+        """The license header field it fills (aimweb/products/base.py)."""
+        return f"{self.slug}_name"
+
+    @property
+    def slug(self) -> str:
+        """The short word of URLs and form values."""
+        return self.value.removeprefix("party_")
+
+    @property
+    def plural(self) -> str:
+        return PARTY_PLURALS[self]
+
+    @classmethod
+    def of_field(cls, name: str) -> PartyKind | None:
+        return next((kind for kind in cls if kind.field == name), None)
+
+    @classmethod
+    def of_slug(cls, slug: str) -> PartyKind | None:
+        return next((kind for kind in cls if kind.slug == slug), None)
+
+
 class SignInOutcome(Vocabulary):
     """How an AccountEvent ended."""
 
@@ -219,6 +250,11 @@ LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
         CompanyRole.FILER: "Filer",
         CompanyRole.VIEWER: "Viewer",
     },
+    PartyKind: {
+        PartyKind.IMPORTER: "Importer",
+        PartyKind.EXPORTER: "Exporter",
+        PartyKind.MANUFACTURER: "Manufacturer",
+    },
     SignInOutcome: {
         SignInOutcome.OK: "Done",
         SignInOutcome.WRONG_PASSWORD: "Wrong email or password",
@@ -239,6 +275,8 @@ LABELS: dict[type[Vocabulary], dict[Vocabulary, str]] = {
         Health.UNAVAILABLE: "Not ready",
     },
 }
+PARTY_PLURALS = {PartyKind.IMPORTER: "Importers", PartyKind.EXPORTER: "Exporters",
+                 PartyKind.MANUFACTURER: "Manufacturers"}
 NUMBER_MARKS = {LicenseKind.STANDARD: "", LicenseKind.LOW_VALUE: "L"}
 FILER_EVENT_LABELS: dict[EventKind, str] = {
     EventKind.ISSUED: "Submitted (license issued)",

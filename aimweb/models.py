@@ -20,6 +20,7 @@ from .enums import (
     LicenseKind,
     LicenseStatus,
     MailStatus,
+    PartyKind,
     ReviewState,
     SignInOutcome,
     UploadStatus,
@@ -705,3 +706,31 @@ class IdempotencyRecord(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("uq_idempotency_record_key", "api_key_id", "key", unique=True),)
+
+
+class Party(db.Model):
+    """A saved party of a company's address book (aimweb/addressbook.py): an importer, exporter or
+    manufacturer the company's filers name on license after license. A license keeps its own text
+    as filed: nothing here is linked to a license, so changing a party never rewrites one."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    kind: Mapped[PartyKind] = mapped_column(Word(PartyKind, 20))
+    name: Mapped[str] = mapped_column(String(200))
+    # The name without case, spaces, punctuation or accents (aimweb/parties.py): one per kind.
+    name_key: Mapped[str] = mapped_column(String(200))
+    # An importer of record's CBP importer number or EIN (NN-NNNNNNN or YYDDPP-NNNNN).
+    importer_number: Mapped[str | None] = mapped_column(String(12))
+    country: Mapped[str | None] = mapped_column(String(3))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    archived_at: Mapped[datetime | None]
+
+    created_by: Mapped[User] = relationship()
+
+    __table_args__ = (Index("uq_party_company_kind_key", "company_id", "kind", "name_key", unique=True),)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None

@@ -11,9 +11,9 @@ from functools import cache
 
 from sqlalchemy import select
 
-from aimweb import apikeys
+from aimweb import addressbook, apikeys
 from aimweb.clock import application_date, utcnow
-from aimweb.enums import CompanyRole
+from aimweb.enums import CompanyRole, PartyKind
 from aimweb.extensions import db
 from aimweb.models import Company, Invitation, License, ProductLine, SavedSearch, UploadBatch, User
 from aimweb.security import hash_password
@@ -145,6 +145,11 @@ def add_upload_batch(user_id: int, *, status="rejected", filename="licenses.xlsx
     return batch.id
 
 
+def add_party(user: User, name: str, kind: PartyKind = PartyKind.IMPORTER, **values) -> int:
+    """A saved party of the user's company's address book (through the service)."""
+    return addressbook.add(user.company_id, addressbook.PartyValues(kind, name, **values), user).id
+
+
 def add_saved_search(user_id: int, name="Submitted", query="status=submitted") -> int:
     search = SavedSearch(user_id=user_id, name=name, query=query)
     db.session.add(search)
@@ -175,6 +180,7 @@ def seed_world() -> dict:
                            invitation_id=add_invitation(user, f"invited-{name}@example.com"),
                            position=0, kind="csv", filename="app/app.css", product="steel",
                            slug="license-invalid")
+        world[name]["party_id"] = add_party(user, f"Party of {name} Inc.")
         key, world[name]["api_token"] = apikeys.create_key(user, f"{name} system")
         world[name]["key_id"] = key.id
     return world

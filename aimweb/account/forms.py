@@ -4,7 +4,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..auth.forms import CreateAccountForm, NewPasswordForm
-from ..enums import CompanyRole
+from ..enums import CompanyRole, PartyKind
 from ..web.emails import email_field
 from . import identifiers
 
@@ -176,3 +176,40 @@ class ChangePasswordForm(NewPasswordForm):
 
 class JoinForm(CreateAccountForm):
     """A new account made from an invitation: its address is the invitation's (already verified)."""
+
+
+# ----- the address book ------------------------------------------------------------------------
+
+class PartyForm(FlaskForm):
+    """A saved importer, exporter or manufacturer (aimweb/addressbook.py checks the name)."""
+
+    kind = SelectField("Kind", choices=[(kind.slug, kind.label) for kind in PartyKind],
+                       validators=[DataRequired("Select the kind of party.")],
+                       description="Importer, exporter or manufacturer: the license field it is offered in.")
+    name = StringField("Name", validators=[Length(max=200, message="The name must be at most 200 characters.")],
+                       filters=_strip, description="As it is written on licenses.")
+    importer_number = _checked_text("Importer Number (optional)", max_len=12, description=(
+        "Importers of record only: the importer's EIN (##-#######) or CBP-assigned importer "
+        "number (YYDDPP-NNNNN)."))
+    country = SelectField("Country (optional)", choices=[], description="Where the party is, if you wish to note it.")
+
+    def __init__(self, *args, **kwargs):
+        from ..reference import countries
+
+        super().__init__(*args, **kwargs)
+        self.country.choices = [("", "- Select -")] + countries.all_countries()
+        self.name.flags.required = True
+
+    def validate_importer_number(self, field):
+        if not field.data:
+            return
+        if self.kind.data != PartyKind.IMPORTER.slug:
+            raise ValidationError("Only an importer has an importer number.")
+        digits = "".join(c for c in field.data if c.isdigit())
+        normalize = identifiers.normalize_ein if len(digits) == 9 else identifiers.normalize_cbp_number
+        normalized, problem = normalize(field.data)
+        if problem:
+            raise ValidationError(problem if len(digits) == 9 else
+                                  "Enter an EIN (##-#######, like 12-3456789) or a CBP-assigned importer "
+                                  "number (YYDDPP-NNNNN, like 210101-00001).")
+        field.data = normalized

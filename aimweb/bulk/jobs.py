@@ -241,6 +241,8 @@ def sweep() -> dict[str, int]:
 def _summary(group, draft) -> dict:
     """What the results page shows of one license of the file (amounts as text: JSON)."""
     return {"entry_id": group.entry_id, "rows": group.rows, "importer": draft.importer_name,
+            # The other parties as filed: the results page checks them against the address book.
+            "exporter": draft.exporter_name, "manufacturer": draft.manufacturer_name,
             "kg": str(sum((line.quantity_kg for line in draft.lines), Decimal(0))),
             "usd": str(sum((line.customs_value_usd for line in draft.lines), Decimal(0)))}
 

@@ -17,6 +17,10 @@ import re
 import zipfile
 from decimal import Decimal, InvalidOperation
 
+from ..enums import PartyKind
+from ..parties import PartyIndex
+from ..products import HEADER
+from .rows import layout
 from .workbook import _column_index, _read_part, _scan_sheet, _workbook_parts, column_letter
 
 TITLE = "License Number"
@@ -128,3 +132,23 @@ def matching(result: list[dict], text: str) -> list[dict]:
         return result
     return [r for r in result if any(text in str(r.get(key) or "").lower()
                                      for key in ("entry_id", "number", "importer"))]
+
+
+def with_party_warnings(result: list[dict], index: PartyIndex, product: str) -> list[dict]:
+    """The results, each license with the `warnings` of its names close to, but not the same as, a
+    saved party of the address book (a possible typo): its rows in the file (the license's header
+    is the same on each), column, title and message. Warnings never stop a file: it is issued as filed."""
+    columns = layout(product).column_of
+    out = []
+    for r in result:
+        warnings = []
+        for kind in PartyKind:
+            name = r.get(kind.slug)
+            near = index.close_to(kind, name) if name else None
+            if near is not None:
+                warnings.append({
+                    "rows": list(r.get("rows") or ()), "column": column_letter(columns[kind.field]),
+                    "title": HEADER[kind.field].label,
+                    "message": f"{kind.label} name is close to saved party “{near.name}” (possible typo)."})
+        out.append({**r, "warnings": warnings} if warnings else r)
+    return out

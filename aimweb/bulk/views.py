@@ -8,14 +8,14 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import products
+from .. import addressbook, products
 from ..enums import ENTRY_TYPES
 from ..extensions import db
 from ..models import License, ProductLine, UploadBatch
 from ..web.access import filer_required
 from ..web.downloads import XLSX, attachment, safe_text, table_download
 from . import bp, jobs
-from .results import NotWritable, matching, totals, with_license_numbers
+from .results import NotWritable, matching, totals, with_license_numbers, with_party_warnings
 from .template import template_bytes
 from .workbook import MAX_ROWS, UploadRejected
 
@@ -97,10 +97,23 @@ def batch(batch_id: int):
     result = batch.result or []
     if batch.issued and result and "kg" not in result[0]:
         result = _with_amounts(batch, result)  # a batch issued before the totals were kept
+    result = _with_warnings(batch, result)
     text = (request.args.get("q") or "").strip()[:100]
     return render_template("bulk/batch.html", batch=batch, stale=stale,
-                           working=batch.working, totals=totals(result),
+                           working=batch.working, totals=totals(result), warned=_warned(result),
                            shown=matching(result, text), q=text, error=None)
+
+
+def _with_warnings(batch: UploadBatch, result: list[dict]) -> list[dict]:
+    """The names of a checked or issued file close to a saved party (checked on each showing: a
+    party saved since counts)."""
+    if not result or not (batch.checked or batch.issued):
+        return result
+    return with_party_warnings(result, addressbook.index_for(batch.company_id), batch.product)
+
+
+def _warned(result: list[dict]) -> int:
+    return sum(len(r.get("warnings") or ()) for r in result)
 
 
 def _with_amounts(batch: UploadBatch, result: list[dict]) -> list[dict]:
@@ -127,8 +140,9 @@ def issue(batch_id: int):
 
 
 def batch_page(batch: UploadBatch, error: str):
+    result = _with_warnings(batch, batch.result or [])
     return render_template("bulk/batch.html", batch=batch, stale=False, working=False,
-                           totals=totals(batch.result or []), shown=batch.result or [], q="",
+                           totals=totals(result), warned=_warned(result), shown=result, q="",
                            error=error), 400
 
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import licensing, products
+from .. import addressbook, licensing, products
 from ..clock import application_date
-from ..enums import LicenseKind, LicenseStatus
+from ..enums import LicenseKind, LicenseStatus, PartyKind
 from ..inputs import parse_amount
 from ..reference.hts import format_hts, normalize_hts
 from ..reference.ports import all_ports
@@ -343,8 +343,28 @@ def view(number: str):
 def _license_page(lic, use_form: UseForm | None = None):
     # Officers' internal notes (a "Clear" note) are never shown to the filer.
     events = [e for e in lic.events if current_user.is_officer or not e.internal]
+    unsaved = addressbook.unsaved_parties(lic) if current_user.can_file else []
     return render_template("licenses/view.html", lic=lic, events=events, today=application_date(),
-                           use_form=use_form or UseForm(formdata=None))
+                           use_form=use_form or UseForm(formdata=None), unsaved=unsaved)
+
+
+@bp.post("/<number>/address-book")
+@filer_required
+def save_party(number: str):
+    """"Save to address book": the license's importer, exporter or manufacturer as filed (once)."""
+    lic = license_or_404(number)
+    kind = PartyKind.of_slug(request.form.get("kind") or "")
+    if kind is None:
+        flash("Choose which party to save.", "error")
+    else:
+        try:
+            party, saved = addressbook.save_from_license(lic, kind, current_user)
+        except addressbook.PartyRefused as refused:
+            flash(refused.message, "error")
+        else:
+            flash(f"{kind.label} “{party.name}” was saved to the address book." if saved else
+                  f"{kind.label} “{party.name}” was already in the address book.", "success" if saved else "info")
+    return redirect(url_for("licenses.view", number=lic.number), 303)
 
 
 # ----- the low-value license: its form and its uses ------------------------------------------------

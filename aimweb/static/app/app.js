@@ -468,3 +468,127 @@ document.addEventListener("htmx:confirm", function (event) {
     window.location.assign(link.href);
   }
 });
+
+// ----- Saved parties offered as a party's name is typed (the license form) -----------------------
+// The field asks the server for its options (htmx, data-suggest names the listbox); here they
+// become a combobox: Down/Up move through them, Enter or a click takes one, Escape closes the
+// list. The number found is said once per change, politely. Without a script: a text field.
+var aimSuggestSaid = {};
+
+function aimSuggestOptions(list) {
+  return Array.prototype.slice.call(list.querySelectorAll('[role="option"]'));
+}
+
+function aimSuggestClose(input, list) {
+  list.hidden = true;
+  input.setAttribute("aria-expanded", "false");
+  input.removeAttribute("aria-activedescendant");
+  aimSuggestOptions(list).forEach(function (option) {
+    option.setAttribute("aria-selected", "false");
+  });
+}
+
+function aimSuggestMove(input, list, step) {
+  var options = aimSuggestOptions(list);
+  if (!options.length) {
+    return;
+  }
+  list.hidden = false;
+  input.setAttribute("aria-expanded", "true");
+  var current = options.findIndex(function (option) {
+    return option.getAttribute("aria-selected") === "true";
+  });
+  var next = current < 0 ? (step > 0 ? 0 : options.length - 1) : (current + step + options.length) % options.length;
+  options.forEach(function (option, index) {
+    option.setAttribute("aria-selected", index === next ? "true" : "false");
+  });
+  input.setAttribute("aria-activedescendant", options[next].id);
+  options[next].scrollIntoView({block: "nearest"});
+}
+
+function aimSuggestPick(input, list, option) {
+  input.value = option.getAttribute("data-value");
+  aimSuggestClose(input, list);
+  input.dispatchEvent(new Event("change", {bubbles: true}));  // the draft's autosave
+  aimAnnounce(input.value + " chosen.");
+}
+
+function aimSuggestList(input) {
+  return document.getElementById(input.getAttribute("data-suggest"));
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("input[data-suggest]").forEach(function (input) {
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", input.getAttribute("data-suggest"));
+    input.setAttribute("autocomplete", "off");
+  });
+});
+
+document.addEventListener("htmx:afterSwap", function (event) {
+  var list = event.detail.target;
+  if (!list || !list.matches || !list.matches("ul.aim-suggest")) {
+    return;
+  }
+  var input = document.querySelector('input[data-suggest="' + list.id + '"]');
+  var count = aimSuggestOptions(list).length;
+  var open = count > 0 && document.activeElement === input;
+  list.hidden = !open;
+  input.setAttribute("aria-expanded", open ? "true" : "false");
+  input.removeAttribute("aria-activedescendant");
+  var text = input.value.trim() ? (count === 0 ? "No " + list.getAttribute("data-one") + " matches." :
+    count + " " + list.getAttribute(count === 1 ? "data-one" : "data-many") + (count === 1 ? " matches" : " match") +
+    ": press the down arrow to choose.") : "";
+  if (text && aimSuggestSaid[list.id] !== text) {
+    aimAnnounce(text);
+  }
+  aimSuggestSaid[list.id] = text;
+});
+
+document.addEventListener("keydown", function (event) {
+  var input = event.target;
+  if (!input.matches || !input.matches("input[data-suggest]")) {
+    return;
+  }
+  var list = aimSuggestList(input);
+  if (!list) {
+    return;
+  }
+  var open = !list.hidden;
+  if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    if (aimSuggestOptions(list).length) {
+      event.preventDefault();
+      aimSuggestMove(input, list, event.key === "ArrowDown" ? 1 : -1);
+    }
+  } else if (event.key === "Enter" && open) {
+    var active = list.querySelector('[aria-selected="true"]');
+    if (active) {
+      event.preventDefault();  // not the form's Preview
+      aimSuggestPick(input, list, active);
+    }
+  } else if (event.key === "Escape" && open) {
+    event.preventDefault();
+    aimSuggestClose(input, list);
+  }
+});
+
+document.addEventListener("mousedown", function (event) {
+  var option = event.target.closest && event.target.closest("ul.aim-suggest [role=\"option\"]");
+  if (option) {
+    event.preventDefault();  // the field keeps the focus
+    var list = option.closest("ul.aim-suggest");
+    aimSuggestPick(document.querySelector('input[data-suggest="' + list.id + '"]'), list, option);
+  }
+});
+
+document.addEventListener("focusout", function (event) {
+  var input = event.target;
+  if (input.matches && input.matches("input[data-suggest]")) {
+    var list = aimSuggestList(input);
+    if (list) {
+      aimSuggestClose(input, list);
+    }
+  }
+});
