@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-from . import me, people, views  # noqa: E402,F401
+from . import branches, me, people, views  # noqa: E402,F401
