@@ -41,9 +41,10 @@ def upgrade():
                "SELECT id, branch_name, COALESCE(branch_street, ''), COALESCE(branch_city, ''), "
                "COALESCE(branch_state, ''), COALESCE(branch_zip, ''), COALESCE(updated_at, created_at) "
                "FROM company WHERE branch_name IS NOT NULL AND branch_name <> '' ORDER BY id")
-    with op.batch_alter_table('company') as batch_op:
-        for name, _length in BRANCH_COLUMNS:
-            batch_op.drop_column(name)
+    # Dropped in place (SQLite 3.35+ drops a plain column): a batch copy of "company" would trip
+    # the foreign keys of every table pointing at it.
+    for name, _length in BRANCH_COLUMNS:
+        op.execute(f"ALTER TABLE company DROP COLUMN {name}")
     op.add_column('license', sa.Column('branch_id', sa.Integer(), nullable=True))
     if op.get_bind().dialect.name != "sqlite":  # SQLite cannot add a constraint to a table
         op.create_foreign_key(op.f('fk_license_branch_id_branch'), 'license', 'branch', ['branch_id'], ['id'])
@@ -59,9 +60,8 @@ def downgrade():
     if op.get_bind().dialect.name != "sqlite":
         op.drop_constraint(op.f('fk_license_branch_id_branch'), 'license', type_='foreignkey')
     op.drop_column('license', 'branch_id')
-    with op.batch_alter_table('company') as batch_op:
-        for name, length in BRANCH_COLUMNS:
-            batch_op.add_column(sa.Column(name, sa.String(length=length), nullable=True))
+    for name, length in BRANCH_COLUMNS:
+        op.add_column('company', sa.Column(name, sa.String(length=length), nullable=True))
     # Back to one branch per company: its first (the others are lost on the way down).
     for name, column in (("branch_name", "name"), ("branch_street", "street"), ("branch_city", "city"),
                          ("branch_state", "state"), ("branch_zip", "zip_code")):
