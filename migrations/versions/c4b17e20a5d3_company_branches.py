@@ -48,9 +48,9 @@ def upgrade():
     op.add_column('license', sa.Column('branch_id', sa.Integer(), nullable=True))
     if op.get_bind().dialect.name != "sqlite":  # SQLite cannot add a constraint to a table
         op.create_foreign_key(op.f('fk_license_branch_id_branch'), 'license', 'branch', ['branch_id'], ['id'])
-    op.create_index('ix_license_company_branch_created', 'license', ['company_id', 'branch_id', 'created_at'],
+    op.create_index('ix_license_company_branch_created', 'license', ['company_id', 'branch_id', 'created_at', 'status'],
                     unique=False)
-    op.create_index('ix_license_company_filer_created', 'license', ['company_id', 'created_by_id', 'created_at'],
+    op.create_index('ix_license_company_filer_created', 'license', ['company_id', 'created_by_id', 'created_at', 'status'],
                     unique=False)
 
 
