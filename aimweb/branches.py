@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Branch, User, utcnow
+from .models import Branch, utcnow
 from .rules import Problem
 
 FIELD = "branch_id"  # the field a wrong choice is reported on (the form's select, the API's key)
@@ -58,7 +58,7 @@ def _name_taken(company_id: int, values: BranchValues, branch_id: int | None) ->
                                       "Give this one another name or a suffix.")
 
 
-def add_branch(company_id: int, values: BranchValues, by: User) -> Branch:
+def add_branch(company_id: int, values: BranchValues) -> Branch:
     _name_taken(company_id, values, None)
     branch = Branch(company_id=company_id, **vars(values))
     db.session.add(branch)
@@ -66,8 +66,9 @@ def add_branch(company_id: int, values: BranchValues, by: User) -> Branch:
     return branch
 
 
-def edit_branch(branch: Branch, values: BranchValues, by: User) -> Branch:
-    """New name, address or suffix: the licenses filed for it show it as it is now."""
+def edit_branch(branch: Branch, values: BranchValues) -> Branch:
+    """New name, address or suffix: the license pages show it as it is now (a PDF already stored,
+    at the license's next version)."""
     if branch.is_archived:
         raise BranchError("name", f"“{branch.label}” is archived: restore it before changing it.")
     _name_taken(branch.company_id, values, branch.id)
@@ -77,7 +78,7 @@ def edit_branch(branch: Branch, values: BranchValues, by: User) -> Branch:
     return branch
 
 
-def archive_branch(branch: Branch, by: User) -> bool:
+def archive_branch(branch: Branch) -> bool:
     """No longer offered in "Filed for" (the licenses filed for it keep it). False when it already was."""
     if branch.is_archived:
         return False
@@ -86,7 +87,7 @@ def archive_branch(branch: Branch, by: User) -> bool:
     return True
 
 
-def restore_branch(branch: Branch, by: User) -> bool:
+def restore_branch(branch: Branch) -> bool:
     if not branch.is_archived:
         return False
     _name_taken(branch.company_id, BranchValues(branch.name, "", "", "", "", branch.suffix), branch.id)

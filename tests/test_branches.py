@@ -437,3 +437,27 @@ def test_the_api_list_filters_by_branch_and_filer(api, filed):
     assert listed(f"filed_by={filed['admin']}") == ["AADMC0526", "AADMN0526"]
     response = api.get("/licenses?branch=north")
     assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "branch"
+
+
+def test_a_branch_s_licenses_are_read_from_its_own_index(app, company, filed, query):
+    """On SQLite the company is compared unindexed in a search by branch or user, so its planner
+    reads the branch's (or user's) index and never walks the whole company (search._NotLookedUp)."""
+    from aimweb.clock import application_date
+    from aimweb.licenses import search
+
+    def plans():
+        if db.engine.dialect.name != "sqlite":
+            return None
+        found = {}
+        for name, value in (("branch", filed["north"]), ("filed_by", filed["admin"])):
+            f = search.parse_filters({name: str(value)}, application_date())
+            statement = search.license_query(company["company"], f).limit(25)
+            sql = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+            found[name] = " / ".join(row[3] for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+        return found
+
+    found = query(plans)
+    if found is None:
+        pytest.skip("SQLite's planner only")
+    assert "ix_license_branch_created" in found["branch"], found
+    assert "ix_license_filer_created" in found["filed_by"], found

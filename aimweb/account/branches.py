@@ -49,7 +49,7 @@ def add_branch():
     if not form.validate_on_submit():
         return _page(form, status=400)
     try:
-        branch = service.add_branch(current_user.company_id, _values(form), current_user)
+        branch = service.add_branch(current_user.company_id, _values(form))
     except service.BranchError as refused:
         getattr(form, refused.field).errors.append(str(refused))
         return _page(form, status=400)
@@ -65,11 +65,11 @@ def edit_branch(branch_id: int):
         if not form.validate():
             return _page(form, branch, 400)
         try:
-            service.edit_branch(branch, _values(form), current_user)
+            service.edit_branch(branch, _values(form))
         except service.BranchError as refused:
             getattr(form, refused.field).errors.append(str(refused))
             return _page(form, branch, 400)
-        return _done(f"Branch “{branch.label}” was saved. Its licenses show it as it is now.")
+        return _done(f"Branch “{branch.label}” was saved.")
     return _page(form, branch)
 
 
@@ -77,7 +77,7 @@ def edit_branch(branch_id: int):
 @company_admin_required
 def archive_branch(branch_id: int):
     branch = _branch(branch_id)
-    if service.archive_branch(branch, current_user):
+    if service.archive_branch(branch):
         return _done(f"Branch “{branch.label}” is archived: it is no longer offered for new licenses. "
                      "The licenses filed for it keep it.")
     return _done(f"Branch “{branch.label}” was already archived.", "info")
@@ -88,7 +88,7 @@ def archive_branch(branch_id: int):
 def restore_branch(branch_id: int):
     branch = _branch(branch_id)
     try:
-        done = service.restore_branch(branch, current_user)
+        done = service.restore_branch(branch)
     except service.BranchError as refused:
         return _done(str(refused), "error")
     if done:

@@ -28,9 +28,9 @@ def _checked_text(label, max_len=200, description=""):
 _CONTACT = "The company's contact person for its AIM licenses (kept with the registration, never published)."
 
 
-def _state(label="State", required=True):
+def _state(label="State", required=True, missing="Select the state."):
     choices = [("", "- Select -")] + [(c, f"{c} - {n}") for c, n in identifiers.us_states()]
-    validators = [DataRequired("Select the state.")] if required else []
+    validators = [DataRequired(missing)] if required else []
     return SelectField(label, choices=choices, validators=validators)
 
 
@@ -42,7 +42,22 @@ def _normalized(value: str, normalize, kind: str | None = None) -> str:
     return normalized
 
 
-class CompanyForm(FlaskForm):
+class _UsAddress(FlaskForm):
+    """The checks of a U.S. street address (fields street, state, zip_code): the company's and a
+    branch's."""
+
+    def validate_street(self, field):
+        problem = identifiers.street_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_zip_code(self, field):
+        problem = identifiers.zip_problem(field.data, self.state.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class CompanyForm(_UsAddress):
     ein = _checked_text("EIN", max_len=12, description=(
         "The Employer Identification Number (EIN) is also known as the Federal Tax or IRS "
         "identification number and is used to identify a business entity. It is NOT a Social "
@@ -86,16 +101,6 @@ class CompanyForm(FlaskForm):
         if field.data:
             field.data = _normalized(field.data, identifiers.normalize_cbp_number)
 
-    def validate_street(self, field):
-        problem = identifiers.street_problem(field.data)
-        if problem:
-            raise ValidationError(problem)
-
-    def validate_zip_code(self, field):
-        problem = identifiers.zip_problem(field.data, self.state.data)
-        if problem:
-            raise ValidationError(problem)
-
     def validate_phone(self, field):
         field.data = _normalized(field.data, identifiers.normalize_phone)
 
@@ -104,7 +109,7 @@ class CompanyForm(FlaskForm):
             field.data = _normalized(field.data, identifiers.normalize_phone, "fax")
 
 
-class BranchForm(FlaskForm):
+class BranchForm(_UsAddress):
     """A branch of the company (the Branches page): the guide's Branch Name and Branch Address."""
 
     name = _text("Branch Name", missing="Enter the branch name.", description=(
@@ -115,19 +120,8 @@ class BranchForm(FlaskForm):
     street = _text("Branch Address", missing="Enter the branch street address.", description=(
         "A U.S. street address: a P.O. box cannot be used."))
     city = _text("Branch City", max_len=100, missing="Enter the branch city.")
-    state = SelectField("Branch State", choices=[("", "- Select -")] + [
-        (c, f"{c} - {n}") for c, n in identifiers.us_states()], validators=[DataRequired("Select the branch state.")])
+    state = _state("Branch State", missing="Select the branch state.")
     zip_code = _text("Branch Zip", max_len=10, missing="Enter the branch ZIP code.")
-
-    def validate_street(self, field):
-        problem = identifiers.street_problem(field.data)
-        if problem:
-            raise ValidationError(problem)
-
-    def validate_zip_code(self, field):
-        problem = identifiers.zip_problem(field.data, self.state.data)
-        if problem:
-            raise ValidationError(problem)
 
 
 # ----- the company's people and My account -----------------------------------------------------

@@ -11,7 +11,10 @@ from urllib.parse import urlencode
 
 from flask import current_app
 from sqlalchemy import Select, bindparam, func, literal, or_, select, union_all
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from .. import products
 from ..enums import Action, LicenseKind, LicenseStatus, allows
@@ -320,11 +323,36 @@ def filter_values(company_id: int, f: Filters) -> dict:
     return values
 
 
+class _NotLookedUp(ColumnElement):
+    """A column SQLite compares without using an index (`+column`); the column itself elsewhere."""
+
+    inherit_cache = True
+    _traverse_internals = (("column", InternalTraversal.dp_clauseelement),)
+
+    def __init__(self, column):
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_NotLookedUp)
+def _plain_column(element, compiler, **kw):
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_NotLookedUp, "sqlite")
+def _unindexed_column(element, compiler, **kw):
+    return "+" + compiler.process(element.column, **kw)
+
+
 @lru_cache(maxsize=64)
 def _conditions(names: frozenset) -> tuple:
     """The WHERE of a search with the values `names` (filter_values), as bound parameters: built
     once per shape of search, not per request (building a statement cost more than running it)."""
-    where = [License.company_id == bindparam("company_id"), License.status.in_(LicenseStatus.NUMBERED)]
+    # A branch's or a user's licenses are read from their own index (models.License): SQLite's
+    # planner took the company's indexes instead, walking the whole company for a rare branch, so
+    # there the company is compared as an expression it cannot look up (PostgreSQL plans well).
+    company = _NotLookedUp(License.company_id) if names & {"branch_id", "filed_by"} else License.company_id
+    where = [company == bindparam("company_id"), License.status.in_(LicenseStatus.NUMBERED)]
     if "status" in names:
         where.append(License.status == bindparam("status"))
     if "product" in names:

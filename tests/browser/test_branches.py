@@ -3,8 +3,6 @@ Branches page and files a license for it from the form's "Filed for"; both pages
 phone, pass axe, and are screenshotted (tests/artifacts/branches--*.png) for a person to look at."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from .conftest import MOBILE
