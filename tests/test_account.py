@@ -89,8 +89,10 @@ def test_first_sign_in_leads_to_company_registration(app, client):
     assert "Register your company" in page and "Fields marked with * are required." in page
     for label in ("EIN", "CBP-assigned importer number", "Company Name", "Company Type",
                   "Company Street Address", "City", "State", "Zip", "Phone", "Fax", "Alternate Email",
-                  "Branch Name", "Save"):
+                  "Save"):
         assert label in page
+    # Branches are kept on their own page once the company is registered (issue 17).
+    assert "Branch Name" not in page and "adds them on the Branches page" in page
     # What the account already says is filled in.
     assert typed_value(response, "email") == "newcomer@example.com"
     assert typed_value(response, "contact_first_name") == "Dana"
