@@ -478,9 +478,14 @@ def _change(field: products.Field, label: str, before, after) -> dict:
             "after": field.display(after)}
 
 
-def license_changes(original: License, header: dict, lines: list[ProductLine]) -> list[dict]:
-    """What a modification changes, field by field, product by product (before → after)."""
+def license_changes(original: License, header: dict, lines: list[ProductLine],
+                    branch_id: int | None = None) -> list[dict]:
+    """What a modification changes, field by field, product by product (before → after); first
+    what it is filed for (`branch_id`: the branch, None the company)."""
     changes = []
+    if branch_id != original.branch_id:
+        changes.append({"field": BRANCH, "label": "Filed for", "before": filed_for_label(original.branch),
+                        "after": filed_for_label(db.session.get(Branch, branch_id) if branch_id else None)})
     for f in HEADER_FIELDS:
         before, after = getattr(original, f.name), header[f.name]
         if (before or None) != (after or None):
@@ -529,10 +534,7 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User,
     original = db.session.get(License, draft.amends_id)
     require(original, Action.MODIFY)
     values = header_values(header)
-    changes = license_changes(original, values, list(draft.lines))
-    if branch_id != original.branch_id:
-        changes.insert(0, {"field": BRANCH, "label": "Filed for", "before": filed_for_label(original.branch),
-                           "after": filed_for_label(db.session.get(Branch, branch_id) if branch_id else None)})
+    changes = license_changes(original, values, list(draft.lines), branch_id)
     values["branch_id"] = branch_id
     _valid_from, valid_through = rules.validity(original.valid_from, header.entry_type)
     original_id, seen, draft_id, now = original.id, original.version, draft.id, utcnow()

@@ -257,6 +257,7 @@ def test_modify_keeps_the_branch_or_changes_it_and_duplicate_copies_it(app, bran
     # ...or moves it to another branch: the history says so.
     draft = post(admin, f"/licenses/{number}/modify", {}).headers["Location"]
     post(admin, f"{draft}/preview", {**HEADER, "branch_id": str(branches["south"]), "certified": "y"})
+    assert "Filed for North Plant (TX-01) South Yard" in words(admin.get(f"{draft}/preview"))  # before → after
     assert post(admin, f"{draft}/submit", {}).status_code == 303
     assert license_of(query, number).branch_id == branches["south"]
     changes = query(lambda: db.session.scalars(select(LicenseEvent.changes).order_by(LicenseEvent.id.desc())).first())

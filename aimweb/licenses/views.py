@@ -256,7 +256,7 @@ def _preview_page(lic, checked, reply: str = "", reply_error: str | None = None)
         return render_template("licenses/low_value_preview.html", draft=lic, header=checked.header,
                                product=products.get(lic.product), validity_days=LOW_VALUE_VALIDITY_DAYS)
     header = licensing.header_values(checked.header)
-    changes = (licensing.license_changes(lic.amends, header, list(lic.lines))
+    changes = (licensing.license_changes(lic.amends, header, list(lic.lines), checked.branch_id)
                if lic.amends_id is not None else None)
     same_entry = licensing.same_entry_licenses(lic, header["entry_number"])
     return render_template("licenses/preview.html", draft=lic, header=checked.header, changes=changes,
