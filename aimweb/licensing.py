@@ -19,12 +19,12 @@ from flask import current_app
 from sqlalchemy import case, delete, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import inputs, products, rules, screening
+from . import branches, inputs, products, rules, screening
 from .clock import application_date, to_program_date
 from .enums import ALLOWED_FROM, Action, EventKind, LicenseKind, LicenseStatus, ReviewState
 from .extensions import db
 from .mailer import send_email
-from .models import License, LicenseEvent, LicenseUse, MonitorChange, ProductLine, User, utcnow
+from .models import Branch, License, LicenseEvent, LicenseUse, MonitorChange, ProductLine, User, utcnow
 from .products import HEADER_FIELDS, Product
 from .reference.hts import format_hts, normalize_hts
 from .reference.ports import all_ports
@@ -188,6 +188,11 @@ def save_draft_header(draft: License, data: dict) -> None:
     else:
         fields = {f.name: inputs.clean(data.get(f.name)) for f in HEADER_FIELDS}
     fields["certified"] = bool(data.get("certified"))
+    # "Filed for" (the company or a branch) is offered only when the company has branches: a form
+    # without it keeps the draft's choice (a duplicate's, a modification's).
+    branch = data.get(BRANCH) if BRANCH in data else (draft.form_data or {}).get(BRANCH)
+    if branch:
+        fields[BRANCH] = inputs.clean(branch)[:20]
     if fields != (draft.form_data or {}):
         draft.form_data = fields
         draft.version += 1
@@ -254,18 +259,34 @@ def line_drafts(lic: License) -> list:
 class CheckedDraft:
     header: rules.LicenseDraft
     problems: list[rules.Problem]
+    branch_id: int | None = None  # filed for this branch of the company; None: the company itself
+
+
+# The draft's and the API's key for "Filed for": a branch id, or nothing for the company itself.
+BRANCH = branches.FIELD
+
+
+def _filed_for(draft: License, checked: CheckedDraft) -> CheckedDraft:
+    """The draft's "Filed for" checked (aimweb/branches.py): one of its company's branches, not
+    archived (a modification may keep the archived branch the license already has)."""
+    current = draft.amends.branch_id if draft.amends_id is not None and draft.amends is not None else None
+    checked.branch_id, problems = branches.filed_for(draft.company_id, (draft.form_data or {}).get(BRANCH),
+                                                     current)
+    checked.problems = [*problems, *checked.problems]
+    return checked
 
 
 def check_draft(draft: License, on: date | None = None) -> CheckedDraft:
-    """Every problem of the draft as it stands: header as typed, its lines, the certification."""
+    """Every problem of the draft as it stands: "Filed for", header as typed, its lines, the
+    certification."""
     if draft.is_low_value:
-        return check_low_value_draft(draft)
+        return _filed_for(draft, check_low_value_draft(draft))
     data = draft.form_data or {}
     header, unreadable = inputs.header_from_data(data, draft.product)
     header.lines = line_drafts(draft)
     header.certified = bool(data.get("certified"))
     found = rules.validate_license(header, application_date=on or decision_date(draft))
-    return CheckedDraft(header, inputs.merge_problems(unreadable, found))
+    return _filed_for(draft, CheckedDraft(header, inputs.merge_problems(unreadable, found)))
 
 
 # ----- issuing ---------------------------------------------------------------------------------------
@@ -306,7 +327,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
         if unseen:
             raise SameEntryNumber(unseen)
     if draft.amends_id is not None:
-        return _apply_modification(draft, checked.header, user, reply, note, api_key_id)
+        return _apply_modification(draft, checked.header, user, reply, note, api_key_id, checked.branch_id)
     header, version, kind = checked.header, draft.version, draft.kind
     now = utcnow()
     if kind == LicenseKind.LOW_VALUE:
@@ -318,7 +339,7 @@ def submit_draft(draft_id: int, user: User, on: date | None = None,
     values = dict(
         status=LicenseStatus.SUBMITTED, **content, certified_at=now, issued_at=now,
         created_at=now, valid_from=valid_from, valid_through=valid_through, form_data=None,
-        version=version + 1,
+        version=version + 1, branch_id=checked.branch_id,
     )
     product = draft.product
     letter = products.get(product).number_letter + kind.number_mark
@@ -386,14 +407,15 @@ def _mail(lic: License, user: User | None, subject: str, template: str, **contex
 
 def header_form_data(lic: License) -> dict:
     """A license's header as the form holds it (the certification is asked for again)."""
+    branch = {BRANCH: str(lic.branch_id)} if lic.branch_id else {}  # Modify keeps it, Duplicate copies it
     if lic.is_low_value:
         return {"importer_name": lic.importer_name, "certified": False,
-                "covered_hts": " ".join(format_hts(h) for h in lic.covered_hts or [])}
+                "covered_hts": " ".join(format_hts(h) for h in lic.covered_hts or []), **branch}
     data = {}
     for f in HEADER_FIELDS:
         value = getattr(lic, f.name)
         data[f.name] = value.isoformat() if f.kind == "date" and value else (value or "")
-    return {**data, "certified": False}
+    return {**data, "certified": False, **branch}
 
 
 # What a duplicate leaves empty: a license covers one customs entry, and a copy with the
@@ -456,9 +478,14 @@ def _change(field: products.Field, label: str, before, after) -> dict:
             "after": field.display(after)}
 
 
-def license_changes(original: License, header: dict, lines: list[ProductLine]) -> list[dict]:
-    """What a modification changes, field by field, product by product (before → after)."""
+def license_changes(original: License, header: dict, lines: list[ProductLine],
+                    branch_id: int | None = None) -> list[dict]:
+    """What a modification changes, field by field, product by product (before → after); first
+    what it is filed for (`branch_id`: the branch, None the company)."""
     changes = []
+    if branch_id != original.branch_id:
+        changes.append({"field": BRANCH, "label": "Filed for", "before": filed_for_label(original.branch),
+                        "after": filed_for_label(db.session.get(Branch, branch_id) if branch_id else None)})
     for f in HEADER_FIELDS:
         before, after = getattr(original, f.name), header[f.name]
         if (before or None) != (after or None):
@@ -503,11 +530,12 @@ def clean_reply(text: str | None) -> str | None:
 
 def _apply_modification(draft: License, header: rules.LicenseDraft, user: User,
                         reply: str | None = None, note: str | None = None,
-                        api_key_id: int | None = None) -> License:
+                        api_key_id: int | None = None, branch_id: int | None = None) -> License:
     original = db.session.get(License, draft.amends_id)
     require(original, Action.MODIFY)
     values = header_values(header)
-    changes = license_changes(original, values, list(draft.lines))
+    changes = license_changes(original, values, list(draft.lines), branch_id)
+    values["branch_id"] = branch_id
     _valid_from, valid_through = rules.validity(original.valid_from, header.entry_type)
     original_id, seen, draft_id, now = original.id, original.version, draft.id, utcnow()
     # A correction of a license marked Action Required returns to the officers' queue as answered.
@@ -550,6 +578,11 @@ def _apply_modification(draft: License, header: rules.LicenseDraft, user: User,
     db.session.expire_all()
     screening.review_licenses([original_id])
     return db.session.get(License, original_id)
+
+
+def filed_for_label(branch: Branch | None) -> str:
+    """What a license's history says it was filed for."""
+    return branch.label if branch is not None else "the company"
 
 
 def cancel_license(lic: License, user: User, note: str | None = None,
@@ -682,8 +715,11 @@ def _free_numbers(count: int, on: date, letter: str) -> list[str]:
 
 def issue_licenses(user: User, drafts: list, upload_batch_id: int | None = None,
                    on: date | None = None, note: str = "Submitted by Excel upload.",
-                   before_commit=None, api_key_id: int | None = None) -> list[str]:
+                   before_commit=None, api_key_id: int | None = None, branch_id=None) -> list[str]:
     """Issue every draft in ONE transaction (all or nothing): their numbers, in order.
+
+    `branch_id`: the branch of the user's company every license is filed for (None: the company
+    itself; the upload files for the company), checked by aimweb/branches.py.
 
     `before_commit(numbers)` may record more in the same transaction (the upload's result).
     Checked again here, so nothing invalid is issued whoever calls. Rows are inserted in bulk
@@ -691,7 +727,8 @@ def issue_licenses(user: User, drafts: list, upload_batch_id: int | None = None,
     """
 
     on = on or application_date()
-    problems = [p for found in check_licenses(drafts, on) for p in found]
+    branch_id, problems = branches.filed_for(user.company_id, branch_id)
+    problems += [p for found in check_licenses(drafts, on) for p in found]
     if problems:
         raise LicenseError(problems)
     kinds = {d.product for d in drafts}
@@ -707,7 +744,7 @@ def issue_licenses(user: User, drafts: list, upload_batch_id: int | None = None,
             valid_from, valid_through = rules.validity(on, draft.entry_type)
             rows.append(dict(
                 number=number, status=LicenseStatus.SUBMITTED, company_id=user.company_id,
-                created_by_id=user.id, license_type=LicenseKind.STANDARD, product=product.key,
+                created_by_id=user.id, license_type=LicenseKind.STANDARD, product=product.key, branch_id=branch_id,
                 **header_values(draft), certified_at=now,
                 issued_at=now, valid_from=valid_from, valid_through=valid_through, version=2,
                 created_at=now, updated_at=now, upload_batch_id=upload_batch_id))
@@ -822,10 +859,16 @@ def clear_license(lic: License, officer: User, note: str) -> License:
 # ----- whole licenses from values (the JSON API) -------------------------------------------------
 
 def check_license_data(data: Mapping, product: str = products.DEFAULT,
-                       on: date | None = None) -> tuple[rules.LicenseDraft, list[rules.Problem]]:
-    """A license from raw values (header fields, "lines", "certified") and every problem the
-    form would show, in its words, each with its field (and line)."""
-    return check_many_data([data], product, on)[0]
+                       on: date | None = None, company_id: int | None = None,
+                       current_branch: int | None = None) -> tuple[rules.LicenseDraft, list[rules.Problem]]:
+    """A license from raw values (header fields, "lines", "certified", and with `company_id` an
+    optional "branch_id") and every problem the form would show, in its words, each with its field
+    (and line). `current_branch`: the branch the license being modified already has."""
+    draft, problems = check_many_data([data], product, on)[0]
+    if company_id is not None:
+        _branch, refused = branches.filed_for(company_id, data.get(BRANCH), current_branch)
+        problems = [*refused, *problems]
+    return draft, problems
 
 
 def check_many_data(items: list[Mapping], product: str = products.DEFAULT,
@@ -856,8 +899,10 @@ def _plain(value):
 def _fill_draft(draft: License, data: Mapping, checked: rules.LicenseDraft) -> None:
     """A draft takes a whole checked license: its header as given, its lines replaced."""
     product = products.get(draft.product)
+    # The branch sent, or (left out) the one the draft was started with: Modify keeps, Duplicate copies.
+    branch = data.get(BRANCH) if BRANCH in data else (draft.form_data or {}).get(BRANCH)
     draft.form_data = {**{f.name: inputs.clean(data.get(f.name)) for f in HEADER_FIELDS},
-                       "certified": checked.certified}
+                       "certified": checked.certified, **({BRANCH: str(branch)} if branch else {})}
     draft.lines.clear()
     db.session.flush()
     for position, line in enumerate(checked.lines):
@@ -872,7 +917,8 @@ def modify_license(lic: License, user: User, data: Mapping, reply: str | None = 
     applied for (as the form's Modify does); an open modification draft is replaced."""
     require(lic, Action.MODIFY)
     clean_reply(reply)
-    checked, problems = check_license_data(data, lic.product, to_program_date(lic.issued_at))
+    checked, problems = check_license_data(data, lic.product, to_program_date(lic.issued_at), lic.company_id,
+                                           lic.branch_id)
     if problems:
         raise LicenseError(problems)
     draft = start_modification(lic, user)
@@ -885,7 +931,7 @@ def duplicate_and_submit(lic: License, user: User, data: Mapping, note: str | No
     """Duplicate a license and submit the copy with `data` at once; nothing is made when the copy
     has a problem. Its history says "Duplicated from <number>"."""
     require(lic, Action.DUPLICATE)
-    checked, problems = check_license_data(data, lic.product)
+    checked, problems = check_license_data(data, lic.product, company_id=lic.company_id)
     if problems:
         raise LicenseError(problems)
     draft = duplicate_license(lic, user)

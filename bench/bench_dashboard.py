@@ -7,8 +7,16 @@ then signs in as the largest company's filer and times, through the test client:
   (2) GET /licenses/?status=submitted&import_from=…&import_to=…   status + date-of-import filter
   (3) GET /licenses/?q=<license number>                free-text search by license number
   (4) GET /licenses/export.xlsx?created_from=…         export of ~10,000 licenses (and .csv)
+  (5) GET /licenses/?branch=<id>                       filtered by branch (issue 17)
+  (6) GET /licenses/?filed_by=<id>                     filtered by the user who filed
 
-Targets on SQLite: (1) and (2) p95 < 50 ms, (3) p95 < 20 ms, (4) < 5 s.
+Targets on SQLite: (1), (2), (5) and (6) p95 < 50 ms, (3) p95 < 20 ms, (4) < 5 s.
+
+Branches and filers (issue 17): on the seed (fresh or kept, once: bench_seed key "branches"), the
+largest company gets 3 branches and 3 more users, and its licenses are spread over them by id,
+deterministically: license id % 8 = 0, 1, 2 are filed for branch 1, 2, 3 (6,250 each, the rest for
+the company itself), and id % 5 = 0, 1, 2 were filed by user 1, 2, 3 (10,000 each, the rest by
+the company's first filer). The figures are printed with the EXPLAIN lines of those requests.
 
 The data: license ids follow creation time (as in production: filed over time, the companies
 interleaved), created_at spread over the two years before the seed; company 1 ("Bench Large
@@ -305,6 +313,49 @@ def seed(app) -> dict:
     return meta
 
 
+BRANCHES = 3  # of the largest company, and as many more users of it (see the docstring)
+FILER_EMAILS = [f"filer{LARGE}-{n}@bench.example.com" for n in range(1, BRANCHES + 1)]
+
+
+def branches_and_filers(conn) -> tuple[list[int], list[int]]:
+    """The ids of the largest company's bench branches and of its 3 added filers, in order."""
+    branches = list(conn.execute(text("SELECT id FROM branch WHERE company_id = :c AND name LIKE 'Bench Branch %' "
+                                      "ORDER BY name"), {"c": LARGE}).scalars())
+    filers = [conn.execute(text('SELECT id FROM "user" WHERE email = :e'), {"e": e}).scalar() for e in FILER_EMAILS]
+    return branches, filers
+
+
+def seed_branches() -> None:
+    """The largest company's branches and users, and its licenses spread over them (once)."""
+    with db.engine.begin() as conn:
+        if conn.execute(text("SELECT value FROM bench_seed WHERE key = 'branches'")).scalar() == "yes":
+            return
+        started, now = time.perf_counter(), stamp(utcnow()) if db.engine.dialect.name == "sqlite" else utcnow()
+        password_hash = conn.execute(text('SELECT password_hash FROM "user" WHERE id = :c'), {"c": LARGE}).scalar()
+        for n, email in enumerate(FILER_EMAILS, start=1):
+            conn.execute(text("INSERT INTO branch (company_id, name, street, city, state, zip_code, suffix, "
+                              "created_at) VALUES (:c, :name, :street, 'Houston', 'TX', '77002', :suffix, :now)"),
+                         {"c": LARGE, "name": f"Bench Branch {n}", "street": f"{n}00 Smith St",
+                          "suffix": f"TX-{n:02d}", "now": now})
+            conn.execute(text('INSERT INTO "user" (email, display_name, first_name, last_name, password_hash, '
+                              "role, company_id, company_role, session_version, email_verified_at, created_at) "
+                              "VALUES (:email, :name, 'Bench', :last, :hash, 'filer', :c, 'company_filer', 1, :now, "
+                              ":now)"), {"email": email, "name": f"Bench Filer {n}", "last": f"Filer {n}",
+                                         "hash": password_hash, "c": LARGE, "now": now})
+        branch_ids, filer_ids = branches_and_filers(conn)
+        conn.execute(text(
+            "UPDATE license SET branch_id = CASE id % 8 WHEN 0 THEN :b1 WHEN 1 THEN :b2 WHEN 2 THEN :b3 END, "
+            "created_by_id = CASE id % 5 WHEN 0 THEN :u1 WHEN 1 THEN :u2 WHEN 2 THEN :u3 ELSE created_by_id END "
+            "WHERE company_id = :c AND number IS NOT NULL"),
+            {"c": LARGE, **{f"b{n}": b for n, b in enumerate(branch_ids, start=1)},
+             **{f"u{n}": u for n, u in enumerate(filer_ids, start=1)}})
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE license"))  # what autovacuum does soon after (the app never ANALYZEs SQLite)
+        conn.execute(text("INSERT INTO bench_seed (key, value) VALUES ('branches', 'yes')"))
+    print(f"Branches: 3 branches and 3 filers of company {LARGE} seeded in {time.perf_counter() - started:.1f} s",
+          flush=True)
+
+
 def prepare_database(reseed: bool) -> tuple[str, dict, bool]:
     uri = os.environ.get("AIMWEB_BENCH_DATABASE_URI")
     if uri:
@@ -328,8 +379,11 @@ def prepare_database(reseed: bool) -> tuple[str, dict, bool]:
                     conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             print(f"Seeding {LICENSES:,} licenses across {COMPANIES:,} companies on "
                   f"{db.engine.dialect.name} …", flush=True)
-            return uri, seed(app), True
+            meta = seed(app)
+            seed_branches()
+            return uri, meta, True
         upgrade()  # a newer migration applies to the kept database, as in production
+        seed_branches()
         return uri, meta, False
 
 
@@ -441,6 +495,7 @@ def main(rounds: int, reseed: bool, profile: bool, proposed: bool) -> None:
             "SELECT number FROM license WHERE company_id = :c AND number IS NOT NULL "
             "AND id % 97 = 0"), {"c": LARGE})]
         numbers = rng.sample(numbers, min(len(numbers), rounds + 5))
+        branch_ids, filer_ids = branches_and_filers(db.session.connection())
         db.session.remove()
     end = date.fromisoformat(meta["end"][:10])
     print(f"{dialect}: {totals[0]:,} issued licenses, {totals[1]:,} product lines; measured company "
@@ -451,14 +506,14 @@ def main(rounds: int, reseed: bool, profile: bool, proposed: bool) -> None:
         undo = swap_indexes(engine, PROPOSED_DROP, PROPOSED_CREATE)
         print("With the proposed index: " + "; ".join(PROPOSED_CREATE))
     try:
-        measure(app, engine, rounds, end, numbers, export_from, profile)
+        measure(app, engine, rounds, end, numbers, export_from, profile, branch_ids, filer_ids)
     finally:
         if proposed:
             swap_indexes(engine, [ddl.split()[2] for ddl in PROPOSED_CREATE], undo)
         engine.dispose()
 
 
-def measure(app, engine, rounds, end, numbers, export_from, profile) -> None:
+def measure(app, engine, rounds, end, numbers, export_from, profile, branch_ids, filer_ids) -> None:
     client = app.test_client()
     signed_in = client.post("/signin", data={"email": f"filer{LARGE}@bench.example.com",
                                              "password": PASSWORD})
@@ -472,11 +527,25 @@ def measure(app, engine, rounds, end, numbers, export_from, profile) -> None:
         "search": ("(3) search by license number", lambda i: f"/licenses/?q={numbers[i].lower()}", 0.020),
         "htmx": ("    the same search made in place (htmx)", lambda i: f"/licenses/?q={numbers[i]}", None),
         "last": ("    last page (2,000) of the first one", lambda i: "/licenses/?page=2000", None),
+        # Issue 17: the largest company's licenses of one branch, and of one filer (see seed_branches).
+        "branch": ("(5) filtered by branch", lambda i: f"/licenses/?branch={branch_ids[i % BRANCHES]}", 0.050),
+        "filer": ("(6) filtered by user (Filed by)", lambda i: f"/licenses/?filed_by={filer_ids[i % BRANCHES]}",
+                  0.050),
+        "both": ("    branch and user together", lambda i: f"/licenses/?branch={branch_ids[0]}&filed_by={filer_ids[0]}",
+                 None),
+        # The same, counted on every request (the count kept per process is dropped first): what the
+        # first request of a search pays.
+        "branch_cold": ("    by branch, counted every time", lambda i: f"/licenses/?branch={branch_ids[i % BRANCHES]}",
+                        None),
+        "filer_cold": ("    by user, counted every time", lambda i: f"/licenses/?filed_by={filer_ids[i % BRANCHES]}",
+                       None),
     }
     htmx = {"HX-Request": "true", "HX-Target": "license-results"}
     cpu: dict[str, list[float]] = {}
 
     def get(url: str, key: str | None = None) -> tuple[float, bytes]:
+        if key is None or key.endswith("_cold"):
+            app.extensions.pop("dashboard_counts", None)  # the recorded request's plans show the count
         cpu_start, start = time.process_time(), time.perf_counter()
         response = client.get(url, headers=htmx if key == "htmx" else None)
         body = response.get_data()
@@ -494,7 +563,7 @@ def measure(app, engine, rounds, end, numbers, export_from, profile) -> None:
         recorder.statements, recorder.on = [], True
         _, body = get(url(0))
         recorder.on = False
-        if key in ("first", "filtered", "search"):
+        if key in ("first", "filtered", "search", "branch", "filer", "both"):
             plans[key] = recorder.statements
         results_html = body.decode().split('id="license-results"', 1)[-1]
         shown[key] = re.search(r"([\d,]+) licenses?", results_html).group(1)
@@ -542,7 +611,8 @@ def measure(app, engine, rounds, end, numbers, export_from, profile) -> None:
 
     print("Query plans of the license queries each request runs:")
     labels = {"first": "(1) first page", "filtered": "(2) filtered", "search": "(3) number search",
-              "export": "(4) export"}
+              "export": "(4) export", "branch": "(5) by branch", "filer": "(6) by user",
+              "both": "    by branch and user"}
     for key, statements in plans.items():
         print(f"  {labels[key]}")
         for line in explain(engine, statements):

@@ -15,7 +15,7 @@ from aimweb import addressbook, apikeys
 from aimweb.clock import application_date, utcnow
 from aimweb.enums import CompanyRole, PartyKind
 from aimweb.extensions import db
-from aimweb.models import Company, Invitation, License, ProductLine, SavedSearch, UploadBatch, User
+from aimweb.models import Branch, Company, Invitation, License, ProductLine, SavedSearch, UploadBatch, User
 from aimweb.security import hash_password
 
 PASSWORD = "Correct-Horse-9"
@@ -92,7 +92,7 @@ def add_license(user_id: int, number: str | None, *, status="submitted", created
                 import_date: date | None = None, valid_through: date | None = None,
                 importer="Gulf Coast Metals LLC", exporter="Northern Rolling Mills Inc.",
                 manufacturer="Alouette Smelting", entry_number=None, port="1303",
-                lines=(LINE_A,), product="aluminum", license_type="standard") -> int:
+                lines=(LINE_A,), product="aluminum", license_type="standard", branch_id: int | None = None) -> int:
     """A license (or, with status "draft" and no number, a draft) of the user's company: its id.
     A steel license takes steel lines (STEEL_LINE)."""
     user = db.session.get(User, user_id)
@@ -100,7 +100,7 @@ def add_license(user_id: int, number: str | None, *, status="submitted", created
     today = application_date()
     lic = License(
         number=number, status=status, company_id=user.company_id, created_by_id=user.id,
-        product=product, license_type=license_type,
+        product=product, license_type=license_type, branch_id=branch_id,
         entry_number=entry_number, entry_type="consumption", importer_name=importer,
         exporter_name=exporter, manufacturer_name=manufacturer, origin_country="CA",
         export_country="CA", port_code=port, export_date=(import_date or today) - timedelta(days=5),
@@ -128,6 +128,15 @@ def add_monthly_volumes(email: str, kg_by_months_back: dict[int, int], hts="7601
         db.session.add(CompanyHtsMonth(company_id=company_id, hts_number=hts,
                                        month=screening.month_back(this_month, back), kg=Decimal(kg)))
     db.session.commit()
+
+
+def add_branch(company_user: User, name="North Plant", *, suffix: str | None = None, archived=False) -> int:
+    """A branch of the user's company (aimweb/branches.py), in Houston: its id."""
+    branch = Branch(company_id=company_user.company_id, name=name, suffix=suffix, street="1200 Smith St",
+                    city="Houston", state="TX", zip_code="77002", archived_at=utcnow() if archived else None)
+    db.session.add(branch)
+    db.session.commit()
+    return branch.id
 
 
 def add_upload_batch(user_id: int, *, status="rejected", filename="licenses.xlsx") -> int:
@@ -178,6 +187,7 @@ def seed_world() -> dict:
                            issued_batch_id=add_upload_batch(user.id, status="issued"),
                            member_id=leaver.id, user_id=leaver.id,
                            invitation_id=add_invitation(user, f"invited-{name}@example.com"),
+                           branch_id=add_branch(user, f"Branch {name}"),
                            position=0, kind="csv", filename="app/app.css", product="steel",
                            slug="license-invalid")
         world[name]["party_id"] = add_party(user, f"Party of {name} Inc.")

@@ -84,8 +84,7 @@ COMPANY = {
     "company_type": "importer", "street": "4800 Riverstone Blvd", "city": "Missouri City",
     "state": "TX", "zip_code": "77459", "phone": "281-555-0134", "fax": "",
     "contact_first_name": "Dana", "contact_last_name": "Whitaker", "email": "dana@example.com",
-    "alternate_email": "", "branch_name": "", "branch_street": "", "branch_city": "",
-    "branch_state": "", "branch_zip": "",
+    "alternate_email": "",
 }
 
 

@@ -89,8 +89,10 @@ def test_first_sign_in_leads_to_company_registration(app, client):
     assert "Register your company" in page and "Fields marked with * are required." in page
     for label in ("EIN", "CBP-assigned importer number", "Company Name", "Company Type",
                   "Company Street Address", "City", "State", "Zip", "Phone", "Fax", "Alternate Email",
-                  "Branch Name", "Save"):
+                  "Save"):
         assert label in page
+    # Branches are kept on their own page once the company is registered (issue 17).
+    assert "Branch Name" not in page and "adds them on the Branches page" in page
     # What the account already says is filled in.
     assert typed_value(response, "email") == "newcomer@example.com"
     assert typed_value(response, "contact_first_name") == "Dana"
@@ -110,7 +112,7 @@ def test_registering_the_company_leads_to_the_dashboard(app, client, newcomer):
         company = user.company
         assert (company.ein, company.phone, company.fax, company.company_type) == (
             "12-3456789", "281-555-0134", "281-555-0135", "customs_broker")
-        assert company.cbp_importer_number is None and company.branch_name is None
+        assert company.cbp_importer_number is None
     assert client.get("/account/company").status_code == 200  # now the profile page
 
 
@@ -209,21 +211,6 @@ def test_company_form_says_what_is_wrong_with_a_field(app, client, newcomer, fie
     assert "Please correct the 1 field marked below" in text(response)
     assert typed_value(response, field) == typed
     assert companies(app) == 0
-
-
-def test_a_named_branch_needs_its_address(app, client, newcomer):
-    response = save(client, branch_name="North Plant")
-    assert [field_error(response, f) for f in ("branch_street", "branch_city", "branch_state", "branch_zip")] == [
-        "Enter the branch street address.", "Enter the branch city.", "Select the branch state.",
-        "Enter the branch ZIP code.",
-    ]
-    response = save(client, branch_name="North Plant", branch_street="PO Box 9", branch_city="Houston",
-                    branch_state="TX", branch_zip="10001")
-    assert field_error(response, "branch_street") == "Enter a U.S. street address. A P.O. box cannot be used."
-    assert field_error(response, "branch_zip") == "ZIP code 10001 is in NY, not TX."
-    response = save(client, branch_name="North Plant", branch_street="1200 Smith St", branch_city="Houston",
-                    branch_state="TX", branch_zip="77002")
-    assert response.headers["Location"] == "/licenses/"
 
 
 @pytest.mark.parametrize(

@@ -129,11 +129,12 @@ def test_each_role_gets_its_pages_and_is_refused_the_others(app, world, email, h
 
 
 def test_another_company_s_objects_are_not_found(app, world):
-    """Every company route with a license, draft, upload, saved search, user, invitation or party in its
+    """Every company route with a license, draft, upload, saved search, user, invitation, branch or party in its
     path answers 404 for another company's (GET and POST alike: nothing of theirs is read or changed)."""
     client = signed_in_as(app, "filer@example.com")
     token = csrf_token(client, "/licenses/")
-    owned = {"number", "draft_id", "batch_id", "search_id", "member_id", "invitation_id", "key_id", "party_id"}
+    owned = {"number", "draft_id", "batch_id", "search_id", "member_id", "invitation_id", "key_id", "party_id",
+             "branch_id"}
     wrong = []
     for rule in rules(app):
         if app.view_functions[rule.endpoint].access not in COMPANY or not owned & rule.arguments:
@@ -159,7 +160,7 @@ LAYERS = {
     # services: transactions, mail, the monitor's pre-computed figures (also made by `flask` commands)
     "aimweb.licensing": "services", "aimweb.screening": "services", "aimweb.accounts": "services",
     "aimweb.mailer": "services", "aimweb.outbox": "services", "aimweb.demo": "services",
-    "aimweb.members": "services",
+    "aimweb.members": "services", "aimweb.branches": "services",
     "aimweb.jobs": "services", "aimweb.apikeys": "services", "aimweb.addressbook": "services",
     "aimweb.monitor.aggregates": "services", "aimweb.monitor.disclosure": "services",
     # pure: decisions on values

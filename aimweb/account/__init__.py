@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-from . import address_book, me, people, views  # noqa: E402,F401
+from . import address_book, branches, me, people, views  # noqa: E402,F401

@@ -28,10 +28,9 @@ def _checked_text(label, max_len=200, description=""):
 _CONTACT = "The company's contact person for its AIM licenses (kept with the registration, never published)."
 
 
-def _state(label="State", required=True):
+def _state(label="State", required=True, missing="Select the state."):
     choices = [("", "- Select -")] + [(c, f"{c} - {n}") for c, n in identifiers.us_states()]
-    # Not Optional() when not required: validate_branch_state must run on an empty choice too.
-    validators = [DataRequired("Select the state.")] if required else []
+    validators = [DataRequired(missing)] if required else []
     return SelectField(label, choices=choices, validators=validators)
 
 
@@ -43,7 +42,22 @@ def _normalized(value: str, normalize, kind: str | None = None) -> str:
     return normalized
 
 
-class CompanyForm(FlaskForm):
+class _UsAddress(FlaskForm):
+    """The checks of a U.S. street address (fields street, state, zip_code): the company's and a
+    branch's."""
+
+    def validate_street(self, field):
+        problem = identifiers.street_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_zip_code(self, field):
+        problem = identifiers.zip_problem(field.data, self.state.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class CompanyForm(_UsAddress):
     ein = _checked_text("EIN", max_len=12, description=(
         "The Employer Identification Number (EIN) is also known as the Federal Tax or IRS "
         "identification number and is used to identify a business entity. It is NOT a Social "
@@ -74,13 +88,6 @@ class CompanyForm(FlaskForm):
         "The company's email address for AIM licensing. It need not be the address you sign in with."))
     alternate_email = email_field("Alternate Email", required=False, description=(
         "Optional: a second address for the company, e.g. a shared mailbox."))
-    branch_name = _text("Branch Name", required=False, description=(
-        "Optional: the branch or office of the company that files, if it is not the head office. "
-        "If you give a branch, give its full U.S. address."))
-    branch_street = _checked_text("Branch Address")
-    branch_city = _checked_text("Branch City", max_len=100)
-    branch_state = _state("Branch State", required=False)
-    branch_zip = _checked_text("Branch Zip", max_len=10)
 
     def validate_ein(self, field):
         if field.data:
@@ -94,16 +101,6 @@ class CompanyForm(FlaskForm):
         if field.data:
             field.data = _normalized(field.data, identifiers.normalize_cbp_number)
 
-    def validate_street(self, field):
-        problem = identifiers.street_problem(field.data)
-        if problem:
-            raise ValidationError(problem)
-
-    def validate_zip_code(self, field):
-        problem = identifiers.zip_problem(field.data, self.state.data)
-        if problem:
-            raise ValidationError(problem)
-
     def validate_phone(self, field):
         field.data = _normalized(field.data, identifiers.normalize_phone)
 
@@ -111,35 +108,20 @@ class CompanyForm(FlaskForm):
         if field.data:
             field.data = _normalized(field.data, identifiers.normalize_phone, "fax")
 
-    def validate_branch_street(self, field):
-        if self._has_branch() and not field.data:
-            raise ValidationError("Enter the branch street address.")
-        if field.data:
-            problem = identifiers.street_problem(field.data)
-            if problem:
-                raise ValidationError(problem)
 
-    def validate_branch_city(self, field):
-        if self._has_branch() and not field.data:
-            raise ValidationError("Enter the branch city.")
+class BranchForm(_UsAddress):
+    """A branch of the company (the Branches page): the guide's Branch Name and Branch Address."""
 
-    def validate_branch_state(self, field):
-        if self._has_branch() and not field.data:
-            raise ValidationError("Select the branch state.")
-
-    def validate_branch_zip(self, field):
-        if self._has_branch() and not field.data:
-            raise ValidationError("Enter the branch ZIP code.")
-        if field.data:
-            problem = identifiers.zip_problem(field.data, self.branch_state.data)
-            if problem:
-                raise ValidationError(problem)
-
-    def _has_branch(self) -> bool:
-        return any(
-            getattr(self, name).data
-            for name in ("branch_name", "branch_street", "branch_city", "branch_state", "branch_zip")
-        )
+    name = _text("Branch Name", missing="Enter the branch name.", description=(
+        "The branch or office of the company, as your filers know it: licenses can be filed for it."))
+    suffix = _text("Suffix", required=False, max_len=20, description=(
+        "Optional: a short mark shown after the name, such as an office code (TX-01), to tell "
+        "branches of the same name apart."))
+    street = _text("Branch Address", missing="Enter the branch street address.", description=(
+        "A U.S. street address: a P.O. box cannot be used."))
+    city = _text("Branch City", max_len=100, missing="Enter the branch city.")
+    state = _state("Branch State", missing="Select the branch state.")
+    zip_code = _text("Branch Zip", max_len=10, missing="Enter the branch ZIP code.")
 
 
 # ----- the company's people and My account -----------------------------------------------------

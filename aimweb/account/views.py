@@ -15,7 +15,6 @@ from .forms import CompanyForm
 _FIELDS = [
     "ein", "cbp_importer_number", "name", "company_type", "street", "city", "state", "zip_code",
     "phone", "fax", "contact_first_name", "contact_last_name", "email", "alternate_email",
-    "branch_name", "branch_street", "branch_city", "branch_state", "branch_zip",
 ]
 
 

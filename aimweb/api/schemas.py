@@ -40,6 +40,10 @@ _license_fields = {
         "description": "The filer certifies that the information is accurate and complete (19 CFR "
                        "361.103(c)(2)): nothing is issued without true."}),
     "lines": fields.List(fields.Nested(LineIn), load_default=list, metadata={"description": "The products"}),
+    "branch_id": fields.Integer(allow_none=True, strict=True, metadata={
+        "description": "The branch of the company the license is filed for (its id, from a license's `branch`); "
+                       "null or left out: the company itself. Modify keeps the license's branch and Duplicate "
+                       "copies it when left out. A branch of another company or an archived one is refused."}),
 }
 LicenseIn = Loose.from_dict({
     "product": fields.String(load_default=products.DEFAULT, validate=validate.OneOf(PRODUCT_KEYS)),
@@ -55,11 +59,15 @@ DuplicateIn = Loose.from_dict({
 }, name="DuplicateIn")
 
 
-BatchLicenseIn = Loose.from_dict(dict(_license_fields), name="BatchLicenseIn")
+BatchLicenseIn = Loose.from_dict({k: v for k, v in _license_fields.items() if k != "branch_id"},
+                                 name="BatchLicenseIn")
 
 
 class BatchIn(Loose):
     product = fields.String(load_default=products.DEFAULT, validate=validate.OneOf(PRODUCT_KEYS))
+    branch_id = fields.Integer(allow_none=True, strict=True, metadata={
+        "description": "The branch of the company every license of the batch is filed for; null or left out: "
+                       "the company itself"})
     licenses = fields.List(fields.Nested(BatchLicenseIn), required=True,
                            validate=validate.Length(min=1, max=MAX_BATCH))
 
@@ -95,8 +103,21 @@ for _f in products.own_line_fields():
     LineOut._declared_fields[_f.name] = fields.String(allow_none=True)
 
 
+class BranchOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True, metadata={"description": "The branch's name and suffix"})
+
+
+class UserOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
 class LicenseOut(Schema):
     number = fields.String(required=True)
+    branch = fields.Nested(BranchOut, allow_none=True, metadata={
+        "description": "The branch the license is filed for; null: the company itself"})
+    filed_by = fields.Nested(UserOut, metadata={"description": "The user who filed the license"})
     product = fields.String(required=True, validate=validate.OneOf(PRODUCT_KEYS))
     status = fields.String(required=True, validate=validate.OneOf([s.value for s in LicenseStatus]))
     status_label = fields.String(required=True)
@@ -158,6 +179,9 @@ class ListQuery(Loose):
     import_within = fields.String()
     q = fields.String(metadata={"description": "License or entry number, importer, exporter, manufacturer"})
     quick = fields.String(metadata={"description": "A quick filter of the dashboard (action_required, expiring)"})
+    branch = fields.String(metadata={"description": "A branch id (licenses filed for it), or `company` (filed for "
+                                                    "the company itself)"})
+    filed_by = fields.String(metadata={"description": "A user id: the licenses that user filed"})
     sort = fields.String(validate=validate.OneOf(["created", "import", "number", "status"]))
     order = fields.String(validate=validate.OneOf(["asc", "desc"]))
     limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=250))

@@ -57,6 +57,8 @@ def license_json(lic: License) -> dict:
         **{f.name: getattr(lic, f.name) for f in products.HEADER_FIELDS},
         "issued_at": _utc(lic.issued_at), "valid_from": lic.valid_from, "valid_through": lic.valid_through,
         "lines": lines, "pdf": url_for("api.license_pdf", number=lic.number),
+        "branch": {"id": lic.branch.id, "name": lic.branch.label} if lic.branch is not None else None,
+        "filed_by": {"id": lic.created_by.id, "name": lic.created_by.full_name},
     }
 
 
@@ -102,7 +104,7 @@ def own_license(number: str) -> License:
 @documented(401, 403, 422, 429)
 def check_license(data):
     """Check a license without issuing it: every problem, each with its field, in the form's words."""
-    _draft, problems = licensing.check_license_data(data, data.pop("product"))
+    _draft, problems = licensing.check_license_data(data, data.pop("product"), company_id=g.api_user.company_id)
     return {"valid": not problems, "errors": problem_items(problems)}
 
 
@@ -115,12 +117,13 @@ def check_license(data):
 def submit_license(data):
     """Submit one license: issued at once when it has no problem (else 422 with every problem)."""
     product = data.pop("product")
-    draft, problems = licensing.check_license_data(data, product)
+    draft, problems = licensing.check_license_data(data, product, company_id=g.api_user.company_id)
     if problems:
         return problem("license-invalid", "; ".join(p.message for p in problems[:3]),
                        errors=problem_items(problems))
     try:
-        [number] = licensing.issue_licenses(g.api_user, [draft], note=via("Submitted"), api_key_id=g.api_key.id)
+        [number] = licensing.issue_licenses(g.api_user, [draft], note=via("Submitted"), api_key_id=g.api_key.id,
+                                            branch_id=data.get("branch_id"))
     except licensing.LicenseError as error:
         return refused(error)
     lic = own_license(number)
@@ -144,7 +147,7 @@ def submit_batch(data):
                        errors=errors)
     try:
         numbers = licensing.issue_licenses(g.api_user, [draft for draft, _ in checked], note=via("Submitted"),
-                                           api_key_id=g.api_key.id)
+                                           api_key_id=g.api_key.id, branch_id=data.get("branch_id"))
     except licensing.LicenseError as error:
         return refused(error)
     return {"numbers": numbers}, 201

@@ -14,6 +14,7 @@ from ..web.bounds import MAX_ID
 from ..web.htmx import page_or_partial, wants_partial
 from . import bp, export, pdf
 from .search import (
+    COMPANY_ITSELF,
     LICENSE_VIEWS,
     PAGE_SIZES,
     PERIODS,
@@ -25,6 +26,7 @@ from .search import (
     dashboard_header,
     dashboard_page,
     drafts_page,
+    filter_choices,
     parse_filters,
     recent_drafts,
 )
@@ -59,7 +61,11 @@ def dashboard():
     if current_user.company_id is None:
         return redirect(url_for("account.company"))
     company_id, today = current_user.company_id, application_date()
-    filters = parse_filters(request.args, today)
+    whole_page = not wants_partial("license-results")  # a search in place shows the results only
+    # The Branch and Filed by choices: for the filters' selects, and to check a branch or user asked for.
+    choices = (filter_choices(company_id)
+               if whole_page or request.args.get("branch") or request.args.get("filed_by") else None)
+    filters = parse_filters(request.args, today, choices)
     header = dashboard_header(company_id, current_user.id)
     number = request.args.get("page", 1, type=int)
     if filters.errors:
@@ -69,8 +75,8 @@ def dashboard():
     else:
         page = dashboard_page(company_id, filters, number, header.stamp, today,
                               after=_license_key(request.args, "after"), before=_license_key(request.args, "before"))
-    whole_page = not wants_partial("license-results")  # a search in place shows the results only
-    context = dict(filters=filters, page=page, header=header, statuses=SEARCHABLE_STATUSES, today=today,
+    context = dict(choices=choices, company_itself=COMPANY_ITSELF,
+                   filters=filters, page=page, header=header, statuses=SEARCHABLE_STATUSES, today=today,
                    quick_filters=QUICK_FILTERS, periods=PERIODS, license_views=LICENSE_VIEWS,
                    product_names=PRODUCT_NAMES, sort_labels=SORT_LABELS, page_sizes=PAGE_SIZES,
                    max_selected=MAX_SELECTED, max_printed=MAX_PRINTED,
@@ -123,7 +129,7 @@ def _to_saved_searches():
 @bp.post("/searches")
 @member_required
 def save_search():
-    filters = parse_filters(request.form, application_date())
+    filters = parse_filters(request.form, application_date(), filter_choices(current_user.company_id))
     query = filters.query_string()
     back = url_for("licenses.dashboard") + (f"?{query}" if query else "")
     if filters.errors:

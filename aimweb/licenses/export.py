@@ -24,7 +24,7 @@ from .. import formatting, products
 from ..clock import program_now
 from ..enums import ENTRY_TYPES, LicenseStatus
 from ..extensions import db
-from ..models import License, ProductLine
+from ..models import Branch, License, ProductLine, User
 from ..products import HEADER_FIELDS
 from ..products.base import HTS, QUANTITY, VALUE
 from ..reference.countries import country_name
@@ -35,13 +35,14 @@ from .search import PRODUCT_NAMES, SORTS, Filters, license_query
 OWN_FIELDS = products.own_line_fields()
 COLUMNS = [
     "License Number", "Product", "Status", "Created", "Valid From", "Valid Through",
-    *(f.title for f in HEADER_FIELDS),
+    *(f.title for f in HEADER_FIELDS), "Branch", "Filed by",
     "Product #", HTS.title, "Product Description", "Product Category",
     *(f.title for f in OWN_FIELDS),
     QUANTITY.title, VALUE.title, "Unit Value (US$/KG)",
 ]
 DATE_COLUMNS = {3, 4, 5} | {6 + i for i, f in enumerate(HEADER_FIELDS) if f.kind == "date"}
-_HEADER_END = 6 + len(HEADER_FIELDS)
+_BRANCH = 6 + len(HEADER_FIELDS)  # then "Filed by": the branch and the filer, read as ids and named once
+_HEADER_END = _BRANCH + 2
 _OWN_START = _HEADER_END + 4
 MAX_EXPORT_LICENSES = 100_000
 
@@ -64,6 +65,7 @@ def _rows(company_id: int, filters: Filters, show_date=None, ids: list[int] | No
         select(licenses.c.number, licenses.c.product, type_coerce(licenses.c.status, String), licenses.c.created_at,
                licenses.c.valid_from,
                licenses.c.valid_through, *(licenses.c[f.name] for f in HEADER_FIELDS),
+               licenses.c.branch_id, licenses.c.created_by_id,
                ProductLine.position, ProductLine.hts_number, ProductLine.description,
                ProductLine.category, *(getattr(ProductLine, f.name) for f in OWN_FIELDS),
                ProductLine.quantity_kg, ProductLine.customs_value_usd, ProductLine.unit_value)
@@ -71,6 +73,14 @@ def _rows(company_id: int, filters: Filters, show_date=None, ids: list[int] | No
         .order_by(*order, ProductLine.position)
     )
     names: dict[str, str] = {}
+    branch_names = {b.id: b.label for b in db.session.scalars(select(Branch).where(Branch.company_id == company_id))}
+    filers: dict[int, str] = {}
+
+    def filer(user_id):
+        if user_id not in filers:
+            user = db.session.get(User, user_id)
+            filers[user_id] = user.full_name if user is not None else None
+        return filers[user_id]
 
     def country(code):
         if code not in names:
@@ -109,6 +119,8 @@ def _rows(company_id: int, filters: Filters, show_date=None, ids: list[int] | No
             header[3] = header[3].date()
             for i, show in header_shown:
                 header[i] = show(header[i])
+            header[_BRANCH] = safe_text(branch_names.get(header[_BRANCH]))
+            header[_BRANCH + 1] = safe_text(filer(header[_BRANCH + 1]))
             if show_date is not None:
                 for i in date_columns:
                     header[i] = show_date(header[i])
@@ -202,7 +214,7 @@ _XLSX_PARTS = {
         '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'),
 }
-_WIDTHS = [13, 10, 15, 11, 11, 13, *(f.width for f in HEADER_FIELDS), 10, 15, 40, 26,
+_WIDTHS = [13, 10, 15, 11, 11, 13, *(f.width for f in HEADER_FIELDS), 24, 20, 10, 15, 40, 26,
            *(18 for _ in OWN_FIELDS), 14, 16, 12]
 _AMOUNT_COLUMNS = {len(COLUMNS) - 3, len(COLUMNS) - 2, len(COLUMNS) - 1}
 _LETTERS = [chr(ord("A") + i) if i < 26 else chr(ord("A") + i // 26 - 1) + chr(ord("A") + i % 26)

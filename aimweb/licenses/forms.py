@@ -50,9 +50,23 @@ class _HeaderForm(FlaskForm):
 LicenseForm = type("LicenseForm", (_HeaderForm,), {
     **{spec.name: _form_field(spec) for spec in products.HEADER_FIELDS},
     "certified": BooleanField("Certification"),
+    # "Filed for": the company or one of its branches (offered only when it has branches; its
+    # choices are the company's, set by the view).
+    "branch_id": SelectField("Filed for", choices=[], description=(
+        "The company itself, or the branch of the company this license is filed for. It is shown "
+        "on the license and its PDF, and the License Dashboard filters by it.")),
     # The fields the header autosave reports on (views.save_header).
-    "header_names": frozenset(spec.name for spec in products.HEADER_FIELDS) | {"certified"},
+    "header_names": frozenset(spec.name for spec in products.HEADER_FIELDS) | {"certified", "branch_id"},
 })
+
+
+def filed_for_choices(form, company_name: str, branches, current: int | None) -> bool:
+    """Offer the company and its open branches (and the branch the draft has, archived or not) in
+    "Filed for"; False (nothing to offer) when there is no branch to choose."""
+    offered = [b for b in branches if not b.is_archived or b.id == current]
+    form.branch_id.choices = [("", f"The company ({company_name})")] + [
+        (str(b.id), b.label + (" (archived)" if b.is_archived else "")) for b in offered]
+    return bool(offered)
 
 
 class LineForm(FlaskForm):

@@ -10,18 +10,22 @@ from time import monotonic
 from urllib.parse import urlencode
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, func, or_, select, union_all
+from sqlalchemy import Select, bindparam, func, literal, or_, select, union_all
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from .. import products
 from ..enums import Action, LicenseKind, LicenseStatus, allows
 from ..extensions import db
 from ..inputs import UnreadableDate, license_number_spellings, parse_date
-from ..models import Company, License, LicenseEvent, ProductLine, SavedSearch
+from ..models import Branch, Company, License, LicenseEvent, ProductLine, SavedSearch, User
 from ..rules import normalize_entry_number
+from ..web.bounds import MAX_ID
 
 FILTER_NAMES = ("status", "created_from", "created_to", "import_from", "import_to", "q",
-                "created_within", "import_within", "quick", "product", "license_type")
+                "created_within", "import_within", "quick", "product", "license_type", "branch", "filed_by")
 # How the list is shown, not which licenses: kept in the URL and by saved searches like the filters.
 VIEW_NAMES = ("sort", "order", "size")
 # The Status filter's choices, in the vocabulary's order: every status of a license with a number.
@@ -29,7 +33,9 @@ SEARCHABLE_STATUSES = {s.value: s.label for s in LicenseStatus if s in LicenseSt
 FILTER_LABELS = {"status": "Status", "created_from": "Creation Date From", "created_to": "Creation Date To",
                  "import_from": "Date of Import From", "import_to": "Date of Import To", "q": "Search text",
                  "created_within": "Creation Date", "import_within": "Date of Import", "quick": "Show",
-                 "product": "Product", "license_type": "License type"}
+                 "product": "Product", "license_type": "License type", "branch": "Branch", "filed_by": "Filed by"}
+# The Branch filter's value for the licenses filed for the company itself (no branch).
+COMPANY_ITSELF = "company"
 # The Product filter's choices and the license kinds, from the products and the kinds there are.
 PRODUCT_NAMES = {p.key: p.name for p in products.PRODUCTS.values()}
 LICENSE_KINDS = {kind.value: kind.label for kind in LicenseKind}
@@ -71,6 +77,8 @@ class Filters:
     quick: str = ""
     product: str = ""
     license_type: str = ""
+    branch: str = ""   # COMPANY_ITSELF, or a branch id (aimweb/branches.py)
+    filed_by: str = ""  # the id of the user who filed (License.created_by_id)
     sort: str = "created"
     order: str = "desc"
     size: int = PAGE_SIZE
@@ -145,9 +153,35 @@ def _period(value: str, today: date) -> tuple[date, date] | None:
     return (today - days, today) if match[1] == "last" else (today, today + days)
 
 
-def parse_filters(args, today: date) -> Filters:
+@dataclass(frozen=True)
+class Choices:
+    """The company's branches and users the Branch and Filed by filters offer (id -> label)."""
+    branches: dict[str, str]
+    users: dict[str, str]
+
+
+def filter_choices(company_id: int) -> Choices:
+    """The Branch and Filed by filters' choices: the company's branches (archived ones too: their
+    licenses stay) and its users, each by name."""
+    found = db.session.connection().execute(_CHOICES, {"company_id": company_id}).all()
+    branches = sorted(((str(i), f"{name} ({suffix})" if suffix else name, archived) for kind, i, name, suffix, archived
+                       in found if kind == "b"), key=lambda b: (b[2], b[1].lower()))
+    users = sorted(((str(i), name) for kind, i, name, _s, _a in found if kind == "u"), key=lambda u: u[1].lower())
+    return Choices({i: label + (" (archived)" if archived else "") for i, label, archived in branches}, dict(users))
+
+
+_CHOICES = union_all(
+    select(literal("b"), Branch.id, Branch.name, Branch.suffix, Branch.archived_at.is_not(None))
+    .where(Branch.company_id == bindparam("company_id")),
+    select(literal("u"), User.id, (User.first_name + literal(" ") + User.last_name), literal(None), literal(False))
+    .where(User.company_id == bindparam("company_id")))
+
+
+def parse_filters(args, today: date, company: Choices | None = None) -> Filters:
     """The search in `args` (a URL's or a form's values), checked; periods and "expiring" are
-    counted from `today` (the program's date)."""
+    counted from `today` (the program's date). With the `company`'s choices, a branch or user must be one of
+    the company's (else a message at the field); without, only its form is checked (a branch or
+    user of another company finds nothing: every search is within the company)."""
     raw = {name: (args.get(name) or "").strip()[:100] for name in (*FILTER_NAMES, *VIEW_NAMES)}
     if "view" in args:
         # The view selector: its product and kind replace the filters' (an unknown view is none).
@@ -163,6 +197,18 @@ def parse_filters(args, today: date) -> Filters:
             setattr(f, name, raw[name])
         elif raw[name]:
             f.errors[field_name] = message
+    for name, offered, message in (
+            ("branch", company and company.branches, "Choose a branch from the list."),
+            ("filed_by", company and company.users, "Choose a user of your company from the list.")):
+        value = raw[name]
+        if not value:
+            continue
+        well_formed = value == COMPANY_ITSELF if name == "branch" and not value.isdigit() else (
+            value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID)
+        if well_formed and (offered is None or value in offered or value == COMPANY_ITSELF):
+            setattr(f, name, value)
+        else:
+            f.errors[name] = message
     if raw["status"]:
         if raw["status"] in SEARCHABLE_STATUSES:
             f.status = raw["status"]
@@ -241,6 +287,12 @@ def filter_values(company_id: int, f: Filters) -> dict:
         values["product"] = f.product
     if f.license_type:
         values["license_type"] = f.license_type
+    if f.branch == COMPANY_ITSELF:
+        values["no_branch"] = None  # the name alone says "IS NULL" (no parameter of its own)
+    elif f.branch:
+        values["branch_id"] = int(f.branch)
+    if f.filed_by:
+        values["filed_by"] = int(f.filed_by)
     if f.quick == LicenseStatus.ACTION_REQUIRED:
         values["quick_status"] = LicenseStatus.ACTION_REQUIRED.value
     elif f.quick == "expiring" and f.today is not None:
@@ -271,15 +323,40 @@ def filter_values(company_id: int, f: Filters) -> dict:
     return values
 
 
+class _NotLookedUp(ColumnElement):
+    """A column SQLite compares without using an index (`+column`); the column itself elsewhere."""
+
+    inherit_cache = True
+    _traverse_internals = (("column", InternalTraversal.dp_clauseelement),)
+
+    def __init__(self, column):
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_NotLookedUp)
+def _plain_column(element, compiler, **kw):
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_NotLookedUp, "sqlite")
+def _unindexed_column(element, compiler, **kw):
+    return "+" + compiler.process(element.column, **kw)
+
+
 @lru_cache(maxsize=64)
 def _conditions(names: frozenset) -> tuple:
     """The WHERE of a search with the values `names` (filter_values), as bound parameters: built
     once per shape of search, not per request (building a statement cost more than running it)."""
-    # A search by number goes to the number's (and entry's) own index: "company_id + 0" keeps the
-    # planner off the company's index, which SQLite otherwise chose as soon as look-alikes made
-    # the number several (1M seed: 4 spellings counted in 178 ms by the company's 50,000 rows,
-    # in 0.4 ms by the number index).
-    company = License.company_id + 0 if _looked_up(names) else License.company_id
+    # SQLite's planner took the company's indexes where another is far better, so there the company
+    # is compared as an expression it cannot look up (PostgreSQL plans well):
+    # - a search by number goes to the number's (and entry's) own index: SQLite otherwise chose the
+    #   company's as soon as look-alikes made the number several (1M seed: 4 spellings counted in
+    #   178 ms by the company's 50,000 rows, in 0.4 ms by the number index);
+    # - a branch's or a user's licenses are read from their own index (models.License): SQLite
+    #   walked the whole company for a rare branch.
+    unindexed = _looked_up(names) or names & {"branch_id", "filed_by"}
+    company = _NotLookedUp(License.company_id) if unindexed else License.company_id
     where = [company == bindparam("company_id"), License.status.in_(LicenseStatus.NUMBERED)]
     if "status" in names:
         where.append(License.status == bindparam("status"))
@@ -287,6 +364,12 @@ def _conditions(names: frozenset) -> tuple:
         where.append(License.product == bindparam("product"))
     if "license_type" in names:
         where.append(License.license_type == bindparam("license_type"))
+    if "no_branch" in names:
+        where.append(License.branch_id.is_(None))
+    if "branch_id" in names:
+        where.append(License.branch_id == bindparam("branch_id"))
+    if "filed_by" in names:
+        where.append(License.created_by_id == bindparam("filed_by"))
     if "quick_status" in names:
         where.append(License.status == bindparam("quick_status"))
     if "expiring_from" in names:  # issued (in force), its last valid day within the next 7 days

@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import addressbook, licensing, products
+from .. import addressbook, branches, licensing, products
 from ..clock import application_date
 from ..enums import LicenseKind, LicenseStatus, PartyKind
 from ..inputs import parse_amount
@@ -18,7 +18,15 @@ from ..rules import LOW_VALUE_VALIDITY_DAYS, low_value_hint, unit_value
 from ..web.access import draft_or_404, filer_required, license_or_404, member_required, signed_in
 from ..web.htmx import wants_partial
 from . import bp
-from .forms import LicenseForm, LineForm, LowValueForm, UseForm, line_form_class, show_problems
+from .forms import (
+    LicenseForm,
+    LineForm,
+    LowValueForm,
+    UseForm,
+    filed_for_choices,
+    line_form_class,
+    show_problems,
+)
 
 LICENSE_TYPES = [(kind.value, kind.label) for kind in LicenseKind]
 PRODUCTS = [(p.key, p.name) for p in products.PRODUCTS.values()]
@@ -73,6 +81,10 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
     if draft.is_low_value and not partial:
         return _render_low_value(draft, problems=problems)
     form = form or LicenseForm(data=draft.form_data or {})
+    current = (draft.form_data or {}).get(licensing.BRANCH) or ""
+    offer_branches = not partial and filed_for_choices(
+        form, draft.company.name, branches.company_branches(draft.company_id),
+        int(current) if current.isdigit() else None)
     if line_form is None:
         if editing is not None and 0 <= editing < len(draft.lines):
             line = draft.lines[editing]
@@ -92,7 +104,7 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
                    hts_revision=products.get(draft.product).catalogue().revision,
                    line_unit_value=_unit_value(typed["quantity_kg"], typed["customs_value_usd"]),
                    announce=announce, focus=focus, keep_countries=keep_countries,
-                   country_fields=_country_names(draft), quiet_errors=True)
+                   country_fields=_country_names(draft), quiet_errors=True, offer_branches=offer_branches)
     if partial:
         return render_template("licenses/_product_lines.html", **context)
     return render_template("licenses/draft.html", **context)
@@ -244,13 +256,14 @@ def _preview_page(lic, checked, reply: str = "", reply_error: str | None = None)
         return render_template("licenses/low_value_preview.html", draft=lic, header=checked.header,
                                product=products.get(lic.product), validity_days=LOW_VALUE_VALIDITY_DAYS)
     header = licensing.header_values(checked.header)
-    changes = (licensing.license_changes(lic.amends, header, list(lic.lines))
+    changes = (licensing.license_changes(lic.amends, header, list(lic.lines), checked.branch_id)
                if lic.amends_id is not None else None)
     same_entry = licensing.same_entry_licenses(lic, header["entry_number"])
     return render_template("licenses/preview.html", draft=lic, header=checked.header, changes=changes,
                            low_value_hint=low_value_hint(products.get(lic.product), lic.lines),
                            same_entry=same_entry, reply=reply, reply_error=reply_error,
                            reply_max=licensing.REPLY_MAX,
+                           branch=checked.branch_id and branches.branch_of(lic.company_id, checked.branch_id),
                            same_entry_message=same_entry and licensing.same_entry_message(same_entry))
 
 
