@@ -1,6 +1,7 @@
-"""Issue 17 in the browser: the company's administrator invites a colleague; the invitation's link
-comes from the real SMTP server; the colleague creates an account from it and files a license; the
-administrator suspends the colleague, whose open session stops working at once; My account. The
+"""Issue 17 in the browser: the company's administrator records a branch and invites a colleague;
+the invitation's link comes from the real SMTP server; the colleague creates an account from it and
+files a license for the branch; the administrator finds it filtered by branch and by user, then
+suspends the colleague, whose open session stops working at once; My account. The
 pages pass axe at 1280 and 390 px."""
 from __future__ import annotations
 
@@ -32,9 +33,20 @@ JOIN_LINK = re.compile(r"http://[^/\s]+(/account/join\?invitation=[A-Za-z0-9_\-]
 def test_administrator_invites_a_colleague_who_files_and_is_then_suspended(
         page, new_page, app, helpers, mailbox, console, screenshot, audit):
     with app.app_context():
-        helpers.make_user(ADMIN, company_name="Gulf Coast Metals LLC", first="Dana", last="Whitaker")
+        admin = helpers.make_user(ADMIN, company_name="Gulf Coast Metals LLC", first="Dana", last="Whitaker")
+        add_license(admin.id, "AGUL20126")       # the administrator's own, for the company itself
     sign_in(page, ADMIN, helpers.PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("License Dashboard")
+
+    # Branches → the Houston office.
+    page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="Branches").click()
+    field(page, "Branch Name").fill("Houston Office")
+    field(page, "Branch Address").fill("1200 Smith St")
+    field(page, "Branch City").fill("Houston")
+    field(page, "Branch State").select_option("TX")
+    field(page, "Branch Zip").fill("77002")
+    page.get_by_role("button", name="Add branch").click()
+    expect(page.get_by_role("main")).to_contain_text("Branch “Houston Office” was added")
 
     # Company Users → invite a filer.
     page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="Company Users").click()
@@ -69,8 +81,9 @@ def test_administrator_invites_a_colleague_who_files_and_is_then_suspended(
     expect(colleague.get_by_role("heading", level=1)).to_have_text("License Dashboard")
     expect(colleague.get_by_role("main")).to_contain_text("You are a filer")
 
-    # … and files a license for the company.
+    # … and files a license for the Houston office.
     start_application(colleague)
+    field(colleague, "Filed for").select_option(label="Houston Office")
     fill_header(colleague)
     fill_line(colleague, "7601.10.30.00", "12500", "38750")
     colleague.get_by_role("button", name="Add Products").click()
@@ -81,9 +94,29 @@ def test_administrator_invites_a_colleague_who_files_and_is_then_suspended(
     expect(colleague.get_by_role("heading", level=1)).to_have_text("License issued")
     number = colleague.url.rsplit("/", 1)[1]
 
-    # The administrator sees the colleague and their license, then suspends them.
+    # The administrator finds it by branch, then by the user who filed it; their own is in neither.
     page.goto("/licenses/")
-    expect(page.get_by_role("main")).to_contain_text(number)
+    results = page.locator("#license-results")
+    expect(results).to_contain_text(number)
+    expect(results).to_contain_text("AGUL20126")
+    field(page, "Branch").select_option(label="Houston Office")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(results).to_contain_text("1 license")
+    expect(results).to_contain_text(number)
+    expect(results).not_to_contain_text("AGUL20126")
+    screenshot(page, "dashboard-by-branch")
+    page.goto("/licenses/")
+    field(page, "Filed by").select_option(label="Casey Nguyen")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(results).to_contain_text("1 license")
+    expect(results).to_contain_text(number)
+    expect(results).not_to_contain_text("AGUL20126")
+    audit("dashboard-by-user")
+    page.goto(f"/licenses/{number}")
+    expect(page.get_by_role("main")).to_contain_text("Houston Office")
+    expect(page.get_by_role("main")).to_contain_text("Casey Nguyen")
+
+    # … then suspends the colleague.
     page.goto("/account/people")
     row = page.get_by_role("row").filter(has_text=COLLEAGUE)
     expect(row).to_contain_text("Filer")
