@@ -275,7 +275,12 @@ def filter_values(company_id: int, f: Filters) -> dict:
 def _conditions(names: frozenset) -> tuple:
     """The WHERE of a search with the values `names` (filter_values), as bound parameters: built
     once per shape of search, not per request (building a statement cost more than running it)."""
-    where = [License.company_id == bindparam("company_id"), License.status.in_(LicenseStatus.NUMBERED)]
+    # A search by number finds its few licenses by the number's (or entry number's) own index, and
+    # only compares the company. SQLite (no statistics) walked the company's 50,000 licenses in
+    # (company_id, status, id) instead as soon as a typed number had 3 spellings or more (1M seed:
+    # 60-150 ms against 0.2 ms); "company_id + 0" is a value no index holds, on both databases.
+    company = License.company_id + 0 if _looked_up(names) else License.company_id
+    where = [company == bindparam("company_id"), License.status.in_(LicenseStatus.NUMBERED)]
     if "status" in names:
         where.append(License.status == bindparam("status"))
     if "product" in names:
