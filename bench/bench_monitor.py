@@ -230,20 +230,24 @@ def measure(uri: str, name: str, rounds: int, keep: bool = False, steel_share: f
 
     client = app.test_client()
     for key, label, url, target in pages(steel_share):
-        samples = []
+        samples, cpu = [], []
         for i in range(rounds + 5):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = client.get(url)
             body = response.get_data()
             elapsed = time.perf_counter() - started
             assert response.status_code == 200, (url, response.status_code)
             if i >= 5:  # warm-up: templates, connection, page cache
                 samples.append(elapsed)
+                cpu.append(time.process_time() - cpu_started)
         assert b"licenses issued through" in body, body[:2000]
         if key not in ("surges", "landing", "steel_surges"):
             assert b'role="img"' in body and b"aim-monitor-table" in body, "no chart or table"
         result[key] = samples
-        print(base.report(label, samples, target), flush=True)
+        # The process's CPU (on a busy machine, the request without its waits for a core; on
+        # PostgreSQL without the server's share).
+        print(base.report(label, samples, target) + f"  [CPU median {statistics.median(cpu) * 1000:.1f} ms,"
+              f" p95 {base.p95(cpu) * 1000:.1f} ms]", flush=True)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
