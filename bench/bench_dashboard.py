@@ -593,7 +593,8 @@ def measure(app, engine, rounds, end, numbers, export_from, profile, steel_share
             assert numbers[0].encode() in body and shown[key] == "1", body[:3000]
         results[key] = [get(url(i), key)[0] for i in range(rounds)]
         print(report(label, results[key], target)
-              + f"  [CPU median {ms(statistics.median(cpu[key])).strip()}]", flush=True)
+              + f"  [CPU median {ms(statistics.median(cpu[key])).strip()}, p95 {ms(p95(cpu[key])).strip()}]",
+              flush=True)
 
     export_url = f"/licenses/export.%s?created_from={export_from:%Y-%m-%d}"
     exports = {}
