@@ -30,7 +30,17 @@ The seeded database is kept and reused when complete (SQLite: bench/out/dashboar
 PostgreSQL: the database named in AIMWEB_BENCH_DATABASE_URI, whose public schema is recreated when
 it holds no complete seed). Pass --reseed to start over.
 
+--steel-share 0.5 (issue 15, point 9): the same generator with that share of the licenses steel
+(drawn per license from a stream of its own): numbers "S" + 4 characters of the service's alphabet
++ MMYY, lines from the steel catalogue with a country of melt and pour, the countries, exporters
+and mills of steel, steel unit values. It is a different seed, kept apart: the file
+bench/out/dashboard-1m-half-steel.sqlite3 (dashboard-1m-steel-NN for another share), and on
+PostgreSQL the database must be one of its own (e.g. bench_steel): its bench_seed records the share,
+and a database holding a seed of another share is refused, never wiped. With a share, the
+dashboard is also measured with the Product filter (?product=steel).
+
 Run: .venv/bin/python bench/bench_dashboard.py [rounds] [--reseed] [--profile] [--proposed-indexes]
+                                                [--steel-share 0.5]
      (rounds: 50; --proposed-indexes tries the recommended index change for the run, see below)
      AIMWEB_BENCH_DATABASE_URI=postgresql+psycopg://postgres@127.0.0.1:5432/bench_dash \
          .venv/bin/python bench/bench_dashboard.py
@@ -56,9 +66,10 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from aimweb import create_app, rules  # noqa: E402
+from aimweb import create_app, licensing, rules  # noqa: E402
 from aimweb.extensions import db  # noqa: E402
 from aimweb.models import utcnow  # noqa: E402
+from aimweb.products.steel import STEEL  # noqa: E402
 from aimweb.reference.hts import packaged_catalogue  # noqa: E402
 from aimweb.reference.ports import all_ports  # noqa: E402
 from aimweb.security import hash_password  # noqa: E402
@@ -82,6 +93,19 @@ EXPORTERS = [f"{a} {b}" for a in ("Northern", "Pacific", "Gulf", "Atlas", "Nordi
                                                                          "Aluminium GmbH")]
 MANUFACTURERS = [f"{a} {b}" for a in ("Alouette", "Rio", "Emirates", "Vedanta", "Hydro", "Alba",
                                       "Kaiser", "Hindalco") for b in ("Smelting", "Aluminium", "Casting")]
+# Steel (--steel-share): the countries the United States imports steel mill products from, about
+# as often as they ship (Canada, Mexico, Brazil, Korea, Japan, Germany first), and where steel
+# shipped from them was melted and poured: mostly the same country; else a substrate mill's.
+STEEL_COUNTRIES = (["CA"] * 6 + ["MX"] * 5 + ["BR"] * 5 + ["KR"] * 4 + ["JP"] * 3 + ["DE"] * 3
+                   + ["VN", "VN", "TW", "TW", "TR", "TR", "NL", "NL", "IN", "IN"]
+                   + ["CN", "IT", "SE", "AT", "ES", "GB", "FR", "AE", "MY", "TH", "ID", "AR", "ZA",
+                      "AU", "FI", "BE", "CR"])
+MELT_POUR_ELSEWHERE = ["CN", "KR", "JP", "IN", "BR", "TW", "RU", "DE"]
+STEEL_EXPORTERS = [f"{a} {b}" for a in ("Northern", "Pacific", "Gulf", "Atlas", "Nordic", "Andes",
+                                        "Delta", "Orient", "Rhine", "Baltic")
+                   for b in ("Steel Trading Inc.", "Tube Ltd", "Acero SA", "Stahl GmbH")]
+STEEL_MILLS = [f"{a} {b}" for a in ("Dofasco", "Ternium", "Gerdau", "Posco", "Nippon", "Thyssen",
+                                    "Hoa Phat", "Tata") for b in ("Steel", "Flat Products", "Pipe")]
 INSERT_COLUMNS = {
     "company": ("id", "ein", "name", "company_type", "street", "city", "state", "zip_code", "phone",
                 "contact_first_name", "contact_last_name", "email", "created_at", "updated_at"),
@@ -93,9 +117,39 @@ INSERT_COLUMNS = {
                 "certified_at", "issued_at", "valid_from", "valid_through", "version", "form_data",
                 "created_at", "updated_at"),
     "product_line": ("id", "license_id", "position", "hts_number", "description", "category",
-                     "smelt_largest", "smelt_second", "cast_country", "quantity_kg",
+                     "smelt_largest", "smelt_second", "cast_country", "melt_pour_country", "quantity_kg",
                      "customs_value_usd", "unit_value"),
 }
+
+
+def seed_file(steel_share: float) -> Path:
+    """The SQLite file of the seed with that share of steel licenses (none: the aluminum seed)."""
+    if not steel_share:
+        return SQLITE_FILE
+    name = "half-steel" if steel_share == 0.5 else f"steel-{round(steel_share * 100):02d}"
+    return SQLITE_FILE.with_name(f"dashboard-1m-{name}.sqlite3")
+
+
+def share_text(steel_share: float) -> str:
+    """How the seed's meta records the share ("0" for the aluminum seed, which records none)."""
+    return f"{steel_share:g}"
+
+
+def steel_share_argument(argv: list[str]) -> float:
+    """--steel-share X (0 <= X <= 1) from a script's arguments; 0 without it."""
+    if "--steel-share" not in argv:
+        return 0.0
+    at = argv.index("--steel-share")
+    share = float(argv[at + 1]) if at + 1 < len(argv) else -1.0
+    if not 0 <= share <= 1:
+        sys.exit("--steel-share takes the share of steel licenses, from 0 to 1 (e.g. 0.5)")
+    return share
+
+
+def positional_arguments(argv: list[str]) -> list[str]:
+    """A script's arguments other than the --options and the value of --steel-share."""
+    return [a for i, a in enumerate(argv) if not a.startswith("--")
+            and not (i and argv[i - 1] == "--steel-share")]
 
 
 # ----- figures ------------------------------------------------------------------------------------
@@ -146,53 +200,74 @@ def user_rows(now: datetime, password_hash: str):
                password_hash, "filer", cid, 1, now, now)
 
 
-def license_and_line_rows(end: datetime):
-    """(license rows, product line rows) in batches, in creation order; deterministic."""
+def license_number(letter: str, alphabet: str, n: int, mmyy: str) -> str:
+    """The n-th number of the month for that letter: a bijection of 0..len(alphabet)^4-1 (7919 is
+    prime to 36^4 and 28^4), so unique within the month by construction."""
+    base = len(alphabet)
+    body = (n * 7919 + 12345) % base ** 4
+    chars = ""
+    for _ in range(4):
+        body, digit = divmod(body, base)
+        chars = alphabet[digit] + chars
+    return f"{letter}{chars}{mmyy}"
+
+
+def license_and_line_rows(end: datetime, steel_share: float = 0.0):
+    """(license rows, product line rows) in batches, in creation order; deterministic. With a
+    steel share, each license is steel or not by a stream of its own, so the aluminum seed (share
+    0) is the same as before steel."""
     rng = random.Random(20261125)
+    product_rng = random.Random(20261202)
     start = end - timedelta(days=730)
     span = (end - start).total_seconds()
     owners = [cid for cid, size in enumerate(company_sizes(), start=1) for _ in range(size)]
     rng.shuffle(owners)
     offsets = sorted(rng.random() * span for _ in range(LICENSES))
     catalogue = list(packaged_catalogue().values())
+    steel_catalogue = list(packaged_catalogue(STEEL.catalogue.packaged_file).values())
     ports = sorted(all_ports())[:60]
     statuses = ["submitted"] * 85 + ["corrected"] * 8 + ["cancelled"] * 4 + ["action_required"] * 3
-    per_month: dict[str, int] = {}
+    per_month: dict[tuple[str, str], int] = {}
     line_id = 0
     licenses, lines = [], []
     for license_id, (owner, offset) in enumerate(zip(owners, offsets), start=1):
+        steel = steel_share > 0 and product_rng.random() < steel_share
+        # The aluminum seed's numbers keep their first alphabet; steel's are the service's.
+        letter, alphabet, countries = (("S", licensing.NUMBER_ALPHABET, STEEL_COUNTRIES) if steel
+                                       else ("A", NUMBER_ALPHABET, COUNTRIES))
         created = start + timedelta(seconds=offset)
         day = created.date()
         mmyy = f"{day:%m%y}"
-        n = per_month.get(mmyy, 0)
-        per_month[mmyy] = n + 1
-        body = (n * 7919 + 12345) % 36 ** 4  # a bijection of 0..36^4-1: unique within the month
-        chars = ""
-        for _ in range(4):
-            body, digit = divmod(body, 36)
-            chars = NUMBER_ALPHABET[digit] + chars
+        n = per_month.get((letter, mmyy), 0)
+        per_month[letter, mmyy] = n + 1
         entry_type = "ftz" if rng.random() < 0.05 else "consumption"
         valid_from, valid_through = rules.validity(day, entry_type)
         status = rng.choice(statuses)
-        origin = rng.choice(COUNTRIES)
+        origin = rng.choice(countries)
         licenses.append((
-            license_id, f"A{chars}{mmyy}", status, owner, owner, "standard", "aluminum",
+            license_id, license_number(letter, alphabet, n, mmyy), status, owner, owner, "standard",
+            "steel" if steel else "aluminum",
             f"{owner % 900 + 100:03d}-{license_id % 10_000_000:07d}-{license_id % 10}", entry_type,
             "Bench Large Aluminum Imports LLC" if owner == LARGE else f"Bench Importer {owner:04d} Inc.",
-            rng.choice(EXPORTERS), rng.choice(MANUFACTURERS), origin,
-            origin if rng.random() < 0.8 else rng.choice(COUNTRIES), rng.choice(ports),
+            rng.choice(STEEL_EXPORTERS if steel else EXPORTERS), rng.choice(STEEL_MILLS if steel else MANUFACTURERS),
+            origin, origin if rng.random() < 0.8 else rng.choice(countries), rng.choice(ports),
             day + timedelta(days=rng.randint(3, 20)), day + timedelta(days=rng.randint(21, 60)),
             created, created, valid_from, valid_through, 3 if status == "corrected" else 2, None,
             created, created,
         ))
         for position in range(rng.choice((1, 2, 2, 3))):
-            item = rng.choice(catalogue)
+            item = rng.choice(steel_catalogue if steel else catalogue)
             kg = Decimal(rng.randint(10_000, 5_000_000)) / 100
-            usd = (kg * Decimal(rng.randint(250, 900)) / 100).quantize(Decimal("0.01"))
+            # US$ per kg: aluminum 2.50-9.00, steel mill products 0.60-3.00.
+            usd = (kg * Decimal(rng.randint(60, 300) if steel else rng.randint(250, 900)) / 100
+                   ).quantize(Decimal("0.01"))
             line_id += 1
+            if steel:  # the country of melt and pour: mostly the origin, else a substrate mill's
+                own = ("", "", "", origin if rng.random() < 0.85 else rng.choice(MELT_POUR_ELSEWHERE))
+            else:
+                own = (rng.choice(COUNTRIES), rng.choice(COUNTRIES + ["NA_"]), rng.choice(COUNTRIES), None)
             lines.append((line_id, license_id, position, item.hts10, item.description, item.category,
-                          rng.choice(COUNTRIES), rng.choice(COUNTRIES + ["NA_"]), rng.choice(COUNTRIES),
-                          kg, usd, rules.unit_value(kg, usd)))
+                          *own, kg, usd, rules.unit_value(kg, usd)))
         if len(licenses) == BATCH:
             yield licenses, lines
             licenses, lines = [], []
@@ -255,7 +330,7 @@ def bulk_load(raw, dialect: str, table: str, rows) -> None:
                 copy.write_row(row)
 
 
-def seed(app) -> dict:
+def seed(app, steel_share: float = 0.0) -> dict:
     dialect = db.engine.dialect.name
     started = time.perf_counter()
     end = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -277,7 +352,7 @@ def seed(app) -> dict:
         bulk_load(driver, dialect, "user", user_rows(end, hash_password(PASSWORD)))
         driver.commit()
         done = 0
-        for licenses, lines in license_and_line_rows(end):
+        for licenses, lines in license_and_line_rows(end, steel_share):
             bulk_load(driver, dialect, "license", licenses)
             bulk_load(driver, dialect, "product_line", lines)
             done += len(licenses)
@@ -307,6 +382,8 @@ def seed(app) -> dict:
         raw.close()
     meta = {"version": SEED_VERSION, "end": end.isoformat(), "seconds": f"{time.perf_counter() - started:.0f}",
             "load_seconds": f"{loaded:.0f}", "complete": "yes"}
+    if steel_share:  # the aluminum seed records no share (and its kept seeds stay valid)
+        meta["steel_share"] = share_text(steel_share)
     with db.engine.begin() as conn:
         for key, value in meta.items():
             conn.execute(text("INSERT INTO bench_seed (key, value) VALUES (:k, :v)"), {"k": key, "v": value})
@@ -356,30 +433,39 @@ def seed_branches() -> None:
           flush=True)
 
 
-def prepare_database(reseed: bool) -> tuple[str, dict, bool]:
+def prepare_database(reseed: bool, steel_share: float = 0.0) -> tuple[str, dict, bool]:
     uri = os.environ.get("AIMWEB_BENCH_DATABASE_URI")
+    sqlite_file = seed_file(steel_share)
     if uri:
         name = make_url(uri).database
         if not uri.startswith("postgresql") or name in FORBIDDEN_DATABASES:
             sys.exit(f"Refusing {uri!r}: use a PostgreSQL database of its own (e.g. bench_dash).")
     else:
-        SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
-        uri = f"sqlite:///{SQLITE_FILE}"
+        sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        uri = f"sqlite:///{sqlite_file}"
     app = make_app(uri)
     with app.app_context():
         with db.engine.connect() as conn:
-            meta = None if reseed else seeded(conn)
+            meta = seeded(conn)
+        if meta is not None and meta.get("steel_share", "0") != share_text(steel_share):
+            # A seed of another share (the aluminum one, most likely) is someone's: never wiped.
+            sys.exit(f"Refusing {uri!r}: it holds the seed with a steel share of "
+                     f"{meta.get('steel_share', '0')}, not {share_text(steel_share)}; give this "
+                     f"share a database of its own (e.g. bench_steel).")
+        if reseed:
+            meta = None
         if meta is None:
             db.engine.dispose()
             if uri.startswith("sqlite"):
                 for suffix in ("", "-wal", "-shm"):
-                    Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
+                    Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
             else:
                 with db.engine.begin() as conn:
                     conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             print(f"Seeding {LICENSES:,} licenses across {COMPANIES:,} companies on "
-                  f"{db.engine.dialect.name} …", flush=True)
-            meta = seed(app)
+                  f"{db.engine.dialect.name}"
+                  f"{f', {steel_share:.0%} of them steel' if steel_share else ''} …", flush=True)
+            meta = seed(app, steel_share)
             seed_branches()
             return uri, meta, True
         upgrade()  # a newer migration applies to the kept database, as in production
@@ -468,9 +554,9 @@ def swap_indexes(engine, drop: list[str], create: list[str]) -> list[str]:
     return undo
 
 
-def main(rounds: int, reseed: bool, profile: bool, proposed: bool) -> None:
+def main(rounds: int, reseed: bool, profile: bool, proposed: bool, steel_share: float = 0.0) -> None:
     setup = time.perf_counter()
-    uri, meta, fresh = prepare_database(reseed)
+    uri, meta, fresh = prepare_database(reseed, steel_share)
     if fresh:
         print(f"Seed: {meta['seconds']} s (bulk load {meta['load_seconds']} s, the rest indexes"
               f"{' and VACUUM ANALYZE' if uri.startswith('postgresql') else ''})")
@@ -484,7 +570,8 @@ def main(rounds: int, reseed: bool, profile: bool, proposed: bool) -> None:
         totals = db.session.execute(text(
             "SELECT (SELECT count(*) FROM license WHERE number IS NOT NULL), "
             "(SELECT count(*) FROM product_line), "
-            "(SELECT count(*) FROM license WHERE company_id = :c AND number IS NOT NULL)"),
+            "(SELECT count(*) FROM license WHERE company_id = :c AND number IS NOT NULL), "
+            "(SELECT count(*) FROM license WHERE product = 'steel')"),
             {"c": LARGE}).one()
         newest = db.session.scalar(text(
             "SELECT created_at FROM license WHERE company_id = :c AND number IS NOT NULL "
@@ -498,22 +585,23 @@ def main(rounds: int, reseed: bool, profile: bool, proposed: bool) -> None:
         branch_ids, filer_ids = branches_and_filers(db.session.connection())
         db.session.remove()
     end = date.fromisoformat(meta["end"][:10])
-    print(f"{dialect}: {totals[0]:,} issued licenses, {totals[1]:,} product lines; measured company "
-          f"{LARGE} has {totals[2]:,} licenses (+5 drafts); load average "
+    print(f"{dialect}: {totals[0]:,} issued licenses ({totals[3]:,} steel), {totals[1]:,} product lines; "
+          f"measured company {LARGE} has {totals[2]:,} licenses (+5 drafts); load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     undo = []
     if proposed:
         undo = swap_indexes(engine, PROPOSED_DROP, PROPOSED_CREATE)
         print("With the proposed index: " + "; ".join(PROPOSED_CREATE))
     try:
-        measure(app, engine, rounds, end, numbers, export_from, profile, branch_ids, filer_ids)
+        measure(app, engine, rounds, end, numbers, export_from, profile, branch_ids, filer_ids, steel_share)
     finally:
         if proposed:
             swap_indexes(engine, [ddl.split()[2] for ddl in PROPOSED_CREATE], undo)
         engine.dispose()
 
 
-def measure(app, engine, rounds, end, numbers, export_from, profile, branch_ids, filer_ids) -> None:
+def measure(app, engine, rounds, end, numbers, export_from, profile, branch_ids, filer_ids,
+            steel_share=0.0) -> None:
     client = app.test_client()
     signed_in = client.post("/signin", data={"email": f"filer{LARGE}@bench.example.com",
                                              "password": PASSWORD})
@@ -540,6 +628,10 @@ def measure(app, engine, rounds, end, numbers, export_from, profile, branch_ids,
         "filer_cold": ("    by user, counted every time", lambda i: f"/licenses/?filed_by={filer_ids[i % BRANCHES]}",
                        None),
     }
+    if steel_share:  # a mixed seed: the Product filter, alone and with the status + dates filter
+        measures["steel"] = ("(7) Product filter: steel", lambda i: "/licenses/?product=steel", 0.050)
+        measures["steel_filtered"] = ("(7) steel + status + date of import",
+                                      lambda i: f"{filtered}&product=steel", 0.050)
     htmx = {"HX-Request": "true", "HX-Target": "license-results"}
     cpu: dict[str, list[float]] = {}
 
@@ -563,7 +655,7 @@ def measure(app, engine, rounds, end, numbers, export_from, profile, branch_ids,
         recorder.statements, recorder.on = [], True
         _, body = get(url(0))
         recorder.on = False
-        if key in ("first", "filtered", "search", "branch", "filer", "both"):
+        if key in ("first", "filtered", "search", "branch", "filer", "both", "steel", "steel_filtered"):
             plans[key] = recorder.statements
         results_html = body.decode().split('id="license-results"', 1)[-1]
         shown[key] = re.search(r"([\d,]+) licenses?", results_html).group(1)
@@ -571,7 +663,8 @@ def measure(app, engine, rounds, end, numbers, export_from, profile, branch_ids,
             assert numbers[0].encode() in body and shown[key] == "1", body[:3000]
         results[key] = [get(url(i), key)[0] for i in range(rounds)]
         print(report(label, results[key], target)
-              + f"  [CPU median {ms(statistics.median(cpu[key])).strip()}]", flush=True)
+              + f"  [CPU median {ms(statistics.median(cpu[key])).strip()}, p95 {ms(p95(cpu[key])).strip()}]",
+              flush=True)
 
     export_url = f"/licenses/export.%s?created_from={export_from:%Y-%m-%d}"
     exports = {}
@@ -612,7 +705,8 @@ def measure(app, engine, rounds, end, numbers, export_from, profile, branch_ids,
     print("Query plans of the license queries each request runs:")
     labels = {"first": "(1) first page", "filtered": "(2) filtered", "search": "(3) number search",
               "export": "(4) export", "branch": "(5) by branch", "filer": "(6) by user",
-              "both": "    by branch and user"}
+              "both": "    by branch and user",
+              "steel": "(7) product: steel", "steel_filtered": "(7) steel, filtered"}
     for key, statements in plans.items():
         print(f"  {labels[key]}")
         for line in explain(engine, statements):
@@ -632,6 +726,6 @@ def measure(app, engine, rounds, end, numbers, export_from, profile, branch_ids,
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    args = positional_arguments(sys.argv[1:])
     main(int(args[0]) if args else 50, "--reseed" in sys.argv, "--profile" in sys.argv,
-         "--proposed-indexes" in sys.argv)
+         "--proposed-indexes" in sys.argv, steel_share_argument(sys.argv))

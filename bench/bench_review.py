@@ -21,8 +21,10 @@ queue's share of the licenses and per check, then median and p95 of:
       request without the waits for a core: all of it on SQLite, the Python side on PostgreSQL)
       and of the time spent in the database driver's execute (the queries, waits included)
 
-Run: .venv/bin/python bench/bench_review.py [rounds] [--explain]   (rounds: 100; --explain: each
-     view's queue queries with their plans and database time, instead of the timings)
+Run: .venv/bin/python bench/bench_review.py [rounds] [--explain] [--steel-share 0.5]   (rounds: 100;
+     --explain: each view's queue queries with their plans and database time, instead of the
+     timings; --steel-share: on bench_dashboard's seed with that share of steel licenses, with the
+     steel filters of the queue beside the others)
      AIMWEB_BENCH_DATABASE_URI=postgresql+psycopg://postgres@127.0.0.1:5432/bench_dash \\
          .venv/bin/python bench/bench_review.py
 """
@@ -32,6 +34,7 @@ import random
 import statistics
 import sys
 import time
+import urllib.parse
 from datetime import timedelta
 from pathlib import Path
 
@@ -73,11 +76,26 @@ def make_late_filings() -> None:
     print(f"Every {LATE_EVERY}th license made a late filing in {time.perf_counter() - started:.1f} s")
 
 
+def done_once(step: str, model) -> bool:
+    """Whether a preparation step ran on this seed: its mark in bench_seed. Other benches issue a
+    few hundred licenses through the licensing service (monthly volumes, findings), so a table
+    with rows is no proof; a seed prepared before the marks counts as done with many rows."""
+    if db.session.execute(text("SELECT value FROM bench_seed WHERE key = :k"), {"k": step}).first():
+        return True
+    return db.session.scalar(select(func.count()).select_from(model)) > 10_000
+
+
+def mark_done(step: str) -> None:
+    db.session.execute(text("INSERT INTO bench_seed (key, value) VALUES (:k, 'yes')"), {"k": step})
+    db.session.commit()
+
+
 def prepare(app) -> None:
     dialect = db.engine.dialect.name
     make_late_filings()
-    if not db.session.scalar(select(func.count()).select_from(CompanyHtsMonth)):
+    if not done_once("company_volumes", CompanyHtsMonth):
         started = time.perf_counter()
+        db.session.execute(text("DELETE FROM company_hts_month"))  # what other benches' licenses added
         month = ("date(strftime('%Y-%m-01', l.created_at))" if dialect == "sqlite"
                  else "date_trunc('month', l.created_at)::date")
         db.session.execute(text(
@@ -85,9 +103,9 @@ def prepare(app) -> None:
             f"SELECT l.company_id, p.hts_number, {month}, sum(p.quantity_kg) FROM product_line p "
             f"JOIN license l ON l.id = p.license_id WHERE l.status != 'cancelled' AND l.number IS NOT NULL "
             f"GROUP BY l.company_id, p.hts_number, {month}"))
-        db.session.commit()
+        mark_done("company_volumes")
         print(f"Monthly volumes per company and HTS rebuilt in {time.perf_counter() - started:.1f} s")
-    if not db.session.scalar(select(func.count()).select_from(Finding)):
+    if not done_once("review_sampled", Finding):
         started = time.perf_counter()
         done = screening.refresh_review()
         print(f"review-refresh: {done['lines']:,} lines, {done['hts_numbers']} HTS numbers, "
@@ -97,6 +115,7 @@ def prepare(app) -> None:
             License.number.is_not(None), License.id % SAMPLE_EVERY == 0)).all()
         for start in range(0, len(ids), 500):
             screening.review_licenses(ids[start:start + 500])
+        mark_done("review_sampled")
         print(f"Checks run on {len(ids):,} sampled licenses in {time.perf_counter() - started:.1f} s")
     if dialect == "postgresql":
         # What autovacuum does in production after such a load: statistics for the planner, and
@@ -119,6 +138,15 @@ def queue_share() -> None:
     queued = db.session.scalar(select(func.count()).select_from(License)
                                .where(License.review_state.in_(ReviewState.QUEUED)))
     print(f"{db.engine.dialect.name}: {queued:,} of {total:,} licenses in the queue ({queued / total:.2%})")
+    per_product = db.session.execute(
+        select(License.product, func.count()).where(License.number.is_not(None))
+        .group_by(License.product).order_by(License.product)).all()
+    queued_per_product = dict(db.session.execute(
+        select(License.product, func.count()).where(License.review_state.in_(ReviewState.QUEUED))
+        .group_by(License.product)).all())
+    for product, count in per_product:
+        print(f"    {product}: {queued_per_product.get(product, 0):,} of {count:,} in the queue "
+              f"({queued_per_product.get(product, 0) / count:.2%})")
     per_check = dict(db.session.execute(
         select(Finding.check, func.count(func.distinct(Finding.license_id)))
         .join(License, License.id == Finding.license_id)
@@ -127,7 +155,10 @@ def queue_share() -> None:
         print(f"    {title:<44} {per_check.get(check, 0):>8,} queued licenses")
 
 
-def views() -> list[tuple[str, str]]:
+STEEL_CATEGORY = "Oil country pipe and tube goods"
+
+
+def views(steel_share: float = 0.0) -> list[tuple[str, str]]:
     """(label, URL) of the first page, every check's filter, the other filters, the last page."""
     country = db.session.scalar(select(License.origin_country).where(License.id == 7))
     company = db.session.scalar(select(Company.name).where(Company.id == base.LARGE))
@@ -140,12 +171,17 @@ def views() -> list[tuple[str, str]]:
             ("(3) created in the last 60 days",
              f"/review/?created_from={today - timedelta(days=60):%Y-%m-%d}&created_to={today:%Y-%m-%d}"),
             ("(3) check + country", f"/review/?check=transshipment&country={country}"),
-            # The seed holds aluminum only: steel is the worst case (every queued license read
-            # in ix_license_queue to find none), aluminum the busiest.
+            # On the aluminum seed, steel is the worst case (every queued license read in
+            # ix_license_queue to find none), aluminum the busiest.
             ("(3) product: steel", "/review/?product=steel"),
             ("(3) product: aluminum + category", "/review/?product=aluminum&category=Foil"),
             ("(3) product: aluminum + check", "/review/?product=aluminum&check=transshipment"),
             (f"(3) last page offered ({max_queue_page()})", f"/review/?page={max_queue_page()}")]
+    if steel_share:
+        out += [("(3) product: steel + category",
+                 f"/review/?product=steel&category={urllib.parse.quote(STEEL_CATEGORY)}"),
+                ("(3) product: steel + check", "/review/?product=steel&check=transshipment"),
+                ("(3) product: steel + country", f"/review/?product=steel&country={country}")]
     return out
 
 
@@ -191,25 +227,31 @@ def explain_views(app, client, urls) -> None:
         print("\n".join(lines))
 
 
-def main(rounds: int, explain: bool = False) -> None:
-    uri, _meta, _fresh = base.prepare_database(False)
+def main(rounds: int, explain: bool = False, steel_share: float = 0.0) -> None:
+    uri, _meta, _fresh = base.prepare_database(False, steel_share)
     app = base.make_app(uri)
     with app.app_context():
         prepare(app)
         queue_share()
         findings = db.session.scalar(select(func.count()).select_from(Finding))
         print(f"{findings:,} findings in all")
-        ids = db.session.scalars(select(License.id).where(License.company_id == base.LARGE,
-                                                          License.number.is_not(None))).all()
+        ids = db.session.execute(select(License.id, License.product).where(
+            License.company_id == base.LARGE, License.number.is_not(None))).all()
         sample = random.Random(11).sample(ids, rounds + 10)
-        times = []
-        for i, license_id in enumerate(sample):
-            started = time.perf_counter()
+        times, cpu_times, by_product = [], [], {}
+        for i, (license_id, product) in enumerate(sample):
+            started, cpu_started = time.perf_counter(), time.process_time()
             screening.review_licenses([license_id])
             if i >= 10:
                 times.append(time.perf_counter() - started)
-        print(base.report("(1) all checks on one license", times, 0.020))
-        urls = views()
+                cpu_times.append(time.process_time() - cpu_started)
+                by_product.setdefault(product, []).append(times[-1])
+        print(base.report("(1) all checks on one license", times, 0.020)
+              + f"  p95 CPU {base.p95(cpu_times) * 1000:5.1f} ms")
+        if len(by_product) > 1 and min(map(len, by_product.values())) > 1:
+            for product, samples in sorted(by_product.items()):
+                print(base.report(f"    {product} licenses only", samples))
+        urls = views(steel_share)
         db.session.remove()
         engine = db.engine
     in_sql = [0.0]
@@ -256,5 +298,6 @@ def main(rounds: int, explain: bool = False) -> None:
               f"  p95 SQL {base.p95(sql[label]) * 1000:5.1f} ms  [{headings[label]}]")
 
 if __name__ == "__main__":
-    numbers = [a for a in sys.argv[1:] if a.isdigit()]
-    main(int(numbers[0]) if numbers else 100, explain="--explain" in sys.argv)
+    numbers = [a for a in base.positional_arguments(sys.argv[1:]) if a.isdigit()]
+    main(int(numbers[0]) if numbers else 100, explain="--explain" in sys.argv,
+         steel_share=base.steel_share_argument(sys.argv))
