@@ -167,17 +167,26 @@ def _pool_options(app: Flask) -> None:
 
 def _statement_timeout(app: Flask):
     """A pool checkout listener: the connection's statement_timeout is DATABASE_STATEMENT_TIMEOUT_MS
-    inside a request and DATABASE_JOB_STATEMENT_TIMEOUT_MS outside (jobs, the worker, commands).
+    inside a request and DATABASE_JOB_STATEMENT_TIMEOUT_MS outside (jobs, the worker, commands);
+    inside a request, parallel query workers are DATABASE_REQUEST_PARALLEL_WORKERS.
     Set once per connection and again only when it moves between the two, so a web worker's
     requests run no extra statement."""
 
     def checkout(dbapi_connection, connection_record, connection_proxy):
-        setting = "DATABASE_STATEMENT_TIMEOUT_MS" if has_request_context() else "DATABASE_JOB_STATEMENT_TIMEOUT_MS"
+        request = has_request_context()
+        setting = "DATABASE_STATEMENT_TIMEOUT_MS" if request else "DATABASE_JOB_STATEMENT_TIMEOUT_MS"
         milliseconds = max(0, int(app.config[setting] or 0))
-        if connection_record.info.get("statement_timeout") != milliseconds:
+        workers = app.config.get("DATABASE_REQUEST_PARALLEL_WORKERS") if request else None
+        workers = None if workers in (None, "") else max(0, int(workers))
+        wanted = (milliseconds, workers)
+        if connection_record.info.get("session_settings") != wanted:
             with dbapi_connection.cursor() as cursor:
                 cursor.execute(f"SET statement_timeout = {milliseconds}")
+                if workers is None:
+                    cursor.execute("RESET max_parallel_workers_per_gather")
+                else:
+                    cursor.execute(f"SET max_parallel_workers_per_gather = {workers}")
             dbapi_connection.commit()  # a SET in a transaction rolled back at check-in would be undone
-            connection_record.info["statement_timeout"] = milliseconds
+            connection_record.info["session_settings"] = wanted
 
     return checkout

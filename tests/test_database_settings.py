@@ -1,6 +1,7 @@
 """PostgreSQL production settings: the pool from AIMWEB_DATABASE_POOL_SIZE / _MAX_OVERFLOW, and a
 statement timeout that cuts a runaway statement of a web request (the user reads a 503 page, the
-worker is free again) but not a job's (a full monitor rebuild runs long statements)."""
+worker is free again) but not a job's (a full monitor rebuild runs long statements), and no parallel
+query workers for a request."""
 import os
 
 import pytest
@@ -41,4 +42,19 @@ def test_a_runaway_statement_of_a_request_is_cut_and_answered_503_but_a_jobs_is_
     # And back inside a request, the limit again (a quick page is not affected).
     with app.test_request_context():
         assert db.session.scalar(text("SHOW statement_timeout")) == "200ms"
+        db.session.remove()
+
+
+def test_a_request_s_queries_start_no_parallel_workers_but_a_job_s_may(app):
+    """Starting parallel workers cost a request more than they saved (README, Configuration)."""
+    with app.app_context():
+        server_default = db.session.scalar(text("SELECT reset_val FROM pg_settings "
+                                                "WHERE name = 'max_parallel_workers_per_gather'"))
+        assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == server_default
+        db.session.remove()
+    with app.test_request_context():
+        assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+        db.session.remove()
+    with app.app_context():   # the same pooled connection, back to the server's setting for a job
+        assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == server_default
         db.session.remove()
