@@ -3,12 +3,13 @@ listed by kind with a filter; filers and administrators add, edit, archive and r
 read. And the suggestions the license form asks for as a party's name is typed (htmx)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import addressbook
 from ..addressbook import PartyRefused, PartyValues
 from ..enums import PartyKind
+from ..web import answers
 from ..web.access import filer_required, member_required
 from . import bp
 from .forms import PartyForm
@@ -59,10 +60,7 @@ def add_party():
 
 
 def _party(party_id: int):
-    party = addressbook.party_of(current_user.company_id, party_id)
-    if party is None:
-        abort(404)
-    return party
+    return answers.found(addressbook.party_of(current_user.company_id, party_id))
 
 
 @bp.route("/address-book/<int:party_id>", methods=["GET", "POST"])

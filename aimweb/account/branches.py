@@ -2,10 +2,11 @@
 branches; its filers and viewers read them. The rules live in aimweb/branches.py."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import render_template
 from flask_login import current_user
 
 from .. import branches as service
+from ..web import answers
 from ..web.access import company_admin_required, member_required
 from . import bp
 from .forms import BranchForm
@@ -25,15 +26,11 @@ def _page(form=None, editing=None, status=200):
 
 
 def _branch(branch_id: int):
-    branch = service.branch_of(current_user.company_id, branch_id)
-    if branch is None:
-        abort(404)
-    return branch
+    return answers.found(service.branch_of(current_user.company_id, branch_id))
 
 
 def _done(message: str, category: str = "success"):
-    flash(message, category)
-    return redirect(url_for("account.branches"), 303)
+    return answers.done(message, "account.branches", category)
 
 
 @bp.get("/branches")

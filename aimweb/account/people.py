@@ -12,7 +12,7 @@ from ..extensions import db, limiter
 from ..mailer import send_email
 from ..models import Invitation
 from ..security import start_session
-from ..web import audit
+from ..web import answers, audit
 from ..web.access import company_admin_required, public
 from . import bp
 from .forms import InviteForm, JoinForm, RoleForm
@@ -66,15 +66,11 @@ def invite():
 
 
 def _member(member_id: int):
-    user = members.member_of(current_user.company_id, member_id)
-    if user is None:
-        abort(404)
-    return user
+    return answers.found(members.member_of(current_user.company_id, member_id))
 
 
 def _done(message: str, category: str = "success"):
-    flash(message, category)
-    return redirect(url_for("account.people"), 303)
+    return answers.done(message, "account.people", category)
 
 
 @bp.post("/people/<int:member_id>/role")
