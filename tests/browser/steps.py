@@ -26,6 +26,30 @@ def field(page, label: str):
     return page.get_by_label(re.compile("^" + re.escape(label) + r"( \*)?$"))
 
 
+def fill_in(page, values: dict) -> None:
+    """Each field by its label, in order: typed, or for a select the option of that value or label."""
+    for label, value in values.items():
+        control = field(page, label)
+        if control.evaluate("e => e.tagName") == "SELECT":
+            control.select_option(value)
+        else:
+            control.fill(value)
+
+
+def account_details(page, display_name: str, first: str, last: str, password: str = PASSWORD) -> None:
+    """The account's name and password (Sign Up Now's last step, or an invitation's page)."""
+    fill_in(page, {"Display Name": display_name, "First Name": first, "Last Name": last,
+                   "New Password": password, "Confirm New Password": password})
+
+
+def add_branch(page, name: str, suffix: str | None = None) -> None:
+    """Branches → Add branch, in Houston."""
+    fill_in(page, {"Branch Name": name, **({"Suffix": suffix} if suffix else {}),
+                   "Branch Address": "1200 Smith St", "Branch City": "Houston", "Branch State": "TX",
+                   "Branch Zip": "77002"})
+    page.get_by_role("button", name="Add branch").click()
+
+
 def sign_up(page, console, mailbox, email, screenshot=None, display_name="Riverstone Metals"):
     """Home → Sign Up Now → email → code from the real mail → Verify Code → Create."""
     def shot(step, mobile=False):
@@ -55,25 +79,16 @@ def sign_up(page, console, mailbox, email, screenshot=None, display_name="Rivers
     expect(page.get_by_role("main")).to_contain_text(email)
     shot("signup-create", mobile=True)
     console.assert_clean("create account")
-    field(page, "Display Name").fill(display_name)
-    field(page, "First Name").fill("Dana")
-    field(page, "Last Name").fill("Whitaker")
-    field(page, "New Password").fill(PASSWORD)
-    field(page, "Confirm New Password").fill(PASSWORD)
+    account_details(page, display_name, "Dana", "Whitaker")
     page.get_by_role("button", name="Create").click()
     expect(page).to_have_url(re.compile(r"/account/company$"))
 
 
 def register_company(page, name="Riverstone Metals LLC", ein="12-3456789", company_type="Importer"):
     """The "Account Creation Page": the required fields, then Save."""
-    field(page, "EIN").fill(ein)
-    field(page, "Company Name").fill(name)
-    field(page, "Company Type").select_option(label=company_type)
-    field(page, "Company Street Address").fill("4800 Riverstone Blvd")
-    field(page, "City").fill("Missouri City")
-    field(page, "State").select_option("TX")
-    field(page, "Zip").fill("77459")
-    field(page, "Phone").fill("281-555-0134")
+    fill_in(page, {"EIN": ein, "Company Name": name, "Company Type": company_type,
+                   "Company Street Address": "4800 Riverstone Blvd", "City": "Missouri City", "State": "TX",
+                   "Zip": "77459", "Phone": "281-555-0134"})
     page.get_by_role("button", name="Save").click()
 
 

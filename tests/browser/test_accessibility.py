@@ -7,7 +7,7 @@ import re
 import pytest
 
 from .conftest import ARTIFACTS, AXE_JS, AXE_PATH, DESKTOP, MOBILE, browser_unavailable
-from .steps import PASSWORD, expect, field
+from .steps import account_details, expect, field, register_company
 
 pytestmark = pytest.mark.browser
 
@@ -140,11 +140,7 @@ def test_sign_up_and_company_pages_have_no_serious_accessibility_violations(page
     page.get_by_role("button", name="Create").click()
     expect(page.locator(".usa-error-message").first).to_be_visible()
     audit("signup-create-errors")
-    field(page, "Display Name").fill("A11y Imports")
-    field(page, "First Name").fill("Ada")
-    field(page, "Last Name").fill("Lovelace")
-    field(page, "New Password").fill(PASSWORD)
-    field(page, "Confirm New Password").fill(PASSWORD)
+    account_details(page, "A11y Imports", "Ada", "Lovelace")
     page.get_by_role("button", name="Create").click()
 
     expect(page).to_have_url(re.compile(r"/account/company$"))
@@ -156,15 +152,7 @@ def test_sign_up_and_company_pages_have_no_serious_accessibility_violations(page
     expect(page.locator(".usa-error-message").first).to_be_visible()
     audit("company-errors")
 
-    field(page, "EIN").fill("12-3456789")
-    field(page, "Company Name").fill("A11y Imports Inc")
-    field(page, "Company Type").select_option(label="Customs Broker")
-    field(page, "Company Street Address").fill("4800 Riverstone Blvd")
-    field(page, "City").fill("Missouri City")
-    field(page, "State").select_option("TX")
-    field(page, "Zip").fill("77459")
-    field(page, "Phone").fill("281-555-0134")
-    page.get_by_role("button", name="Save").click()
+    register_company(page, "A11y Imports Inc", company_type="Customs Broker")
     expect(page.get_by_role("heading", level=1)).to_have_text("License Dashboard")
     audit("dashboard")
 

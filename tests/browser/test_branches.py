@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import MOBILE
-from .steps import expect, field, fill_header, fill_line, sign_in, start_application
+from .steps import add_branch, expect, field, fill_header, fill_line, sign_in, start_application
 
 pytestmark = pytest.mark.browser
 
@@ -24,13 +24,7 @@ def test_the_administrator_adds_a_branch_and_files_for_it(page, app, helpers, co
     sign_in(page, ADMIN, helpers.PASSWORD)
     page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="Branches").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Branches")
-    field(page, "Branch Name").fill("North Plant")
-    field(page, "Suffix").fill("TX-01")
-    field(page, "Branch Address").fill("1200 Smith St")
-    field(page, "Branch City").fill("Houston")
-    field(page, "Branch State").select_option("TX")
-    field(page, "Branch Zip").fill("77002")
-    page.get_by_role("button", name="Add branch").click()
+    add_branch(page, "North Plant", "TX-01")
     expect(page.get_by_role("main")).to_contain_text("Branch “North Plant (TX-01)” was added")
     expect(page.get_by_role("row").filter(has_text="North Plant (TX-01)")).to_contain_text("1200 Smith St")
     audit("branches")

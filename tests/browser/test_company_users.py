@@ -12,7 +12,17 @@ from factories import add_license, add_member
 
 from aimweb.enums import CompanyRole
 
-from .steps import PASSWORD, expect, field, fill_header, fill_line, sign_in, start_application
+from .steps import (
+    PASSWORD,
+    account_details,
+    add_branch,
+    expect,
+    field,
+    fill_header,
+    fill_line,
+    sign_in,
+    start_application,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -40,12 +50,7 @@ def test_administrator_invites_a_colleague_who_files_and_is_then_suspended(
 
     # Branches → the Houston office.
     page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="Branches").click()
-    field(page, "Branch Name").fill("Houston Office")
-    field(page, "Branch Address").fill("1200 Smith St")
-    field(page, "Branch City").fill("Houston")
-    field(page, "Branch State").select_option("TX")
-    field(page, "Branch Zip").fill("77002")
-    page.get_by_role("button", name="Add branch").click()
+    add_branch(page, "Houston Office")
     expect(page.get_by_role("main")).to_contain_text("Branch “Houston Office” was added")
 
     # Company Users → invite a filer.
@@ -71,11 +76,7 @@ def test_administrator_invites_a_colleague_who_files_and_is_then_suspended(
     colleague.get_by_role("button", name="Create account and join").click()
     expect(colleague.get_by_role("alert").first).to_contain_text("Please correct the 5 fields")
     audit_on(audit, colleague, "join-errors")
-    field(colleague, "Display Name").fill("Casey N")
-    field(colleague, "First Name").fill("Casey")
-    field(colleague, "Last Name").fill("Nguyen")
-    field(colleague, "New Password").fill(PASSWORD)
-    field(colleague, "Confirm New Password").fill(PASSWORD)
+    account_details(colleague, "Casey N", "Casey", "Nguyen")
     screenshot(colleague, "join", mobile=True)
     colleague.get_by_role("button", name="Create account and join").click()
     expect(colleague.get_by_role("heading", level=1)).to_have_text("License Dashboard")

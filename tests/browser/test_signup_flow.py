@@ -6,7 +6,7 @@ import re
 import pytest
 
 from .conftest import MOBILE
-from .steps import expect, field, register_company, sign_in, sign_up
+from .steps import account_details, expect, field, register_company, sign_in, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -60,11 +60,7 @@ def test_sign_up_works_on_a_phone_without_javascript(new_page, console, mailbox,
     field(page, "Verification code").fill(mailbox.last_code(email) or first_code)
     page.get_by_role("button", name="Verify Code").click()
     expect(page).to_have_url(re.compile(r"/signup/create$"))
-    field(page, "Display Name").fill("No Script Metals")
-    field(page, "First Name").fill("Noel")
-    field(page, "Last Name").fill("Script")
-    field(page, "New Password").fill("Plain-Forms-1")
-    field(page, "Confirm New Password").fill("Plain-Forms-1")
+    account_details(page, "No Script Metals", "Noel", "Script", "Plain-Forms-1")
     page.get_by_role("button", name="Create").click()
     register_company(page, "No Script Metals Inc", ein="12-7654321")
 
