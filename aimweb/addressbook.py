@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from .archive import set_archived
 from .enums import PartyKind
 from .extensions import db
-from .models import License, Party, User, utcnow
+from .models import License, Party, User
 from .parties import PartyIndex, name_key
 
 SUGGESTIONS = 8
@@ -124,19 +125,11 @@ def _commit(party: Party) -> None:
 
 def archive(party: Party) -> bool:
     """No longer offered nor checked against; kept (False when it already was archived)."""
-    if party.is_archived:
-        return False
-    party.archived_at = utcnow()
-    db.session.commit()
-    return True
+    return set_archived(party, True)
 
 
 def restore(party: Party) -> bool:
-    if not party.is_archived:
-        return False
-    party.archived_at = None
-    db.session.commit()
-    return True
+    return set_archived(party, False)
 
 
 def unsaved_parties(lic: License) -> list[tuple[PartyKind, str]]:

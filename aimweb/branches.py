@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from .archive import set_archived
 from .extensions import db
-from .models import Branch, utcnow
+from .models import Branch
 from .rules import Problem
 
 FIELD = "branch_id"  # the field a wrong choice is reported on (the form's select, the API's key)
@@ -80,20 +81,14 @@ def edit_branch(branch: Branch, values: BranchValues) -> Branch:
 
 def archive_branch(branch: Branch) -> bool:
     """No longer offered in "Filed for" (the licenses filed for it keep it). False when it already was."""
-    if branch.is_archived:
-        return False
-    branch.archived_at = utcnow()
-    db.session.commit()
-    return True
+    return set_archived(branch, True)
 
 
 def restore_branch(branch: Branch) -> bool:
     if not branch.is_archived:
         return False
     _name_taken(branch.company_id, BranchValues(branch.name, "", "", "", "", branch.suffix), branch.id)
-    branch.archived_at = None
-    db.session.commit()
-    return True
+    return set_archived(branch, False)
 
 
 # ----- "filed for": the licensing service's check -----------------------------------------------

@@ -160,7 +160,7 @@ LAYERS = {
     # services: transactions, mail, the monitor's pre-computed figures (also made by `flask` commands)
     "aimweb.licensing": "services", "aimweb.screening": "services", "aimweb.accounts": "services",
     "aimweb.mailer": "services", "aimweb.outbox": "services", "aimweb.demo": "services",
-    "aimweb.members": "services", "aimweb.branches": "services",
+    "aimweb.members": "services", "aimweb.branches": "services", "aimweb.archive": "services",
     "aimweb.jobs": "services", "aimweb.apikeys": "services", "aimweb.addressbook": "services",
     "aimweb.monitor.aggregates": "services", "aimweb.monitor.disclosure": "services",
     # pure: decisions on values

@@ -344,6 +344,11 @@ def _unindexed_column(element, compiler, **kw):
     return "+" + compiler.process(element.column, **kw)
 
 
+# The filters that are one column equal to the value of the same name.
+_EQUAL_TO = {"status": License.status, "product": License.product, "license_type": License.license_type,
+             "branch_id": License.branch_id, "filed_by": License.created_by_id, "quick_status": License.status}
+
+
 @lru_cache(maxsize=64)
 def _conditions(names: frozenset) -> tuple:
     """The WHERE of a search with the values `names` (filter_values), as bound parameters: built
@@ -358,20 +363,9 @@ def _conditions(names: frozenset) -> tuple:
     unindexed = _looked_up(names) or names & {"branch_id", "filed_by"}
     company = _NotLookedUp(License.company_id) if unindexed else License.company_id
     where = [company == bindparam("company_id"), License.status.in_(LicenseStatus.NUMBERED)]
-    if "status" in names:
-        where.append(License.status == bindparam("status"))
-    if "product" in names:
-        where.append(License.product == bindparam("product"))
-    if "license_type" in names:
-        where.append(License.license_type == bindparam("license_type"))
+    where += [column == bindparam(name) for name, column in _EQUAL_TO.items() if name in names]
     if "no_branch" in names:
         where.append(License.branch_id.is_(None))
-    if "branch_id" in names:
-        where.append(License.branch_id == bindparam("branch_id"))
-    if "filed_by" in names:
-        where.append(License.created_by_id == bindparam("filed_by"))
-    if "quick_status" in names:
-        where.append(License.status == bindparam("quick_status"))
     if "expiring_from" in names:  # issued (in force), its last valid day within the next 7 days
         where += [License.status.in_(LicenseStatus.ISSUED), License.valid_through >= bindparam("expiring_from"),
                   License.valid_through <= bindparam("expiring_to")]
