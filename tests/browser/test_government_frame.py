@@ -45,3 +45,17 @@ def test_apply_for_single_license_opens_the_form_and_company_help(page, app, hel
     page.locator("summary", has_text="What is this? EIN").click()
     expect(page.get_by_text("It is NOT a Social Security Number")).to_be_visible()
     audit("company-what-is-this-open")
+
+
+def test_the_program_s_name_never_runs_under_the_signed_in_user(page, app, helpers):
+    """At 1280 px a page of the narrow container has ~700 px beside "Signed in as …": the name wraps
+    there (it ran under the user's name once steel made it longer)."""
+    with app.app_context():
+        helpers.make_user("frame@example.com", first="Dana", last="Whitaker")
+    sign_in(page, "frame@example.com", helpers.PASSWORD)
+    for path in ("/account/", "/licenses/"):    # narrow and wide containers
+        page.goto(path)
+        page.evaluate("() => document.fonts.ready")
+        name = page.locator(".aim-logo__long").bounding_box()
+        user = page.locator(".aim-account").get_by_text("Signed in as").bounding_box()
+        assert name["x"] + name["width"] <= user["x"] or name["y"] + name["height"] <= user["y"], (path, name, user)
