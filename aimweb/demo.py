@@ -10,7 +10,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import select
 
-from . import addressbook, licensing, rules
+from . import addressbook, branches, licensing, rules
 from .clock import application_date
 from .enums import PartyKind
 from .extensions import db
@@ -42,6 +42,9 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
     upsert_verified_user(DEMO_OFFICER[0], DEMO_OFFICER[1], "officer", "Olive", "Officer")
     db.session.commit()
     _seed_demo_parties(filer)
+    if not branches.company_branches(filer.company_id):   # a branch to file for (Filed for)
+        branches.add_branch(filer.company_id, branches.BranchValues(
+            "Houston Office", "1200 Smith St", "Houston", "TX", "77002", "HOU"))
     issued = _seed_demo_licenses(filer)
     if issued:
         echo(f"Issued {issued} demo licenses to {filer.company.name}.")
