@@ -11,7 +11,10 @@ At scale (--at-scale): the 1,000,000-license database of bench/bench_dashboard.p
 when missing: SQLite bench/out/dashboard-1m.sqlite3, or AIMWEB_BENCH_DATABASE_URI for PostgreSQL);
 the list is timed for its largest company (50,000 licenses), whose filer gets an API key.
 
-Run: .venv/bin/python bench/bench_api.py [rounds] [--at-scale]
+The licenses an at-scale run files are removed from the seed when it ends (`--clean` removes those
+of an earlier run that did not end).
+
+Run: .venv/bin/python bench/bench_api.py [rounds] [--at-scale | --clean]
 """
 from __future__ import annotations
 
@@ -119,18 +122,55 @@ def measure(app, token: str, rounds: int) -> None:
         report(label, samples, 50, cpu)
 
 
-def main(rounds: int, at_scale: bool) -> None:
+def remove_bench_licenses(company_id: int) -> int:
+    """Take the licenses this script filed out of the kept 1M seed again, with their lines, events,
+    findings and PDFs, and their kilograms out of the company's monthly volumes: the other benches
+    count on the seed's company of 50,000 licenses (2,000 dashboard pages)."""
+    from sqlalchemy import delete, func
+
+    from aimweb import screening
+    from aimweb.models import Finding, License, LicenseEvent, LicensePdf, LicenseUse, ProductLine
+
+    ids = list(db.session.scalars(select(License.id).where(
+        License.company_id == company_id, License.importer_name.like("Bench Importer %"))))
+    for at in range(0, len(ids), 1000):
+        chunk = ids[at:at + 1000]
+        volumes: dict = {}
+        for created, hts, kg in db.session.execute(
+                select(License.created_at, ProductLine.hts_number, func.sum(ProductLine.quantity_kg))
+                .join(ProductLine, ProductLine.license_id == License.id).where(License.id.in_(chunk))
+                .group_by(License.created_at, ProductLine.hts_number)):
+            month = volumes.setdefault(screening.month_of(created), {})
+            month[hts] = month.get(hts, 0) - kg
+        for month, kg_per_hts in volumes.items():
+            screening.add_volumes(company_id, month, kg_per_hts)
+        for table in (Finding, ProductLine, LicenseEvent, LicensePdf, LicenseUse):
+            db.session.execute(delete(table).where(table.license_id.in_(chunk)))
+        db.session.execute(delete(License).where(License.id.in_(chunk)))
+    db.session.commit()
+    return len(ids)
+
+
+def main(rounds: int, at_scale: bool, clean_only: bool = False) -> None:
     if at_scale:
         import bench_dashboard
 
         uri, _meta, _new = bench_dashboard.prepare_database(False)
         app = make_app(uri)
         with app.app_context():
-            user = db.session.get(User, db.session.scalar(
-                select(User.id).where(User.company_id == bench_dashboard.LARGE).limit(1)))
-            token = apikeys.create_key(user, "bench")[1]
-            print(f"At scale: {uri} (company {bench_dashboard.LARGE})")
-            measure(app, token, rounds)
+            if not clean_only:
+                user = db.session.get(User, db.session.scalar(
+                    select(User.id).where(User.company_id == bench_dashboard.LARGE).limit(1)))
+                token = apikeys.create_key(user, "bench")[1]
+                print(f"At scale: {uri} (company {bench_dashboard.LARGE})")
+                try:
+                    measure(app, token, rounds)
+                finally:
+                    db.session.rollback()
+                    print(f"Removed the {remove_bench_licenses(bench_dashboard.LARGE):,} licenses filed by "
+                          "this run from the seed.")
+            else:
+                print(f"Removed {remove_bench_licenses(bench_dashboard.LARGE):,} licenses filed by earlier runs.")
         return
     with tempfile.TemporaryDirectory() as folder:
         app = make_app(f"sqlite:///{folder}/bench-api.sqlite3")
@@ -145,4 +185,4 @@ def main(rounds: int, at_scale: bool) -> None:
 
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    main(int(args[0]) if args else 50, "--at-scale" in sys.argv)
+    main(int(args[0]) if args else 50, "--at-scale" in sys.argv or "--clean" in sys.argv, "--clean" in sys.argv)
