@@ -642,7 +642,8 @@ def check_low_value_draft(draft: License) -> CheckedDraft:
     return CheckedDraft(header, problems)
 
 
-def record_use(lic: License, user: User, data: dict, today: date | None = None) -> LicenseUse:
+def record_use(lic: License, user: User, data: dict, today: date | None = None,
+               api_key_id: int | None = None) -> LicenseUse:
     """Record one entry the low-value license is quoted on (entry number, date of entry, value
     of the covered metal in US$). Refused (LicenseError, each problem at its field) when the
     license is not the user's company's, is not low-value or no longer in force (cancelled), the
@@ -671,7 +672,8 @@ def record_use(lic: License, user: User, data: dict, today: date | None = None) 
         raise LicenseError(problems)
     license_id = lic.id
     use = LicenseUse(license_id=license_id, entry_number=entry, entry_date=entry_date,
-                     value_usd=Decimal(value), recorded_by_id=user.id, recorded_at=utcnow())
+                     value_usd=Decimal(value), recorded_by_id=user.id, recorded_at=utcnow(),
+                     api_key_id=api_key_id)
     db.session.add(use)
     # Cancelled meanwhile (another window): the status is read again in this transaction.
     db.session.flush()

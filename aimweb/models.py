@@ -457,8 +457,11 @@ class LicenseUse(db.Model):
     value_usd: Mapped[Decimal] = mapped_column(Numeric(16, 2))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Recorded through the JSON API with this key (None: on the license's page).
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
 
     recorded_by: Mapped[User] = relationship()
+    api_key: Mapped[ApiKey | None] = relationship()
 
     __table_args__ = (
         # One entry is recorded once per license; the license's uses read by this index.

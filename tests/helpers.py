@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import openpyxl
 from factories import PASSWORD
 
+from aimweb import rules
 from aimweb.clock import application_date
 from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 from aimweb.products.steel import STEEL
@@ -218,3 +219,31 @@ def url_for_rule(app, rule, values: dict) -> str:
     with app.test_request_context():
         return app.url_map.bind("localhost").build(
             rule.endpoint, {name: values[name] for name in rule.arguments}, force_external=False)
+
+
+# ----- the low-value license ------------------------------------------------------------------------
+
+ENTRY_1 = "ABC-1234567-6"
+
+
+def entry(serial: int) -> str:
+    """A valid customs entry number (filer code ABC) with its check digit."""
+    first = f"ABC{serial:07d}"
+    return f"ABC-{serial:07d}-{rules.entry_number_check_digit(first)}"
+
+
+def start_low_value(client, product="aluminum") -> str:
+    return start(client, product, kind="low_value")
+
+
+def issue_low_value(client, product="aluminum", hts="7601.10.30.00, 7604.10.10.00",
+                    importer="Gulf Coast Metals LLC") -> str:
+    draft = start_low_value(client, product)
+    response = post(client, f"{draft}/preview", {"importer_name": importer, "covered_hts": hts,
+                                                 "certified": "y"})
+    assert response.status_code == 302, page_text(response)[:2000]
+    preview = page_text(client.get(response.headers["Location"]))
+    assert "Low-Value License" in preview and "Submit" in preview
+    response = post(client, f"{draft}/submit", {})
+    assert response.status_code == 303
+    return response.headers["Location"].rsplit("/", 1)[1]

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from factories import add_license, make_user
-from helpers import csrf_token, page_text, sign_in
+from helpers import ENTRY_1, csrf_token, entry, issue_low_value, page_text, sign_in
 
 from aimweb import apikeys
 from aimweb.clock import application_date
@@ -363,3 +363,34 @@ def test_the_api_package_writes_only_through_the_service():
     assert "from .. import licensing" in source or "from .. import licensing, products" in source
     for write in ("session.add", "session.commit", "insert(", "update(", "delete(", ".status ="):
         assert write not in source, write
+
+
+# ----- a low-value license's uses ---------------------------------------------------------------------
+
+def test_a_low_value_license_s_uses_are_recorded_and_listed_through_the_api(app, api, client, query):
+    sign_in(client)
+    number = issue_low_value(client)
+    got = api.get(f"/licenses/{number}").get_json()
+    assert got["license_type"] == "low_value" and got["covered_hts"] == ["7601103000", "7604101000"]
+    today = application_date()
+    recorded = api.post(f"/licenses/{number}/uses", {"entry_number": ENTRY_1, "entry_date": today.isoformat(),
+                                                      "value_usd": "1,200.00"})
+    assert recorded.status_code == 201, recorded.get_json()
+    assert recorded.get_json()["value_usd"] == "1200.00" and recorded.get_json()["entry_date"] == today.isoformat()
+    # The same rules as the page: at or over the limit, refused at the field; the same entry twice too.
+    over = api.post(f"/licenses/{number}/uses", {"entry_number": entry(7), "entry_date": today.isoformat(),
+                                                  "value_usd": "5000"})
+    assert over.status_code == 422 and over.get_json()["errors"][0]["field"] == "value_usd"
+    again = api.post(f"/licenses/{number}/uses", {"entry_number": ENTRY_1, "entry_date": today.isoformat(),
+                                                   "value_usd": "10"})
+    assert again.status_code == 422 and "already recorded" in again.get_json()["errors"][0]["message"]
+    listed = api.get(f"/licenses/{number}/uses").get_json()
+    assert listed["limit_usd"] == "5000" and [u["value_usd"] for u in listed["uses"]] == ["1200.00"]
+    # Marked as recorded through the API, with the key's name, there and on the license's page.
+    assert listed["uses"][0]["api_key"] == "Broker system"
+    assert "through the API (key “Broker system”)" in page_text(client.get(f"/licenses/{number}"))
+    # A standard license has no uses: 409; another company's low-value license is not found.
+    standard = submit(api)["number"]
+    assert api.get(f"/licenses/{standard}/uses").status_code == 409
+    assert api.post(f"/licenses/{standard}/uses", {"entry_number": entry(8)}).status_code == 409
+    assert api.get("/licenses/ALZZZZZ1226/uses").status_code == 404

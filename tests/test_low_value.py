@@ -8,7 +8,20 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from helpers import LINE, issue, page_text, post, rows, signed_in_as, start, text_of
+from helpers import (
+    ENTRY_1,
+    LINE,
+    entry,
+    issue,
+    issue_low_value,
+    page_text,
+    post,
+    rows,
+    signed_in_as,
+    start,
+    start_low_value,
+    text_of,
+)
 
 from aimweb import rules
 from aimweb.clock import application_date
@@ -16,31 +29,6 @@ from aimweb.enums import LicenseKind, LicenseStatus
 from aimweb.extensions import db
 from aimweb.models import License, LicenseUse
 from aimweb.products import PRODUCTS
-
-ENTRY_1 = "ABC-1234567-6"
-
-
-def entry(serial: int) -> str:
-    """A valid customs entry number (filer code ABC) with its check digit."""
-    first = f"ABC{serial:07d}"
-    return f"ABC-{serial:07d}-{rules.entry_number_check_digit(first)}"
-
-
-def start_low_value(client, product="aluminum") -> str:
-    return start(client, product, kind="low_value")
-
-
-def issue_low_value(client, product="aluminum", hts="7601.10.30.00, 7604.10.10.00",
-                    importer="Gulf Coast Metals LLC") -> str:
-    draft = start_low_value(client, product)
-    response = post(client, f"{draft}/preview", {"importer_name": importer, "covered_hts": hts,
-                                                 "certified": "y"})
-    assert response.status_code == 302, page_text(response)[:2000]
-    preview = page_text(client.get(response.headers["Location"]))
-    assert "Low-Value License" in preview and "Submit" in preview
-    response = post(client, f"{draft}/submit", {})
-    assert response.status_code == 303
-    return response.headers["Location"].rsplit("/", 1)[1]
 
 
 def record(client, number, entry_number=ENTRY_1, value="1200.00", on=None):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .. import products
-from ..enums import LicenseStatus
+from ..enums import LicenseKind, LicenseStatus
 from ..products import HEADER_FIELDS
 
 MAX_BATCH = 5000
@@ -115,6 +115,10 @@ class UserOut(Schema):
 
 class LicenseOut(Schema):
     number = fields.String(required=True)
+    license_type = fields.String(required=True, validate=validate.OneOf([k.value for k in LicenseKind]), metadata={
+        "description": "standard (one entry) or low_value (reused on entries under the product's limit)"})
+    covered_hts = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "A low-value license's covered HTS numbers; null for a standard license"})
     branch = fields.Nested(BranchOut, allow_none=True, metadata={
         "description": "The branch the license is filed for; null: the company itself"})
     filed_by = fields.Nested(UserOut, metadata={"description": "The user who filed the license"})
@@ -207,3 +211,29 @@ class CodeName(Schema):
 
 class CodesOut(Schema):
     items = fields.List(fields.Nested(CodeName), required=True)
+
+
+class UseIn(Schema):
+    """One entry a low-value license is quoted on."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    entry_number = fields.String(allow_none=True, metadata={"description": "Entry Number (11 characters)"})
+    entry_date = fields.String(allow_none=True, metadata={"description": "Date of Entry, MM/DD/YYYY or YYYY-MM-DD"})
+    value_usd = fields.Raw(allow_none=True, metadata={**AMOUNT, "description": "Value of the covered metal (US$)"})
+
+
+class UseOut(Schema):
+    entry_number = fields.String(required=True)
+    entry_date = fields.Date(required=True)
+    value_usd = fields.String(required=True)
+    recorded_at = fields.DateTime(required=True)
+    recorded_by = fields.String(required=True)
+    api_key = fields.String(allow_none=True, metadata={"description": "The key it was recorded with (null: the page)"})
+
+
+class UsesOut(Schema):
+    number = fields.String(required=True)
+    limit_usd = fields.String(required=True, metadata={"description": "A use must be worth less (steel: at most)"})
+    uses = fields.List(fields.Nested(UseOut), required=True)

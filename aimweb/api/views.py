@@ -52,7 +52,9 @@ def license_json(lic: License) -> dict:
               "quantity_kg": str(line.quantity_kg), "customs_value_usd": str(line.customs_value_usd),
               "unit_value": _text(line.unit_value)} for line in lic.lines]
     return {
-        "number": lic.number, "product": lic.product, "status": lic.status.value,
+        "number": lic.number, "license_type": lic.license_type.value,
+        "covered_hts": list(lic.covered_hts or []) if lic.is_low_value else None,
+        "product": lic.product, "status": lic.status.value,
         "status_label": lic.status.label, "expired": lic.is_expired(application_date()),
         **{f.name: getattr(lic, f.name) for f in products.HEADER_FIELDS},
         "issued_at": _utc(lic.issued_at), "valid_from": lic.valid_from, "valid_through": lic.valid_through,
@@ -256,6 +258,50 @@ def duplicate_license(data, number):
     except licensing.LicenseError as error:
         return refused(error)
     return license_json(new), 201, {"Location": url_for("api.get_license", number=new.number)}
+
+
+# ----- a low-value license's uses ------------------------------------------------------------------
+
+def use_json(use) -> dict:
+    return {"entry_number": use.entry_number, "entry_date": use.entry_date, "value_usd": str(use.value_usd),
+            "recorded_at": _utc(use.recorded_at), "recorded_by": use.recorded_by.full_name,
+            "api_key": use.api_key.name if use.api_key is not None else None}
+
+
+def _low_value(number: str) -> License:
+    lic = own_license(number)
+    if not lic.is_low_value:
+        abort(problem("action-not-allowed", f"License {lic.number} is a standard license: it is quoted on "
+                                            "one entry and records no uses."))
+    return lic
+
+
+@bp.route("/licenses/<string(maxlength=40):number>/uses", methods=["GET"])
+@api_key_required()
+@bp.response(200, schemas.UsesOut)
+@documented(401, 403, 404, 409, 429)
+def license_uses(number):
+    """The entries a low-value license was quoted on, oldest first, and the product's limit."""
+    lic = _low_value(number)
+    return {"number": lic.number, "limit_usd": str(products.get(lic.product).low_value_limit_usd),
+            "uses": [use_json(use) for use in lic.uses]}
+
+
+@bp.route("/licenses/<string(maxlength=40):number>/uses", methods=["POST"])
+@api_key_required(write=True)
+@idempotent
+@bp.arguments(schemas.UseIn)
+@bp.response(201, schemas.UseOut)
+@documented(401, 403, 404, 409, 422, 429)
+def record_use(data, number):
+    """Record one entry the low-value license is quoted on (the same rules as its page: within its
+    validity, once per entry, under the product's limit). A cancelled or expired one: 409."""
+    lic = _low_value(number)
+    try:
+        use = licensing.record_use(lic, g.api_user, data, api_key_id=g.api_key.id)
+    except licensing.LicenseError as error:
+        return refused(error)
+    return use_json(use), 201
 
 
 # ----- reference data ------------------------------------------------------------------------------
