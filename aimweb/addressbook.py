@@ -74,6 +74,9 @@ def _check(values: PartyValues) -> str:
     key = name_key(name)
     if not key:
         raise PartyRefused("name", "Enter a name with letters or digits.")
+    if len(key) > NAME_MAX:  # "ß" compares as "ss", "ﬃ" as "ffi": the key can outgrow the name
+        raise PartyRefused("name", f"The name must be at most {NAME_MAX} characters once written out "
+                                   "(letters like ß or ﬃ count as two or three).")
     if key == name_key("unknown"):
         raise PartyRefused("name", "“Unknown” is not a party: it is written on the license itself.")
     if values.importer_number and values.kind != PartyKind.IMPORTER:

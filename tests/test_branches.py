@@ -92,6 +92,7 @@ def test_the_administrator_adds_edits_archives_and_restores_a_branch(app, compan
     ({"street": "PO Box 9"}, "street", "Enter a U.S. street address. A P.O. box cannot be used."),
     ({"state": ""}, "state", "Select the branch state."),
     ({"zip_code": "10001"}, "zip_code", "ZIP code 10001 is in NY, not TX."),
+    ({"zip_code": "\u0661\u0661\u0661\u0661\u0661"}, "zip_code", "Enter a 5-digit ZIP code"),  # Arabic-Indic digits
     ({"suffix": "X" * 21}, "suffix", "Field cannot be longer than 20 characters."),
 ])
 def test_a_branch_needs_its_name_and_us_address(app, company, query, changes, field, message):
@@ -205,6 +206,15 @@ def test_the_form_offers_filed_for_only_when_the_company_has_branches(app, compa
     page = admin.get(draft).get_data(as_text=True)
     assert "Filed for" in page and "The company (Gulf Coast Metals LLC)" in page
     assert "North Plant (TX-01)" in page and "Old Depot" not in page  # an archived branch is not offered
+
+
+def test_a_crafted_filed_for_value_never_breaks_the_draft(app, company, query):
+    admin = signed_in_as(app, "filer@example.com")
+    query(lambda: add_branch(_user("filer@example.com"), "North Plant", suffix="TX-01"))
+    draft = start(admin)
+    for crafted in ("\u00b2", "9" * 40, "\u0661"):   # a digit to isdigit() that int() refuses, too long
+        post(admin, f"{draft}/header", {"branch_id": crafted})
+        assert admin.get(draft).status_code == 200, crafted
 
 
 def test_a_filer_files_for_a_branch_and_the_license_page_and_pdf_say_so(app, branches, query):

@@ -63,7 +63,7 @@ def street_problem(street: str) -> str | None:
 
 def zip_problem(zip_code: str, state: str) -> str | None:
     zip5 = (zip_code or "").strip()
-    if not re.fullmatch(r"\d{5}(-\d{4})?", zip5):
+    if not re.fullmatch(r"[0-9]{5}(-[0-9]{4})?", zip5):   # ASCII digits: zipcodes panics on others
         return "Enter a 5-digit ZIP code, like 77459 (or ZIP+4, like 77459-1234)."
     try:
         matches = zipcodes.matching(zip5[:5])

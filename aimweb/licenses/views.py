@@ -84,7 +84,7 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
     current = (draft.form_data or {}).get(licensing.BRANCH) or ""
     offer_branches = not partial and filed_for_choices(
         form, draft.company.name, branches.company_branches(draft.company_id),
-        int(current) if current.isdigit() else None)
+        int(current) if current.isascii() and current.isdigit() and len(current) < 19 else None)
     if line_form is None:
         if editing is not None and 0 <= editing < len(draft.lines):
             line = draft.lines[editing]

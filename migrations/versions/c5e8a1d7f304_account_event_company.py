@@ -4,8 +4,9 @@ Revision ID: c5e8a1d7f304
 Revises: 29d09eae368b
 Create Date: 2026-12-02 06:10:00
 
-Existing rows take the company of their user (or, for an invitation, of the administrator who
-sent it) as it is now: the best that can be known of the past.
+Existing rows take the company, as it is now, of the administrator who acted (an invitation, a role
+change, a removal, a suspension by the company), else of their user: the best that can be known of
+the past.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -21,9 +22,13 @@ def upgrade():
         batch_op.add_column(sa.Column('company_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_account_event_company_id_company', 'company', ['company_id'], ['id'])
         batch_op.create_index('ix_account_event_company_at', ['company_id', 'at'], unique=False)
+    # The administrator's company first (their invitations, role changes, removals and
+    # suspensions concern it, even for a user who left it since), else the user's (Commerce's
+    # actions, sign-ins).
     op.execute(
-        'UPDATE account_event SET company_id = (SELECT "user".company_id FROM "user" '
-        'WHERE "user".id = COALESCE(account_event.user_id, account_event.actor_id)) '
+        'UPDATE account_event SET company_id = COALESCE('
+        '(SELECT actor.company_id FROM "user" AS actor WHERE actor.id = account_event.actor_id), '
+        '(SELECT "user".company_id FROM "user" WHERE "user".id = account_event.user_id)) '
         'WHERE company_id IS NULL')
 
 
