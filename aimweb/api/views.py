@@ -268,21 +268,16 @@ def use_json(use) -> dict:
             "api_key": use.api_key.name if use.api_key is not None else None}
 
 
-def _low_value(number: str) -> License:
-    lic = own_license(number)
-    if not lic.is_low_value:
-        abort(problem("action-not-allowed", f"License {lic.number} is a standard license: it is quoted on "
-                                            "one entry and records no uses."))
-    return lic
-
-
 @bp.route("/licenses/<string(maxlength=40):number>/uses", methods=["GET"])
 @api_key_required()
 @bp.response(200, schemas.UsesOut)
 @documented(401, 403, 404, 409, 429)
 def license_uses(number):
     """The entries a low-value license was quoted on, oldest first, and the product's limit."""
-    lic = _low_value(number)
+    lic = own_license(number)
+    if not lic.is_low_value:
+        return problem("action-not-allowed", f"License {lic.number} is a standard license: it is quoted "
+                                             "on one entry and records no uses.")
     return {"number": lic.number, "limit_usd": str(products.get(lic.product).low_value_limit_usd),
             "uses": [use_json(use) for use in lic.uses]}
 
@@ -295,8 +290,9 @@ def license_uses(number):
 @documented(401, 403, 404, 409, 422, 429)
 def record_use(data, number):
     """Record one entry the low-value license is quoted on (the same rules as its page: within its
-    validity, once per entry, under the product's limit). A cancelled or expired one: 409."""
-    lic = _low_value(number)
+    validity, once per entry, under the product's limit). A standard, cancelled or expired one: 409
+    (the service refuses it)."""
+    lic = own_license(number)
     try:
         use = licensing.record_use(lic, g.api_user, data, api_key_id=g.api_key.id)
     except licensing.LicenseError as error:
