@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from .archive import set_archived
 from .extensions import db
+from .inputs import record_id
 from .models import Branch
 from .rules import Problem
 
@@ -100,10 +101,10 @@ def filed_for(company_id: int, value, current: int | None = None) -> tuple[int |
     Returns the branch id (None: the company) and the problems (on the field "branch_id")."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, []
-    text = str(value).strip()
-    if isinstance(value, bool) or not (text.isascii() and text.isdigit() and len(text) <= 18):
+    branch_id = record_id(value)
+    if branch_id is None:
         return None, [Problem(FIELD, "Choose the company or one of its branches from the list.")]
-    branch = branch_of(company_id, int(text))
+    branch = branch_of(company_id, branch_id)
     if branch is None:
         return None, [Problem(FIELD, "That branch is not one of your company's: choose the company or "
                                      "one of its branches from the list.")]

@@ -136,6 +136,19 @@ _LETTER_OF = {char: letter for letter in {p.number_letter for p in PRODUCTS.valu
               for char in _SAME_AS.get(letter, letter)}
 
 
+MAX_ID = 2**63 - 1  # BIGINT on PostgreSQL, INTEGER on SQLite
+
+
+def record_id(value) -> int | None:
+    """The id a form or a query string names (ASCII digits, 1 to MAX_ID), else None: "²" and "١"
+    are digits to str.isdigit() that int() refuses, and a longer number fits no column."""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 def license_number_spellings(value) -> list[str]:
     """Every license number a typed one may be: case, spaces and dashes ignored, and a look-alike
     (O/0, I/L/1, Z/2, S/5, B/8) among the 4 middle characters read as any of its group, in the

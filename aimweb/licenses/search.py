@@ -19,10 +19,9 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from .. import products
 from ..enums import Action, LicenseKind, LicenseStatus, allows
 from ..extensions import db
-from ..inputs import UnreadableDate, license_number_spellings, parse_date
+from ..inputs import UnreadableDate, license_number_spellings, parse_date, record_id
 from ..models import Branch, Company, License, LicenseEvent, ProductLine, SavedSearch, User
 from ..rules import normalize_entry_number
-from ..web.bounds import MAX_ID
 
 FILTER_NAMES = ("status", "created_from", "created_to", "import_from", "import_to", "q",
                 "created_within", "import_within", "quick", "product", "license_type", "branch", "filed_by")
@@ -204,7 +203,7 @@ def parse_filters(args, today: date, company: Choices | None = None) -> Filters:
         if not value:
             continue
         well_formed = value == COMPANY_ITSELF if name == "branch" and not value.isdigit() else (
-            value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID)
+            record_id(value) is not None)
         if well_formed and (offered is None or value in offered or value == COMPANY_ITSELF):
             setattr(f, name, value)
         else:

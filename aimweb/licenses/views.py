@@ -11,7 +11,7 @@ from flask_login import current_user
 from .. import addressbook, branches, licensing, products
 from ..clock import application_date
 from ..enums import LicenseKind, LicenseStatus, PartyKind
-from ..inputs import parse_amount
+from ..inputs import parse_amount, record_id
 from ..reference.hts import format_hts, normalize_hts
 from ..reference.ports import all_ports
 from ..rules import LOW_VALUE_VALIDITY_DAYS, low_value_hint, unit_value
@@ -84,7 +84,7 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
     current = (draft.form_data or {}).get(licensing.BRANCH) or ""
     offer_branches = not partial and filed_for_choices(
         form, draft.company.name, branches.company_branches(draft.company_id),
-        int(current) if current.isascii() and current.isdigit() and len(current) < 19 else None)
+        record_id(current))
     if line_form is None:
         if editing is not None and 0 <= editing < len(draft.lines):
             line = draft.lines[editing]

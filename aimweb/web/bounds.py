@@ -7,7 +7,8 @@ from flask import Flask, abort
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
-MAX_ID = 2**63 - 1  # BIGINT on PostgreSQL, INTEGER on SQLite
+from ..inputs import MAX_ID
+
 MAX_PAGE = 10_000  # far beyond any real list; a larger number is a made-up URL
 
 
