@@ -796,15 +796,21 @@ def _officer_event(license_id: int, officer: User, kind: EventKind, note: str | 
                                 note=note, internal=internal))
 
 
+def _officer_text(text: str | None, field: str, missing: str) -> str:
+    """An officer's message or note on one line, as kept: refused when empty or over 2,000 characters."""
+    text = " ".join((text or "").split())
+    if not text:
+        raise LicenseError([rules.Problem(field, missing)])
+    if len(text) > 2000:
+        raise LicenseError([rules.Problem(field, f"The {field} may have at most 2,000 characters.")])
+    return text
+
+
 def mark_action_required(lic: License, officer: User, message: str) -> License:
     """Send the license back to the filer: "something may need to be corrected or confirmed"."""
     require(lic, Action.MARK_ACTION_REQUIRED)
-    message = " ".join((message or "").split())
-    if not message:
-        raise LicenseError([rules.Problem("message", "Write the message to the filer: what should "
-                                                     "be corrected or confirmed.")])
-    if len(message) > 2000:
-        raise LicenseError([rules.Problem("message", "The message may have at most 2,000 characters.")])
+    message = _officer_text(message, "message", "Write the message to the filer: what should be "
+                                                "corrected or confirmed.")
     license_id = lic.id
     db.session.commit()  # end the read transaction (see submit_draft)
     # One conditional UPDATE: a cancel or correction committed meanwhile is not overwritten from
@@ -829,12 +835,7 @@ def mark_action_required(lic: License, officer: User, message: str) -> License:
 def clear_license(lic: License, officer: User, note: str) -> License:
     """Close the review with an officer-only note; a pending Action Required is withdrawn."""
     require(lic, Action.CLEAR)
-    note = " ".join((note or "").split())
-    if not note:
-        raise LicenseError([rules.Problem("note", "Write a note for the file: why is this license "
-                                                  "clear?")])
-    if len(note) > 2000:
-        raise LicenseError([rules.Problem("note", "The note may have at most 2,000 characters.")])
+    note = _officer_text(note, "note", "Write a note for the file: why is this license clear?")
     license_id = lic.id
     db.session.commit()
     corrected = db.session.scalar(select(func.count()).select_from(LicenseEvent).where(

@@ -113,34 +113,33 @@ class UserOut(Schema):
     name = fields.String(required=True)
 
 
-class LicenseOut(Schema):
-    number = fields.String(required=True)
-    license_type = fields.String(required=True, validate=validate.OneOf([k.value for k in LicenseKind]), metadata={
-        "description": "standard (one entry) or low_value (reused on entries under the product's limit)"})
-    covered_hts = fields.List(fields.String(), allow_none=True, metadata={
-        "description": "A low-value license's covered HTS numbers; null for a standard license"})
-    branch = fields.Nested(BranchOut, allow_none=True, metadata={
-        "description": "The branch the license is filed for; null: the company itself"})
-    filed_by = fields.Nested(UserOut, metadata={"description": "The user who filed the license"})
-    product = fields.String(required=True, validate=validate.OneOf(PRODUCT_KEYS))
-    status = fields.String(required=True, validate=validate.OneOf([s.value for s in LicenseStatus]))
-    status_label = fields.String(required=True)
-    expired = fields.Boolean(required=True)
-    entry_number = fields.String(allow_none=True)
-    entry_type = fields.String()
-    importer_name = fields.String()
-    exporter_name = fields.String()
-    manufacturer_name = fields.String()
-    origin_country = fields.String()
-    export_country = fields.String()
-    port_code = fields.String()
-    export_date = fields.Date(allow_none=True)
-    import_date = fields.Date(allow_none=True)
-    issued_at = fields.DateTime(allow_none=True)
-    valid_from = fields.Date(allow_none=True)
-    valid_through = fields.Date(allow_none=True)
-    lines = fields.List(fields.Nested(LineOut))
-    pdf = fields.String(metadata={"description": "Where its PDF is"})
+def _out(f) -> fields.Field:
+    """A header field as a license answers it."""
+    if f.kind == "date":
+        return fields.Date(allow_none=True)
+    return fields.String(allow_none=f.kind == "entry_number")
+
+
+LicenseOut = Schema.from_dict({
+    "number": fields.String(required=True),
+    "license_type": fields.String(required=True, validate=validate.OneOf([k.value for k in LicenseKind]), metadata={
+        "description": "standard (one entry) or low_value (reused on entries under the product's limit)"}),
+    "covered_hts": fields.List(fields.String(), allow_none=True, metadata={
+        "description": "A low-value license's covered HTS numbers; null for a standard license"}),
+    "branch": fields.Nested(BranchOut, allow_none=True, metadata={
+        "description": "The branch the license is filed for; null: the company itself"}),
+    "filed_by": fields.Nested(UserOut, metadata={"description": "The user who filed the license"}),
+    "product": fields.String(required=True, validate=validate.OneOf(PRODUCT_KEYS)),
+    "status": fields.String(required=True, validate=validate.OneOf([s.value for s in LicenseStatus])),
+    "status_label": fields.String(required=True),
+    "expired": fields.Boolean(required=True),
+    **{f.name: _out(f) for f in HEADER_FIELDS},
+    "issued_at": fields.DateTime(allow_none=True),
+    "valid_from": fields.Date(allow_none=True),
+    "valid_through": fields.Date(allow_none=True),
+    "lines": fields.List(fields.Nested(LineOut)),
+    "pdf": fields.String(metadata={"description": "Where its PDF is"}),
+}, name="LicenseOut")
 
 
 class CheckOut(Schema):

@@ -116,14 +116,12 @@ def _clean_name(raw: str | None) -> str | None:
     return name
 
 
-def _changed(message: str) -> None:
-    """Commit a change to the user's saved searches and say what it was."""
+def _changed(message: str, to: str | None = None):
+    """Commit a change to the user's saved searches, say what it was and go back (by default to
+    the list of saved searches)."""
     db.session.commit()
     flash(message, "success")
-
-
-def _to_saved_searches():
-    return redirect(url_for("licenses.dashboard") + "#saved-searches")
+    return redirect(to or url_for("licenses.dashboard") + "#saved-searches")
 
 
 @bp.post("/searches")
@@ -142,8 +140,7 @@ def save_search():
         flash(f"You can keep at most {MAX_SAVED_SEARCHES} saved searches: delete one first.", "error")
         return redirect(back)
     db.session.add(SavedSearch(user_id=current_user.id, name=name, query=query))
-    _changed(f"Search “{name}” saved.")
-    return redirect(back)
+    return _changed(f"Search “{name}” saved.", back)
 
 
 @bp.post("/searches/<int:search_id>/rename")
@@ -151,10 +148,10 @@ def save_search():
 def rename_search(search_id: int):
     saved = _saved_or_404(search_id)
     name = _clean_name(request.form.get("name"))
-    if name is not None:
-        saved.name = name
-        _changed(f"Search renamed “{name}”.")
-    return _to_saved_searches()
+    if name is None:
+        return redirect(url_for("licenses.dashboard") + "#saved-searches")
+    saved.name = name
+    return _changed(f"Search renamed “{name}”.")
 
 
 @bp.post("/searches/<int:search_id>/delete")
@@ -162,8 +159,7 @@ def rename_search(search_id: int):
 def delete_search(search_id: int):
     saved = _saved_or_404(search_id)
     db.session.delete(saved)
-    _changed(f"Search “{saved.name}” deleted.")
-    return _to_saved_searches()
+    return _changed(f"Search “{saved.name}” deleted.")
 
 
 @bp.get("/searches/<int:search_id>")

@@ -12,6 +12,7 @@ from .. import addressbook, branches, licensing, products
 from ..clock import application_date
 from ..enums import LicenseKind, LicenseStatus, PartyKind
 from ..inputs import parse_amount, record_id
+from ..models import License
 from ..reference.hts import format_hts, normalize_hts
 from ..reference.ports import all_ports
 from ..rules import LOW_VALUE_VALIDITY_DAYS, low_value_hint, unit_value
@@ -113,9 +114,7 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
 @bp.get("/drafts/<int:draft_id>")
 @filer_required
 def draft(draft_id: int):
-    lic = draft_or_404(draft_id)
-    if not lic.is_draft:
-        return _to_license(lic)
+    lic = _open_draft(draft_id)
     kept = None
     if request.args.get("keep") and request.args.get("edit") is None:  # no-JS "Keep countries"
         kept = _line_form(lic, None, data={n: request.args.get(n, "")[:3] for n in _country_names(lic)})
@@ -145,10 +144,19 @@ def _to_license(draft):
     return redirect(url_for("licenses.view", number=lic.number), code=303)
 
 
-def _save_header(lic):
+def _open_draft(draft_id: int) -> License:
+    """The company's draft being filled in; one already submitted answers with its license."""
+    lic = draft_or_404(draft_id)
     if not lic.is_draft:
         abort(_to_license(lic))
+    return lic
+
+
+def _save_header(draft_id: int) -> License:
+    """The draft with the header fields posted with a line or Preview saved as typed."""
+    lic = _open_draft(draft_id)
     licensing.save_draft_header(lic, request.form)
+    return lic
 
 
 def _after_line_change(lic, rejected: LineForm | None = None, editing=None, announce=None,
@@ -180,8 +188,7 @@ def _first_error(line_form: LineForm) -> str:
 @filer_required
 def save_line(draft_id: int, position: int | None = None):
     """"Add Products" (or "Save Product" for a line being edited)."""
-    lic = draft_or_404(draft_id)
-    _save_header(lic)
+    lic = _save_header(draft_id)
     line_form = _line_form(lic, request.form)
     values = line_form.values()
     problems = licensing.save_draft_line(lic, values, position)
@@ -204,8 +211,7 @@ def save_line(draft_id: int, position: int | None = None):
 @bp.post("/drafts/<int:draft_id>/lines/<int:position>/edit")
 @filer_required
 def edit_line(draft_id: int, position: int):
-    lic = draft_or_404(draft_id)
-    _save_header(lic)
+    lic = _save_header(draft_id)
     if wants_partial():
         known = 0 <= position < len(lic.lines)
         return _render_form(lic, editing=position, partial=True, focus="#line-hts_number",
@@ -216,8 +222,7 @@ def edit_line(draft_id: int, position: int):
 @bp.post("/drafts/<int:draft_id>/lines/<int:position>/remove")
 @filer_required
 def remove_line(draft_id: int, position: int):
-    lic = draft_or_404(draft_id)
-    _save_header(lic)
+    lic = _save_header(draft_id)
     known = 0 <= position < len(lic.lines)
     licensing.remove_draft_line(lic, position)
     return _after_line_change(lic, announce=f"Product {position + 1} removed." if known else None)
@@ -226,8 +231,7 @@ def remove_line(draft_id: int, position: int):
 @bp.post("/drafts/<int:draft_id>/preview")
 @filer_required
 def preview(draft_id: int):
-    lic = draft_or_404(draft_id)
-    _save_header(lic)
+    lic = _save_header(draft_id)
     checked = licensing.check_draft(lic)
     if checked.problems:
         if lic.is_low_value:
@@ -239,9 +243,7 @@ def preview(draft_id: int):
 @bp.get("/drafts/<int:draft_id>/preview")
 @filer_required
 def show_preview(draft_id: int):
-    lic = draft_or_404(draft_id)
-    if not lic.is_draft:
-        return _to_license(lic)
+    lic = _open_draft(draft_id)
     checked = licensing.check_draft(lic)
     if checked.problems:
         flash("Some information is missing or wrong: correct it, then click Preview again.", "warning")

@@ -51,20 +51,20 @@ class Field:
 
         if value is None or value == "":
             return EMPTY
-        kind = self.kind
-        if kind == "country":
-            return formatting.country(value)
-        if kind == "port":
-            return formatting.port(value)
-        if kind == "entry_type":
-            return formatting.entry_type(value)
-        if kind == "date":
-            return formatting.us_date(value)
-        if kind == "amount":
-            return formatting.amount(value)
-        if kind == "hts":
-            return formatting.hts(value)
-        return str(value)
+        shown_by = _SHOWN_BY.get(self.kind)
+        return getattr(formatting, shown_by)(value) if shown_by else str(value)
+
+    def fact(self, value) -> str:
+        """The value in a page's list of facts: as displayed, an optional field left empty says
+        so ("Not given")."""
+        if not self.required and (value is None or value == ""):
+            return "Not given"
+        return self.display(value)
+
+
+# The formatting function (aimweb/formatting.py) that shows each kind of field; the rest show as text.
+_SHOWN_BY = {"country": "country", "port": "port", "entry_type": "entry_type", "date": "us_date",
+             "amount": "amount", "hts": "hts"}
 
 
 # The license header: the same for every product, defined once.
@@ -92,6 +92,8 @@ HEADER_FIELDS: tuple[Field, ...] = (
           template_note="A date, MM/DD/YYYY: at most 60 days after today."),
 )
 HEADER = {f.name: f for f in HEADER_FIELDS}
+# A license page shows the header in two parts: the entry and its parties, then the shipment.
+ENTRY_FIELDS, SHIPMENT_FIELDS = HEADER_FIELDS[:5], HEADER_FIELDS[5:]
 
 # The line fields every product has: before its own fields (HTS) and after them (the figures).
 HTS = Field("hts_number", "HTS Number", "hts", width=16,
