@@ -39,6 +39,7 @@ from sqlalchemy import func, select, text
 from aimweb import create_app, jobs, licensing
 from aimweb.extensions import db
 from aimweb.models import Company, License, User, utcnow
+from aimweb.rules import entry_number_check_digit
 from aimweb.security import hash_password
 
 PASSWORD = "Bench-Password-9"
@@ -138,22 +139,28 @@ def main(rounds: int = 200) -> None:
 
     adds, previews = [], []
 
+    drafts_made = [0]
+
     def prepare(timed: bool) -> int:
-        """A draft with a complete header and 3 product lines, previewed: ready to submit."""
+        """A draft with a complete header and 3 product lines, previewed: ready to submit. Each
+        has its own customs entry number (the same one twice makes Submit warn and wait)."""
+        drafts_made[0] += 1
+        digits = f"{drafts_made[0]:07d}"
+        header = {**HEADER, "entry_number": f"ABC-{digits}-{entry_number_check_digit('ABC' + digits)}"}
         response = client.post("/licenses/apply", data={"license_type": "standard",
                                                         "product": "aluminum"})
         assert response.status_code == 302, response.status_code
         draft = response.headers["Location"]
         for product in LINES:
             start = time.perf_counter()
-            response = client.post(f"{draft}/lines", data={**HEADER, **product}, headers=HTMX)
+            response = client.post(f"{draft}/lines", data={**header, **product}, headers=HTMX)
             elapsed = time.perf_counter() - start
             html = response.get_data(as_text=True)
             assert response.status_code == 200 and "aim-line--error" not in html, html[:2000]
             if timed:
                 adds.append(elapsed)
         start = time.perf_counter()
-        response = client.post(f"{draft}/preview", data={**HEADER, "certified": "y"})
+        response = client.post(f"{draft}/preview", data={**header, "certified": "y"})
         elapsed = time.perf_counter() - start
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
         if timed:
