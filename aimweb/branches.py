@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .archive import set_archived
 from .extensions import db
@@ -60,11 +61,23 @@ def _name_taken(company_id: int, values: BranchValues, branch_id: int | None) ->
                                       "Give this one another name or a suffix.")
 
 
+def _commit(values: BranchValues) -> None:
+    """Commit; an open branch of the same name saved meanwhile by another administrator (the
+    database's unique index) is refused like the service's own check, with nothing saved."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        label = f"{values.name} ({values.suffix})" if values.suffix else values.name
+        raise BranchError("name", f"A branch named “{label}” was just saved by someone else. "
+                                  "Give this one another name or a suffix.") from None
+
+
 def add_branch(company_id: int, values: BranchValues) -> Branch:
     _name_taken(company_id, values, None)
     branch = Branch(company_id=company_id, **vars(values))
     db.session.add(branch)
-    db.session.commit()
+    _commit(values)
     return branch
 
 
@@ -76,7 +89,7 @@ def edit_branch(branch: Branch, values: BranchValues) -> Branch:
     _name_taken(branch.company_id, values, branch.id)
     for name, value in vars(values).items():
         setattr(branch, name, value)
-    db.session.commit()
+    _commit(values)
     return branch
 
 
@@ -88,8 +101,11 @@ def archive_branch(branch: Branch) -> bool:
 def restore_branch(branch: Branch) -> bool:
     if not branch.is_archived:
         return False
-    _name_taken(branch.company_id, BranchValues(branch.name, "", "", "", "", branch.suffix), branch.id)
-    return set_archived(branch, False)
+    values = BranchValues(branch.name, "", "", "", "", branch.suffix)
+    _name_taken(branch.company_id, values, branch.id)
+    branch.archived_at = None
+    _commit(values)
+    return True
 
 
 # ----- "filed for": the licensing service's check -----------------------------------------------

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, func
 from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -102,6 +102,14 @@ class Branch(db.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+# Two open branches of a company never share a name and suffix, whatever their case: the service
+# says so at the field (aimweb/branches.py), and this index holds when two administrators save the
+# same name at the same moment.
+Index("ux_branch_open_name", Branch.company_id, func.lower(Branch.name),
+      func.lower(func.coalesce(Branch.suffix, "")), unique=True,
+      sqlite_where=Branch.archived_at.is_(None), postgresql_where=Branch.archived_at.is_(None))
 
 
 class User(UserMixin, db.Model):

@@ -114,6 +114,61 @@ def test_two_open_branches_never_share_a_name(app, company):
     assert add(admin, name="North Plant", suffix="TX-02").status_code == 303  # a suffix tells them apart
 
 
+def test_two_administrators_saving_one_name_at_the_same_moment_cannot_both_succeed(app, company, query,
+                                                                                    monkeypatch):
+    """Both requests check before either commits (the check is skipped here to stand for that
+    moment): the database's unique index on open branches refuses the second, at the field, with
+    nothing half-saved; an edit and a restore to a taken name are refused the same way."""
+    from aimweb import branches as service
+
+    admin = signed_in_as(app, "filer@example.com")
+    monkeypatch.setattr(service, "_name_taken", lambda *args: None)
+    assert add(admin).status_code == 303
+    response = add(admin, name="NORTH PLANT", suffix="tx-01")
+    assert response.status_code == 400
+    assert "A branch named “NORTH PLANT (tx-01)” was just saved by someone else." in words(response)
+    assert add(admin, name="South Yard").status_code == 303
+    south = branch_id(query, "South Yard")
+    edit = admin.post(f"/account/branches/{south}/edit", data={
+        "csrf_token": csrf_token(admin, "/account/branches"), **BRANCH})
+    assert edit.status_code == 400 and "was just saved by someone else" in words(edit)
+
+    def archive_as_a_twin():  # archived South Yard renamed as North Plant (TX-01): restoring it clashes
+        db.session.execute(text("UPDATE branch SET archived_at = CURRENT_TIMESTAMP, name = 'North Plant', "
+                                "suffix = 'TX-01' WHERE name = 'South Yard'"))
+        db.session.commit()
+    query(archive_as_a_twin)
+    restore = admin.post(f"/account/branches/{south}/restore",
+                         data={"csrf_token": csrf_token(admin, "/account/branches")}, follow_redirects=True)
+    assert "was just saved by someone else" in words(restore)
+    names = query(lambda: [(b.name, b.suffix, b.is_archived) for b in db.session.scalars(
+        select(Branch).where(Branch.company_id == company["company"]).order_by(Branch.id))])
+    assert names == [("North Plant", "TX-01", False), ("North Plant", "TX-01", True)]
+
+
+def test_open_branches_that_already_share_a_name_are_told_apart_by_the_migration(tmp_path):
+    """The migration (e4c9a2f7b815) that adds the unique index: open branches saved with one name
+    before it get " (2)" after all but the oldest; an archived one keeps its name."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.db"})
+    with app.app_context():
+        upgrade(revision="d8f2b6c4e913")
+        db.session.execute(text(
+            "INSERT INTO company (name, company_type, street, city, state, zip_code, phone, contact_first_name, "
+            "contact_last_name, email, created_at, updated_at) VALUES ('C', 'importer', '1 Main St', 'Houston', "
+            "'TX', '77002', '281-555-0134', 'A', 'B', 'a@example.com', '2026-05-01', '2026-05-01')"))
+        for name, archived in [("Dock", None), ("dock", None), ("Dock", "2026-05-02"), ("Yard", None)]:
+            db.session.execute(text("INSERT INTO branch (company_id, name, street, city, state, zip_code, created_at, "
+                                    "archived_at) VALUES (1, :name, '1 Main St', 'Houston', 'TX', '77002', "
+                                    "'2026-05-01', :archived)"), {"name": name, "archived": archived})
+        db.session.commit()
+        upgrade()
+        names = db.session.scalars(text("SELECT name FROM branch ORDER BY id")).all()
+        assert names == ["Dock", "dock (2)", "Dock", "Yard"]
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
 @pytest.mark.parametrize("email", ["colleague@example.com", "viewer@example.com"])
 def test_filers_and_viewers_read_the_branches_but_cannot_change_them(app, company, query, email):
     query(lambda: add_branch(_user("filer@example.com"), "North Plant"))
