@@ -6,12 +6,13 @@ import html
 import io
 import re
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import openpyxl
 from factories import PASSWORD
 
-from aimweb import rules
+from aimweb import create_app, rules
 from aimweb.clock import application_date
 from aimweb.products.aluminum import TEMPLATE_TITLES as TITLES
 from aimweb.products.steel import STEEL
@@ -247,3 +248,26 @@ def issue_low_value(client, product="aluminum", hts="7601.10.30.00, 7604.10.10.0
     response = post(client, f"{draft}/submit", {})
     assert response.status_code == 303
     return response.headers["Location"].rsplit("/", 1)[1]
+
+
+@contextmanager
+def migrated_to(path, revision: str = "head"):
+    """A data migration's test: an app on a SQLite file of its own (the test database is shared by
+    the session) at `revision`, in its app context; taken back down to nothing afterwards."""
+    from flask_migrate import downgrade, upgrade
+
+    from aimweb.extensions import db
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}/m.db"})
+    with app.app_context():
+        upgrade(revision=revision)
+        yield app
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+# A company row as an old revision's table holds it (data migrations' tests).
+INSERT_COMPANY = ("INSERT INTO company (name, company_type, street, city, state, zip_code, phone, contact_first_name, "
+                  "contact_last_name, email, created_at, updated_at) VALUES (:name, 'importer', '1 Main St', "
+                  "'Houston', 'TX', '77002', '281-555-0134', 'A', 'B', 'a@example.com', '2026-05-01', '2026-05-01')")

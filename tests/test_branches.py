@@ -12,10 +12,22 @@ from urllib.parse import urlsplit
 import pytest
 from factories import add_branch, add_license, add_member, make_user
 from flask_migrate import downgrade, upgrade
-from helpers import HEADER, LINE, csrf_token, issue, page_text, post, signed_in_as, start, text_of
+from helpers import (
+    HEADER,
+    INSERT_COMPANY,
+    LINE,
+    csrf_token,
+    issue,
+    migrated_to,
+    page_text,
+    post,
+    signed_in_as,
+    start,
+    text_of,
+)
 from sqlalchemy import select, text
 
-from aimweb import apikeys, create_app
+from aimweb import apikeys
 from aimweb.enums import CompanyRole
 from aimweb.extensions import db
 from aimweb.models import Branch, License, LicenseEvent, User
@@ -149,13 +161,8 @@ def test_two_administrators_saving_one_name_at_the_same_moment_cannot_both_succe
 def test_open_branches_that_already_share_a_name_are_told_apart_by_the_migration(tmp_path):
     """The migration (e4c9a2f7b815) that adds the unique index: open branches saved with one name
     before it get " (2)" after all but the oldest; an archived one keeps its name."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.db"})
-    with app.app_context():
-        upgrade(revision="d8f2b6c4e913")
-        db.session.execute(text(
-            "INSERT INTO company (name, company_type, street, city, state, zip_code, phone, contact_first_name, "
-            "contact_last_name, email, created_at, updated_at) VALUES ('C', 'importer', '1 Main St', 'Houston', "
-            "'TX', '77002', '281-555-0134', 'A', 'B', 'a@example.com', '2026-05-01', '2026-05-01')"))
+    with migrated_to(tmp_path, "d8f2b6c4e913"):
+        db.session.execute(text(INSERT_COMPANY), {"name": "C"})
         for name, archived in [("Dock", None), ("dock", None), ("Dock", "2026-05-02"), ("Yard", None)]:
             db.session.execute(text("INSERT INTO branch (company_id, name, street, city, state, zip_code, created_at, "
                                     "archived_at) VALUES (1, :name, '1 Main St', 'Houston', 'TX', '77002', "
@@ -164,9 +171,6 @@ def test_open_branches_that_already_share_a_name_are_told_apart_by_the_migration
         upgrade()
         names = db.session.scalars(text("SELECT name FROM branch ORDER BY id")).all()
         assert names == ["Dock", "dock (2)", "Dock", "Yard"]
-        db.session.remove()
-        downgrade(revision="base")
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize("email", ["colleague@example.com", "viewer@example.com"])
@@ -206,9 +210,7 @@ def test_the_company_profile_sends_to_the_branches_page(app, company):
 def test_the_company_form_s_branch_becomes_a_branch_row_and_back(tmp_path):
     """The migration (c4b17e20a5d3) on data: the company form's one branch is the company's first
     branch; a company without one gets none; down again, the columns take it back."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.db"})
-    with app.app_context():
-        upgrade(revision="29d09eae368b")
+    with migrated_to(tmp_path, "29d09eae368b"):
         insert = text("INSERT INTO company (name, company_type, street, city, state, zip_code, phone, "
                       "contact_first_name, contact_last_name, email, created_at, updated_at, branch_name, "
                       "branch_street, branch_city, branch_state, branch_zip) VALUES (:name, 'importer', "
@@ -225,9 +227,6 @@ def test_the_company_form_s_branch_becomes_a_branch_row_and_back(tmp_path):
         downgrade(revision="29d09eae368b")
         back = db.session.execute(text("SELECT name, branch_name, branch_city FROM company ORDER BY id")).all()
         assert [tuple(r) for r in back] == [("With", "North Plant", "Dallas"), ("Without", None, None)]
-        db.session.remove()
-        downgrade(revision="base")
-        db.engine.dispose()
 
 
 # ----- filing for a branch ----------------------------------------------------------------------------

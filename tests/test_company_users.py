@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from factories import PASSWORD, add_license, add_member, make_user
-from helpers import csrf_token, page_text, post_form, sign_in, signed_in_as, text_of
+from helpers import csrf_token, migrated_to, page_text, post_form, sign_in, signed_in_as, text_of
 from sqlalchemy import select, update
 
 from aimweb.enums import AccountEventKind, CompanyRole, LicenseStatus
@@ -403,14 +403,10 @@ def test_sign_out_everywhere_ends_every_session(app, query):
 def test_the_migration_makes_each_company_s_registering_user_its_administrator(tmp_path):
     """Up from the revision before company roles, on a SQLite file of its own: the one user a
     company had becomes its administrator; an officer without a company gets no company role."""
-    from flask_migrate import downgrade, upgrade
+    from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from aimweb import create_app
-
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.db"})
-    with app.app_context():
-        upgrade(revision="f3d51b7a2c60")
+    with migrated_to(tmp_path, "f3d51b7a2c60"):
         db.session.execute(text(
             "INSERT INTO company (id, name, company_type, street, city, state, zip_code, phone, "
             "contact_first_name, contact_last_name, email, created_at, updated_at) VALUES (1, 'Gulf', "
@@ -426,6 +422,3 @@ def test_the_migration_makes_each_company_s_registering_user_its_administrator(t
         upgrade()
         roles = dict(db.session.execute(text("SELECT email, company_role FROM user")).all())
         assert roles == {"filer@example.com": CompanyRole.ADMINISTRATOR, "officer@example.com": None}
-        db.session.remove()
-        downgrade(revision="base")
-        db.engine.dispose()

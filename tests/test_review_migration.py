@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from factories import add_license, make_user
 from flask_migrate import downgrade, upgrade
+from helpers import migrated_to
 from sqlalchemy import text
 
-from aimweb import create_app
 from aimweb.extensions import db
 
 BEFORE = "7a3c5e9d1b42"
 
 
 def test_the_old_findings_go_and_the_queue_places_are_copied(tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.db"})
-    with app.app_context():
-        upgrade()
+    with migrated_to(tmp_path):
         user = make_user()
         only, both, cleared = (add_license(user.id, n) for n in ("AONLY00126", "ABOTH00126", "ACLRD00126"))
         db.session.remove()
@@ -40,6 +38,3 @@ def test_the_old_findings_go_and_the_queue_places_are_copied(tmp_path):
         assert [tuple(row) for row in licenses] == [("AONLY00126", None, 0), ("ABOTH00126", "flagged", 2),
                                                     ("ACLRD00126", "cleared", 0)]
         assert [tuple(row) for row in findings] == [(both, "transshipment", "flagged", 2, 1)]
-        db.session.remove()
-        downgrade(revision="base")
-        db.engine.dispose()
