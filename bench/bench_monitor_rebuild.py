@@ -11,7 +11,8 @@ checkout of the current directory, so the same file measures another one:
       PYTHONPATH=. /path/to/aimweb/.venv/bin/python /path/to/aimweb/bench/bench_monitor_rebuild.py 3
 
 Alternate the two a few times and compare sums (the load drifts). Measured 2026-12-02 (README,
-"Performance"): 3 pairs at load 3.5, this tree 7.59-8.07 s, 3dd2440 6.20-6.54 s: 1.22x.
+"Performance"): 3 pairs at load 2.6-3.0, this tree 4.21-4.26 s (2.16-2.17 s deciding), 3dd2440
+4.75-5.38 s: 0.79-0.89x (before the collector pause and the one index per month: 1.17x).
 """
 from __future__ import annotations
 

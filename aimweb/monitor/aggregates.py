@@ -15,7 +15,9 @@ every view, which figures are withheld (disclosure.py), so a page never suppress
 """
 from __future__ import annotations
 
+import gc
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -169,12 +171,13 @@ def refresh_product(product: str, today: date, *, full: bool = False, cleared: b
         db.session.execute(cells.where(MonitorCell.period.not_in(months)))  # periods, old months
         for month in todo:
             db.session.execute(cells.where(MonitorCell.period == month))
-    rebuilt = {month: _rebuild_month(of, month) for month in todo}
-    for period in periods_available(today):
-        if todo == months:   # every month is in memory: summed there (in SQL it was a third of it)
-            _sum_period_of(product, period, [rebuilt[m] for m in months_of(period, today)])
-        else:
-            _sum_period(product, period, months_of(period, today))
+    with _collector_paused():
+        rebuilt = {month: _rebuild_month(of, month) for month in todo}
+        for period in periods_available(today):
+            if todo == months:   # every month is in memory: summed there (in SQL it was a third of it)
+                _sum_period_of(product, period, [rebuilt[m] for m in months_of(period, today)])
+            else:
+                _sum_period(product, period, months_of(period, today))
     done = [i for i, month in changes if month <= months[-1]]   # later months wait for their turn
     for at in range(0, len(done), 1000):
         db.session.execute(delete(MonitorChange).where(MonitorChange.id.in_(done[at:at + 1000])))
@@ -189,6 +192,22 @@ def refresh_product(product: str, today: date, *, full: bool = False, cleared: b
     if not cleared:
         db.session.commit()
     return log
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off while months are rebuilt: a rebuild allocates
+    millions of tuples, lists and dicts (figures, keys, rankings), none of them in a reference
+    cycle, and each allocation burst set off collections that walk the whole growing heap: a
+    fifth of the full rebuild of 10,000 licenses (measured). Memory is unchanged (reference
+    counting frees everything as before); a cycle made meanwhile waits for the next collection."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _KeyIds(dict):

@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import combinations, islice, product
+from itertools import combinations, product
 from operator import itemgetter
 
 TOTAL = "*"
@@ -120,7 +120,8 @@ class Month:
         self.withheld: set[Key] = set()
         self.safe: set[Key] = set()
         self._by_size: list | None = None
-        self._atoms_in: dict | None = None
+        self._first: dict | None = None            # figure -> the first two atoms inside (_index)
+        self._sized: list = []
         self._rankings: dict = {}
         self._keys: dict = {}                    # atom -> keys(atom), once the figures are all in
         self._valid: dict = {}                   # atom -> whether every figure containing it exists
@@ -241,7 +242,7 @@ class Month:
         then the number of figures newly withheld."""
         weights, withheld = self._weights, self.withheld
         if weights is None:
-            self._weights = weights = {k: usd * 2 ** sum(v is None for v in k) for k, usd in self.figures.items()}
+            self._weights = weights = {k: usd * (1 << k.count(None)) for k, usd in self.figures.items()}
         new = keys - withheld
         return (sum([weights[k] for k in new]), len(new)) if new else (0, 0)
 
@@ -289,17 +290,16 @@ class Month:
         place = (self._with(key, attr, None), attr, level)
         found = self._rankings.get(place)
         if found is None:
-            figures, rank = self.figures, self._rank[attr]
-            found = sorted(self._group(attr, level).get(place[0], ()),
-                           key=lambda kv: (figures[kv[0]], rank[kv[1]]))
-            self._rankings[place] = found
+            # (US$, rank of the value, figure, value): a value is in one figure of a group, so the
+            # tuples compare by (US$, rank) alone
+            found = self._rankings[place] = sorted(self._group(attr, level).get(place[0], ()))
         withheld, out = self.withheld, []
-        for k, v in found:
+        for _, _, k, v in found:
             if k in withheld and (keep is None or keep(v)):
                 out.append(v)
                 if len(out) == count:
                     return out
-        for k, v in found:
+        for _, _, k, v in found:
             if k not in withheld and (keep is None or keep(v)):
                 out.append(v)
                 if len(out) == count:
@@ -316,12 +316,11 @@ class Month:
             for v in self.values[attr]:
                 preimage[self._project(attr, level, v) if level else v].append(v)
             groups = self._groups[(attr, level)] = defaultdict(list)
-            for k in self.figures:
+            rank, after = self._rank[attr], attr + 1
+            for k, usd in self.figures.items():
                 inside = preimage.get(k[attr])
                 if inside:
-                    blank = list(k)
-                    blank[attr] = None
-                    groups[tuple(blank)] += [(k, v) for v in inside]
+                    groups[(*k[:attr], None, *k[after:])] += [(usd, rank[v], k, v) for v in inside]
         return groups
 
     def _options(self, key: Key, attr: int, differ: bool, limit: int = 2) -> list[Factor]:
@@ -366,17 +365,18 @@ class Month:
         out[attr] = value
         return tuple(out)
 
-    def certificate(self, key: Key) -> set[Key]:
-        """The figures to withhold so that `key` is safe: those a cheap certificate alters. A
+    def certificate(self, key: Key) -> tuple[set[Key], int | None]:
+        """The figures to withhold so that `key` is safe: those a cheap certificate alters (and
+        as bits, for a change of atoms; None for a product of factors). A
         product of factors (which makes many figures safe at once) is preferred, unless two atoms
         of real data already make `key` safe without withholding anything new (the search for
         products is the dearer one and mostly fails in a sparse month: measured, 17,849 of the
         18,717 certificates of 10,000 licenses came from atoms)."""
-        cost, altered = self._atom_certificate(key)
+        cost, altered, bits = self._atom_certificate(key)
         if cost == (0, 0):
-            return altered
+            return altered, bits
         found = self._product_certificate(key)
-        return altered if found is None else found
+        return (altered, bits) if found is None else (found, None)
 
     def _product_certificate(self, key: Key) -> set[Key] | None:
         """The cheapest product of factors that alters `key` (the fewest factors differenced
@@ -413,8 +413,9 @@ class Month:
                 return best[1]
         return None
 
-    def _atom_certificate(self, key: Key) -> tuple[tuple, set[Key]]:
-        """The cheapest change of two atoms, or of one, that alters `key`, with its cost."""
+    def _atom_certificate(self, key: Key) -> tuple[tuple, set[Key], int]:
+        """The cheapest change of two atoms, or of one, that alters `key`, with its cost and the
+        figures it alters as bits."""
         # Two atoms of real data, one inside the figure and one outside (every figure either is in
         # exists), else one atom: a figure too thin for a product of factors (one origin only, ...).
         # Real atoms have every figure containing them, and two atoms alter the figures that hold
@@ -422,66 +423,88 @@ class Month:
         # Measured (10,000 licenses: most of a month withheld, 20 outside atoms tried for each key):
         # the figures as bits of an int, a change's new figures are `(a & ~b | b & ~a) & ~withheld`
         # in a few big-int operations, and the set is built for the cheapest only.
-        best = None
-        inside = self.atoms_in(key)
-        found = set(inside)
-        outside = list(islice((a for a in self.by_size() if a not in found), 20))
-        inside = inside[:2]
-        mask, bit = self.mask, self._bits()[key]
+        first, sized, masks = self._index()
+        bit = self._bit[key]
+        inside = first.get(key, ())   # the first two atoms inside (in atom order)
+        outside = []                  # the first 20 atoms outside, by size, with their bits
+        for atom, m in sized:
+            if not m & bit:
+                outside.append((atom, m))
+                if len(outside) == 20:
+                    break
         unwithheld = self._all ^ self._withheld_mask()   # not ~: negative big ints cost more
+        mine = [(a, masks[a] & unwithheld) for a in inside]
+        # The candidates in order: each inside atom alone, then each inside atom with each outside
+        # one; the first that withholds nothing new is the answer (nothing is cheaper), found by
+        # comparing the bits of figures not yet withheld (equal: their difference is all withheld).
+        for a, fresh in mine:
+            if not fresh:
+                return (0, 0), set(self._keysets[a]), masks[a]
+        theirs = [m & unwithheld for _, m in outside]
+        for a, fresh in mine:
+            if fresh in theirs:
+                b = outside[theirs.index(fresh)][0]
+                return (0, 0), set(self._keysets[a] ^ self._keysets[b]), masks[a] ^ masks[b]
+        # Otherwise the cheapest, the first of equals: every candidate withholds something new.
         weights = self._weight_of
-        for a, b in [(a, None) for a in inside] + [(a, b) for a in inside for b in outside]:
-            ma = mask(a)
-            if b is None:
-                if not ma & bit:
-                    continue
-                fresh = ma & unwithheld
-            else:
-                mb = mask(b)
-                if bool(ma & bit) == bool(mb & bit):
-                    continue
-                fresh = (ma ^ mb) & unwithheld
+        best = None
+        limit = None
+        candidates = [(a, None, fresh) for a, fresh in mine]
+        candidates += [(a, b, fresh ^ other) for a, fresh in mine for (b, _), other in zip(outside, theirs)]
+        for a, b, fresh in candidates:
+            # the heaviest figures have the lowest bits (_bits): stop once dearer than the best
+            total, count = 0, fresh.bit_count()
+            while fresh:
+                low = fresh & -fresh
+                total += weights[low.bit_length() - 1]
+                if limit is not None and total > limit:
+                    break
+                fresh ^= low
             if fresh:
-                # the heaviest figures have the lowest bits (_bits): stop once dearer than the best
-                total, count = 0, fresh.bit_count()
-                limit = best[0][0] if best is not None else None
-                while fresh:
-                    low = fresh & -fresh
-                    total += weights[low.bit_length() - 1]
-                    if limit is not None and total > limit:
-                        break
-                    fresh ^= low
-                if fresh:
-                    continue
-                cost = (total, count)
-            else:
-                cost = (0, 0)
+                continue
+            cost = (total, count)
             if best is None or cost < best[0]:
                 best = (cost, (a, b))
-                if cost == (0, 0):   # nothing cheaper exists
-                    break
+                limit = total
         assert best is not None, key
         cost, (a, b) = best
-        return cost, set(self.keyset(a)) if b is None else set(self.keyset(a) ^ self.keyset(b))
+        if b is None:
+            return cost, set(self._keysets[a]), masks[a]
+        return cost, set(self._keysets[a] ^ self._keysets[b]), masks[a] ^ masks[b]
 
     def _bits(self) -> dict:
         """A bit for every figure (once the figures are all in), and their weights (cost()) by bit."""
         if self._bit is None:
             self.cost(set())
             weights = self._weights
-            heaviest = sorted(self.figures, key=lambda k: -weights[k])
+            heaviest = sorted(self.figures, key=weights.__getitem__, reverse=True)   # stable: ties keep their order
             self._bit = {k: 1 << i for i, k in enumerate(heaviest)}
             self._weight_of = [weights[k] for k in heaviest]
             self._all = (1 << len(self.figures)) - 1
         return self._bit
 
-    def mask(self, atom: tuple) -> int:
-        """The figures containing a real atom, as bits."""
-        found = self._masks.get(atom)
-        if found is None:
-            bits = self._bits()
-            found = self._masks[atom] = sum(bits[k] for k in self.keyset(atom))
-        return found
+    def _index(self) -> tuple[dict, list, dict]:
+        """Once the figures are all in, for _atom_certificate: the first two atoms (in atom order)
+        inside each figure, the atoms by size (by_size) with their figures as bits, and each real
+        atom's figures as bits."""
+        if self._first is None:
+            bits = self._bits().__getitem__
+            masks, keysets, keys = self._masks, self._keysets, self.keys
+            first: dict = {}
+            for atom in self.atoms:
+                found = keysets.get(atom)
+                if found is None:
+                    found = keysets[atom] = frozenset(keys(atom))
+                    masks[atom] = sum(map(bits, found))
+                for k in found:
+                    held = first.get(k)
+                    if held is None:
+                        first[k] = [atom]
+                    elif len(held) == 1:
+                        held.append(atom)
+            self._sized = [(atom, masks[atom]) for atom in self.by_size()]
+            self._first = first
+        return self._first, self._sized, self._masks
 
     def _withheld_mask(self) -> int:
         """The withheld figures as bits, brought up to date with the figures withheld since."""
@@ -489,22 +512,6 @@ class Month:
             bits = self._bits()
             self._withheld_bits = (sum(bits[k] for k in self.withheld), len(self.withheld))
         return self._withheld_bits[0]
-
-    def keyset(self, atom: tuple) -> frozenset[Key]:
-        """The figures containing a real atom."""
-        found = self._keysets.get(atom)
-        if found is None:
-            found = self._keysets[atom] = frozenset(self.keys(atom))
-        return found
-
-    def atoms_in(self, key: Key) -> list[tuple]:
-        """The month's atoms inside a figure (an index built once)."""
-        if self._atoms_in is None:
-            self._atoms_in = defaultdict(list)
-            for atom in self.atoms:
-                for k in set(self.keys(atom)):
-                    self._atoms_in[k].append(atom)
-        return self._atoms_in.get(key, [])
 
     def inside(self, atom: tuple, key: Key) -> bool:
         return all(fixed is None or self._project(attr, fixed[0] if attr == 0 else 1, atom[attr]) == fixed
@@ -521,17 +528,16 @@ class Month:
 
     def decide(self) -> set[Key]:
         """Withhold until every withheld figure is altered by a certificate."""
-        order = sorted(self.withheld, key=lambda k: (-sum(v is not None for v in k), self.figures[k], repr(k)))
+        figures = self.figures   # the finest first (the most attributes fixed: the fewest None)
+        order = sorted(self.withheld, key=lambda k: (k.count(None), figures[k], repr(k)))
         for key in order:
             if key in self.safe:
                 continue
-            altered = self.certificate(key)
-            if self._bit is not None:   # the fallback's bits follow (figures only ever get withheld)
-                bits, before = self._bit, self._withheld_bits[0]
-                for k in altered:
-                    before |= bits[k]
-                self.withheld |= altered
-                self._withheld_bits = (before, len(self.withheld))
+            altered, bits = self.certificate(key)
+            # the fallback's bits follow (figures only ever get withheld)
+            if bits is None:
+                bits = sum(map(self._bit.__getitem__, altered))   # distinct bits: their sum is their union
             self.withheld |= altered
+            self._withheld_bits = (self._withheld_bits[0] | bits, len(self.withheld))
             self.safe |= altered
         return self.withheld
