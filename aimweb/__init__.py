@@ -125,12 +125,12 @@ def register_vocabularies(app: Flask) -> None:
     """Templates compare with the enums (aimweb.enums), never with a spelled-out status; their
     url_for keeps the URLs it has built (aimweb/web/urls.py)."""
     from .enums import Action, EventKind, LicenseStatus, ReviewState, UploadStatus
-    from .products.base import ENTRY_FIELDS, HEADER_FIELDS, SHIPMENT_FIELDS
+    from .products.base import ENTRY_FIELDS, HEADER, HEADER_FIELDS, SHIPMENT_FIELDS
     from .web.urls import url_for
 
     app.jinja_env.globals.update(Action=Action, EventKind=EventKind, LicenseStatus=LicenseStatus,
                                  ReviewState=ReviewState, UploadStatus=UploadStatus, url_for=url_for,
-                                 HEADER_FIELDS=HEADER_FIELDS, ENTRY_FIELDS=ENTRY_FIELDS,
+                                 HEADER=HEADER, HEADER_FIELDS=HEADER_FIELDS, ENTRY_FIELDS=ENTRY_FIELDS,
                                  SHIPMENT_FIELDS=SHIPMENT_FIELDS)
 
 
