@@ -152,6 +152,34 @@ def test_the_list_filters_by_kind_and_name(app, query, company):
     assert client.get(f"{BOOK}?kind=%00&q=%00x").status_code == 200
 
 
+def test_a_broker_s_long_list_comes_a_page_at_a_time(app, query, company):
+    """130 importers and 2 exporters: all kinds show the first 25 importers by name and a link to
+    all of them; the importers alone come 100 a page with Previous and Next, the filter kept."""
+    def seed():
+        owner = db.session.scalar(select(User).where(User.email == "filer@example.com"))
+        for n in range(130):
+            add_party(owner, f"Importer {n:03d} LLC")
+        add_party(owner, "Exporter A Ltd", PartyKind.EXPORTER)
+        add_party(owner, "Exporter B Ltd", PartyKind.EXPORTER)
+    query(seed)
+    client = client_of(app, "viewer@example.com")
+    page = page_text(client.get(BOOK))
+    assert "132 parties." in page
+    assert "Importer 024 LLC" in page and "Importer 025 LLC" not in page and "Exporter B Ltd" in page
+    assert "Show all 130 importers" in page and "Show all 2 exporters" not in page
+    first = page_text(client.get(f"{BOOK}?kind=importer"))
+    assert "130 parties: page 1 of 2." in first and "Importer 099 LLC" in first and "Importer 100 LLC" not in first
+    assert "Next ›" in first and "‹ Previous" not in first
+    second = page_text(client.get(f"{BOOK}?kind=importer&page=2"))
+    assert "Importer 100 LLC" in second and "Importer 129 LLC" in second and "Importer 099 LLC" not in second
+    assert "‹ Previous" in second and "Next ›" not in second
+    narrowed = client.get(f"{BOOK}?kind=importer&q=importer+1")
+    assert "Importer 100 LLC" in page_text(narrowed) and "Next ›" not in page_text(narrowed)  # 30 match: one page
+    for made_up in ("3", "0", "-1", "abc", "9" * 30):
+        assert client.get(f"{BOOK}?kind=importer&page={made_up}").status_code in (200, 404)
+    assert client.get(f"{BOOK}?kind=importer&page=3").status_code == 404
+
+
 # ----- suggestions on the license form -----------------------------------------------------------
 
 def suggest(client, field, text):

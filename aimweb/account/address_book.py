@@ -3,7 +3,9 @@ listed by kind with a filter; filers and administrators add, edit, archive and r
 read. And the suggestions the license form asks for as a party's name is typed (htmx)."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from dataclasses import dataclass
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import addressbook
@@ -11,6 +13,7 @@ from ..addressbook import PartyRefused, PartyValues
 from ..enums import PartyKind
 from ..web import answers
 from ..web.access import filer_required, member_required
+from ..web.bounds import page_number
 from . import bp
 from .forms import PartyForm
 
@@ -21,14 +24,31 @@ def _filters() -> dict:
             "archived": request.args.get("archived") == "1"}
 
 
+PAGE_SIZE = 100     # parties a page when one kind is shown
+PREVIEW_SIZE = 25   # of each kind when all are shown (with a link to all of that kind)
+
+
+@dataclass
+class Group:
+    kind: PartyKind
+    rows: list
+    total: int      # of the kind, with the filter: more than the rows when paged
+
+
 def _page(form=None, status=200):
     filters = _filters()
     if form is None:
         form = PartyForm(formdata=None, kind=(filters["kind"] or PartyKind.IMPORTER).slug)
-    found = addressbook.parties(current_user.company_id, filters["kind"], filters["q"], filters["archived"])
-    groups = [(kind, [p for p in found if p.kind == kind]) for kind in PartyKind
-              if filters["kind"] in (None, kind)]
-    return render_template("account/address_book.html", form=form, groups=groups, found=found,
+    one_kind = filters["kind"] is not None
+    number, size = (page_number(request.args), PAGE_SIZE) if one_kind else (1, PREVIEW_SIZE)
+    groups = [Group(kind, *addressbook.party_page(current_user.company_id, kind, filters["q"], filters["archived"],
+                                                  page=number, size=size))
+              for kind in PartyKind if filters["kind"] in (None, kind)]
+    pages = max(1, -(-groups[0].total // size)) if one_kind else 1
+    if number > pages:  # a made-up URL: the pager links only to pages that exist
+        abort(404)
+    return render_template("account/address_book.html", form=form, groups=groups,
+                           total=sum(g.total for g in groups), page=number, pages=pages,
                            kinds=list(PartyKind), counts=addressbook.counts(current_user.company_id),
                            quiet_errors=False, **filters), status
 
