@@ -282,6 +282,23 @@ def test_a_filer_files_for_a_branch_and_the_license_page_and_pdf_say_so(app, bra
     assert "Branch North Plant (TX-01)" in pdf and "1200 Smith St" in pdf and "Filed by Casey Nguyen" in pdf
 
 
+def test_a_low_value_license_is_filed_for_a_branch_too(app, branches, query):
+    """The low-value form offers "Filed for" (the company's open branches) and the importer's
+    saved names as it is typed; the preview and the license say the branch."""
+    colleague = signed_in_as(app, "colleague@example.com")
+    draft = start(colleague, kind="low_value")
+    form = colleague.get(draft).get_data(as_text=True)
+    assert "Filed for" in form and "North Plant (TX-01)" in form and "Old Depot" not in form
+    assert 'hx-get="/account/address-book/suggestions?field=importer_name"' in form
+    response = post(colleague, f"{draft}/preview", {"importer_name": "Gulf Coast Metals LLC", "certified": "y",
+                                                    "covered_hts": "7601.10.30.00", "branch_id": str(branches["south"])})
+    assert response.status_code == 302
+    assert "Filed for the branch South Yard." in words(colleague.get(response.headers["Location"]))
+    number = post(colleague, f"{draft}/submit", {}).headers["Location"].rsplit("/", 1)[1]
+    assert license_of(query, number).branch_id == branches["south"]
+    assert "Branch South Yard" in words(colleague.get(f"/licenses/{number}"))
+
+
 def test_a_license_for_the_company_shows_its_filer_and_no_branch(app, branches, query):
     admin = signed_in_as(app, "filer@example.com")
     number = issue(admin)

@@ -38,6 +38,14 @@ def _set_choices(form, fields, on: date | None) -> None:
             form[spec.name].choices = PICK + specials + countries.all_countries()
 
 
+def _filed_for_field() -> SelectField:
+    """"Filed for": the company or one of its branches (offered only when it has branches; its
+    choices are the company's, set by the view with filed_for_choices)."""
+    return SelectField("Filed for", choices=[], description=(
+        "The company itself, or the branch of the company this license is filed for. It is shown "
+        "on the license and its PDF, and the License Dashboard filters by it."))
+
+
 class _HeaderForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,11 +58,7 @@ class _HeaderForm(FlaskForm):
 LicenseForm = type("LicenseForm", (_HeaderForm,), {
     **{spec.name: _form_field(spec) for spec in products.HEADER_FIELDS},
     "certified": BooleanField("Certification"),
-    # "Filed for": the company or one of its branches (offered only when it has branches; its
-    # choices are the company's, set by the view).
-    "branch_id": SelectField("Filed for", choices=[], description=(
-        "The company itself, or the branch of the company this license is filed for. It is shown "
-        "on the license and its PDF, and the License Dashboard filters by it.")),
+    "branch_id": _filed_for_field(),
     # The fields the header autosave reports on (views.save_header).
     "header_names": frozenset(spec.name for spec in products.HEADER_FIELDS) | {"certified", "branch_id"},
 })
@@ -124,6 +128,7 @@ class LowValueForm(FlaskForm):
     importer_name = StringField("Importer Name")
     covered_hts = TextAreaField("Covered HTS Numbers")
     certified = BooleanField("Certification")
+    branch_id = _filed_for_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

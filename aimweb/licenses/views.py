@@ -82,10 +82,7 @@ def _render_form(draft, form=None, line_form=None, problems=(), editing=None, pa
     if draft.is_low_value and not partial:
         return _render_low_value(draft, problems=problems)
     form = form or LicenseForm(data=draft.form_data or {})
-    current = (draft.form_data or {}).get(licensing.BRANCH) or ""
-    offer_branches = not partial and filed_for_choices(
-        form, draft.company.name, branches.company_branches(draft.company_id),
-        record_id(current))
+    offer_branches = not partial and _offer_branches(draft, form)
     if line_form is None:
         if editing is not None and 0 <= editing < len(draft.lines):
             line = draft.lines[editing]
@@ -256,7 +253,8 @@ def _preview_page(lic, checked, reply: str = "", reply_error: str | None = None)
     Action Required) the reply to the officer, as typed when Submit was refused."""
     if lic.is_low_value:
         return render_template("licenses/low_value_preview.html", draft=lic, header=checked.header,
-                               product=products.get(lic.product), validity_days=LOW_VALUE_VALIDITY_DAYS)
+                               product=products.get(lic.product), validity_days=LOW_VALUE_VALIDITY_DAYS,
+                               branch=_branch_of(lic, checked))
     header = licensing.header_values(checked.header)
     changes = (licensing.license_changes(lic.amends, header, list(lic.lines), checked.branch_id)
                if lic.amends_id is not None else None)
@@ -265,8 +263,13 @@ def _preview_page(lic, checked, reply: str = "", reply_error: str | None = None)
                            low_value_hint=low_value_hint(products.get(lic.product), lic.lines),
                            same_entry=same_entry, reply=reply, reply_error=reply_error,
                            reply_max=licensing.REPLY_MAX,
-                           branch=checked.branch_id and branches.branch_of(lic.company_id, checked.branch_id),
+                           branch=_branch_of(lic, checked),
                            same_entry_message=same_entry and licensing.same_entry_message(same_entry))
+
+
+def _branch_of(lic, checked):
+    """The branch the previewed license is filed for (None: the company itself)."""
+    return checked.branch_id and branches.branch_of(lic.company_id, checked.branch_id)
 
 
 @bp.post("/drafts/<int:draft_id>/submit")
@@ -386,10 +389,19 @@ def save_party(number: str):
 
 def _render_low_value(draft, problems=()):
     form = LowValueForm(data=draft.form_data or {})
+    offer_branches = _offer_branches(draft, form)
     rest = show_problems(form, list(problems))
     return render_template("licenses/low_value_draft.html", draft=draft, form=form, rest=rest,
                            product=products.get(draft.product), quiet_errors=True,
-                           validity_days=LOW_VALUE_VALIDITY_DAYS)
+                           validity_days=LOW_VALUE_VALIDITY_DAYS, offer_branches=offer_branches)
+
+
+def _offer_branches(draft, form) -> bool:
+    """Fill the form's "Filed for" with the company and its branches (and the one the draft has);
+    False when the company has no branch to offer (the field is then left out)."""
+    current = (draft.form_data or {}).get(licensing.BRANCH) or ""
+    return filed_for_choices(form, draft.company.name, branches.company_branches(draft.company_id),
+                             record_id(current))
 
 
 @bp.post("/<number>/uses")
