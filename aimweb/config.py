@@ -78,6 +78,8 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=1)
+    # The idle lifetime is extended by re-sending the cookie at most this often (aimweb/security.py).
+    SESSION_REFRESH_SECONDS = 60
     SESSION_ABSOLUTE_LIFETIME_SECONDS = 24 * 3600
     REMEMBER_COOKIE_DURATION = timedelta(days=0)
 
