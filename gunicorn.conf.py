@@ -5,14 +5,14 @@ import tempfile
 
 wsgi_app = "wsgi:app"
 
-# gthread, 4 threads per worker: measured on PostgreSQL at 1M licenses (bench/bench_prod_settings.py,
-# README "Deploying for real"), 2 x 4 threads served the dashboard at 0.23-0.58x the floor's
-# requests/s against 0.12-0.25x for 2 sync workers (4 sync workers: 0.12-0.21x) in the same runs: a
-# request waiting for PostgreSQL leaves the CPU to another thread. Workers: one per core (-w or
-# WEB_CONCURRENCY); each thread holds one database connection (AIMWEB_DATABASE_POOL_SIZE, 4).
-# `-k sync` or `--threads` on the command line override these.
-worker_class = "gthread"
-threads = 4
+# sync workers, one request at a time each: measured on PostgreSQL and SQLite at 1M licenses
+# (bench/bench_prod_settings.py, README "Production settings"), 2 sync workers served the dashboard at
+# 0.13-0.17x the floor's requests/s (SQLite 0.21x) against 0.08-0.12x (SQLite 0.13x) for gthread 2 x 4
+# threads in the same runs, with a p99 two to five times shorter: the threads of a process wait for
+# its GIL more than for the database. Workers: -w or WEB_CONCURRENCY (one per core at least; more
+# when long requests such as a 50,000-license export, 8-13 s, must not take a core's worker away).
+# Where the database is on another host, re-measure `--threads 4` (it fills network waits).
+worker_class = "sync"
 
 # Prometheus under gunicorn: every worker is a process of its own, so each writes its samples to
 # files in PROMETHEUS_MULTIPROC_DIR and a scrape of any worker adds them all up (aimweb/ops/metrics.py).

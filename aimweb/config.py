@@ -11,9 +11,10 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {}
     # PostgreSQL (README "Deploying for real", measured by bench/bench_prod_settings.py): the
     # connections each process keeps (DATABASE_POOL_SIZE) and may open beyond them at a peak
-    # (DATABASE_MAX_OVERFLOW); a gthread worker needs one per thread. Set in
+    # (DATABASE_MAX_OVERFLOW); connections are opened when first needed, so a sync worker
+    # (gunicorn.conf.py) holds one or two, a gthread worker one per thread. Set in
     # SQLALCHEMY_ENGINE_OPTIONS, pool_size and max_overflow there win.
-    DATABASE_POOL_SIZE = 4       # gunicorn.conf.py's 4 threads per worker
+    DATABASE_POOL_SIZE = 4       # room for `--threads 4` (gthread) where it is chosen
     DATABASE_MAX_OVERFLOW = 2    # a streamed export, the mail thread
     # PostgreSQL: a statement run for a web request is cancelled after this long (the request
     # answers 503 and the worker is free again). Measured at 1M licenses: the longest single
@@ -78,6 +79,8 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=1)
+    # The idle lifetime is extended by re-sending the cookie at most this often (aimweb/security.py).
+    SESSION_REFRESH_SECONDS = 60
     SESSION_ABSOLUTE_LIFETIME_SECONDS = 24 * 3600
     REMEMBER_COOKIE_DURATION = timedelta(days=0)
 

@@ -146,7 +146,7 @@ def wrk(url: str, seconds: int, cookie: str | None) -> tuple[float, str]:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603 - wrk on our own URLs
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    median = re.search(r"50%\s+(\S+)", out).group(1)
+    median = re.search(r"^\s*50%\s+(\S+)", out, re.MULTILINE).group(1)  # the latency distribution's line
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors or "Socket errors" in out:
         print(out)

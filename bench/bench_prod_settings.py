@@ -54,7 +54,8 @@ CONFIGURATIONS = [
     ("gthread, 2 workers x 2 threads, pool 5+5", ["--workers", "2", "--threads", "2"], POOL_5_5),
     ("sync, 2 workers, pool 5+5, no statement timeout", ["--workers", "2"],
      {**POOL_5_5, "AIMWEB_DATABASE_STATEMENT_TIMEOUT_MS": "0"}),
-    ("gthread, 2 workers x 4 threads, pool 4+2 (the defaults)", ["--workers", "2", "--threads", "4"], {}),
+    ("gthread, 2 workers x 4 threads, pool 4+2", ["--workers", "2", "--threads", "4"], {}),
+    ("sync, 2 workers, pool 4+2 (the defaults: gunicorn.conf.py, config.py)", ["--workers", "2"], {}),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
@@ -191,6 +192,24 @@ def test_signed_in_session_cookie_expires_after_the_idle_lifetime(client, filer)
     assert cookie.expires is not None
     idle = (cookie.expires.timestamp() - time.time())
     assert 3500 < idle <= 3600
+
+
+def test_the_idle_lifetime_is_extended_at_most_once_a_minute(app, client, filer):
+    sign_in(client)
+    client.get("/licenses/")  # the first page changes the session (its CSRF token): sent
+    assert "Set-Cookie" not in client.get("/licenses/").headers  # unchanged, signed a moment ago: not re-sent
+    app.config["SESSION_REFRESH_SECONDS"] = 0  # as a minute later
+    refreshed = client.get("/licenses/").headers.get("Set-Cookie", "")
+    assert refreshed.startswith("session=") and "Expires=" in refreshed
+    assert is_signed_in(client)
+
+
+def test_an_idle_session_ends_even_when_not_refreshed(app, client, filer):
+    sign_in(client)
+    # An hour later, as far as the signature's age goes (it counts whole seconds: 0 s may be "now").
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=-1)
+    response = client.get("/licenses/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/signin")
 
 
 # ----- roles and where sign-in leads ------------------------------------------------------------
