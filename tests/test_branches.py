@@ -291,7 +291,8 @@ def test_a_low_value_license_is_filed_for_a_branch_too(app, branches, query):
     assert "Filed for" in form and "North Plant (TX-01)" in form and "Old Depot" not in form
     assert 'hx-get="/account/address-book/suggestions?field=importer_name"' in form
     response = post(colleague, f"{draft}/preview", {"importer_name": "Gulf Coast Metals LLC", "certified": "y",
-                                                    "covered_hts": "7601.10.30.00", "branch_id": str(branches["south"])})
+                                                    "covered_hts": "7601.10.30.00",
+                                                    "branch_id": str(branches["south"])})
     assert response.status_code == 302
     assert "Filed for the branch South Yard." in words(colleague.get(response.headers["Location"]))
     number = post(colleague, f"{draft}/submit", {}).headers["Location"].rsplit("/", 1)[1]
