@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from . import identifiers
 from .archive import set_archived
 from .enums import PartyKind
 from .extensions import db
 from .models import License, Party, User
 from .parties import PartyIndex, name_key
+from .reference import countries
 
 SUGGESTIONS = 8
 NAME_MAX = 200
@@ -78,9 +80,28 @@ def _check(values: PartyValues) -> str:
                                    "(letters like ß or ﬃ count as two or three).")
     if key == name_key("unknown"):
         raise PartyRefused("name", "“Unknown” is not a party: it is written on the license itself.")
-    if values.importer_number and values.kind != PartyKind.IMPORTER:
-        raise PartyRefused("importer_number", "Only an importer has an importer number.")
+    values.importer_number = importer_number(values.importer_number, values.kind)
+    if values.country and not countries.is_country(values.country):
+        raise PartyRefused("country", "Choose the country from the list (its two-letter ISO code).")
     return name
+
+
+def importer_number(text: str | None, kind: PartyKind) -> str | None:
+    """An importer's EIN (##-#######) or CBP-assigned importer number (YYDDPP-NNNNN), written the
+    one way (None when empty); PartyRefused on the field "importer_number" otherwise."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if kind != PartyKind.IMPORTER:
+        raise PartyRefused("importer_number", "Only an importer has an importer number.")
+    digits = "".join(c for c in text if c.isdigit())
+    normalize = identifiers.normalize_ein if len(digits) == 9 else identifiers.normalize_cbp_number
+    normalized, problem = normalize(text)
+    if problem:
+        raise PartyRefused("importer_number", problem if len(digits) == 9 else
+                           "Enter an EIN (##-#######, like 12-3456789) or a CBP-assigned importer number "
+                           "(YYDDPP-NNNNN, like 210101-00001).")
+    return normalized
 
 
 def _taken(party: Party) -> PartyRefused:

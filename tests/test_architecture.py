@@ -166,7 +166,7 @@ LAYERS = {
     "aimweb.monitor.aggregates": "services", "aimweb.monitor.disclosure": "services",
     # pure: decisions on values
     "aimweb.rules": "pure", "aimweb.checks": "pure", "aimweb.inputs": "pure",
-    "aimweb.products": "pure", "aimweb.parties": "pure",
+    "aimweb.products": "pure", "aimweb.parties": "pure", "aimweb.identifiers": "pure",
     # base
     "aimweb.models": "base", "aimweb.reference": "base", "aimweb.clock": "base", "aimweb.config": "base",
     "aimweb.extensions": "base", "aimweb.security": "base", "aimweb.enums": "base",

@@ -3,10 +3,10 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from .. import addressbook, identifiers
 from ..auth.forms import CreateAccountForm, NewPasswordForm
 from ..enums import CompanyRole, PartyKind
 from ..web.emails import email_field
-from . import identifiers
 
 _strip = [lambda v: v.strip() if isinstance(v, str) else v]
 
@@ -183,15 +183,11 @@ class PartyForm(FlaskForm):
         self.name.flags.required = True
 
     def validate_importer_number(self, field):
-        if not field.data:
+        """The address book's own rule (aimweb/addressbook.py), so the form and the API agree."""
+        kind = PartyKind.of_slug(self.kind.data or "")
+        if kind is None:  # the kind's own message says so
             return
-        if self.kind.data != PartyKind.IMPORTER.slug:
-            raise ValidationError("Only an importer has an importer number.")
-        digits = "".join(c for c in field.data if c.isdigit())
-        normalize = identifiers.normalize_ein if len(digits) == 9 else identifiers.normalize_cbp_number
-        normalized, problem = normalize(field.data)
-        if problem:
-            raise ValidationError(problem if len(digits) == 9 else
-                                  "Enter an EIN (##-#######, like 12-3456789) or a CBP-assigned importer "
-                                  "number (YYDDPP-NNNNN, like 210101-00001).")
-        field.data = normalized
+        try:
+            field.data = addressbook.importer_number(field.data, kind)
+        except addressbook.PartyRefused as refused:
+            raise ValidationError(refused.message) from None
