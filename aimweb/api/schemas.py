@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .. import products
-from ..enums import LicenseKind, LicenseStatus
+from ..enums import LicenseKind, LicenseStatus, PartyKind
 from ..products import HEADER_FIELDS
 
 MAX_BATCH = 5000
@@ -236,3 +236,45 @@ class UsesOut(Schema):
     number = fields.String(required=True)
     limit_usd = fields.String(required=True, metadata={"description": "A use must be worth less (steel: at most)"})
     uses = fields.List(fields.Nested(UseOut), required=True)
+
+
+# ----- the address book --------------------------------------------------------------------------
+
+PARTY_KINDS = [kind.slug for kind in PartyKind]
+
+
+class PartyIn(Loose):
+    """A party to save in the company's address book (the Address Book page's rules)."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(PARTY_KINDS),
+                         metadata={"description": "importer, exporter or manufacturer"})
+    name = fields.String(allow_none=True,
+                         metadata={"description": "As it is written on licenses (at most 200 characters)"})
+    importer_number = fields.String(allow_none=True, metadata={
+        "description": "Importers only: an EIN (##-#######) or a CBP-assigned importer number (YYDDPP-NNNNN)"})
+    country = fields.String(allow_none=True, metadata={"description": "ISO 3166 alpha-2 code (optional)"})
+
+
+class PartyOut(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(PARTY_KINDS))
+    name = fields.String(required=True)
+    importer_number = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    archived = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class PartiesQuery(Loose):
+    kind = fields.String(required=True, validate=validate.OneOf(PARTY_KINDS))
+    q = fields.String(validate=validate.Length(max=100), metadata={"description": "Name contains (any case)"})
+    archived = fields.Boolean(load_default=False, metadata={"description": "The archived parties instead"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=250))
+
+
+class PartiesOut(Schema):
+    parties = fields.List(fields.Nested(PartyOut), required=True)
+    total = fields.Integer(required=True, metadata={"description": "Of the kind, with the filter, on every page"})
+    page = fields.Integer(required=True)
+    pages = fields.Integer(required=True)

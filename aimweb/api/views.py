@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from flask import Response, abort, g, url_for
 from sqlalchemy import select
 
-from .. import licensing, products
+from .. import addressbook, licensing, products
 from ..clock import application_date
-from ..enums import LicenseStatus
+from ..enums import LicenseStatus, PartyKind
 from ..extensions import db
 from ..licenses import search
 from ..licenses.pdf import cached_license_pdf, license_pdf_filename
@@ -298,6 +298,47 @@ def record_use(data, number):
     except licensing.LicenseError as error:
         return refused(error)
     return use_json(use), 201
+
+
+# ----- the address book ----------------------------------------------------------------------------
+
+def party_json(party) -> dict:
+    return {"id": party.id, "kind": party.kind.slug, "name": party.name, "importer_number": party.importer_number,
+            "country": party.country, "archived": party.is_archived, "created_at": _utc(party.created_at)}
+
+
+@bp.route("/parties", methods=["GET"])
+@api_key_required()
+@bp.arguments(schemas.PartiesQuery, location="query")
+@bp.response(200, schemas.PartiesOut)
+@documented(401, 403, 422, 429)
+def list_parties(args):
+    """The company's saved importers, exporters or manufacturers (one kind a request), by name, a
+    page at a time; `q` keeps the names that contain it."""
+    limit, page = args["limit"], args["page"]
+    rows, total = addressbook.party_page(g.api_user.company_id, PartyKind.of_slug(args["kind"]), args.get("q", ""),
+                                         args["archived"], page=page, size=limit)
+    return {"parties": [party_json(p) for p in rows], "total": total, "page": page,
+            "pages": max(1, -(-total // limit))}
+
+
+@bp.route("/parties", methods=["POST"])
+@api_key_required(write=True)
+@idempotent
+@bp.arguments(schemas.PartyIn)
+@bp.response(201, schemas.PartyOut)
+@documented(401, 403, 409, 422, 429)
+def add_party(data):
+    """Save a party to the company's address book (the Address Book page's rules: the same name,
+    without case, spaces or punctuation, is saved once per kind)."""
+    values = addressbook.PartyValues(PartyKind.of_slug(data["kind"]), data.get("name") or "",
+                                     data.get("importer_number") or None, (data.get("country") or "").upper() or None)
+    try:
+        party = addressbook.add(g.api_user.company_id, values, g.api_user)
+    except addressbook.PartyRefused as refused:
+        return problem("party-invalid", refused.message,
+                       errors=[{"field": refused.field, "pointer": f"/{refused.field}", "message": refused.message}])
+    return party_json(party), 201
 
 
 # ----- reference data ------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ TYPES = {
     "license-invalid": (422, "The license has problems"),
     "batch-invalid": (422, "Licenses in the batch have problems: none was issued"),
     "search-invalid": (422, "The search has problems"),
+    "party-invalid": (422, "The address book entry has problems"),
     "rate-limited": (429, "Too many requests"),
     "server-error": (500, "Something went wrong on our side"),
     "timed-out": (503, "The request took too long"),
