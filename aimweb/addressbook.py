@@ -81,6 +81,7 @@ def _check(values: PartyValues) -> str:
     if key == name_key("unknown"):
         raise PartyRefused("name", "“Unknown” is not a party: it is written on the license itself.")
     values.importer_number = importer_number(values.importer_number, values.kind)
+    values.country = (values.country or "").strip().upper() or None
     if values.country and not countries.is_country(values.country):
         raise PartyRefused("country", "Choose the country from the list (its two-letter ISO code).")
     return name

@@ -332,7 +332,7 @@ def add_party(data):
     """Save a party to the company's address book (the Address Book page's rules: the same name,
     without case, spaces or punctuation, is saved once per kind)."""
     values = addressbook.PartyValues(PartyKind.of_slug(data["kind"]), data.get("name") or "",
-                                     data.get("importer_number") or None, (data.get("country") or "").upper() or None)
+                                     data.get("importer_number") or None, data.get("country") or None)
     try:
         party = addressbook.add(g.api_user.company_id, values, g.api_user)
     except addressbook.PartyRefused as refused:
