@@ -168,6 +168,8 @@ def under_load(uri: str, end: date, seconds: int, repeats: int, only: list[int] 
                 for _ in range(repeats):
                     for page, url in targets.items():
                         floor_rate, _ = wrk(floor_url, seconds, None)
+                        # a current session cookie, as a browser keeps (see bench_dashboard_load.py)
+                        cookie = sign_in(base, f"filer{LARGE}@bench.example.com", PASSWORD)
                         rate, p99 = wrk(url, seconds, cookie)
                         ratios[page].append(rate / floor_rate)
                         p99s[page].append(p99)
