@@ -13,7 +13,7 @@ from aimweb import apikeys
 from aimweb.clock import application_date
 from aimweb.enums import CompanyRole, PartyKind
 from aimweb.extensions import db
-from aimweb.models import ApiKey, License, LicenseEvent, User
+from aimweb.models import ApiKey, License, LicenseEvent, Party, User
 
 PROBLEM = "application/problem+json"
 TODAY = application_date()
@@ -413,6 +413,54 @@ def test_a_party_the_page_would_refuse_is_a_problem_at_its_field(api, query, sen
     assert message in problem["errors"][0]["message"]
 
 
+def test_a_broker_s_software_corrects_archives_and_restores_a_party(api, query, client):
+    """The Address Book page's edit, Archive and Restore, through the API: the fields sent change,
+    the others stay; an archived party is no longer offered on the form, and is again once restored;
+    another company's party is not found."""
+    def seed():
+        owner = db.session.scalar(db.select(User).filter_by(email="filer@example.com"))
+        return (add_party(owner, "Harbor Fraight Metals Inc."), add_party(owner, "Gulf Coast Metals LLC"),
+                add_party(make_user("other@example.com"), "Other Company's Importer"))
+    mine, _, theirs = query(seed)
+    assert api.get(f"/parties/{mine}").get_json()["name"] == "Harbor Fraight Metals Inc."
+    changed = api.post(f"/parties/{mine}", {"name": "Harbor Freight Metals Inc.", "importer_number": "123456789"})
+    assert changed.status_code == 200, changed.get_json()
+    assert (changed.get_json()["name"], changed.get_json()["importer_number"]) == ("Harbor Freight Metals Inc.",
+                                                                                 "12-3456789")
+    kept = api.post(f"/parties/{mine}", {"country": "us"}).get_json()
+    assert (kept["name"], kept["importer_number"], kept["country"]) == (
+        "Harbor Freight Metals Inc.", "12-3456789", "US")
+    assert api.post(f"/parties/{mine}", {"importer_number": None}).get_json()["importer_number"] is None
+
+    taken = api.post(f"/parties/{mine}", {"name": "gulf coast metals, llc"})
+    assert taken.status_code == 422 and taken.get_json()["errors"][0]["field"] == "name"
+    assert "already in the address book" in taken.get_json()["errors"][0]["message"]
+    assert api.get(f"/parties/{mine}").get_json()["name"] == "Harbor Freight Metals Inc."  # nothing half-saved
+
+    def offered():
+        return [p["name"] for p in api.get("/parties?kind=importer").get_json()["parties"]]
+    archived = api.post(f"/parties/{mine}/archive")
+    assert archived.status_code == 200 and archived.get_json()["archived"] is True
+    assert api.post(f"/parties/{mine}/archive").get_json()["archived"] is True  # again: no change, no error
+    assert offered() == ["Gulf Coast Metals LLC"]
+    sign_in(client)
+
+    def suggested():
+        url = "/account/address-book/suggestions?field=importer_name&importer_name=harb"
+        return client.get(url).get_data(as_text=True)
+    assert "Harbor Freight" not in suggested()
+    restored = api.post(f"/parties/{mine}/restore")
+    assert restored.status_code == 200 and restored.get_json()["archived"] is False
+    assert offered() == ["Gulf Coast Metals LLC", "Harbor Freight Metals Inc."]
+    assert "Harbor Freight Metals Inc." in suggested()
+
+    for path in (f"/parties/{theirs}", f"/parties/{theirs}/archive", f"/parties/{theirs}/restore"):
+        answer = api.get(path) if path.endswith(str(theirs)) else api.post(path)
+        assert answer.status_code == 404, path
+    assert api.post(f"/parties/{theirs}", {"name": "Mine Now LLC"}).status_code == 404
+    assert query(lambda: db.session.get(Party, theirs).name) == "Other Company's Importer"
+
+
 def test_a_viewer_s_key_reads_the_address_book_but_saves_nothing(app, client, query):
     def viewer_key():
         owner = make_user()
@@ -422,6 +470,14 @@ def test_a_viewer_s_key_reads_the_address_book_but_saves_nothing(app, client, qu
     assert client.get("/api/v1/parties?kind=importer", headers=headers).status_code == 200
     refused = client.post("/api/v1/parties", json={"kind": "importer", "name": "X LLC"}, headers=headers)
     assert refused.status_code == 403
+    party = query(lambda: add_party(db.session.scalar(db.select(User).filter_by(email="filer@example.com")),
+                                    "Harbor Freight Metals Inc."))
+    assert client.get(f"/api/v1/parties/{party}", headers=headers).status_code == 200
+    for path, body in ((f"/api/v1/parties/{party}", {"name": "Changed LLC"}),
+                       (f"/api/v1/parties/{party}/archive", None)):
+        assert client.post(path, json=body, headers=headers).status_code == 403
+    assert query(lambda: (db.session.get(Party, party).name, db.session.get(Party, party).is_archived)) == (
+        "Harbor Freight Metals Inc.", False)
 
 
 # ----- a low-value license's uses ---------------------------------------------------------------------

@@ -255,6 +255,15 @@ class PartyIn(Loose):
     country = fields.String(allow_none=True, metadata={"description": "ISO 3166 alpha-2 code (optional)"})
 
 
+class PartyChange(Loose):
+    """The fields of a saved party to change (the others stay as they are)."""
+
+    name = fields.String(metadata={"description": "As it is written on licenses (at most 200 characters)"})
+    importer_number = fields.String(allow_none=True, metadata={
+        "description": "Importers only: an EIN or a CBP-assigned importer number; null removes it"})
+    country = fields.String(allow_none=True, metadata={"description": "ISO 3166 alpha-2 code; null removes it"})
+
+
 class PartyOut(Schema):
     id = fields.Integer(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(PARTY_KINDS))

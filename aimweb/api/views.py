@@ -336,9 +336,76 @@ def add_party(data):
     try:
         party = addressbook.add(g.api_user.company_id, values, g.api_user)
     except addressbook.PartyRefused as refused:
-        return problem("party-invalid", refused.message,
-                       errors=[{"field": refused.field, "pointer": f"/{refused.field}", "message": refused.message}])
+        return party_refused(refused)
     return party_json(party), 201
+
+
+def party_refused(refused: addressbook.PartyRefused) -> Response:
+    return problem("party-invalid", refused.message,
+                   errors=[{"field": refused.field, "pointer": f"/{refused.field}", "message": refused.message}])
+
+
+def own_party(party_id: int):
+    """The company's party by id: another company's is "not found"."""
+    party = addressbook.party_of(g.api_user.company_id, party_id)
+    if party is None:
+        abort(404)
+    return party
+
+
+@bp.route("/parties/<int:party_id>", methods=["GET"])
+@api_key_required()
+@bp.response(200, schemas.PartyOut)
+@documented(401, 403, 404, 429)
+def get_party(party_id):
+    """One party of the company's address book."""
+    return party_json(own_party(party_id))
+
+
+@bp.route("/parties/<int:party_id>", methods=["POST"])
+@api_key_required(write=True)
+@idempotent
+@bp.arguments(schemas.PartyChange)
+@bp.response(200, schemas.PartyOut)
+@documented(401, 403, 404, 409, 422, 429)
+def change_party(data, party_id):
+    """Change a party's name, importer number or country (the fields sent; null clears a number or
+    a country). Its kind stays. Licenses already filed keep the names as filed."""
+    party = own_party(party_id)
+    values = addressbook.PartyValues(party.kind, data.get("name", party.name),
+                                     data.get("importer_number", party.importer_number) or None,
+                                     data.get("country", party.country) or None)
+    try:
+        addressbook.edit(party, values)
+    except addressbook.PartyRefused as refused:
+        return party_refused(refused)
+    return party_json(party)
+
+
+@bp.route("/parties/<int:party_id>/archive", methods=["POST"])
+@api_key_required(write=True)
+@idempotent
+@bp.response(200, schemas.PartyOut)
+@documented(401, 403, 404, 429)
+def archive_party(party_id):
+    """No longer offered on the license form nor checked against uploads; kept, and restored at
+    will. Archiving an archived party changes nothing."""
+    party = own_party(party_id)
+    addressbook.archive(party)
+    return party_json(party)
+
+
+@bp.route("/parties/<int:party_id>/restore", methods=["POST"])
+@api_key_required(write=True)
+@idempotent
+@bp.response(200, schemas.PartyOut)
+@documented(401, 403, 404, 429)
+def restore_party(party_id):
+    """Offered again (a name is saved once per kind, archived or not, so nothing can take its
+    place meanwhile). Restoring a party that is not archived changes nothing."""
+    party = own_party(party_id)
+    addressbook.restore(party)
+    return party_json(party)
 
 
 # ----- reference data ------------------------------------------------------------------------------
