@@ -43,7 +43,7 @@ class Mailbox:
     def to(self, address: str) -> list[Message]:
         return [m for m in self.messages if address in m["X-Envelope-To"]]
 
-    def wait_for(self, address: str, count: int = 1, timeout: float = 5.0) -> list[Message]:
+    def wait_for(self, address: str, count: int = 1, timeout: float = 20.0) -> list[Message]:
         """The messages to this address once there are `count` (delivery happens after the answer)."""
         deadline = time.monotonic() + timeout
         while len(self.to(address)) < count:
@@ -57,7 +57,7 @@ class Mailbox:
         part = msg.get_payload(decode=True) if not msg.is_multipart() else msg.get_payload(0).get_payload(decode=True)
         return part.decode()
 
-    def last_code(self, address: str, timeout: float = 5.0) -> str:
+    def last_code(self, address: str, timeout: float = 20.0) -> str:
         """The 6-digit code in the newest message to this address (waits for delivery)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
