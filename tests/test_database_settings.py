@@ -5,9 +5,12 @@ query workers for a request."""
 import os
 
 import pytest
-from sqlalchemy import text
+from conftest import add_user
+from helpers import sign_in
+from sqlalchemy import select, text
 
 from aimweb.extensions import db
+from aimweb.models import Company
 from aimweb.web.access import public
 
 pytestmark = pytest.mark.skipif(
@@ -58,3 +61,62 @@ def test_a_request_s_queries_start_no_parallel_workers_but_a_job_s_may(app):
     with app.app_context():   # the same pooled connection, back to the server's setting for a job
         assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == server_default
         db.session.remove()
+
+
+# ----- a transaction that wrote nothing ends with COMMIT, and keeps its prepared statements -----------
+
+def _company(name: str) -> Company:
+    return Company(name=name, company_type="Importer", street="1 Water St", city="Mobile", state="AL",
+                   zip_code="36602", phone="251-555-0100", contact_first_name="Ann", contact_last_name="Lee",
+                   email="ann@example.com")
+
+
+def test_what_a_request_did_not_commit_is_never_saved(app):
+    """Reads end with COMMIT instead of ROLLBACK (aimweb/__init__.py, _end_reads_with_commit), so
+    everything else must still be rolled back: a row flushed but not committed, a row added but not
+    flushed, and a row flushed by a request that then failed."""
+    @public
+    def flushed():
+        db.session.add(_company("Flushed LLC"))
+        db.session.flush()
+        return "flushed"
+
+    @public
+    def pending():
+        db.session.add(_company("Pending LLC"))
+        return "pending"
+
+    @public
+    def failed():
+        db.session.add(_company("Failed LLC"))
+        db.session.flush()
+        raise RuntimeError("after the flush")
+
+    @public
+    def changed():
+        db.session.scalar(select(Company).filter_by(name="Saved LLC")).name = "Renamed LLC"
+        return "changed"
+
+    for view in (flushed, pending, failed, changed):
+        app.add_url_rule(f"/{view.__name__}-for-test", f"{view.__name__}_for_test", view)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with app.app_context():
+        db.session.add(_company("Saved LLC"))
+        db.session.commit()
+    client = app.test_client()
+    assert [client.get(f"/{name}-for-test").status_code for name in ("flushed", "pending", "failed", "changed")] == [
+        200, 200, 500, 200]
+    with app.app_context():
+        assert db.session.scalars(select(Company.name)).all() == ["Saved LLC"]
+
+
+def test_a_page_s_statements_stay_prepared_from_one_request_to_the_next(app, client):
+    """psycopg prepares a statement on its fifth run on a connection and forgets them all at a
+    ROLLBACK: the dashboard's statements are prepared once, not parsed and planned on every view."""
+    add_user(app)
+    sign_in(client)
+    for _ in range(7):
+        assert client.get("/licenses/").status_code == 200
+    with app.app_context():
+        prepared = db.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
+    assert any(s.startswith("SELECT license.id, license.number") for s in prepared), prepared
