@@ -9,6 +9,7 @@ from flask import Flask, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from . import products
 from .config import Defaults
@@ -45,7 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             event.listen(db.engine, "checkout", _statement_timeout(app))
-            _end_reads_with_commit(app, db.engine)
+            _end_reads_with_commit(app)
     # No batch mode: on SQLite it rebuilds a table by copying it, which the license table's
     # foreign keys forbid; autogenerate writes plain op.add_column/op.create_index instead.
     migrate.init_app(
@@ -170,43 +171,53 @@ def _pool_options(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
-def _end_reads_with_commit(app: Flask, engine: Engine) -> None:
+@event.listens_for(Session, "after_flush")
+def _flushed(session, flush_context):
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state):
+    if not state.is_select:  # an INSERT, UPDATE or DELETE, or any text(): counted as a write
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _ended(session):
+    session.info.pop("wrote", None)
+
+
+def _end_reads_with_commit(app: Flask) -> None:
     """End a transaction that wrote nothing with COMMIT, not ROLLBACK (PostgreSQL).
 
     psycopg prepares a statement on its fifth run on a connection, and forgets every prepared
     statement at a ROLLBACK (a rolled-back transaction may have dropped what they use). Flask-
     SQLAlchemy ends each request's session by rolling back, so a page's statements were parsed and
     planned again on every request, and DEALLOCATE sent at the end of it. For a transaction that
-    wrote nothing, COMMIT and ROLLBACK are the same; this commits when no statement but a SELECT
-    ran (any other, a flush included, marks the transaction) and nothing is pending in the
-    session, and leaves every other case, and any request that raised, to the rollback as before.
-    The same for jobs and commands (any app context). Runs before Flask-SQLAlchemy's own teardown
-    (Flask calls teardowns last registered first). Measured in
-    bench/results/2026-12-02-postgres-prepared.md."""
-
-    @event.listens_for(engine, "begin")
-    def _began(connection):
-        connection.info.pop("wrote", None)
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _mark_writes(connection, cursor, statement, parameters, context, executemany):
-        if statement.lstrip()[:6].upper() != "SELECT":
-            connection.info["wrote"] = True
+    wrote nothing, COMMIT and ROLLBACK are the same; this commits when the session flushed nothing,
+    executed nothing but SELECTs (the listeners above: every write of this app is a flush or a
+    session.execute; `session.connection().execute` serves only the dashboard's reads, which
+    tests/test_architecture.py holds) and has nothing pending, and leaves every other case, and
+    any request that raised, to the rollback as before. The same for jobs and commands (any app
+    context). Runs before Flask-SQLAlchemy's own teardown (Flask calls teardowns last registered
+    first). Session events, not the engine's: an engine listener on every statement cost a web
+    worker more CPU than the prepared statements saved (bench/results/2026-12-02-postgres-prepared.md)."""
 
     @app.teardown_appcontext
     def _commit_reads(error):
         if error is not None or not db.session.registry.has():
             return
         session = db.session()
-        if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        if (not session.in_transaction() or session.info.get("wrote")
+                or session.new or session.dirty or session.deleted):
             return
-        if not session.connection().info.get("wrote"):
-            session.expire_on_commit = False  # the session ends here: objects read stay readable
-            try:
-                session.commit()
-            except SQLAlchemyError:  # e.g. the connection was lost: nothing was written to keep
-                logging.getLogger(__name__).warning("ending a read-only transaction failed", exc_info=True)
-                session.rollback()
+        session.expire_on_commit = False  # the session ends here: objects read stay readable
+        try:
+            session.commit()
+        except SQLAlchemyError:  # e.g. the connection was lost: nothing was written to keep
+            logging.getLogger(__name__).warning("ending a read-only transaction failed", exc_info=True)
+            session.rollback()
 
 
 def _statement_timeout(app: Flask):

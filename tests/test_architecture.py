@@ -345,3 +345,17 @@ def test_the_migrations_build_the_schema_the_models_declare(app):
         flat = [d[0] if isinstance(d, list) else d for d in found]
         found = [d for d in flat if d[0] not in ("add_fk", "modify_type")]
     assert found == []
+
+
+def test_statements_run_past_the_session_only_read():
+    """A request ends with COMMIT when its session saw no write (aimweb/__init__.py,
+    _end_reads_with_commit): the session sees flushes and session.execute(), not a statement run
+    on its connection directly. So a module that does that can't build a write statement: it
+    imports no insert, update, delete or text from SQLAlchemy."""
+    readers = [path for path in PACKAGE.rglob("*.py") if ".connection().execute(" in path.read_text()]
+    assert readers, "the scan finds the dashboard's reads"
+    for path in readers:
+        imported = {alias.name for node in ast.walk(ast.parse(path.read_text()))
+                    if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy")
+                    for alias in node.names}
+        assert not imported & {"insert", "update", "delete", "text"}, (path.relative_to(ROOT), imported)
