@@ -386,7 +386,7 @@ def change_party(data, party_id):
 @api_key_required(write=True)
 @idempotent
 @bp.response(200, schemas.PartyOut)
-@documented(401, 403, 404, 429)
+@documented(401, 403, 404, 409, 429)
 def archive_party(party_id):
     """No longer offered on the license form nor checked against uploads; kept, and restored at
     will. Archiving an archived party changes nothing."""
@@ -399,7 +399,7 @@ def archive_party(party_id):
 @api_key_required(write=True)
 @idempotent
 @bp.response(200, schemas.PartyOut)
-@documented(401, 403, 404, 429)
+@documented(401, 403, 404, 409, 429)
 def restore_party(party_id):
     """Offered again (a name is saved once per kind, archived or not, so nothing can take its
     place meanwhile). Restoring a party that is not archived changes nothing."""
