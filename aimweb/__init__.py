@@ -57,7 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
-    # After htmx's request class, before any route: ids within 64 bits, no NUL in text.
+    # After htmx's request class, before any route: ids an INTEGER column holds (2^31 - 1), no NUL in text.
     init_bounds(app)
 
     from . import formatting, models  # noqa: F401  (models registers the tables with the metadata)

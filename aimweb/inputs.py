@@ -136,14 +136,17 @@ _LETTER_OF = {char: letter for letter in {p.number_letter for p in PRODUCTS.valu
               for char in _SAME_AS.get(letter, letter)}
 
 
-MAX_ID = 2**63 - 1  # BIGINT on PostgreSQL, INTEGER on SQLite
+# The largest id a table can hold: every primary key is INTEGER, 32 bits on PostgreSQL (SQLite's
+# take 64). A larger id in a URL or a form is "not found" before any query: PostgreSQL refuses to
+# compare an INTEGER column with it ("integer out of range"), which was a 500.
+MAX_ID = 2**31 - 1
 
 
 def record_id(value) -> int | None:
     """The id a form or a query string names (ASCII digits, 1 to MAX_ID), else None: "²" and "١"
     are digits to str.isdigit() that int() refuses, and a longer number fits no column."""
     text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
         return None
     number = int(text)
     return number if 0 < number <= MAX_ID else None

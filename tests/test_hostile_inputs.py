@@ -22,8 +22,9 @@ TEXT_PAYLOADS = {
     "1e308": "1e308",
     "far date": "9999-12-31",
     "past 64 bits": str(2**64),
+    "past 32 bits": str(2**31),  # PostgreSQL's INTEGER, every id column
 }
-HUGE_IDS = (str(2**63), "9" * 26)
+HUGE_IDS = (str(2**31), str(2**63), "9" * 26)  # past PostgreSQL's INTEGER, past 64 bits
 
 
 def parameter_names() -> list[str]:
@@ -87,7 +88,7 @@ def _request(client, rule, url, token, fields: dict):
     return response
 
 
-def test_numbers_past_64_bits_in_a_path_are_not_found(app, world, clients):
+def test_numbers_past_what_an_id_column_holds_in_a_path_are_not_found(app, world, clients):
     wrong = []
     for rule in _rules(app):
         numeric = [name for name, converter in rule._converters.items() if isinstance(converter, IntegerConverter)]

@@ -1,4 +1,4 @@
-"""Input bounds at the entry point: ids inside the database's 64-bit range, page numbers, and no
+"""Input bounds at the entry point: ids an INTEGER column can hold, page numbers, and no
 NUL bytes in a path, query parameter or form field. Bad input gets a 404 or the usual field
 message, never an overflow or a NUL error from the database driver (a 500)."""
 from __future__ import annotations
