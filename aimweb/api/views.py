@@ -16,6 +16,7 @@ from ..models import License
 from ..reference import countries
 from ..reference.ports import all_ports
 from ..rules import Problem
+from ..web.answers import found
 from ..web.problems import problem
 from . import bp, schemas
 from .access import api_key_required
@@ -347,10 +348,7 @@ def party_refused(refused: addressbook.PartyRefused) -> Response:
 
 def own_party(party_id: int):
     """The company's party by id: another company's is "not found"."""
-    party = addressbook.party_of(g.api_user.company_id, party_id)
-    if party is None:
-        abort(404)
-    return party
+    return found(addressbook.party_of(g.api_user.company_id, party_id))
 
 
 @bp.route("/parties/<int:party_id>", methods=["GET"])
