@@ -97,8 +97,18 @@ def test_filer_applies_with_live_product_lines_previews_submits_and_prints(
     expect(page.locator("#products tfoot")).to_contain_text("12,600.00")
 
     # Edit product 2: its values come back into the editor; save a new volume and value.
+    # The focus is in HTS Number the moment the editor appears (checked on the DOM change itself),
+    # so a quick typist's volume goes into Volume, not into the HTS number halfway through.
+    page.evaluate("""() => new MutationObserver((changes, observer) => {
+        const legend = document.querySelector('#line-editor legend');
+        if (legend && legend.textContent.includes('Edit product 2')) {
+            window.aimFocusAtSwap = document.activeElement.id;
+            observer.disconnect();
+        }
+    }).observe(document.body, {childList: true, subtree: true})""")
     page.get_by_role("button", name="Edit product 2").click()
     expect(page.locator("#line-editor legend")).to_have_text("Edit product 2")
+    assert page.evaluate("window.aimFocusAtSwap") == "line-hts_number"
     expect(field(page, "HTS Number")).to_have_value("7606.12.30.35")
     expect(field(page, "Country of Second Largest Smelt")).to_have_value("US")
     field(page, "Volume (KG)").fill("200")

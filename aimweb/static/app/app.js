@@ -213,7 +213,10 @@ document.addEventListener("htmx:beforeSwap", function () {
   aimFocusAfter = active && active.getAttribute ? active.getAttribute("data-aim-focus-after") : null;
 });
 
-document.addEventListener("htmx:afterSettle", function () {
+// Done as the content is swapped in, not once it has settled (htmx waits 20 ms for that): a field
+// the user has moved to in those milliseconds must keep what they type. Moved later, the focus
+// went to HTS Number halfway through typing a volume, and the volume went into the HTS number.
+document.addEventListener("htmx:afterSwap", function () {
   var said = document.querySelector("[data-aim-announce]");
   if (said) {
     aimAnnounce(said.getAttribute("data-aim-announce"));
