@@ -8,9 +8,9 @@ from sqlalchemy import bindparam, select
 from .. import licensing
 from ..clock import application_date
 from ..extensions import db
+from ..inputs import record_id
 from ..models import SavedSearch
 from ..web.access import filer_required, license_or_404, member_required, signed_in
-from ..web.bounds import MAX_ID
 from ..web.htmx import page_or_partial, wants_partial
 from . import bp, export, pdf
 from .search import (
@@ -41,8 +41,7 @@ MAX_PRINTED = 50
 
 def _license_key(args, name: str) -> int | None:
     """A page link's key (a license id): ignored unless a whole number the database can hold."""
-    key = args.get(name, type=int)
-    return key if key is not None and 0 < key <= MAX_ID else None
+    return record_id(args[name]) if name in args else None
 
 
 _SAVED = (select(SavedSearch.id, SavedSearch.name).where(SavedSearch.user_id == bindparam("user_id"))
@@ -196,11 +195,9 @@ def _selected(most: int = MAX_SELECTED) -> tuple[list[int] | None, object]:
         flash(f"You can {what} at most {most} selected licenses at a time (you selected {len(raw):,}): "
               + ("print fewer at a time." if what == "print" else "export the whole search instead."), "error")
         return None, back
-    ids = []
-    for value in raw:
-        if not (value.isascii() and value.isdigit() and len(value) <= 19 and 0 < int(value) <= MAX_ID):
-            abort(404)
-        ids.append(int(value))
+    ids = [record_id(value) for value in raw]
+    if None in ids:   # not an id at all: no license of anyone's
+        abort(404)
     if not ids:
         flash("Select one or more licenses first: tick the box in front of each.", "error")
         return None, back
