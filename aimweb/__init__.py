@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             event.listen(db.engine, "checkout", _statement_timeout(app))
+            event.listen(db.engine, "connect", _plan_cache_mode(app))
             _end_reads_with_commit(app)
     # No batch mode: on SQLite it rebuilds a table by copying it, which the license table's
     # foreign keys forbid; autogenerate writes plain op.add_column/op.create_index instead.
@@ -218,6 +219,24 @@ def _end_reads_with_commit(app: Flask) -> None:
         except SQLAlchemyError:  # e.g. the connection was lost: nothing was written to keep
             logging.getLogger(__name__).warning("ending a read-only transaction failed", exc_info=True)
             session.rollback()
+
+
+def _plan_cache_mode(app: Flask):
+    """A connect listener: the connection's plan_cache_mode is DATABASE_PLAN_CACHE_MODE (config.py
+    says why), set once when it opens."""
+    mode = app.config.get("DATABASE_PLAN_CACHE_MODE")
+
+    def connect(dbapi_connection, connection_record):
+        if mode in (None, ""):
+            return
+        if mode not in ("auto", "force_custom_plan", "force_generic_plan"):
+            raise ValueError(f"DATABASE_PLAN_CACHE_MODE must be auto, force_custom_plan or "
+                             f"force_generic_plan, not {mode!r}")
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET plan_cache_mode = {mode}")
+        dbapi_connection.commit()
+
+    return connect
 
 
 def _statement_timeout(app: Flask):

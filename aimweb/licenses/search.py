@@ -10,7 +10,7 @@ from time import monotonic
 from urllib.parse import urlencode
 
 from flask import current_app
-from sqlalchemy import Integer, Select, bindparam, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import Integer, Select, bindparam, false, func, literal_column, null, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -159,6 +159,22 @@ class Choices:
     users: dict[str, str]
 
 
+# PostgreSQL plans each run of a statement with parameters for its values (config.py,
+# DATABASE_PLAN_CACHE_MODE: a plan for an average company was 7 times slower for a large one), but
+# one without parameters once per connection. So what a search compares with is written into the
+# dashboard's statements: the company, the user, statuses, products, types, branches, users,
+# dates, a page's size and offset, all checked values (numbers, dates and this app's vocabularies,
+# never text a person typed: a license or entry number and a name stay parameters). The first page
+# of a company's licenses is then planned once, not at every request; on SQLite (no statistics of
+# values) nothing changes but the statement's text.
+def _fixed(name: str, type_=None):
+    return bindparam(name, type_=type_, literal_execute=True)
+
+
+def _status_in(statuses) -> ColumnElement:
+    return License.status.in_([literal_column(f"'{s.value}'") for s in sorted(statuses, key=lambda s: s.value)])
+
+
 def filter_choices(company_id: int) -> Choices:
     """The Branch and Filed by filters' choices: the company's branches (archived ones too: their
     licenses stay) and its users, each by name."""
@@ -170,10 +186,10 @@ def filter_choices(company_id: int) -> Choices:
 
 
 _CHOICES = union_all(
-    select(literal("b"), Branch.id, Branch.name, Branch.suffix, Branch.archived_at.is_not(None))
-    .where(Branch.company_id == bindparam("company_id")),
-    select(literal("u"), User.id, (User.first_name + literal(" ") + User.last_name), literal(None), literal(False))
-    .where(User.company_id == bindparam("company_id")))
+    select(literal_column("'b'"), Branch.id, Branch.name, Branch.suffix, Branch.archived_at.is_not(None))
+    .where(Branch.company_id == _fixed("company_id")),
+    select(literal_column("'u'"), User.id, (User.first_name + literal_column("' '") + User.last_name), null(), false())
+    .where(User.company_id == _fixed("company_id")))
 
 
 def parse_filters(args, today: date, company: Choices | None = None) -> Filters:
@@ -364,23 +380,23 @@ def _conditions(names: frozenset) -> tuple:
     #   walked the whole company for a rare branch.
     unindexed = _looked_up(names) or names & {"branch_id", "filed_by"}
     company = _NotLookedUp(License.company_id) if unindexed else License.company_id
-    where = [company == bindparam("company_id"), License.status.in_(LicenseStatus.NUMBERED)]
-    where += [column == bindparam(name) for name, column in _EQUAL_TO.items() if name in names]
+    where = [company == _fixed("company_id"), _status_in(LicenseStatus.NUMBERED)]
+    where += [column == _fixed(name) for name, column in _EQUAL_TO.items() if name in names]
     if "no_branch" in names:
         where.append(License.branch_id.is_(None))
     if "expiring_from" in names:  # issued (in force), its last valid day within the next 7 days
-        where += [License.status.in_(LicenseStatus.ISSUED), License.valid_through >= bindparam("expiring_from"),
-                  License.valid_through <= bindparam("expiring_to")]
+        where += [_status_in(LicenseStatus.ISSUED), License.valid_through >= _fixed("expiring_from"),
+                  License.valid_through <= _fixed("expiring_to")]
     if "ids" in names:
         where.append(License.id.in_(bindparam("ids", expanding=True)))
     if "created_from" in names:
-        where.append(License.created_at >= bindparam("created_from"))
+        where.append(License.created_at >= _fixed("created_from"))
     if "created_to" in names:
-        where.append(License.created_at < bindparam("created_to"))
+        where.append(License.created_at < _fixed("created_to"))
     if "import_from" in names:
-        where.append(License.import_date >= bindparam("import_from"))
+        where.append(License.import_date >= _fixed("import_from"))
     if "import_to" in names:
-        where.append(License.import_date <= bindparam("import_to"))
+        where.append(License.import_date <= _fixed("import_to"))
     if "number" in names or "numbers" in names:
         match = [License.number.in_(bindparam("numbers", expanding=True)) if "numbers" in names
                  else License.number == bindparam("number")]
@@ -486,19 +502,19 @@ def _page_statement(names: frozenset, way: str, sort: str, order: str) -> Select
         # of both. (One condition "(column, id) beyond the key" made SQLite read and drop, one by
         # one, every row sharing the key's value: by status, most of a company's licenses.)
         at = select(column).where(License.id == bindparam("key"),
-                                  License.company_id == bindparam("company_id")).scalar_subquery()
+                                  License.company_id == _fixed("company_id")).scalar_subquery()
         down = (way == "after") == (order == "desc")
         direction = forward if way == "after" else backward
         same = (select(License.id, column.label("k")).where(*where, column == at,
                                                              License.id < bindparam("key") if down
                                                              else License.id > bindparam("key"))
-                .order_by(direction[1]).limit(bindparam("limit")).subquery())
+                .order_by(direction[1]).limit(_fixed("limit", Integer)).subquery())
         beyond = (select(License.id, column.label("k")).where(*where, column < at if down else column > at)
-                  .order_by(*direction).limit(bindparam("limit")).subquery())
+                  .order_by(*direction).limit(_fixed("limit", Integer)).subquery())
         both = union_all(select(same), select(beyond)).subquery()
         ids = (select(both.c.id).order_by(*((both.c.k.desc(), both.c.id.desc()) if down
                                            else (both.c.k.asc(), both.c.id.asc())))
-               .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
+               .limit(_fixed("limit", Integer)).offset(_fixed("offset", Integer)).subquery())
     elif _looked_up(names):
         # A search by license or entry number finds a handful of licenses by their own indexes;
         # ordered and limited in the same SELECT, SQLite chose to walk the company's whole list in
@@ -507,10 +523,10 @@ def _page_statement(names: frozenset, way: str, sort: str, order: str) -> Select
         desc = (order == "desc") == (way == "first")
         ids = (select(found.c.id).order_by(*((found.c.k.desc(), found.c.id.desc()) if desc
                                               else (found.c.k.asc(), found.c.id.asc())))
-               .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
+               .limit(_fixed("limit", Integer)).offset(_fixed("offset", Integer)).subquery())
     else:
         ids = (select(License.id).where(*where).order_by(*(forward if way == "first" else backward))
-               .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
+               .limit(_fixed("limit", Integer)).offset(_fixed("offset", Integer)).subquery())
     return (select(*ROW_COLUMNS, func.count(ProductLine.id), func.sum(ProductLine.quantity_kg),
                    func.sum(ProductLine.customs_value_usd))
             .join(ids, ids.c.id == License.id)
@@ -551,10 +567,10 @@ _IS_DRAFT = License.status == literal_column(f"'{LicenseStatus.DRAFT.value}'")
 _HEADER = select(
     select(func.max(License.id)).scalar_subquery(),
     select(func.max(LicenseEvent.id)).scalar_subquery(),
-    select(Company.name).where(Company.id == bindparam("company_id")).scalar_subquery(),
-    select(License.id).where(License.company_id == bindparam("company_id"), _IS_DRAFT,
+    select(Company.name).where(Company.id == _fixed("company_id")).scalar_subquery(),
+    select(License.id).where(License.company_id == _fixed("company_id"), _IS_DRAFT,
                              License.form_data.is_not(None)).exists(),
-    select(SavedSearch.id).where(SavedSearch.user_id == bindparam("user_id")).exists())
+    select(SavedSearch.id).where(SavedSearch.user_id == _fixed("user_id")).exists())
 
 
 @dataclass(slots=True)
@@ -665,7 +681,7 @@ def dashboard_page(company_id: int, f: Filters, page: int, stamp: tuple, today: 
 # The statements every dashboard page runs are built once: building one (and its cache key) cost
 # more than running it.
 Amended = aliased(License)
-_DRAFT_WHERE = (License.company_id == bindparam("company_id"), _IS_DRAFT, License.form_data.is_not(None))
+_DRAFT_WHERE = (License.company_id == _fixed("company_id"), _IS_DRAFT, License.form_data.is_not(None))
 _DRAFTS = (
     select(License.id, License.form_data, License.updated_at, Amended.number.label("amends_number"),
            select(func.count(ProductLine.id)).where(ProductLine.license_id == License.id)
@@ -673,8 +689,8 @@ _DRAFTS = (
     .outerjoin(Amended, Amended.id == License.amends_id)
     .where(*_DRAFT_WHERE)
     .order_by(License.updated_at.desc(), License.id.desc())
-    .limit(bindparam("limit", type_=Integer, literal_execute=True))
-    .offset(bindparam("offset", type_=Integer, literal_execute=True)))
+    .limit(_fixed("limit", Integer))
+    .offset(_fixed("offset", Integer)))
 _DRAFT_COUNT = select(func.count()).select_from(License).where(*_DRAFT_WHERE)
 
 
