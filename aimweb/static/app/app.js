@@ -235,6 +235,18 @@ document.addEventListener("htmx:afterSwap", function () {
   }
   if (target) {
     target.focus();
+    // Still hidden by a class it takes over from the element it replaced until htmx settles it
+    // (htmx.config.attributesToSettle): then, and only if the user has not moved meanwhile.
+    aimFocusPending = document.activeElement === target ? null : {target: target, from: document.activeElement};
+  }
+});
+
+var aimFocusPending = null;
+document.addEventListener("htmx:afterSettle", function () {
+  var pending = aimFocusPending;
+  aimFocusPending = null;
+  if (pending && document.activeElement === pending.from && document.body.contains(pending.target)) {
+    pending.target.focus();
   }
 });
 
