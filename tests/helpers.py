@@ -70,7 +70,7 @@ def signed_in_as(app, email, password=PASSWORD):
 
 def rows(response) -> list[str]:
     """The license numbers listed on a dashboard (or results) page, in order."""
-    return re.findall(r'<th scope="row"><a href="/licenses/(\w+)"', response.get_data(as_text=True))
+    return re.findall(r'<th scope="row"[^>]*><a href="/licenses/(\w+)"', response.get_data(as_text=True))
 
 
 def row_html(response, number: str) -> str:

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from aimweb import licensing
 from aimweb.models import utcnow
 
-from .conftest import MOBILE
+from .conftest import DESKTOP, MOBILE
 from .steps import expect, sign_in
 
 pytestmark = pytest.mark.browser
@@ -49,6 +49,19 @@ def query_of(page) -> dict:
     return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
+def actions_in_view(page, width: int) -> None:
+    """The list does not scroll sideways, and the first and last rows' View License and Cancel
+    License icons lie within the screen's `width`."""
+    region = page.get_by_role("region", name=re.compile("^Your company's licenses"))
+    sizes = region.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert sizes[0] <= sizes[1], f"the licenses scroll sideways at {width} px: {sizes}"
+    for name in ("View License", "Cancel License"):
+        for icon in (page.get_by_role("link", name=re.compile(f"^{name} ")).first,
+                     page.get_by_role("link", name=re.compile(f"^{name} ")).last):
+            box = icon.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (name, box)
+
+
 def test_filer_sorts_pages_filters_selects_and_prints(page, console, many, screenshot, audit):
     sign_in(page, many["email"], many["password"])
     expect(page.get_by_role("heading", level=1)).to_have_text("License Dashboard")
@@ -57,6 +70,9 @@ def test_filer_sorts_pages_filters_selects_and_prints(page, console, many, scree
     expect(page.get_by_role("columnheader", name="Valid Through")).to_be_visible()
     expect(page.get_by_role("columnheader", name="Customs Entry #")).to_be_visible()
     expect(page.get_by_role("button", name="Copy license number A00VB1226")).to_be_visible()
+    # Thirteen columns fit a 1280 px screen: each row's License Actions are in view without
+    # scrolling the table sideways.
+    actions_in_view(page, DESKTOP["width"])
 
     # ----- Sort by License Number, then the other way.
     page.get_by_role("link", name=re.compile("^License Number")).click()
@@ -136,6 +152,8 @@ def test_on_a_phone_the_licenses_come_first_and_the_filters_open_from_a_button(p
     top = page.locator("#licenses-heading").bounding_box()["y"]
     assert top < MOBILE["height"], f"the licenses start at {top} px"
     assert page.evaluate("() => document.documentElement.scrollWidth") <= MOBILE["width"]
+    # Each license a card: its column names beside its values, its actions on the screen.
+    actions_in_view(page, MOBILE["width"])
     screenshot(page, "dashboard-phone")
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
