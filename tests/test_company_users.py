@@ -260,6 +260,31 @@ def test_a_removed_colleague_s_session_ends_and_their_licenses_stay(app, admin, 
     assert "Casey Nguyen" not in page_text(admin.get("/account/people"))
 
 
+def test_remove_asks_first_and_removes_nobody_until_confirmed(app, admin, query):
+    colleague_id = member(query, "casey@example.com")
+    # The page offers Remove as the way to a question, not as a button that removes at once.
+    listing = admin.get("/account/people").get_data(as_text=True)
+    assert f'href="/account/people/{colleague_id}/remove"' in listing
+    assert f'action="/account/people/{colleague_id}/remove"' not in listing
+    asked = admin.get(f"/account/people/{colleague_id}/remove")
+    assert asked.status_code == 200
+    text = page_text(asked)
+    assert "Remove Casey Nguyen from Gulf Coast Metals LLC?" in text
+    assert "Casey Nguyen will be signed out everywhere" in text and "suspend them" in text
+    assert query(lambda: db.session.get(User, colleague_id).company_id) is not None  # nothing yet
+    assert "Casey Nguyen" in page_text(admin.get("/account/people"))
+    # Someone of another company, or no one: not found, asked or not.
+    stranger = query(lambda: make_user("stranger@example.com", company_name="Other Metals LLC").id)
+    for someone in (stranger, 10**9):
+        assert admin.get(f"/account/people/{someone}/remove").status_code == 404
+    # Leaving is asked too, in the first person.
+    query(lambda: db.session.execute(update(User).where(User.id == colleague_id)
+                                     .values(company_role=CompanyRole.ADMINISTRATOR)))
+    me = user_id(query, "filer@example.com")
+    text = page_text(admin.get(f"/account/people/{me}/remove"))
+    assert "Leave Gulf Coast Metals LLC?" in text and "You will be signed out everywhere" in text
+
+
 def test_the_last_administrator_cannot_remove_suspend_or_demote_themself(app, admin, query):
     me = user_id(query, "filer@example.com")
     assert "Leave the company" not in page_text(admin.get("/account/people"))   # not offered

@@ -115,10 +115,15 @@ def reinstate(member_id: int):
     return _change(member_id, members.reinstate, "{name} can sign in again.", "{name} was not suspended.")
 
 
-@bp.post("/people/<int:member_id>/remove")
+@bp.route("/people/<int:member_id>/remove", methods=["GET", "POST"])
 @company_admin_required
 def remove(member_id: int):
+    """Remove (or, for oneself, Leave the company): asked first on a page of its own, since it
+    signs them out everywhere at once and only a new invitation brings them back."""
     user = _member(member_id)
+    if request.method == "GET":
+        return render_template("account/remove.html", user=user, you=user.id == current_user.id,
+                               company=current_user.company)
     try:
         members.remove(user, current_user, _client())
     except members.MemberError as refused:

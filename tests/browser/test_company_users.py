@@ -150,6 +150,19 @@ def test_administrator_invites_a_colleague_who_files_and_is_then_suspended(
     screenshot(page, "company-activity", mobile=True)
     audit("company-activity")
 
+    # Remove asks first, on a page of its own; Keep goes back with nothing changed.
+    page.goto("/account/people")
+    page.get_by_role("row").filter(has_text=COLLEAGUE).get_by_role("link", name="Remove Casey Nguyen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Remove Casey Nguyen from Gulf Coast Metals LLC?")
+    screenshot(page, "remove-asked", mobile=True)
+    audit("remove-asked")
+    page.get_by_role("link", name="Keep Casey Nguyen").click()
+    expect(page.get_by_role("row").filter(has_text=COLLEAGUE)).to_contain_text("Suspended")
+    page.get_by_role("row").filter(has_text=COLLEAGUE).get_by_role("link", name="Remove Casey Nguyen").click()
+    page.get_by_role("button", name="Remove Casey Nguyen").click()
+    expect(page.get_by_role("main")).to_contain_text("Casey Nguyen was removed from the company")
+    expect(page.get_by_role("row").filter(has_text=COLLEAGUE)).to_have_count(0)
+
 
 def test_my_account_shows_sign_ins_and_signs_out_everywhere(page, new_page, app, helpers, console, audit):
     with app.app_context():
