@@ -382,6 +382,14 @@ def test_my_account_changes_the_name(app, admin, query):
     assert empty.status_code == 400 and "Enter your first name." in page_text(empty)
 
 
+def test_my_account_leads_a_filer_to_their_api_keys_and_not_a_viewer(app, admin, query):
+    assert 'href="/account/api-keys"' in admin.get("/account/").get_data(as_text=True)
+    member(query, "vic@example.com", CompanyRole.VIEWER)
+    viewer = signed_in_as(app, "vic@example.com")
+    assert "/account/api-keys" not in viewer.get("/account/").get_data(as_text=True)
+    assert viewer.get("/account/api-keys").status_code == 403   # the link would lead nowhere
+
+
 def test_my_account_changes_the_password_and_ends_the_other_sessions(app, admin, query, mailbox):
     other_browser = signed_in_as(app, "filer@example.com")
     wrong = admin.post("/account/password", data={
