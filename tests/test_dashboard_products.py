@@ -75,8 +75,8 @@ def test_the_dashboard_lists_steel_and_aluminum_licenses_each_with_its_product(s
     response = signed_in.get("/licenses/?size=100")
     assert rows(response) == expected(mixed, "created", "desc")
     assert "40 licenses" in page_text(response)
-    assert "<td>Steel</td>" in row_html(response, "S00PX0126")
-    assert "<td>Aluminum</td>" in row_html(response, "A17PX0126")
+    assert '<span class="aim-row-product">Steel</span>' in row_html(response, "S00PX0126")  # under the number
+    assert '<span class="aim-row-product">Aluminum</span>' in row_html(response, "A17PX0126")
 
 
 def test_the_view_selector_lists_all_licenses_and_each_product_and_kind(signed_in, mixed):
